@@ -1,0 +1,196 @@
+import { createHash } from 'node:crypto';
+import { ClientSessions } from './sessions';
+import { decodeSnapshot, encodeSnapshot, type KvSnapshotState } from './snapshot';
+import {
+  DEFAULT_MAX_SESSIONS,
+  DEFAULT_SESSION_TTL_MS,
+  type KvItem,
+  type KvOptions,
+  type KvRequest,
+  type KvResult,
+} from './types';
+
+interface Stored {
+  value: string;
+  revision: number;
+}
+
+function checkOptions(opts: KvOptions | undefined): { ttl: number; max: number } {
+  const ttl = opts?.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS;
+  const max = opts?.maxSessions ?? DEFAULT_MAX_SESSIONS;
+  if (typeof ttl !== 'number' || Number.isNaN(ttl) || ttl < 0) throw new Error(`KvStateMachine: sessionTtlMs must be >= 0, got ${ttl}`);
+  if (typeof max !== 'number' || Number.isNaN(max) || max < 0) throw new Error(`KvStateMachine: maxSessions must be >= 0, got ${max}`);
+  return { ttl, max };
+}
+
+/**
+ * The replicated state machine both cores drive: a key-value map plus client sessions. Fully
+ * deterministic — the same (revision, request) sequence gives the same results and the same
+ * digest on every replica; the only time it knows is the `ts` carried in the commands.
+ *
+ * Requests are trusted to be well-formed: they come out of the log through decodeRequest.
+ */
+export class KvStateMachine {
+  private readonly data = new Map<string, Stored>();
+  private readonly sessions: ClientSessions;
+  private _appliedRevision = 0;
+  /** Keys in sort order, rebuilt on demand after the key set changed (not on overwrites). */
+  private sortedKeys: string[] | null = null;
+
+  constructor(opts?: KvOptions) {
+    const { ttl, max } = checkOptions(opts);
+    this.sessions = new ClientSessions(ttl, max);
+  }
+
+  get appliedRevision(): number {
+    return this._appliedRevision;
+  }
+
+  /** Number of keys. */
+  get size(): number {
+    return this.data.size;
+  }
+
+  /** Number of remembered client requests. */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /**
+   * Applies one command at log position `revision` (strictly increasing). A request id already
+   * applied (and not yet expired) returns the first result unchanged and has no effect, whatever
+   * command the retry carries. Throws, changing nothing, on a bad position or unknown op.
+   */
+  apply(revision: number, req: KvRequest): KvResult {
+    this.checkPosition(revision);
+    const cmd = req.cmd;
+    if (cmd.op !== 'put' && cmd.op !== 'delete' && cmd.op !== 'cas') {
+      throw new Error(`KvStateMachine.apply: unknown op ${JSON.stringify((cmd as { op: unknown }).op)}`);
+    }
+    this._appliedRevision = revision;
+    // The retry's own ts counts: a retry arriving after the TTL finds its session gone.
+    this.sessions.advance(req.ts);
+    const first = this.sessions.lookup(req.id);
+    if (first !== undefined) return { ...first };
+
+    let result: KvResult;
+    switch (cmd.op) {
+      case 'put':
+        this.write(cmd.key, cmd.value, revision);
+        result = { op: 'put', key: cmd.key, value: cmd.value, revision };
+        break;
+      case 'delete': {
+        const deleted = this.data.delete(cmd.key);
+        if (deleted) this.sortedKeys = null;
+        result = { op: 'delete', key: cmd.key, deleted, revision };
+        break;
+      }
+      case 'cas': {
+        const current = this.data.get(cmd.key)?.value ?? null;
+        if (current === cmd.expected) {
+          this.write(cmd.key, cmd.value, revision);
+          result = { op: 'cas', key: cmd.key, succeeded: true, value: cmd.value, revision };
+        } else {
+          result = { op: 'cas', key: cmd.key, succeeded: false, value: current, revision };
+        }
+        break;
+      }
+    }
+    // The cache keeps its own copy: a caller mutating what it got back must not change a retry's answer.
+    this.sessions.record(req.id, req.ts, revision, { ...result });
+    return result;
+  }
+
+  /** A position that carries no command (Raft no-op entries, PBFT null requests). */
+  skip(revision: number): void {
+    this.checkPosition(revision);
+    this._appliedRevision = revision;
+  }
+
+  get(key: string): KvItem | null {
+    const s = this.data.get(key);
+    return s === undefined ? null : { key, value: s.value, revision: s.revision };
+  }
+
+  /** At most `limit` items whose key starts with `prefix`, sorted by key (UTF-16 code unit order). */
+  list(prefix: string, limit: number): KvItem[] {
+    const out: KvItem[] = [];
+    if (!(limit > 0)) return out;
+    const keys = this.keysInOrder();
+    for (let i = lowerBound(keys, prefix); i < keys.length && out.length < limit; i++) {
+      const key = keys[i];
+      if (!key.startsWith(prefix)) break;
+      const s = this.data.get(key) as Stored;
+      out.push({ key, value: s.value, revision: s.revision });
+    }
+    return out;
+  }
+
+  /** Everything — data, sessions, appliedRevision — in a canonical encoding. */
+  snapshot(): Uint8Array {
+    return encodeSnapshot(this.state());
+  }
+
+  static restore(bytes: Uint8Array, opts?: KvOptions): KvStateMachine {
+    const s = decodeSnapshot(bytes);
+    const sm = new KvStateMachine(opts);
+    sm._appliedRevision = s.appliedRevision;
+    for (const d of s.data) sm.data.set(d.key, { value: d.value, revision: d.revision });
+    sm.sessions.load(s.latestTs, s.sessions);
+    return sm;
+  }
+
+  /** Hex SHA-256 of the canonical snapshot: equal states give equal digests. O(state). */
+  digest(): string {
+    return createHash('sha256').update(this.snapshot()).digest('hex');
+  }
+
+  private state(): KvSnapshotState {
+    const data: KvSnapshotState['data'] = [];
+    for (const key of this.keysInOrder()) {
+      const s = this.data.get(key) as Stored;
+      data.push({ key, value: s.value, revision: s.revision });
+    }
+    const sessions: KvSnapshotState['sessions'] = [];
+    for (const x of this.sessions.entries()) sessions.push({ id: x.id, ts: x.ts, result: x.result });
+    return { appliedRevision: this._appliedRevision, latestTs: this.sessions.latestTs, data, sessions };
+  }
+
+  private write(key: string, value: string, revision: number): void {
+    const s = this.data.get(key);
+    if (s === undefined) {
+      this.data.set(key, { value, revision });
+      this.sortedKeys = null;
+    } else {
+      s.value = value;
+      s.revision = revision;
+    }
+  }
+
+  private keysInOrder(): string[] {
+    if (this.sortedKeys === null) this.sortedKeys = [...this.data.keys()].sort(compareKeys);
+    return this.sortedKeys;
+  }
+
+  private checkPosition(revision: number): void {
+    if (!Number.isSafeInteger(revision) || revision <= this._appliedRevision) {
+      throw new Error(`KvStateMachine: position ${revision} is not after appliedRevision ${this._appliedRevision}`);
+    }
+  }
+}
+
+function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** First index whose key is >= `prefix`. */
+function lowerBound(keys: string[], prefix: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keys[mid] < prefix) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

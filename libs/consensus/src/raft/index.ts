@@ -1,0 +1,3 @@
+export * from './types';
+export { RaftNode, RaftStatus } from './node';
+export { quorumOf } from './quorum';

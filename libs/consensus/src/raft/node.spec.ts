@@ -1,0 +1,390 @@
+import { TestCluster } from './testing/cluster';
+import { AppendEntries, Entry, Message, PersistentState } from './types';
+
+const E = (index: number, term: number, data = `e${index}t${term}`): Entry => ({ index, term, type: 'normal', data: Buffer.from(data) });
+const persisted = (term: number, entries: Entry[], commitIndex = 0): PersistentState => ({
+  hardState: { currentTerm: term, votedFor: null, commitIndex },
+  snapshot: null,
+  entries,
+});
+
+/** A cluster whose nodes start from the given stored logs. */
+function clusterFrom(logs: Record<string, PersistentState>, overrides = {}, faults = {}): TestCluster {
+  const ids = Object.keys(logs);
+  const c = new TestCluster(ids, overrides, faults);
+  for (const id of ids) {
+    c.persisted.set(id, logs[id]);
+    c.start(id);
+  }
+  c.queue = [];
+  return c;
+}
+
+describe('Raft elections', () => {
+  it('elects the node whose timer fires first and commits a no-op of its term', () => {
+    const c = new TestCluster(['n1', 'n2', 'n3']);
+    c.elect('n1');
+    expect(c.leader()).toBe('n1');
+    for (const id of c.ids) {
+      expect(c.node(id).status().term).toBe(1);
+      expect(c.node(id).status().leader).toBe('n1');
+    }
+    expect(c.node('n1').status().commitIndex).toBe(1);
+    c.tick('n1');
+    c.deliver();
+    for (const id of c.ids) expect(c.applied.get(id)!.map((e) => e.type)).toEqual(['noop']);
+  });
+
+  it('a pre-vote round does not raise the term; only a won pre-vote starts the election', () => {
+    const c = new TestCluster(['n1', 'n2', 'n3']);
+    c.isolate('n1');
+    c.tick('n1', 100);
+    c.deliver();
+    expect(c.node('n1').status().term).toBe(0);
+    expect(c.node('n1').status().role).toBe('pre-candidate');
+  });
+
+  it('refuses a vote to a candidate whose log is behind (§5.4.1)', () => {
+    const c = clusterFrom({
+      n1: persisted(2, [E(1, 1), E(2, 2)]),
+      n2: persisted(2, [E(1, 1), E(2, 2)]),
+      n3: persisted(2, [E(1, 1)]),
+    }, { preVote: false });
+    c.elect('n3');
+    expect(c.node('n3').status().role).not.toBe('leader');
+    expect(c.leader()).toBeNull();
+  });
+
+  it('canary: without the up-to-date check the stale candidate wins', () => {
+    const logs = {
+      n1: persisted(2, [E(1, 1), E(2, 2)]),
+      n2: persisted(2, [E(1, 1), E(2, 2)]),
+      n3: persisted(2, [E(1, 1)]),
+    };
+    const c = clusterFrom(logs, { preVote: false }, { n1: { skipUpToDateCheck: true }, n2: { skipUpToDateCheck: true } });
+    c.elect('n3');
+    expect(c.leader()).toBe('n3');
+  });
+
+  it('persists the vote: a restarted voter does not vote twice in one term', () => {
+    const c = new TestCluster(['n1', 'n2', 'n3'], { preVote: false });
+    c.cutLink('n1', 'n3');
+    c.elect('n1'); // n2 votes for n1 in term 1
+    expect(c.node('n2').status().votedFor).toBe('n1');
+    c.start('n2');
+    expect(c.node('n2').status().votedFor).toBe('n1');
+  });
+
+  it('canary: a voter that forgets its vote across a restart can elect two leaders in one term', () => {
+    const c = new TestCluster(['n1', 'n2', 'n3'], { preVote: false, checkQuorum: false }, { n2: { forgetVote: true } });
+    const votesOnly = (m: Message) => m.type === 'RequestVote' || m.type === 'RequestVoteResponse';
+    c.cutLink('n1', 'n3');
+    c.elect('n1', votesOnly); // n2 votes for n1 in term 1; n1's entries reach nobody
+    expect(c.leader()).toBe('n1');
+    c.start('n2'); // crash + restart: the vote was never persisted
+    c.isolate('n1');
+    c.elect('n3', votesOnly);
+    expect(c.node('n3').status().term).toBe(1);
+    expect(c.node('n3').status().role).toBe('leader');
+    expect(c.node('n1').status().role).toBe('leader');
+  });
+});
+
+describe('Raft replication', () => {
+  it('replicates proposals, commits by majority and refuses proposals on followers with a hint', () => {
+    const c = new TestCluster(['n1', 'n2', 'n3']);
+    c.elect('n1');
+    const r = c.propose('n1', 'a', 'b', 'c');
+    expect(r).toEqual({ ok: true, index: 2, term: 1 });
+    c.deliver();
+    c.tick('n1');
+    c.deliver();
+    for (const id of c.ids) expect(c.appliedData(id)).toEqual(['a', 'b', 'c']);
+    expect(c.propose('n2', 'x')).toEqual({ ok: false, leaderHint: 'n1', reason: 'not-leader' });
+  });
+
+  it('commits with a minority down and not with a majority down', () => {
+    const c = new TestCluster(['n1', 'n2', 'n3', 'n4', 'n5']);
+    c.elect('n1');
+    c.isolate('n4');
+    c.isolate('n5');
+    c.propose('n1', 'x');
+    c.deliver();
+    expect(c.node('n1').status().commitIndex).toBe(2);
+    c.isolate('n3');
+    c.propose('n1', 'y');
+    c.deliver();
+    expect(c.node('n1').status().commitIndex).toBe(2);
+  });
+
+  it('truncates a follower’s conflicting suffix and finds the match point with few round trips (fast back-off)', () => {
+    const stale = [E(1, 1)];
+    for (let i = 2; i <= 40; i++) stale.push(E(i, 2, `stale${i}`));
+    const good = [E(1, 1), E(2, 3), E(3, 3)];
+    const c = clusterFrom({ n1: persisted(3, good, 1), n2: persisted(3, good, 1), n3: persisted(3, stale, 1) }, { preVote: false });
+    c.elect('n1');
+    const rejections: Message[] = [];
+    c.deliver((m) => {
+      if (m.type === 'AppendEntriesResponse' && !m.success) rejections.push(m);
+      return true;
+    });
+    expect(rejections.filter((m) => m.from === 'n3').length).toBeLessThanOrEqual(2);
+    c.tick('n1');
+    c.deliver();
+    const n3 = c.node('n3').logEntries().map((e) => `${e.index}:${e.term}`);
+    expect(n3).toEqual(c.node('n1').logEntries().map((e) => `${e.index}:${e.term}`));
+    expect(c.persisted.get('n3')!.entries.length).toBe(4);
+  });
+
+  it('Figure 8: an entry of an earlier term is not committed by counting replicas', () => {
+    // s1 led term 2 and put index 2 on s2; s5 led term 3 and wrote its own index 2.
+    const logs = () => ({
+      s1: persisted(3, [E(1, 1), E(2, 2)], 1),
+      s2: persisted(3, [E(1, 1), E(2, 2)], 1),
+      s3: persisted(3, [E(1, 1)], 1),
+      s4: persisted(3, [E(1, 1)], 1),
+      s5: persisted(3, [E(1, 1), E(2, 3)], 1),
+    });
+    const run = (faults = {}) => {
+      const c = clusterFrom(logs(), { preVote: false, maxEntriesPerMessage: 1 }, faults);
+      // s3 may get index 2 but never the new term's no-op at 3; s4 and s5 hear nothing after voting.
+      const onlyIndex2 = (m: Message) =>
+        !(m.type === 'AppendEntries' && ['s4', 's5'].includes(m.to)) &&
+        !(m.type === 'AppendEntries' && m.to === 's3' && m.entries.some((e) => e.index > 2) && c.node('s3').status().lastIndex >= 2);
+      c.elect('s1', onlyIndex2);
+      return c;
+    };
+    const ok = run();
+    expect(ok.leader()).toBe('s1');
+    expect(ok.node('s3').logEntries().map((e) => e.term)).toEqual([1, 2]);
+    expect(ok.node('s1').status().commitIndex).toBe(1);
+
+    const broken = run({ s1: { commitPreviousTermByCount: true } });
+    expect(broken.node('s1').status().commitIndex).toBe(2);
+  });
+
+  it('bounds the AppendEntries in flight to one follower', () => {
+    const c = new TestCluster(['n1', 'n2', 'n3'], { maxEntriesPerMessage: 1, maxInflight: 3 });
+    c.elect('n1');
+    c.tick('n1');
+    c.deliver();
+    for (let i = 0; i < 10; i++) c.propose('n1', `p${i}`);
+    const toN2 = c.queue.filter((m) => m.type === 'AppendEntries' && m.to === 'n2' && m.entries.length > 0);
+    expect(toN2.length).toBe(3);
+    c.deliver();
+    c.tick('n1');
+    c.deliver();
+    expect(c.appliedData('n2')).toHaveLength(10);
+  });
+
+  it('recovers from lost AppendEntries through the heartbeat retransmission', () => {
+    const c = new TestCluster(['n1', 'n2', 'n3']);
+    c.elect('n1');
+    c.propose('n1', 'lost');
+    c.deliver((m) => !(m.type === 'AppendEntries' && m.entries.length > 0));
+    for (let i = 0; i < 5; i++) {
+      c.tick('n1');
+      c.deliver();
+    }
+    for (const id of c.ids) expect(c.appliedData(id)).toEqual(['lost']);
+  });
+
+  it('restarts from persisted state and replays committed entries to the state machine', () => {
+    const c = new TestCluster(['n1', 'n2', 'n3']);
+    c.elect('n1');
+    c.propose('n1', 'a', 'b');
+    c.deliver();
+    c.tick('n1');
+    c.deliver();
+    c.start('n2');
+    expect(c.appliedData('n2')).toEqual(['a', 'b']);
+    expect(c.node('n2').status().term).toBe(1);
+  });
+});
+
+describe('Raft pre-vote and check-quorum', () => {
+  it('pre-vote keeps a partitioned node from disrupting the leader when it rejoins', () => {
+    const c = new TestCluster(['n1', 'n2', 'n3']);
+    c.elect('n1');
+    c.isolate('n3');
+    for (let i = 0; i < 50; i++) {
+      c.tickAll();
+      c.deliver();
+    }
+    c.heal();
+    for (let i = 0; i < 5; i++) {
+      c.tickAll();
+      c.deliver();
+    }
+    expect(c.leader()).toBe('n1');
+    expect(c.node('n1').status().term).toBe(1);
+    expect(c.node('n3').status().leader).toBe('n1');
+  });
+
+  it('without pre-vote the same rejoin forces a new term (what pre-vote prevents)', () => {
+    const c = new TestCluster(['n1', 'n2', 'n3'], { preVote: false, checkQuorum: false });
+    c.elect('n1');
+    c.isolate('n3');
+    for (let i = 0; i < 50; i++) {
+      c.tickAll();
+      c.deliver();
+    }
+    c.heal();
+    for (let i = 0; i < 30; i++) {
+      c.tickAll();
+      c.deliver();
+    }
+    expect(c.node('n1').status().term).toBeGreaterThan(1);
+  });
+
+  it('voters in a leader lease ignore a candidate even when it is connected', () => {
+    const c = new TestCluster(['n1', 'n2', 'n3']);
+    c.elect('n1');
+    c.tick('n3', 10); // n3's timer fires although the leader is alive (e.g. a long GC pause)
+    c.deliver();
+    expect(c.leader()).toBe('n1');
+    expect(c.node('n1').status().term).toBe(1);
+  });
+
+  it('check-quorum: an isolated leader steps down after an election timeout and fails its reads', () => {
+    const c = new TestCluster(['n1', 'n2', 'n3']);
+    c.elect('n1');
+    c.isolate('n1');
+    c.node('n1').readIndex('r1');
+    c.process('n1');
+    c.tick('n1', 10); // the followers were active during the election: one more round is needed
+    expect(c.node('n1').status().role).toBe('leader');
+    c.tick('n1', 10);
+    c.deliver();
+    expect(c.node('n1').status().role).toBe('follower');
+    expect(c.readStates.get('n1')).toEqual([]);
+    expect(c.readFailures.get('n1')!.map((f) => f.ctx)).toEqual(['r1']);
+    // The majority side elects a new leader.
+    for (let i = 0; i < 30; i++) {
+      c.tick('n2');
+      c.tick('n3');
+      c.deliver();
+    }
+    expect(['n2', 'n3']).toContain(c.leader());
+  });
+});
+
+describe('Raft snapshots', () => {
+  it('sends InstallSnapshot to a follower behind the first kept entry, which then catches up', () => {
+    const c = new TestCluster(['n1', 'n2', 'n3']);
+    c.elect('n1');
+    c.isolate('n3');
+    for (let i = 0; i < 20; i++) c.propose('n1', `v${i}`);
+    c.deliver();
+    c.tick('n1');
+    c.deliver();
+    const applied = c.node('n1').status().appliedIndex;
+    const snap = c.node('n1').createSnapshot(applied, Buffer.from('state@' + applied));
+    expect(c.node('n1').status().snapshotIndex).toBe(applied);
+    expect(snap.lastIncludedTerm).toBe(1);
+    c.propose('n1', 'after');
+    c.heal();
+    let installs = 0;
+    for (let i = 0; i < 5; i++) {
+      c.tick('n1');
+      c.deliver((m) => {
+        if (m.type === 'InstallSnapshot') installs++;
+        return true;
+      });
+    }
+    expect(installs).toBe(1);
+    const p3 = c.persisted.get('n3')!;
+    expect(p3.snapshot?.lastIncludedIndex).toBe(applied);
+    expect(Buffer.from(p3.snapshot!.data).toString()).toBe('state@' + applied);
+    expect(c.node('n3').status().commitIndex).toBe(c.node('n1').status().commitIndex);
+    expect(c.appliedData('n3')).toEqual(['after']);
+  });
+
+  it('restarts from a snapshot plus the entries after it', () => {
+    const c = new TestCluster(['n1', 'n2', 'n3']);
+    c.elect('n1');
+    c.propose('n1', 'a', 'b', 'c');
+    c.deliver();
+    c.tick('n1');
+    c.deliver();
+    const snap = c.node('n2').createSnapshot(3, Buffer.from('s'));
+    const p = c.persisted.get('n2')!;
+    p.snapshot = snap;
+    p.entries = p.entries.filter((e) => e.index > 3);
+    c.start('n2');
+    expect(c.node('n2').status().snapshotIndex).toBe(3);
+    expect(c.appliedData('n2')).toEqual(['c']);
+  });
+});
+
+describe('Raft ReadIndex and leadership transfer', () => {
+  it('answers a read with the commit index once a quorum confirmed the leadership', () => {
+    const c = new TestCluster(['n1', 'n2', 'n3']);
+    c.elect('n1');
+    c.propose('n1', 'x');
+    c.deliver();
+    c.node('n1').readIndex('r1');
+    c.process('n1');
+    expect(c.readStates.get('n1')).toEqual([]);
+    c.deliver();
+    expect(c.readStates.get('n1')).toEqual([{ ctx: 'r1', index: 2 }]);
+    c.node('n2').readIndex('r2');
+    c.process('n2');
+    expect(c.readFailures.get('n2')).toEqual([{ ctx: 'r2', leaderHint: 'n1' }]);
+  });
+
+  it('a new leader holds reads until its first entry of the term commits', () => {
+    const c = new TestCluster(['n1', 'n2', 'n3']);
+    c.elect('n1', (m) => m.type === 'RequestVote' || m.type === 'RequestVoteResponse');
+    expect(c.leader()).toBe('n1');
+    c.node('n1').readIndex('early');
+    c.process('n1');
+    c.tick('n1');
+    c.deliver((m) => m.type !== 'AppendEntries' || m.entries.length === 0);
+    expect(c.readStates.get('n1')).toEqual([]);
+    c.deliver();
+    c.tick('n1');
+    c.deliver();
+    expect(c.readStates.get('n1')).toEqual([{ ctx: 'early', index: 1 }]);
+  });
+
+  it('transfers leadership to an up-to-date follower with TimeoutNow', () => {
+    const c = new TestCluster(['n1', 'n2', 'n3']);
+    c.elect('n1');
+    c.propose('n1', 'a');
+    c.deliver();
+    c.node('n1').transferLeadership('n2');
+    c.process('n1');
+    c.deliver();
+    expect(c.leader()).toBe('n2');
+    expect(c.node('n2').status().term).toBe(2);
+  });
+
+  it('catches a lagging transferee up before TimeoutNow and refuses proposals meanwhile', () => {
+    const c = new TestCluster(['n1', 'n2', 'n3']);
+    c.elect('n1');
+    c.cutLink('n1', 'n3');
+    c.propose('n1', 'a', 'b');
+    c.deliver();
+    c.node('n1').transferLeadership('n3');
+    c.process('n1');
+    expect(c.propose('n1', 'c')).toMatchObject({ ok: false, reason: 'transferring' });
+    c.heal();
+    c.tick('n1');
+    c.deliver();
+    expect(c.leader()).toBe('n3');
+    expect(c.node('n3').logEntries().some((e) => e.data && Buffer.from(e.data).toString() === 'b')).toBe(true);
+  });
+});
+
+describe('Raft robustness', () => {
+  it('ignores messages from non-members and messages addressed to others', () => {
+    const c = new TestCluster(['n1', 'n2', 'n3']);
+    const bogus: AppendEntries = {
+      type: 'AppendEntries', from: 'evil', to: 'n1', term: 99, prevLogIndex: 0, prevLogTerm: 0, entries: [], leaderCommit: 0, readCtx: null,
+    };
+    c.node('n1').step(bogus);
+    c.node('n1').step({ ...bogus, from: 'n2', to: 'n3' });
+    expect(c.node('n1').status().term).toBe(0);
+  });
+});

@@ -1,0 +1,741 @@
+import { RaftLog } from './log';
+import { Progress } from './progress';
+import { quorumOf, quorumIndex } from './quorum';
+import {
+  AppendEntries,
+  AppendEntriesResponse,
+  Configuration,
+  Entry,
+  HardState,
+  InstallSnapshot,
+  InstallSnapshotResponse,
+  Message,
+  NodeId,
+  PersistentState,
+  ProposeResult,
+  RaftConfig,
+  Ready,
+  ReadFailure,
+  ReadState,
+  RequestVote,
+  RequestVoteResponse,
+  Role,
+  Snapshot,
+  SoftState,
+} from './types';
+
+/** Most committed entries handed out to apply in one Ready. */
+const MAX_APPLY_PER_READY = 4096;
+
+interface PendingRead {
+  ctx: string;
+  index: number;
+  acks: Set<NodeId>;
+}
+
+export interface RaftStatus {
+  id: NodeId;
+  role: Role;
+  term: number;
+  leader: NodeId | null;
+  votedFor: NodeId | null;
+  commitIndex: number;
+  appliedIndex: number;
+  lastIndex: number;
+  snapshotIndex: number;
+  configuration: Configuration;
+  progress: Record<NodeId, { matchIndex: number; nextIndex: number; state: string }>;
+}
+
+/**
+ * One Raft peer as a pure state machine (etcd's raft package is the model): no I/O, no clock.
+ * Inputs: tick(), step(), propose(), readIndex(), transferLeadership(), createSnapshot().
+ * Output: ready() — one batch of work — acknowledged by advance().
+ */
+export class RaftNode {
+  readonly id: NodeId;
+  private readonly cfg: RaftConfig;
+  private configuration: Configuration;
+
+  // Persistent state (Figure 2).
+  private currentTerm: number;
+  private votedFor: NodeId | null;
+  private readonly log: RaftLog;
+
+  // Volatile state.
+  private role: Role = 'follower';
+  private leader: NodeId | null = null;
+  private electionElapsed = 0;
+  private heartbeatElapsed = 0;
+  private randomizedElectionTimeout = 0;
+  private votes = new Map<NodeId, boolean>();
+  private progress = new Map<NodeId, Progress>();
+  private leadTransferee: NodeId | null = null;
+
+  // ReadIndex (§6.4): reads waiting for a current-term commit, then for a quorum of acks.
+  private readsAwaitingCommit: string[] = [];
+  private pendingReads: PendingRead[] = [];
+
+  // Output buffers for the next Ready.
+  private msgs: Message[] = [];
+  private readStates: ReadState[] = [];
+  private readFailures: ReadFailure[] = [];
+  private prevHardState: HardState;
+  private prevSoftState: SoftState;
+  private outstanding: Ready | null = null;
+
+  constructor(config: RaftConfig, persisted: PersistentState) {
+    this.cfg = config;
+    this.id = config.id;
+    this.configuration = persisted.snapshot?.configuration ?? config.configuration;
+    this.currentTerm = persisted.hardState.currentTerm;
+    this.votedFor = persisted.hardState.votedFor;
+    this.log = new RaftLog(persisted.snapshot, persisted.entries, persisted.hardState.commitIndex);
+    this.prevHardState = this.hardState();
+    this.resetRandomizedElectionTimeout();
+    this.prevSoftState = this.softState();
+  }
+
+  // ---------------------------------------------------------------- inputs
+
+  tick(): void {
+    if (this.role === 'leader') this.tickHeartbeat();
+    else this.tickElection();
+  }
+
+  propose(data: Uint8Array[]): ProposeResult {
+    if (this.role !== 'leader') return { ok: false, leaderHint: this.leader, reason: 'not-leader' };
+    if (this.leadTransferee !== null) return { ok: false, leaderHint: this.leader, reason: 'transferring' };
+    const first = this.log.lastIndex() + 1;
+    this.appendEntries(data.map((d, i) => ({ index: first + i, term: this.currentTerm, type: 'normal', data: d })));
+    return { ok: true, index: first, term: this.currentTerm };
+  }
+
+  /** Linearizable read (§6.4): the answer is a ReadState (serve once applied >= index) or a ReadFailure. */
+  readIndex(ctx: string): void {
+    if (this.role !== 'leader') {
+      this.readFailures.push({ ctx, leaderHint: this.leader });
+      return;
+    }
+    // A new leader does not know its commit index until it commits an entry of its own term.
+    if (this.log.term(this.log.commitIndex) !== this.currentTerm) {
+      this.readsAwaitingCommit.push(ctx);
+      return;
+    }
+    this.startRead(ctx);
+  }
+
+  /** Leadership transfer (§3.10): bring `to` up to date, then tell it to campaign at once. */
+  transferLeadership(to: NodeId): void {
+    if (this.role !== 'leader' || to === this.id || !this.configuration.voters.includes(to)) return;
+    if (this.leadTransferee === to) return;
+    this.leadTransferee = to;
+    this.electionElapsed = 0; // the transfer must finish within an election timeout
+    const pr = this.progress.get(to)!;
+    if (pr.matchIndex === this.log.lastIndex()) this.send({ type: 'TimeoutNow', from: this.id, to, term: this.currentTerm });
+    else this.sendAppend(to, true);
+  }
+
+  /** The application took a snapshot of its state at `index` (<= applied): compact the log behind it. */
+  createSnapshot(index: number, data: Uint8Array): Snapshot {
+    if (index > this.log.lastApplied) throw new Error(`raft: snapshot at ${index} is beyond applied ${this.log.lastApplied}`);
+    if (index <= this.log.snapshotIndex()) return this.log.snapshot!;
+    const snapshot: Snapshot = {
+      lastIncludedIndex: index,
+      lastIncludedTerm: this.log.term(index) as number,
+      configuration: this.configuration,
+      data,
+    };
+    this.log.compact(snapshot);
+    return snapshot;
+  }
+
+  step(m: Message): void {
+    if (m.to !== this.id || !this.isMember(m.from) || m.from === this.id) return;
+    if (m.term > this.currentTerm) {
+      if (m.type === 'RequestVote') {
+        // Check-quorum lease: while we hear from a live leader, ignore candidates (disruptive rejoin).
+        const inLease = this.cfg.checkQuorum && this.leader !== null && this.electionElapsed < this.cfg.electionTick;
+        if (inLease && !m.transfer) return;
+        if (!m.preVote) this.becomeFollower(m.term, null);
+      } else if (m.type === 'RequestVoteResponse' && m.preVote && m.voteGranted) {
+        // A granted pre-vote carries the term we would campaign for; it changes nothing.
+      } else {
+        const leader = m.type === 'AppendEntries' || m.type === 'InstallSnapshot' ? m.from : null;
+        this.becomeFollower(m.term, leader);
+      }
+    } else if (m.term < this.currentTerm) {
+      // Tell a stale leader or candidate about the newer term so it steps down; ignore the rest.
+      if (m.type === 'AppendEntries') {
+        this.send(this.appendResponse(m.from, false, 0, m.prevLogIndex, 0, 0, null));
+      } else if (m.type === 'RequestVote') {
+        this.send({ type: 'RequestVoteResponse', from: this.id, to: m.from, term: this.currentTerm, preVote: m.preVote, voteGranted: false });
+      } else if (m.type === 'InstallSnapshot') {
+        this.send({ type: 'InstallSnapshotResponse', from: this.id, to: m.from, term: this.currentTerm, matchIndex: 0 });
+      }
+      return;
+    }
+
+    switch (m.type) {
+      case 'RequestVote':
+        return this.handleRequestVote(m);
+      case 'RequestVoteResponse':
+        return this.handleVoteResponse(m);
+      case 'AppendEntries':
+        return this.handleAppendEntries(m);
+      case 'AppendEntriesResponse':
+        return this.handleAppendResponse(m);
+      case 'InstallSnapshot':
+        return this.handleInstallSnapshot(m);
+      case 'InstallSnapshotResponse':
+        return this.handleSnapshotResponse(m);
+      case 'TimeoutNow':
+        if (this.role !== 'leader' && this.isVoter(this.id)) this.campaign(false, true);
+        return;
+    }
+  }
+
+  // ---------------------------------------------------------------- Ready
+
+  hasReady(): boolean {
+    if (this.outstanding) return false;
+    const ss = this.prevSoftState;
+    const hs = this.hardState();
+    return (
+      this.msgs.length > 0 ||
+      this.readStates.length > 0 ||
+      this.readFailures.length > 0 ||
+      this.log.pendingSnapshot !== null ||
+      this.log.unstableFrom <= this.log.lastIndex() ||
+      this.log.hasEntriesToApply() ||
+      !sameHardState(hs, this.prevHardState) ||
+      ss.role !== this.role ||
+      ss.leader !== this.leader ||
+      ss.term !== this.currentTerm
+    );
+  }
+
+  ready(): Ready {
+    if (this.outstanding) throw new Error('raft: ready() called before advance() of the previous Ready');
+    const hs = this.hardState();
+    const snapshot = this.log.pendingSnapshot;
+    const rd: Ready = {
+      softState: this.softState(),
+      hardState: sameHardState(hs, this.prevHardState) ? null : hs,
+      entries: this.log.unstableEntries(),
+      snapshot,
+      messages: this.msgs,
+      committedEntries: this.log.entriesToApply(MAX_APPLY_PER_READY),
+      readStates: this.readStates,
+      readFailures: this.readFailures,
+    };
+    this.msgs = [];
+    this.readStates = [];
+    this.readFailures = [];
+    this.outstanding = rd;
+    return rd;
+  }
+
+  advance(rd: Ready): void {
+    if (rd !== this.outstanding) throw new Error('raft: advance() of a Ready that is not outstanding');
+    this.outstanding = null;
+    if (rd.hardState) this.prevHardState = rd.hardState;
+    this.prevSoftState = rd.softState;
+    if (rd.snapshot) {
+      if (this.log.pendingSnapshot === rd.snapshot) this.log.pendingSnapshot = null;
+      this.log.lastApplied = Math.max(this.log.lastApplied, rd.snapshot.lastIncludedIndex);
+    }
+    if (rd.entries.length > 0) {
+      const last = rd.entries[rd.entries.length - 1];
+      this.log.stableTo(last.index, last.term);
+    }
+    if (rd.committedEntries.length > 0) {
+      this.log.lastApplied = Math.max(this.log.lastApplied, rd.committedEntries[rd.committedEntries.length - 1].index);
+    }
+  }
+
+  // ---------------------------------------------------------------- introspection
+
+  status(): RaftStatus {
+    const progress: RaftStatus['progress'] = {};
+    for (const [id, pr] of this.progress) progress[id] = { matchIndex: pr.matchIndex, nextIndex: pr.nextIndex, state: pr.state };
+    return {
+      id: this.id,
+      role: this.role,
+      term: this.currentTerm,
+      leader: this.leader,
+      votedFor: this.votedFor,
+      commitIndex: this.log.commitIndex,
+      appliedIndex: this.log.lastApplied,
+      lastIndex: this.log.lastIndex(),
+      snapshotIndex: this.log.snapshotIndex(),
+      configuration: this.configuration,
+      progress,
+    };
+  }
+
+  /** The in-memory log after the snapshot (for invariant checks). */
+  logEntries(): Entry[] {
+    return this.log.all();
+  }
+
+  snapshot(): Snapshot | null {
+    return this.log.snapshot;
+  }
+
+  // ---------------------------------------------------------------- roles
+
+  private becomeFollower(term: number, leader: NodeId | null): void {
+    const wasLeader = this.role === 'leader';
+    if (term !== this.currentTerm) {
+      this.currentTerm = term;
+      this.votedFor = null;
+    }
+    this.role = 'follower';
+    this.leader = leader;
+    this.reset();
+    if (wasLeader) this.failPendingReads();
+  }
+
+  private becomeLeader(): void {
+    this.role = 'leader';
+    this.leader = this.id;
+    this.reset();
+    const next = this.log.lastIndex() + 1;
+    for (const id of this.members()) {
+      if (id === this.id) continue;
+      this.progress.set(id, new Progress(next, !this.isVoter(id)));
+    }
+    // A no-op of the new term lets the leader commit (and learn its commit index) at once (§5.4.2).
+    this.appendEntries([{ index: next, term: this.currentTerm, type: 'noop', data: null }]);
+  }
+
+  private reset(): void {
+    this.electionElapsed = 0;
+    this.heartbeatElapsed = 0;
+    this.resetRandomizedElectionTimeout();
+    this.votes.clear();
+    this.progress.clear();
+    this.leadTransferee = null;
+  }
+
+  private resetRandomizedElectionTimeout(): void {
+    const t = this.cfg.electionTick;
+    this.randomizedElectionTimeout = t + Math.floor(this.cfg.random() * t);
+  }
+
+  // ---------------------------------------------------------------- elections
+
+  private tickElection(): void {
+    this.electionElapsed++;
+    if (this.isVoter(this.id) && this.electionElapsed >= this.randomizedElectionTimeout) {
+      this.electionElapsed = 0;
+      this.campaign(this.cfg.preVote, false);
+    }
+  }
+
+  /** Start a pre-vote round (§9.6) or a real election. */
+  private campaign(preVote: boolean, transfer: boolean): void {
+    let term: number;
+    if (preVote) {
+      this.role = 'pre-candidate';
+      this.leader = null;
+      this.votes.clear();
+      this.resetRandomizedElectionTimeout();
+      term = this.currentTerm + 1; // not adopted unless the pre-vote wins
+    } else {
+      this.becomeFollower(this.currentTerm + 1, null);
+      this.role = 'candidate';
+      this.votedFor = this.id;
+      term = this.currentTerm;
+    }
+    this.votes.set(this.id, true);
+    if (this.voteWon()) return;
+    for (const id of this.configuration.voters) {
+      if (id === this.id) continue;
+      const msg: RequestVote = {
+        type: 'RequestVote',
+        from: this.id,
+        to: id,
+        term,
+        preVote,
+        lastLogIndex: this.log.lastIndex(),
+        lastLogTerm: this.log.lastTerm(),
+        transfer,
+      };
+      this.send(msg);
+    }
+  }
+
+  private handleRequestVote(m: RequestVote): void {
+    // Same or higher term here (higher real votes already moved us to m.term).
+    const canVote = this.votedFor === m.from || (this.votedFor === null && this.leader === null) || (m.preVote && m.term > this.currentTerm);
+    const upToDate = this.cfg.faults?.skipUpToDateCheck || this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm);
+    const grant = canVote && upToDate;
+    this.send({
+      type: 'RequestVoteResponse',
+      from: this.id,
+      to: m.from,
+      term: grant && m.preVote ? m.term : this.currentTerm,
+      preVote: m.preVote,
+      voteGranted: grant,
+    });
+    if (grant && !m.preVote) {
+      this.electionElapsed = 0;
+      this.votedFor = m.from;
+    }
+  }
+
+  private handleVoteResponse(m: RequestVoteResponse): void {
+    const expecting = m.preVote ? this.role === 'pre-candidate' : this.role === 'candidate';
+    if (!expecting || !this.isVoter(m.from)) return;
+    if (m.preVote && m.voteGranted && m.term !== this.currentTerm + 1) return; // a grant from an older round
+    this.votes.set(m.from, m.voteGranted);
+    if (this.voteWon()) return;
+    let rejected = 0;
+    for (const granted of this.votes.values()) if (!granted) rejected++;
+    if (rejected >= quorumOf(this.configuration.voters.length)) this.becomeFollower(this.currentTerm, null);
+  }
+
+  private voteWon(): boolean {
+    let granted = 0;
+    for (const g of this.votes.values()) if (g) granted++;
+    if (granted < quorumOf(this.configuration.voters.length)) return false;
+    if (this.role === 'pre-candidate') this.campaign(false, false);
+    else this.becomeLeader();
+    return true;
+  }
+
+  // ---------------------------------------------------------------- replication (leader)
+
+  private appendEntries(entries: Entry[]): void {
+    this.log.append(entries);
+    if (!this.maybeCommit()) this.broadcastAppend();
+  }
+
+  private tickHeartbeat(): void {
+    this.heartbeatElapsed++;
+    this.electionElapsed++;
+    if (this.electionElapsed >= this.cfg.electionTick) {
+      this.electionElapsed = 0;
+      if (this.cfg.checkQuorum && !this.quorumActive()) {
+        this.becomeFollower(this.currentTerm, null); // §6.2: a leader cut off from a majority steps down
+        return;
+      }
+      this.leadTransferee = null; // a transfer that did not finish within an election timeout is abandoned
+    }
+    for (const pr of this.progress.values()) {
+      if (pr.state === 'replicate' && pr.inflight.length > 0) pr.stalledTicks++;
+      if (pr.state === 'snapshot') pr.stalledTicks++;
+    }
+    if (this.heartbeatElapsed >= this.cfg.heartbeatTick) {
+      this.heartbeatElapsed = 0;
+      this.broadcastHeartbeat();
+    }
+  }
+
+  private quorumActive(): boolean {
+    let active = 1;
+    for (const [id, pr] of this.progress) {
+      if (pr.recentActive && this.isVoter(id)) active++;
+      pr.recentActive = false;
+    }
+    return active >= quorumOf(this.configuration.voters.length);
+  }
+
+  private broadcastAppend(): void {
+    for (const id of this.progress.keys()) this.sendAppend(id, false);
+  }
+
+  /**
+   * Heartbeats double as the retransmission timer: a probe is re-sent, a pipeline that made no
+   * progress for two heartbeats (lost messages) falls back to probing, a lost snapshot is re-sent.
+   */
+  private broadcastHeartbeat(): void {
+    const readCtx = this.pendingReads.length > 0 ? this.pendingReads[this.pendingReads.length - 1].ctx : null;
+    for (const [id, pr] of this.progress) {
+      // A snapshot may take long to ship and install: give it an election timeout before re-sending.
+      const stallLimit = pr.state === 'snapshot' ? this.cfg.electionTick : 2 * this.cfg.heartbeatTick;
+      if (pr.stalledTicks >= stallLimit && pr.state !== 'probe') pr.becomeProbe();
+      if (pr.state === 'probe') {
+        pr.paused = false;
+        this.sendAppend(id, true, readCtx);
+      } else {
+        this.sendHeartbeat(id, pr, readCtx);
+      }
+    }
+  }
+
+  private sendHeartbeat(to: NodeId, pr: Progress, readCtx: string | null): void {
+    const prev = Math.max(pr.matchIndex, this.log.snapshotIndex());
+    this.send({
+      type: 'AppendEntries',
+      from: this.id,
+      to,
+      term: this.currentTerm,
+      prevLogIndex: prev,
+      prevLogTerm: this.log.term(prev) as number,
+      entries: [],
+      leaderCommit: Math.min(this.log.commitIndex, pr.matchIndex),
+      readCtx,
+    });
+  }
+
+  /** Send the entries the follower lacks (or the snapshot when they are compacted away). */
+  private sendAppend(to: NodeId, force: boolean, readCtx: string | null = null): void {
+    const pr = this.progress.get(to)!;
+    if (!force && pr.isPaused(this.cfg.maxInflight)) return;
+    do {
+      const prevLogIndex = pr.nextIndex - 1;
+      const prevLogTerm = this.log.term(prevLogIndex);
+      if (prevLogTerm === undefined) {
+        this.sendSnapshot(to, pr);
+        return;
+      }
+      const entries = this.log.slice(pr.nextIndex, this.log.lastIndex(), this.cfg.maxEntriesPerMessage);
+      if (entries.length === 0 && !force && pr.state === 'replicate') return;
+      const msg: AppendEntries = {
+        type: 'AppendEntries',
+        from: this.id,
+        to,
+        term: this.currentTerm,
+        prevLogIndex,
+        prevLogTerm,
+        entries,
+        leaderCommit: this.log.commitIndex,
+        readCtx,
+      };
+      this.send(msg);
+      force = false;
+      pr.sentTo(prevLogIndex + entries.length, this.cfg.maxInflight);
+      // In replicate state keep filling the pipeline; a probe sends one message.
+    } while (pr.state === 'replicate' && !pr.isPaused(this.cfg.maxInflight) && pr.nextIndex <= this.log.lastIndex());
+  }
+
+  private sendSnapshot(to: NodeId, pr: Progress): void {
+    const snapshot = this.log.snapshot;
+    if (!snapshot) throw new Error('raft: entries compacted without a snapshot');
+    pr.becomeSnapshot(snapshot.lastIncludedIndex);
+    const msg: InstallSnapshot = { type: 'InstallSnapshot', from: this.id, to, term: this.currentTerm, snapshot };
+    this.send(msg);
+  }
+
+  private handleAppendResponse(m: AppendEntriesResponse): void {
+    if (this.role !== 'leader') return;
+    const pr = this.progress.get(m.from);
+    if (!pr) return;
+    pr.recentActive = true;
+    if (m.readCtx !== null) this.ackRead(m.readCtx, m.from);
+
+    if (!m.success) {
+      if (m.rejectedIndex < pr.matchIndex) return; // stale: we already know it matches further
+      if (pr.state === 'snapshot') return; // the snapshot answer decides
+      if (pr.state === 'probe' && m.rejectedIndex !== pr.nextIndex - 1) return; // answer to an older probe
+      // Fast back-off (§5.3): skip the whole conflicting term, or to the end of the follower's log.
+      let next = m.conflictIndex;
+      if (m.conflictTerm > 0) {
+        const last = this.log.lastIndexOfTerm(m.conflictTerm);
+        if (last > 0) next = last + 1;
+      }
+      pr.becomeProbe();
+      pr.nextIndex = Math.max(pr.matchIndex + 1, Math.min(next, m.rejectedIndex));
+      this.sendAppend(m.from, false);
+      return;
+    }
+
+    const moved = pr.maybeUpdate(m.matchIndex);
+    if (moved) {
+      if (pr.state === 'probe') pr.becomeReplicate();
+      else if (pr.state === 'snapshot' && pr.matchIndex >= pr.pendingSnapshot) pr.becomeProbe();
+      if (!this.maybeCommit()) this.sendAppend(m.from, false);
+      if (m.from === this.leadTransferee && pr.matchIndex === this.log.lastIndex()) {
+        this.send({ type: 'TimeoutNow', from: this.id, to: m.from, term: this.currentTerm });
+      }
+    } else if (pr.state === 'replicate' || (pr.state === 'probe' && !pr.paused)) {
+      this.sendAppend(m.from, false);
+    }
+  }
+
+  private handleSnapshotResponse(m: InstallSnapshotResponse): void {
+    if (this.role !== 'leader') return;
+    const pr = this.progress.get(m.from);
+    if (!pr) return;
+    pr.recentActive = true;
+    pr.maybeUpdate(m.matchIndex);
+    if (pr.state === 'snapshot') pr.becomeProbe();
+    if (!this.maybeCommit()) this.sendAppend(m.from, false);
+  }
+
+  /**
+   * Advance commitIndex to the highest index stored on a majority — but only by counting entries of
+   * the current term (Figure 8, §5.4.2). Broadcasts the new commit index when it moved.
+   */
+  private maybeCommit(): boolean {
+    const matches = [this.log.lastIndex()];
+    for (const [id, pr] of this.progress) if (this.isVoter(id)) matches.push(pr.matchIndex);
+    const n = quorumIndex(matches, quorumOf(this.configuration.voters.length));
+    if (n <= this.log.commitIndex) return false;
+    if (this.log.term(n) !== this.currentTerm && !this.cfg.faults?.commitPreviousTermByCount) return false;
+    const firstOfTerm = this.log.term(this.log.commitIndex) !== this.currentTerm;
+    this.log.commitTo(n);
+    if (firstOfTerm) this.releaseReadsAwaitingCommit();
+    this.broadcastAppend();
+    for (const [id, pr] of this.progress) {
+      // Followers with nothing new to send still learn the commit index promptly.
+      if (pr.state === 'replicate' && pr.nextIndex > this.log.lastIndex() && pr.inflight.length === 0) {
+        this.sendHeartbeat(id, pr, null);
+      }
+    }
+    return true;
+  }
+
+  // ---------------------------------------------------------------- replication (follower)
+
+  private handleAppendEntries(m: AppendEntries): void {
+    if (this.role !== 'follower') this.becomeFollower(m.term, m.from);
+    this.leader = m.from;
+    this.electionElapsed = 0;
+
+    if (m.prevLogIndex < this.log.commitIndex) {
+      // Everything up to our commit index matches the leader's log (leader completeness).
+      const lastNew = m.prevLogIndex + m.entries.length;
+      if (lastNew > this.log.commitIndex) {
+        const skip = this.log.commitIndex - m.prevLogIndex;
+        this.acceptEntries(m, this.log.commitIndex, m.entries.slice(skip));
+      } else {
+        this.send(this.appendResponse(m.from, true, this.log.commitIndex, 0, 0, 0, m.readCtx));
+      }
+      return;
+    }
+    if (this.log.matchTerm(m.prevLogIndex, m.prevLogTerm)) {
+      this.acceptEntries(m, m.prevLogIndex, m.entries);
+      return;
+    }
+    // Refuse with a hint: the conflicting term and its first index, or our log's end.
+    let conflictTerm = 0;
+    let conflictIndex = this.log.lastIndex() + 1;
+    if (m.prevLogIndex <= this.log.lastIndex()) {
+      conflictTerm = this.log.term(m.prevLogIndex) as number;
+      conflictIndex = this.log.firstIndexOfTerm(m.prevLogIndex);
+    }
+    this.send(this.appendResponse(m.from, false, 0, m.prevLogIndex, conflictTerm, conflictIndex, m.readCtx));
+  }
+
+  private acceptEntries(m: AppendEntries, prevLogIndex: number, entries: Entry[]): void {
+    const lastNew = this.log.appendAfter(prevLogIndex, entries);
+    this.log.commitTo(Math.min(m.leaderCommit, lastNew));
+    this.send(this.appendResponse(m.from, true, lastNew, 0, 0, 0, m.readCtx));
+  }
+
+  private appendResponse(
+    to: NodeId,
+    success: boolean,
+    matchIndex: number,
+    rejectedIndex: number,
+    conflictTerm: number,
+    conflictIndex: number,
+    readCtx: string | null,
+  ): AppendEntriesResponse {
+    return { type: 'AppendEntriesResponse', from: this.id, to, term: this.currentTerm, success, matchIndex, rejectedIndex, conflictTerm, conflictIndex, readCtx };
+  }
+
+  private handleInstallSnapshot(m: InstallSnapshot): void {
+    if (this.role !== 'follower') this.becomeFollower(m.term, m.from);
+    this.leader = m.from;
+    this.electionElapsed = 0;
+    const snap = m.snapshot;
+    let matchIndex: number;
+    if (snap.lastIncludedIndex <= this.log.commitIndex) {
+      matchIndex = this.log.commitIndex;
+    } else if (this.log.matchTerm(snap.lastIncludedIndex, snap.lastIncludedTerm)) {
+      // We already hold the snapshot's last entry: it is committed, keep the log.
+      this.log.commitTo(snap.lastIncludedIndex);
+      matchIndex = snap.lastIncludedIndex;
+    } else {
+      this.log.restore(snap);
+      this.configuration = snap.configuration;
+      matchIndex = snap.lastIncludedIndex;
+    }
+    this.send({ type: 'InstallSnapshotResponse', from: this.id, to: m.from, term: this.currentTerm, matchIndex });
+  }
+
+  // ---------------------------------------------------------------- ReadIndex
+
+  private startRead(ctx: string): void {
+    const read: PendingRead = { ctx, index: this.log.commitIndex, acks: new Set([this.id]) };
+    this.pendingReads.push(read);
+    if (!this.releaseConfirmedReads()) {
+      for (const [id, pr] of this.progress) if (!pr.isLearner) this.sendHeartbeat(id, pr, ctx);
+    }
+  }
+
+  private ackRead(ctx: string, from: NodeId): void {
+    if (!this.isVoter(from)) return;
+    const read = this.pendingReads.find((r) => r.ctx === ctx);
+    if (!read) return;
+    read.acks.add(from);
+    this.releaseConfirmedReads();
+  }
+
+  /** A quorum acknowledging a read also confirms every read queued before it. */
+  private releaseConfirmedReads(): boolean {
+    const q = quorumOf(this.configuration.voters.length);
+    let upTo = -1;
+    for (let i = this.pendingReads.length - 1; i >= 0; i--) {
+      if (this.pendingReads[i].acks.size >= q) {
+        upTo = i;
+        break;
+      }
+    }
+    if (upTo < 0) return false;
+    for (const r of this.pendingReads.splice(0, upTo + 1)) this.readStates.push({ ctx: r.ctx, index: r.index });
+    return true;
+  }
+
+  private releaseReadsAwaitingCommit(): void {
+    const waiting = this.readsAwaitingCommit;
+    this.readsAwaitingCommit = [];
+    for (const ctx of waiting) this.startRead(ctx);
+  }
+
+  private failPendingReads(): void {
+    for (const r of this.pendingReads) this.readFailures.push({ ctx: r.ctx, leaderHint: this.leader });
+    for (const ctx of this.readsAwaitingCommit) this.readFailures.push({ ctx, leaderHint: this.leader });
+    this.pendingReads = [];
+    this.readsAwaitingCommit = [];
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private send(m: Message): void {
+    this.msgs.push(m);
+  }
+
+  private hardState(): HardState {
+    return {
+      currentTerm: this.currentTerm,
+      votedFor: this.cfg.faults?.forgetVote ? null : this.votedFor,
+      commitIndex: this.log.commitIndex,
+    };
+  }
+
+  private softState(): SoftState {
+    return { role: this.role, leader: this.leader, term: this.currentTerm };
+  }
+
+  private members(): NodeId[] {
+    return [...this.configuration.voters, ...this.configuration.learners];
+  }
+
+  private isMember(id: NodeId): boolean {
+    return this.configuration.voters.includes(id) || this.configuration.learners.includes(id);
+  }
+
+  private isVoter(id: NodeId): boolean {
+    return this.configuration.voters.includes(id);
+  }
+}
+
+function sameHardState(a: HardState, b: HardState): boolean {
+  return a.currentTerm === b.currentTerm && a.votedFor === b.votedFor && a.commitIndex === b.commitIndex;
+}

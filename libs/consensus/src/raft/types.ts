@@ -1,0 +1,188 @@
+/**
+ * Raft's vocabulary, named as in the paper's Figure 2 and etcd's raft package.
+ * Everything here is plain data: it crosses the bus, the storage and the simulator as is.
+ */
+export type NodeId = string;
+
+export type EntryType = 'normal' | 'noop';
+
+/** One log entry. `data` is opaque to the core (an encoded state-machine command). */
+export interface Entry {
+  index: number;
+  term: number;
+  type: EntryType;
+  data: Uint8Array | null;
+}
+
+/** The state that must be on stable storage before any message of the same batch is sent. */
+export interface HardState {
+  currentTerm: number;
+  votedFor: NodeId | null;
+  commitIndex: number;
+}
+
+/** Membership: a value, so that later membership changes replace it. */
+export interface Configuration {
+  voters: NodeId[];
+  learners: NodeId[];
+}
+
+export interface Snapshot {
+  lastIncludedIndex: number;
+  lastIncludedTerm: number;
+  configuration: Configuration;
+  /** The state machine's serialized state at lastIncludedIndex. */
+  data: Uint8Array;
+}
+
+export type Role = 'follower' | 'pre-candidate' | 'candidate' | 'leader';
+
+interface Envelope {
+  from: NodeId;
+  to: NodeId;
+  term: number;
+}
+
+/** RequestVote; `preVote` marks the pre-vote round (§9.6): asks "would you vote", changes no state. */
+export interface RequestVote extends Envelope {
+  type: 'RequestVote';
+  preVote: boolean;
+  lastLogIndex: number;
+  lastLogTerm: number;
+  /** Set by a leadership transfer (TimeoutNow): voters must not ignore it for having a leader. */
+  transfer: boolean;
+}
+
+export interface RequestVoteResponse extends Envelope {
+  type: 'RequestVoteResponse';
+  preVote: boolean;
+  voteGranted: boolean;
+}
+
+export interface AppendEntries extends Envelope {
+  type: 'AppendEntries';
+  prevLogIndex: number;
+  prevLogTerm: number;
+  entries: Entry[];
+  leaderCommit: number;
+  /** Non-empty when the heartbeat carries a ReadIndex round (the leader's confirmation). */
+  readCtx: string | null;
+}
+
+export interface AppendEntriesResponse extends Envelope {
+  type: 'AppendEntriesResponse';
+  success: boolean;
+  /** On success: the last index now known to match the leader's log. */
+  matchIndex: number;
+  /** On failure: the prevLogIndex that was refused (lets the leader ignore stale refusals). */
+  rejectedIndex: number;
+  /** On failure: fast back-off hint (§5.3): the conflicting term and its first index, or the log length. */
+  conflictTerm: number;
+  conflictIndex: number;
+  readCtx: string | null;
+}
+
+export interface InstallSnapshot extends Envelope {
+  type: 'InstallSnapshot';
+  snapshot: Snapshot;
+}
+
+export interface InstallSnapshotResponse extends Envelope {
+  type: 'InstallSnapshotResponse';
+  /** The snapshot's last index, now the follower's match index. */
+  matchIndex: number;
+}
+
+/** Leadership transfer (§3.10): tells the target to start an election at once. */
+export interface TimeoutNow extends Envelope {
+  type: 'TimeoutNow';
+}
+
+export type Message =
+  | RequestVote
+  | RequestVoteResponse
+  | AppendEntries
+  | AppendEntriesResponse
+  | InstallSnapshot
+  | InstallSnapshotResponse
+  | TimeoutNow;
+
+export type MessageType = Message['type'];
+
+/** A ReadIndex result: reads tagged `ctx` may be served once appliedIndex >= index. */
+export interface ReadState {
+  ctx: string;
+  index: number;
+}
+
+/** A ReadIndex request that could not be served (not leader, lost leadership, no quorum). */
+export interface ReadFailure {
+  ctx: string;
+  leaderHint: NodeId | null;
+}
+
+export interface SoftState {
+  role: Role;
+  leader: NodeId | null;
+  term: number;
+}
+
+/**
+ * One batch of work (etcd's Ready). The runtime must, in order:
+ *  1. persist `snapshot` (if any), then `hardState` and `entries` atomically
+ *     (entries starting at or below the last stored index replace that suffix);
+ *  2. send `messages`;
+ *  3. apply `committedEntries` (install `snapshot` into the state machine first);
+ *  4. answer `readStates` once applied >= their index;
+ *  then call `advance(ready)`.
+ */
+export interface Ready {
+  softState: SoftState;
+  hardState: HardState | null;
+  entries: Entry[];
+  snapshot: Snapshot | null;
+  messages: Message[];
+  committedEntries: Entry[];
+  readStates: ReadState[];
+  readFailures: ReadFailure[];
+}
+
+/** What was on stable storage at start (a fresh node passes an empty one). */
+export interface PersistentState {
+  hardState: HardState;
+  snapshot: Snapshot | null;
+  entries: Entry[];
+}
+
+export interface RaftConfig {
+  id: NodeId;
+  /** The initial configuration (superseded by a snapshot's configuration when one is restored). */
+  configuration: Configuration;
+  /** Follower election timeout is drawn uniformly from [electionTick, 2*electionTick) ticks. */
+  electionTick: number;
+  heartbeatTick: number;
+  preVote: boolean;
+  checkQuorum: boolean;
+  /** Entries per AppendEntries at most. */
+  maxEntriesPerMessage: number;
+  /** AppendEntries in flight to one follower (unacknowledged) at most. */
+  maxInflight: number;
+  /** Uniform [0,1) generator, seeded by the caller. */
+  random: () => number;
+  /** Test hooks that break the protocol on purpose (canaries). Never set in production. */
+  faults?: RaftFaults;
+}
+
+/** Canaries: each one removes one safety rule so the simulator can prove it notices. */
+export interface RaftFaults {
+  /** Grant votes without the log up-to-date check (§5.4.1). */
+  skipUpToDateCheck?: boolean;
+  /** Commit any entry replicated on a majority, even of an earlier term (Figure 8). */
+  commitPreviousTermByCount?: boolean;
+  /** Do not put votedFor into the hard state (so a crash forgets the vote). */
+  forgetVote?: boolean;
+}
+
+export type ProposeResult =
+  | { ok: true; index: number; term: number }
+  | { ok: false; leaderHint: NodeId | null; reason: 'not-leader' | 'transferring' };

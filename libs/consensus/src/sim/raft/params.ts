@@ -1,0 +1,49 @@
+import type { Rng } from '../../util/rng';
+
+/** The shape of one schedule, drawn from its seed before anything runs. */
+export interface RaftSimParams {
+  nodes: number;
+  preVote: boolean;
+  checkQuorum: boolean;
+  electionTick: number;
+  heartbeatTick: number;
+  maxEntriesPerMessage: number;
+  maxInflight: number;
+  clients: number;
+  keys: number;
+  /** Applied entries between two snapshots of one replica. */
+  snapshotEvery: number;
+  /** Ticks of faults before everything heals. */
+  chaosTicks: number;
+  /** After healing: a leader must exist within this many ticks... */
+  leaderBound: number;
+  /** ...and every pending command must be answered and every replica caught up within this many. */
+  livenessBound: number;
+  /** A client retries (same request id) after this many ticks without an answer. */
+  clientTimeout: number;
+}
+
+function pick<T>(rng: Rng, xs: readonly T[]): T {
+  return xs[rng.int(0, xs.length - 1)];
+}
+
+export function drawParams(rng: Rng): RaftSimParams {
+  const electionTick = pick(rng, [6, 8, 10]);
+  return {
+    nodes: rng.next() < 0.5 ? 3 : 5,
+    preVote: rng.next() < 0.5,
+    checkQuorum: rng.next() < 0.5,
+    electionTick,
+    heartbeatTick: pick(rng, [1, 2]),
+    // One entry per message splits a leader's catch-up into steps, which Figure 8 needs.
+    maxEntriesPerMessage: pick(rng, [1, 1, 2, 4, 64]),
+    maxInflight: pick(rng, [1, 4, 16]),
+    clients: rng.int(2, 4),
+    keys: rng.int(2, 5),
+    snapshotEvery: pick(rng, [5, 10, 25]),
+    chaosTicks: rng.int(120, 220),
+    leaderBound: 20 * electionTick,
+    livenessBound: 60 * electionTick,
+    clientTimeout: 3 * electionTick,
+  };
+}

@@ -1,0 +1,19 @@
+/** Seeded pseudo-random generator (mulberry32): the only source of randomness in the cores and the simulator. */
+export interface Rng {
+  /** A float in [0, 1). */
+  next(): number;
+  /** An integer in [lo, hi] inclusive. */
+  int(lo: number, hi: number): number;
+}
+
+export function seededRng(seed: number): Rng {
+  let a = seed >>> 0 || 0x9e3779b9;
+  const next = (): number => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return { next, int: (lo, hi) => lo + Math.floor(next() * (hi - lo + 1)) };
+}

@@ -1,0 +1,226 @@
+import { ILLEGAL, RegOp, step } from './register';
+
+export type Verdict = 'linearizable' | 'violation' | 'unknown';
+
+export interface SearchResult {
+  verdict: Verdict;
+  /** Distinct configurations memoized. */
+  states: number;
+}
+
+/**
+ * Wing & Gong's search for a linearization of one register's history, with Lowe's
+ * improvements as in porcupine: the history is a doubly linked list of call and return
+ * entries; an op may be linearized next only if its call precedes the first remaining
+ * return; linearizing lifts both entries out of the list (undone on backtrack), and each
+ * (linearized set, register state) configuration is explored once.
+ *
+ * Optional (indeterminate) ops have no return entry: they stay candidates forever and
+ * need not be linearized at all. They live in a list of their own and are tried after the
+ * determinate candidates, so the search first tries histories in which they had no effect.
+ * A configuration is also skipped when one with the same determinate set and state, but a
+ * subset of its optional ops, was already explored: having used fewer optional ops can
+ * only leave more options open.
+ */
+export function searchRegister(ops: readonly RegOp[], initial: number, maxStates: number): SearchResult {
+  const det = ops.filter((o) => !o.optional);
+  const opt = ops.filter((o) => o.optional);
+  const byInvoke = (a: RegOp, b: RegOp) => a.invoke - b.invoke || a.src.id - b.src.id;
+  det.sort(byInvoke);
+  opt.sort(byInvoke);
+  const nd = det.length;
+  const no = opt.length;
+  if (nd === 0) return { verdict: 'linearizable', states: 0 };
+
+  // Event order: by time, calls before returns at the same instant (equal timestamps are
+  // concurrent, never ordered), ties among calls by invocation order.
+  const CALL = 0;
+  const RET = 1;
+  const events: Array<[time: number, type: number, idx: number]> = [];
+  for (let i = 0; i < nd; i++) events.push([det[i].invoke, CALL, i], [det[i].complete, RET, i]);
+  for (let j = 0; j < no; j++) events.push([opt[j].invoke, CALL, nd + j]);
+  events.sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2]);
+
+  // Main list nodes: 0 is the head; det op i has call node 2i+1 and return node 2i+2.
+  const next = new Int32Array(2 * nd + 1);
+  const prev = new Int32Array(2 * nd + 1);
+  const retPosOfNode = new Float64Array(2 * nd + 1);
+  const callPos = new Float64Array(nd);
+  const retPos = new Float64Array(nd);
+  const optPos = new Float64Array(no);
+  let last = 0;
+  events.forEach(([, type, idx], pos) => {
+    if (idx >= nd) {
+      optPos[idx - nd] = pos;
+      return;
+    }
+    const node = type === CALL ? 2 * idx + 1 : 2 * idx + 2;
+    if (type === CALL) callPos[idx] = pos;
+    else retPos[idx] = retPosOfNode[node] = pos;
+    next[last] = node;
+    prev[node] = last;
+    last = node;
+  });
+  next[last] = -1;
+
+  // Optional list: node j+1 for optional op j, in invocation order; -1 ends it.
+  const onext = new Int32Array(no + 1);
+  const oprev = new Int32Array(no + 1);
+  for (let n = 0; n <= no; n++) {
+    onext[n] = n < no ? n + 1 : -1;
+    oprev[n] = n - 1;
+  }
+
+  // windowEnd[i]: the last det op that can be linearized while op i is not, i.e. the last
+  // one invoked before i returned. With i the earliest unlinearized op, every linearized op
+  // past i lies in (i, windowEnd[i]], so that bit range identifies the linearized set.
+  const windowEnd = new Int32Array(nd);
+  for (let i = 0; i < nd; i++) {
+    let lo = i;
+    let hi = nd - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (callPos[mid] < retPos[i]) lo = mid;
+      else hi = mid - 1;
+    }
+    windowEnd[i] = lo;
+  }
+
+  const lin = new Uint32Array((nd >> 5) + 1);
+  const used = new Uint32Array((no >> 5) + 1);
+  const memo = new Map<string, Uint32Array[]>();
+  let states = 0;
+
+  const liftMain = (i: number) => {
+    const c = 2 * i + 1;
+    const r = c + 1;
+    next[prev[c]] = next[c];
+    if (next[c] !== -1) prev[next[c]] = prev[c];
+    next[prev[r]] = next[r];
+    if (next[r] !== -1) prev[next[r]] = prev[r];
+  };
+  const unliftMain = (i: number) => {
+    const c = 2 * i + 1;
+    const r = c + 1;
+    next[prev[r]] = r;
+    if (next[r] !== -1) prev[next[r]] = r;
+    next[prev[c]] = c;
+    if (next[c] !== -1) prev[next[c]] = c;
+  };
+  const liftOpt = (n: number) => {
+    onext[oprev[n]] = onext[n];
+    if (onext[n] !== -1) oprev[onext[n]] = oprev[n];
+  };
+  const unliftOpt = (n: number) => {
+    onext[oprev[n]] = n;
+    if (onext[n] !== -1) oprev[onext[n]] = n;
+  };
+
+  /** Memoizes the current configuration; false if it (or one that dominates it) was seen. */
+  const visit = (state: number): boolean => {
+    const p = (next[0] - 1) >> 1;
+    let key = p + ':' + state;
+    for (let w = p >> 5, end = windowEnd[p] >> 5; w <= end; w++) key += ',' + lin[w];
+    const seen = memo.get(key);
+    if (seen) {
+      for (const s of seen) {
+        let subset = true;
+        for (let w = 0; w < s.length && subset; w++) subset = (s[w] & ~used[w]) === 0;
+        if (subset) return false;
+      }
+      seen.push(used.slice());
+    } else {
+      memo.set(key, [used.slice()]);
+    }
+    states++;
+    return true;
+  };
+
+  const depth = nd + no;
+  const stackOp = new Int32Array(depth);
+  const stackPrev = new Int32Array(depth);
+  const stackFirstRet = new Float64Array(depth);
+  let sp = 0;
+  let state = initial;
+  let remaining = nd;
+  // Cursor over the candidates: phase 0 walks the main list up to its first return entry,
+  // phase 1 then walks the optional ops invoked before that return.
+  let phase = 0;
+  let node = next[0];
+  let firstRet = 0;
+
+  for (;;) {
+    let cand = -1;
+    if (phase === 0) {
+      if (node & 1) cand = (node - 1) >> 1;
+      else {
+        firstRet = retPosOfNode[node];
+        phase = 1;
+        node = onext[0];
+        continue;
+      }
+    } else if (node !== -1 && optPos[node - 1] < firstRet) {
+      cand = nd + node - 1;
+    }
+
+    if (cand >= 0) {
+      const isDet = cand < nd;
+      const op = isDet ? det[cand] : opt[cand - nd];
+      const after = step(state, op);
+      // An optional op that would not change the register is better left out.
+      if (after !== ILLEGAL && !(op.optional && after === state)) {
+        if (isDet) {
+          lin[cand >> 5] |= 1 << (cand & 31);
+          liftMain(cand);
+          if (--remaining === 0) return { verdict: 'linearizable', states };
+        } else {
+          const j = cand - nd;
+          used[j >> 5] |= 1 << (j & 31);
+          liftOpt(node);
+        }
+        if (visit(after)) {
+          if (states > maxStates) return { verdict: 'unknown', states };
+          stackOp[sp] = cand;
+          stackPrev[sp] = state;
+          stackFirstRet[sp] = firstRet;
+          sp++;
+          state = after;
+          phase = 0;
+          node = next[0];
+          continue;
+        }
+        if (isDet) {
+          remaining++;
+          unliftMain(cand);
+          lin[cand >> 5] &= ~(1 << (cand & 31));
+        } else {
+          const j = cand - nd;
+          unliftOpt(node);
+          used[j >> 5] &= ~(1 << (j & 31));
+        }
+      }
+      node = phase === 0 ? next[node] : onext[node];
+      continue;
+    }
+
+    // No candidate left here: undo the most recent choice and try the one after it.
+    if (sp === 0) return { verdict: 'violation', states };
+    sp--;
+    const c = stackOp[sp];
+    state = stackPrev[sp];
+    if (c < nd) {
+      remaining++;
+      unliftMain(c);
+      lin[c >> 5] &= ~(1 << (c & 31));
+      phase = 0;
+      node = next[2 * c + 1];
+    } else {
+      const j = c - nd;
+      unliftOpt(j + 1);
+      used[j >> 5] &= ~(1 << (j & 31));
+      phase = 1;
+      firstRet = stackFirstRet[sp];
+      node = onext[j + 1];
+    }
+  }
+}
