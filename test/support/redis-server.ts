@@ -35,6 +35,7 @@ async function waitReady(port: number, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const c = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    c.on('error', () => undefined); // refused while the server boots: expected
     try {
       await c.connect();
       if ((await c.ping()) === 'PONG') return;
@@ -42,7 +43,7 @@ async function waitReady(port: number, timeoutMs = 10_000): Promise<void> {
       if (Date.now() > deadline) throw new Error(`redis-server on ${port} did not start`);
       await new Promise((r) => setTimeout(r, 50));
     } finally {
-      c.disconnect();
+      if (c.status !== 'end') c.disconnect();
     }
   }
 }

@@ -40,6 +40,9 @@ const DEFAULT_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 const retryStrategy = (attempt: number): number => Math.min(50 * attempt, 1000);
 // stop() waits this long at most for an open socket to close.
 const CLOSE_WAIT_MS = 1000;
+// ioredis arms a timer of this length on disconnect(), and only a socket 'close' clears it; when the
+// socket was already gone (Redis down) the timer runs out, so keep it short (default 2 s).
+const DISCONNECT_TIMEOUT_MS = 100;
 
 /**
  * Frames between replicas and gateways over Redis pub/sub. Two connections: a subscriber (a Redis
@@ -80,6 +83,7 @@ export class Bus {
     this.pub = new Redis(opts.url, {
       lazyConnect: true,
       retryStrategy,
+      disconnectTimeout: DISCONNECT_TIMEOUT_MS,
       enableOfflineQueue: false,
       // A PUBLISH in flight when the connection drops is failed (counted dropped), not resent later.
       autoResendUnfulfilledCommands: false,
@@ -88,6 +92,7 @@ export class Bus {
     this.sub = new Redis(opts.url, {
       lazyConnect: true,
       retryStrategy,
+      disconnectTimeout: DISCONNECT_TIMEOUT_MS,
       autoResubscribe: true,
       maxRetriesPerRequest: null,
     });
@@ -116,11 +121,13 @@ export class Bus {
 
   /** To the direct channel of endpoint `to`. */
   send(to: string, body: unknown): void {
+    if (this.refuse()) return;
     this.write(channelFor(this.cluster, to), encodeFrame(this.self, body));
   }
 
   /** To every endpoint listening on `topic`. */
   publish(topic: string, body: unknown): void {
+    if (this.refuse()) return;
     this.write(topicChannel(this.cluster, topic), encodeFrame(this.self, body));
   }
 
@@ -150,13 +157,16 @@ export class Bus {
     await Promise.all([close(this.pub), close(this.sub)]);
   }
 
+  /** Outside a batch, a frame that cannot go out is dropped before it is even encoded. */
+  private refuse(): boolean {
+    if (this.corked || this.writable()) return false;
+    this.counters.dropped++;
+    return true;
+  }
+
   private write(channel: string, frame: Buffer): void {
     if (this.corked) {
       this.corked.push(channel, frame);
-      return;
-    }
-    if (!this.writable()) {
-      this.counters.dropped++;
       return;
     }
     this.counters.sent++;
@@ -229,9 +239,15 @@ export class Bus {
 async function close(conn: Redis): Promise<void> {
   const status = conn.status;
   if (status === 'end') return;
+  if (status === 'wait') {
+    conn.disconnect(); // never connected: ends at once
+    return;
+  }
   if (status !== 'ready' && status !== 'connect' && status !== 'connecting') {
-    // No socket (never connected, or between reconnect attempts): disconnect() just cancels the retry.
+    // Between reconnect attempts: cancel the retry, and outwait the timer disconnect() arms on the
+    // dead socket so that nothing of ours is left pending once stop() resolves.
     conn.disconnect();
+    await new Promise((r) => setTimeout(r, DISCONNECT_TIMEOUT_MS + 10));
     return;
   }
   let timer: NodeJS.Timeout | undefined;

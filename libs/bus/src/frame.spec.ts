@@ -43,6 +43,13 @@ describe('encodeFrame / decodeFrame', () => {
     expect(out?.body).toEqual({ m: { a: 1, b: { c: 'd' } } });
   });
 
+  it('decodes integers as numbers, also 64-bit ones from other encoders', () => {
+    for (const n of [0, -1, 2 ** 32, 2 ** 53 - 1, -(2 ** 40)]) expect(decodeFrame(encodeFrame('n1', n))?.body).toBe(n);
+    // [ "n1", uint64 2^40 ] as another encoder would write it
+    const uint64 = Buffer.from([FRAME_VERSION, 0x92, 0xa2, 0x6e, 0x31, 0xcf, 0, 0, 0x01, 0, 0, 0, 0, 0]);
+    expect(decodeFrame(uint64)?.body).toBe(2 ** 40);
+  });
+
   it.each<[string, Buffer]>([
     ['empty', Buffer.alloc(0)],
     ['only a version byte', Buffer.from([FRAME_VERSION])],
@@ -73,7 +80,7 @@ describe('encodeFrame / decodeFrame', () => {
     };
     const good = encodeFrame('n1', { term: 5, entries: [{ index: 1, command: new Uint8Array([1, 2, 3]) }], s: 'text' });
     for (let i = 0; i < 3000; i++) {
-      const random = Buffer.alloc(1 + rand(64), 0).map(() => rand(256));
+      const random = Buffer.from(Array.from({ length: 1 + rand(64) }, () => rand(256)));
       if (i % 2 === 0) random[0] = FRAME_VERSION; // get past the version check
       expect(() => decodeFrame(random)).not.toThrow();
       const mutated = Buffer.from(good);

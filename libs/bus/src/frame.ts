@@ -14,10 +14,12 @@ export const FRAME_VERSION = 1;
  *   keys); bodies are meant to be plain objects, arrays, numbers, strings and bytes.
  * - no moreTypes: a Uint8Array/Buffer goes as MessagePack bin and comes back as a Buffer
  *   (a Uint8Array), which is what Raft entries carry.
+ * - int64AsType: 'number' — a 64-bit integer from another encoder decodes as a number, never a
+ *   bigint that would surprise the code above (JSON.stringify throws on a bigint).
  * - copyBuffers: true — decoded bytes get their own memory instead of a view of the socket chunk,
  *   so a log entry kept for long does not pin the whole read buffer it arrived in.
  */
-const packr = new Packr({ useRecords: false, mapsAsObjects: true, copyBuffers: true });
+const packr = new Packr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number', copyBuffers: true });
 
 export function encodeFrame(from: string, body: unknown): Buffer {
   const packed = packr.pack([from, body]);

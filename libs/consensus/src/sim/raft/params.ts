@@ -28,7 +28,7 @@ function pick<T>(rng: Rng, xs: readonly T[]): T {
 }
 
 export function drawParams(rng: Rng): RaftSimParams {
-  const electionTick = pick(rng, [6, 8, 10]);
+  const electionTick = pick(rng, [4, 6, 8, 10]);
   return {
     nodes: rng.next() < 0.5 ? 3 : 5,
     preVote: rng.next() < 0.5,
@@ -38,10 +38,10 @@ export function drawParams(rng: Rng): RaftSimParams {
     // One entry per message splits a leader's catch-up into steps, which Figure 8 needs.
     maxEntriesPerMessage: pick(rng, [1, 1, 2, 4, 64]),
     maxInflight: pick(rng, [1, 4, 16]),
-    clients: rng.int(2, 4),
+    clients: rng.int(2, 5),
     keys: rng.int(2, 5),
     snapshotEvery: pick(rng, [5, 10, 25]),
-    chaosTicks: rng.int(120, 220),
+    chaosTicks: rng.int(200, 400),
     leaderBound: 20 * electionTick,
     livenessBound: 60 * electionTick,
     clientTimeout: 3 * electionTick,

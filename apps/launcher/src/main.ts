@@ -1,0 +1,55 @@
+import 'reflect-metadata';
+import { Launcher } from './launcher';
+import { parseArgs } from './options';
+import { redisServerAvailable } from './redis-process';
+
+/** `npm start`: a local cluster in one command; Ctrl-C stops everything. */
+async function main(): Promise<void> {
+  let opts;
+  try {
+    opts = parseArgs(process.argv.slice(2), process.env);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  if (!opts.redisUrl && !redisServerAvailable()) {
+    process.stderr.write(
+      'synod: redis-server is not on PATH.\n' +
+        '  Debian/Ubuntu: sudo apt-get install redis-server    macOS: brew install redis\n' +
+        '  or point REDIS_URL at a Redis 7 you run yourself (REDIS_URL=redis://host:6379 npm start).\n',
+    );
+    process.exit(1);
+  }
+  const launcher = new Launcher(opts);
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write('\n[launcher] stopping...\n');
+    await launcher.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  try {
+    await launcher.start();
+  } catch (err) {
+    process.stderr.write(`synod: start failed: ${(err as Error).message}\n`);
+    await launcher.stop();
+    process.exit(1);
+  }
+  const d = launcher.describe();
+  process.stdout.write(
+    `\nSynod is up (${opts.protocol}, ${opts.nodes} replicas)\n` +
+      `  REST API   ${launcher.gatewayUrl}/v1/kv/{key}\n` +
+      `  cluster    ${launcher.gatewayUrl}/v1/cluster\n` +
+      `  dashboard  ${launcher.gatewayUrl}/\n` +
+      `  OpenAPI    ${launcher.gatewayUrl}/docs\n` +
+      `  bus Redis  ${launcher.busUrl}\n` +
+      `Ctrl-C stops everything.\n`,
+  );
+  // One machine-readable line for scripts and tests.
+  process.stdout.write(`SYNOD_READY ${JSON.stringify(d)}\n`);
+}
+
+void main();

@@ -1,0 +1,365 @@
+import { decodeRequest, encodeRequest, KvRequest, KvResult, KvStateMachine, validateRequest } from '@app/consensus/kv';
+import { Message, RaftNode, Ready } from '@app/consensus/raft';
+import type { DurableStore } from '@app/storage';
+import type { GatewayRequest, ProposeBody, ReadBody, RedirectBody } from '@app/wire';
+import type { NodeConfig } from '../config/node-config';
+import type { ReplicaRuntime, RuntimeIo, RuntimeStatus } from '../replica/runtime';
+import { encodeSnapshot, fromStoredState, toPersistBatch } from './codec';
+import { isRaftMessage } from './validate-message';
+
+/** A gateway's batch waiting for its entries to be applied. */
+interface PendingBatch {
+  gateway: string;
+  corr: string;
+  results: Array<KvResult | undefined>;
+  remaining: number;
+}
+
+interface PendingRead {
+  gateway: string;
+  body: ReadBody;
+}
+
+/** More uncommitted proposals than this and new ones are turned away (the gateway retries). */
+const MAX_PENDING_PROPOSALS = 100_000;
+const PERSIST_RETRY_MS = [20, 50, 100, 250, 500];
+
+/**
+ * Drives a Raft core with real time, a Redis store and the bus, serving the KV state machine.
+ * The order of each Ready is the core's contract: persist, then send, then apply, then answer reads.
+ */
+export class RaftRuntime implements ReplicaRuntime {
+  private node!: RaftNode;
+  private kv!: KvStateMachine;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private driving = false;
+  private kicked = false;
+  private appliedIndex = 0;
+  private snapshotIndex = 0;
+  private wasLeader = false;
+  private lastRole = '';
+  private lastLeader: string | null = null;
+
+  /** request id -> the batches waiting for it (a retried id may wait in several). */
+  private waiting = new Map<string, Array<{ batch: PendingBatch; pos: number }>>();
+  private pendingCount = 0;
+  /** Linearizable reads gathered in this event-loop turn share one ReadIndex round. */
+  private readGroup: PendingRead[] = [];
+  private readRounds = new Map<string, PendingRead[]>();
+  /** Reads whose ReadIndex is known, waiting for applied >= index. */
+  private readsAwaitingApply: Array<{ index: number; reads: PendingRead[] }> = [];
+  private readSeq = 0;
+
+  readonly counters = {
+    proposals: 0,
+    applied: 0,
+    persists: 0,
+    persistRetries: 0,
+    readRounds: 0,
+    readsServed: 0,
+    malformedPeerFrames: 0,
+    snapshots: 0,
+    redirects: 0,
+  };
+
+  constructor(
+    private readonly cfg: NodeConfig,
+    private readonly store: DurableStore,
+    private readonly io: RuntimeIo,
+  ) {}
+
+  /** The same path for a fresh process and a revive: everything comes from storage. */
+  async start(): Promise<void> {
+    const persisted = fromStoredState(await this.store.load());
+    if (this.stopped) return;
+    this.kv = persisted.snapshot ? KvStateMachine.restore(persisted.snapshot.data) : new KvStateMachine();
+    this.appliedIndex = persisted.snapshot?.lastIncludedIndex ?? 0;
+    this.snapshotIndex = this.appliedIndex;
+    this.node = new RaftNode(
+      {
+        id: this.cfg.nodeId,
+        configuration: { voters: this.cfg.nodes, learners: [] },
+        electionTick: this.cfg.electionTicks,
+        heartbeatTick: this.cfg.heartbeatTicks,
+        preVote: true,
+        checkQuorum: true,
+        maxEntriesPerMessage: this.cfg.maxEntriesPerMessage,
+        maxInflight: this.cfg.maxInflight,
+        random: Math.random,
+      },
+      persisted,
+    );
+    this.io.log(`raft: started at term ${persisted.hardState.currentTerm}, ${persisted.entries.length} entries after snapshot ${this.snapshotIndex}`);
+    this.timer = setInterval(() => {
+      this.node.tick();
+      this.kick();
+    }, this.cfg.tickMs);
+    this.kick();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    for (const entries of this.waiting.values()) for (const { batch } of entries) this.redirect(batch.gateway, batch.corr, 'killed');
+    this.waiting.clear();
+    for (const r of this.allPendingReads()) this.redirect(r.gateway, r.body.corr, 'killed');
+    this.readGroup = [];
+    this.readRounds.clear();
+    this.readsAwaitingApply = [];
+  }
+
+  onPeerFrame(_from: string, body: unknown): void {
+    if (this.stopped || !this.node) return;
+    const ms = (body as { ms?: unknown }).ms;
+    if (!Array.isArray(ms)) {
+      this.counters.malformedPeerFrames++;
+      return;
+    }
+    for (const m of ms) {
+      if (!isRaftMessage(m)) {
+        this.counters.malformedPeerFrames++;
+        continue;
+      }
+      this.node.step(m);
+    }
+    this.kick();
+  }
+
+  onClientRequest(from: string, body: GatewayRequest): void {
+    if (this.stopped || !this.node) return this.redirect(from, body.corr, 'killed');
+    if (body.t === 'propose') this.propose(from, body);
+    else this.read(from, body);
+  }
+
+  status(): RuntimeStatus {
+    const s = this.node?.status();
+    return {
+      role: s?.role ?? 'starting',
+      term: s?.term ?? 0,
+      leader: s?.leader ?? null,
+      commitIndex: s?.commitIndex ?? 0,
+      appliedIndex: this.appliedIndex,
+      digest: this.kv?.digest(),
+      counters: { ...this.counters, pendingProposals: this.pendingCount, snapshotIndex: this.snapshotIndex },
+    };
+  }
+
+  // ---------------------------------------------------------------- client side
+
+  private propose(gateway: string, body: ProposeBody): void {
+    if (!Array.isArray(body.requests) || body.requests.length === 0) return;
+    let requests: KvRequest[];
+    try {
+      requests = body.requests.map((r) => validateRequest(r));
+    } catch {
+      this.counters.malformedPeerFrames++;
+      return;
+    }
+    if (this.pendingCount + requests.length > MAX_PENDING_PROPOSALS) return this.redirect(gateway, body.corr, 'overloaded');
+    const res = this.node.propose(requests.map((r) => encodeRequest(r)));
+    if (!res.ok) return this.redirect(gateway, body.corr, res.reason, res.leaderHint);
+    this.counters.proposals += requests.length;
+    const batch: PendingBatch = { gateway, corr: body.corr, results: new Array(requests.length), remaining: requests.length };
+    requests.forEach((r, pos) => {
+      const list = this.waiting.get(r.id);
+      if (list) list.push({ batch, pos });
+      else this.waiting.set(r.id, [{ batch, pos }]);
+    });
+    this.pendingCount += requests.length;
+    this.kick();
+  }
+
+  private read(gateway: string, body: ReadBody): void {
+    if (body.consistency === 'stale') return this.serveRead({ gateway, body });
+    if (this.readGroup.length === 0) {
+      setImmediate(() => this.flushReadGroup());
+    }
+    this.readGroup.push({ gateway, body });
+  }
+
+  private flushReadGroup(): void {
+    if (this.stopped || this.readGroup.length === 0) return;
+    const ctx = `${this.cfg.nodeId}:${++this.readSeq}`;
+    this.readRounds.set(ctx, this.readGroup);
+    this.readGroup = [];
+    this.counters.readRounds++;
+    this.node.readIndex(ctx);
+    this.kick();
+  }
+
+  private serveRead(r: PendingRead): void {
+    const q = r.body.query;
+    const items = q?.op === 'list' ? this.kv.list(String(q.prefix ?? ''), Math.max(0, Math.min(Number(q.limit) || 0, 10_000))) : [this.kv.get(String(q?.key))].filter((x) => x !== null);
+    this.counters.readsServed++;
+    this.io.reply(r.gateway, { t: 'read-result', corr: r.body.corr, items, appliedIndex: this.appliedIndex });
+  }
+
+  private redirect(gateway: string, corr: string, reason: RedirectBody['reason'], leader: string | null = null): void {
+    this.counters.redirects++;
+    const body: RedirectBody = { t: 'redirect', corr, leader: leader ?? this.node?.status().leader ?? null, reason };
+    this.io.reply(gateway, body);
+  }
+
+  // ---------------------------------------------------------------- the Ready loop
+
+  private kick(): void {
+    if (this.kicked || this.stopped) return;
+    this.kicked = true;
+    setImmediate(() => {
+      this.kicked = false;
+      void this.drive();
+    });
+  }
+
+  private async drive(): Promise<void> {
+    if (this.driving || this.stopped) return;
+    this.driving = true;
+    try {
+      while (!this.stopped && this.node.hasReady()) {
+        const rd = this.node.ready();
+        await this.persist(rd);
+        if (this.stopped) return; // killed while persisting: this Ready never happened
+        this.send(rd.messages);
+        if (rd.snapshot) this.installSnapshot(rd);
+        this.apply(rd);
+        this.node.advance(rd);
+        this.noticeRoleChange(rd);
+        this.handleReads(rd);
+        await this.maybeSnapshot();
+      }
+    } catch (err) {
+      this.io.log(`raft: ready loop failed: ${(err as Error).stack ?? err}`);
+    } finally {
+      this.driving = false;
+      if (!this.stopped && this.node.hasReady()) this.kick();
+    }
+  }
+
+  /** Retried until it succeeds: the batch is idempotent, and nothing may be sent before it is durable. */
+  private async persist(rd: Ready): Promise<void> {
+    const batch = toPersistBatch(rd);
+    if (!batch) return;
+    for (let attempt = 0; !this.stopped; attempt++) {
+      try {
+        await this.store.persist(batch);
+        this.counters.persists++;
+        return;
+      } catch (err) {
+        this.counters.persistRetries++;
+        if (attempt === 0) this.io.log(`raft: persist failed, retrying: ${(err as Error).message}`);
+        await sleep(PERSIST_RETRY_MS[Math.min(attempt, PERSIST_RETRY_MS.length - 1)]);
+      }
+    }
+  }
+
+  private send(messages: Message[]): void {
+    if (messages.length === 0) return;
+    const byPeer = new Map<string, Message[]>();
+    for (const m of messages) {
+      const list = byPeer.get(m.to);
+      if (list) list.push(m);
+      else byPeer.set(m.to, [m]);
+    }
+    this.io.sendToPeers([...byPeer].map(([to, ms]) => ({ to, body: { t: 'raft', ms } })));
+  }
+
+  private installSnapshot(rd: Ready): void {
+    const snap = rd.snapshot!;
+    this.kv = KvStateMachine.restore(snap.data);
+    this.appliedIndex = snap.lastIncludedIndex;
+    this.snapshotIndex = snap.lastIncludedIndex;
+    this.counters.snapshots++;
+    this.io.log(`raft: installed snapshot at ${snap.lastIncludedIndex} from the leader`);
+  }
+
+  private apply(rd: Ready): void {
+    for (const e of rd.committedEntries) {
+      if (e.index <= this.appliedIndex) continue;
+      this.appliedIndex = e.index;
+      this.counters.applied++;
+      if (e.type !== 'normal' || !e.data) {
+        this.kv.skip(e.index);
+        continue;
+      }
+      let req: KvRequest;
+      try {
+        req = decodeRequest(e.data);
+      } catch {
+        this.kv.skip(e.index); // cannot happen for entries we validated; deterministic either way
+        continue;
+      }
+      const result = this.kv.apply(e.index, req);
+      const waiters = this.waiting.get(req.id);
+      if (!waiters) continue;
+      this.waiting.delete(req.id);
+      for (const { batch, pos } of waiters) {
+        batch.results[pos] = result;
+        this.pendingCount--;
+        if (--batch.remaining === 0) this.io.reply(batch.gateway, { t: 'result', corr: batch.corr, results: batch.results });
+      }
+    }
+  }
+
+  private handleReads(rd: Ready): void {
+    for (const rs of rd.readStates) {
+      const reads = this.readRounds.get(rs.ctx);
+      if (!reads) continue;
+      this.readRounds.delete(rs.ctx);
+      this.readsAwaitingApply.push({ index: rs.index, reads });
+    }
+    for (const rf of rd.readFailures) {
+      const reads = this.readRounds.get(rf.ctx);
+      if (!reads) continue;
+      this.readRounds.delete(rf.ctx);
+      for (const r of reads) this.redirect(r.gateway, r.body.corr, 'not-leader', rf.leaderHint);
+    }
+    if (this.readsAwaitingApply.length > 0) {
+      const still: typeof this.readsAwaitingApply = [];
+      for (const w of this.readsAwaitingApply) {
+        if (w.index <= this.appliedIndex) for (const r of w.reads) this.serveRead(r);
+        else still.push(w);
+      }
+      this.readsAwaitingApply = still;
+    }
+  }
+
+  /** A leader that lost its role cannot finish what it accepted: tell the gateways to retry elsewhere. */
+  private noticeRoleChange(rd: Ready): void {
+    const { role, leader } = rd.softState;
+    if (role === this.lastRole && leader === this.lastLeader) return;
+    this.lastRole = role;
+    this.lastLeader = leader;
+    const isLeader = role === 'leader';
+    if (this.wasLeader && !isLeader) {
+      for (const entries of this.waiting.values()) for (const { batch } of entries) this.redirect(batch.gateway, batch.corr, 'not-leader', leader);
+      this.waiting.clear();
+      this.pendingCount = 0;
+      for (const w of this.readsAwaitingApply) for (const r of w.reads) this.redirect(r.gateway, r.body.corr, 'not-leader', leader);
+      this.readsAwaitingApply = [];
+    }
+    this.wasLeader = isLeader;
+    this.io.changed();
+  }
+
+  private async maybeSnapshot(): Promise<void> {
+    if (this.appliedIndex - this.snapshotIndex < this.cfg.snapshotEvery) return;
+    const snap = this.node.createSnapshot(this.appliedIndex, this.kv.snapshot());
+    this.snapshotIndex = snap.lastIncludedIndex;
+    try {
+      await this.store.compact({ index: snap.lastIncludedIndex, data: encodeSnapshot(snap) });
+    } catch (err) {
+      // The log still holds everything; the next snapshot compacts further.
+      this.io.log(`raft: compaction failed: ${(err as Error).message}`);
+    }
+  }
+
+  private allPendingReads(): PendingRead[] {
+    return [...this.readGroup, ...[...this.readRounds.values()].flat(), ...this.readsAwaitingApply.flatMap((w) => w.reads)];
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

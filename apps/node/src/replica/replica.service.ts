@@ -1,0 +1,202 @@
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import Redis from 'ioredis';
+import { Bus, Frame } from '@app/bus';
+import { RedisStore } from '@app/storage';
+import { Beacon, BEACON_TOPIC, BROADCAST_TOPIC, ControlRequest, ControlStatus, GatewayRequest } from '@app/wire';
+import { NODE_CONFIG } from '../config/config.module';
+import type { NodeConfig } from '../config/node-config';
+import { RaftRuntime } from '../raft/raft-runtime';
+import type { ReplicaRuntime, RuntimeIo } from './runtime';
+import { createPbftRuntime } from './pbft-factory';
+
+/**
+ * One replica: the bus and storage connections outlive kills; the protocol runtime does not.
+ * kill drops the runtime (all volatile state); revive builds a new one from storage, exactly as a
+ * fresh process start does. isolate drops consensus traffic both ways but keeps gateways' access.
+ */
+@Injectable()
+export class ReplicaService implements OnApplicationShutdown {
+  private runtime: ReplicaRuntime | null = null;
+  private isolated = false;
+  private byzantine = 'none';
+  private beaconTimer: NodeJS.Timeout | null = null;
+  private beaconSoon = false;
+  readonly bus: Bus;
+  private readonly storageRedis: Redis;
+  private readonly store: RedisStore;
+  readonly counters = { peerFramesDroppedIsolated: 0, framesWhileKilled: 0, unknownFrames: 0 };
+
+  constructor(@Inject(NODE_CONFIG) private readonly cfg: NodeConfig) {
+    this.bus = new Bus({ url: cfg.busUrl, cluster: cfg.cluster, self: cfg.nodeId, topics: [BROADCAST_TOPIC] });
+    this.bus.onFrame((f) => this.onFrame(f));
+    // Commands fail fast while the storage Redis is away; the runtime retries them.
+    this.storageRedis = new Redis(cfg.storageUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: (n) => Math.min(50 * n, 500) });
+    this.storageRedis.on('error', () => undefined);
+    this.store = new RedisStore({ redis: this.storageRedis, cluster: cfg.cluster, node: cfg.nodeId });
+  }
+
+  async boot(): Promise<void> {
+    await this.bus.start();
+    await this.waitForStorage();
+    await this.startRuntime();
+    this.beaconTimer = setInterval(() => this.publishBeacon(), this.cfg.beaconMs);
+    this.publishBeacon();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.beaconTimer) clearInterval(this.beaconTimer);
+    this.runtime?.stop();
+    this.runtime = null;
+    this.publishBeacon();
+    await this.bus.stop();
+    this.storageRedis.disconnect();
+  }
+
+  async control(req: ControlRequest): Promise<ControlStatus> {
+    switch (req?.action) {
+      case 'kill':
+        this.runtime?.stop();
+        this.runtime = null;
+        this.log('killed: volatile state dropped');
+        break;
+      case 'revive':
+        if (!this.runtime) await this.startRuntime();
+        break;
+      case 'isolate':
+        this.isolated = true;
+        break;
+      case 'heal':
+        this.isolated = false;
+        break;
+      case 'byzantine':
+        if (!this.runtime?.setByzantine) throw new Error('byzantine behaviours exist only in PBFT mode');
+        this.byzantine = String(req.behavior ?? 'none');
+        this.runtime.setByzantine(this.byzantine);
+        break;
+      case 'status':
+        break;
+      default:
+        throw new Error(`unknown control action ${JSON.stringify(req?.action)}`);
+    }
+    this.publishBeacon();
+    return this.controlStatus();
+  }
+
+  controlStatus(): ControlStatus {
+    const s = this.runtime?.status();
+    return {
+      id: this.cfg.nodeId,
+      alive: this.runtime !== null,
+      isolated: this.isolated,
+      byzantine: this.byzantine,
+      role: s?.role ?? 'dead',
+      term: s?.term ?? 0,
+      leader: s?.leader ?? null,
+      commitIndex: s?.commitIndex ?? 0,
+      appliedIndex: s?.appliedIndex ?? 0,
+      pid: process.pid,
+    };
+  }
+
+  runtimeStatus() {
+    return this.runtime?.status() ?? null;
+  }
+
+  private async startRuntime(): Promise<void> {
+    const io: RuntimeIo = {
+      sendToPeers: (batch) => {
+        if (this.isolated) {
+          this.counters.peerFramesDroppedIsolated += batch.length;
+          return;
+        }
+        this.bus.batch(() => {
+          for (const { to, body } of batch) this.bus.send(to, body);
+        });
+      },
+      broadcastToPeers: (body) => {
+        if (this.isolated) {
+          this.counters.peerFramesDroppedIsolated++;
+          return;
+        }
+        this.bus.publish(BROADCAST_TOPIC, body);
+      },
+      reply: (to, body) => this.bus.send(to, body),
+      changed: () => this.beaconNow(),
+      log: (msg) => this.log(msg),
+    };
+    const runtime: ReplicaRuntime =
+      this.cfg.protocol === 'raft' ? new RaftRuntime(this.cfg, this.store, io) : createPbftRuntime(this.cfg, this.store, io);
+    this.runtime = runtime;
+    await runtime.start();
+    if (this.byzantine !== 'none') runtime.setByzantine?.(this.byzantine);
+  }
+
+  private onFrame(f: Frame): void {
+    const body = f.body as { t?: unknown } | null;
+    const t = typeof body === 'object' && body !== null ? body.t : undefined;
+    if (t === 'propose' || t === 'read') {
+      const req = body as GatewayRequest;
+      if (typeof req.corr !== 'string') return void this.counters.unknownFrames++;
+      if (!this.runtime) {
+        this.counters.framesWhileKilled++;
+        this.bus.send(f.from, { t: 'redirect', corr: req.corr, leader: null, reason: 'killed' });
+        return;
+      }
+      this.runtime.onClientRequest(f.from, req);
+      return;
+    }
+    if (t === 'raft' || t === 'pbft') {
+      if (this.isolated) return void this.counters.peerFramesDroppedIsolated++;
+      if (!this.runtime) return void this.counters.framesWhileKilled++;
+      if (!this.cfg.nodes.includes(f.from)) return void this.counters.unknownFrames++;
+      this.runtime.onPeerFrame(f.from, body);
+      return;
+    }
+    this.counters.unknownFrames++;
+  }
+
+  private beaconNow(): void {
+    if (this.beaconSoon) return;
+    this.beaconSoon = true;
+    setImmediate(() => {
+      this.beaconSoon = false;
+      this.publishBeacon();
+    });
+  }
+
+  private publishBeacon(): void {
+    const s = this.runtime?.status();
+    const beacon: Beacon = {
+      t: 'beacon',
+      id: this.cfg.nodeId,
+      protocol: this.cfg.protocol,
+      role: s?.role ?? 'dead',
+      term: s?.term ?? 0,
+      leader: s?.leader ?? null,
+      commitIndex: s?.commitIndex ?? 0,
+      appliedIndex: s?.appliedIndex ?? 0,
+      alive: this.runtime !== null,
+      isolated: this.isolated,
+      byzantine: this.byzantine,
+      stableCheckpoint: s?.stableCheckpoint,
+      pid: process.pid,
+    };
+    this.bus.publish(BEACON_TOPIC, beacon);
+  }
+
+  private async waitForStorage(): Promise<void> {
+    for (let i = 0; ; i++) {
+      try {
+        await this.storageRedis.ping();
+        return;
+      } catch (err) {
+        if (i % 20 === 0) this.log(`waiting for storage Redis at ${this.cfg.storageUrl}: ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  }
+
+  log(msg: string): void {
+    process.stdout.write(`[${this.cfg.nodeId}] ${msg}\n`);
+  }
+}

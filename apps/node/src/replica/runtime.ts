@@ -1,0 +1,43 @@
+import type { GatewayRequest } from '@app/wire';
+
+/** What a replica reports about itself (beacons, control status, /metrics). */
+export interface RuntimeStatus {
+  role: string;
+  /** Raft term or PBFT view. */
+  term: number;
+  leader: string | null;
+  commitIndex: number;
+  appliedIndex: number;
+  stableCheckpoint?: number;
+  digest?: string;
+  counters: Record<string, number>;
+}
+
+/**
+ * One protocol driven with real time, storage and bus. A runtime lives from start() to stop():
+ * killing a replica throws the runtime away; reviving builds a new one from storage.
+ */
+export interface ReplicaRuntime {
+  start(): Promise<void>;
+  /** Drop all volatile state; no more messages in or out. */
+  stop(): void;
+  /** A consensus frame from a peer (already filtered for isolation). */
+  onPeerFrame(from: string, body: unknown): void;
+  /** A command or read from a gateway. */
+  onClientRequest(from: string, body: GatewayRequest): void;
+  status(): RuntimeStatus;
+  /** PBFT only: switch the replica's outgoing behaviour. */
+  setByzantine?(behavior: string): void;
+}
+
+/** How a runtime talks to the world; the replica service filters for kill/isolation. */
+export interface RuntimeIo {
+  /** Consensus traffic to peers: dropped while isolated. */
+  sendToPeers(batch: Array<{ to: string; body: unknown }>): void;
+  broadcastToPeers?(body: unknown): void;
+  /** Replies to gateways: always delivered. */
+  reply(to: string, body: unknown): void;
+  /** A state change worth an immediate beacon (role, leader, term). */
+  changed(): void;
+  log(msg: string): void;
+}

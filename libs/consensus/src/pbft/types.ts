@@ -1,0 +1,317 @@
+/**
+ * PBFT's vocabulary, named as in Castro & Liskov (OSDI '99, TOCS '02). Everything here is plain
+ * data: it crosses the bus, the storage and the simulator as is. Digests are lowercase hex SHA-256.
+ *
+ * Every replica message carries `from` (its signer) and `sig` (over codec.signingPayload, which
+ * leaves out `sig` and `to`: `to` is routing only, so a signed message can be relayed as a proof).
+ */
+export type ReplicaId = string;
+
+/** A client operation, signed by the client (the gateway holds its own key pair). */
+export interface ClientRequest {
+  client: string;
+  /** Request id (Idempotency-Key): the state machine makes a retried id exactly-once. */
+  id: string;
+  ts: number;
+  op: Uint8Array;
+  sig: Uint8Array;
+}
+
+interface Signed {
+  from: ReplicaId;
+  /** Routing only: a replica id, or null for every other replica. Not signed. */
+  to: ReplicaId | null;
+  sig: Uint8Array;
+}
+
+/** A backup relays client requests it received to the primary of `view`. */
+export interface Forward extends Signed {
+  type: 'Forward';
+  view: number;
+  requests: ClientRequest[];
+}
+
+/**
+ * <<PRE-PREPARE, v, n, d>σp, m>: the signature covers (view, seq, digest); the batch `requests`
+ * rides along and is bound by `digest`. An empty batch is the null request.
+ */
+export interface PrePrepare extends Signed {
+  type: 'PrePrepare';
+  view: number;
+  seq: number;
+  digest: string;
+  requests: ClientRequest[];
+}
+
+export interface Prepare extends Signed {
+  type: 'Prepare';
+  view: number;
+  seq: number;
+  digest: string;
+}
+
+export interface Commit extends Signed {
+  type: 'Commit';
+  view: number;
+  seq: number;
+  digest: string;
+}
+
+/** <CHECKPOINT, n, d, i>: d is the digest of the state after executing sequence number n. */
+export interface Checkpoint extends Signed {
+  type: 'Checkpoint';
+  seq: number;
+  digest: string;
+}
+
+/** Pm: a pre-prepare (with its batch) and 2f matching prepares from distinct backups. */
+export interface PreparedCertificate {
+  prePrepare: PrePrepare;
+  prepares: Prepare[];
+}
+
+/** 2f+1 matching commits for (view, seq, digest) and the batch: proof that seq is decided. */
+export interface CommitCertificate {
+  view: number;
+  seq: number;
+  digest: string;
+  requests: ClientRequest[];
+  commits: Commit[];
+}
+
+/** <VIEW-CHANGE, v+1, n, C, P, i>: n = stable checkpoint, C its 2f+1 proof, P prepared certificates above n. */
+export interface ViewChange extends Signed {
+  type: 'ViewChange';
+  /** The view being moved to. */
+  view: number;
+  stableSeq: number;
+  checkpointProof: Checkpoint[];
+  prepared: PreparedCertificate[];
+}
+
+/** <NEW-VIEW, v+1, V, O>: V = 2f+1 view-changes, O = the re-issued pre-prepares (null requests in gaps). */
+export interface NewView extends Signed {
+  type: 'NewView';
+  view: number;
+  viewChanges: ViewChange[];
+  prePrepares: PrePrepare[];
+}
+
+/**
+ * Periodic "I am at view v, stable checkpoint h, executed up to le" (the paper's status
+ * messages). `slots[i]` describes seq le+1+i: bit 1 = has the pre-prepare, 2 = prepared,
+ * 4 = committed, so that peers resend only what is missing.
+ */
+export interface Status extends Signed {
+  type: 'Status';
+  view: number;
+  active: boolean;
+  stableSeq: number;
+  lastExecuted: number;
+  slots: number[];
+}
+
+/** State transfer: asks for the checkpointed state at `seq` or later. */
+export interface FetchState extends Signed {
+  type: 'FetchState';
+  seq: number;
+}
+
+/**
+ * The answer to FetchState: a stable checkpoint with its 2f+1 proof. `snapshot` is not signed; the
+ * receiver restores it and compares the app's digest with the certified `digest`.
+ */
+export interface StateTransfer extends Signed {
+  type: 'State';
+  seq: number;
+  digest: string;
+  /** Requests executed up to `seq` (the app's position counter). */
+  position: number;
+  snapshot: Uint8Array;
+  proof: Checkpoint[];
+}
+
+/** Asks for the committed batches after `after` (a lagging replica). */
+export interface FetchCommitted extends Signed {
+  type: 'FetchCommitted';
+  after: number;
+}
+
+export interface CommittedBatches extends Signed {
+  type: 'Committed';
+  certificates: CommitCertificate[];
+}
+
+export type PbftMessage =
+  | Forward
+  | PrePrepare
+  | Prepare
+  | Commit
+  | Checkpoint
+  | ViewChange
+  | NewView
+  | Status
+  | FetchState
+  | StateTransfer
+  | FetchCommitted
+  | CommittedBatches;
+
+export type PbftMessageType = PbftMessage['type'];
+
+/** <REPLY, v, t, c, i, r>: sent to the client; it accepts r on f+1 matching replies. */
+export interface Reply {
+  type: 'Reply';
+  from: ReplicaId;
+  /** The client. */
+  to: string;
+  view: number;
+  /** The request id. */
+  id: string;
+  result: Uint8Array;
+  sig: Uint8Array;
+}
+
+/** The replicated application: synchronous and deterministic. */
+export interface PbftApp {
+  /** Executes one request at `position` (a running count of executed requests, from 1). Must not throw. */
+  execute(position: number, op: Uint8Array): Uint8Array;
+  /** Digest of the whole state (equal states, equal digests). */
+  digest(): string;
+  snapshot(): Uint8Array;
+  restore(data: Uint8Array): void;
+}
+
+export interface PbftCrypto {
+  /** Signs as this replica. */
+  sign(payload: Uint8Array): Uint8Array;
+  /** Checks `sig` by `signer` (a replica or a client); false for an unknown signer. */
+  verify(signer: string, payload: Uint8Array, sig: Uint8Array): boolean;
+}
+
+export interface PbftConfig {
+  id: ReplicaId;
+  /** All replicas in a fixed order, n = 3f+1; the primary of view v is replicas[v mod n]. */
+  replicas: ReplicaId[];
+  app: PbftApp;
+  crypto: PbftCrypto;
+  /** Requests per pre-prepare at most. */
+  maxBatch: number;
+  /** A partial batch waits at most this many ticks at the primary (0 = cut at once). */
+  batchTicks: number;
+  /** K: a checkpoint every K sequence numbers. */
+  checkpointInterval: number;
+  /** L: sequence numbers accepted in (h, h+L]; a multiple of K, at least 2K. */
+  logWindow: number;
+  /** Base timeout (ticks) of the request timer and the view-change timer; doubles per failed view. */
+  requestTimeoutTicks: number;
+  /** Status (retransmission) period in ticks; also the retry period of state transfer. */
+  statusTicks: number;
+  /** Uniform [0,1) generator, seeded by the caller (peer choice for state transfer). */
+  random: () => number;
+  /** Test hooks that break the protocol on purpose (canaries). Never set in production. */
+  faults?: PbftFaults;
+}
+
+/** Canaries: each one removes one safety rule so the simulator can prove it notices. */
+export interface PbftFaults {
+  /** The old toy's quorum: more than n/3 prepares (any sender, primary included) or commits suffice. */
+  weakQuorum?: boolean;
+  /** VIEW-CHANGE messages carry an empty P set. */
+  dropPreparedSetInViewChange?: boolean;
+}
+
+/** What must be durable before the messages of the same Ready are sent. */
+export interface PbftHardState {
+  view: number;
+  /** False between sending VIEW-CHANGE for `view` and accepting its NEW-VIEW. */
+  active: boolean;
+}
+
+/**
+ * One sequence number's durable state. Upserted by seq; entries at or below the stable
+ * checkpoint are garbage. Persisting the accepted pre-prepare before the prepare is sent, the
+ * prepared certificate before the commit, makes a crash-restart look like a slow replica.
+ */
+export interface PbftLogEntry {
+  seq: number;
+  /** The pre-prepare accepted in the latest view (with its batch). */
+  prePrepare: PrePrepare | null;
+  /** The prepared certificate of the highest view in which seq prepared here. */
+  prepared: PreparedCertificate | null;
+  /** Set once committed-local: replayed (executed) on restart in seq order. */
+  committed: CommitCertificate | null;
+}
+
+/** The latest stable checkpoint whose state this replica holds. */
+export interface PbftStableCheckpoint {
+  seq: number;
+  digest: string;
+  position: number;
+  snapshot: Uint8Array;
+  /** 2f+1 matching CHECKPOINT messages. */
+  proof: Checkpoint[];
+}
+
+/** What was on stable storage at start (a fresh replica passes emptyPbftState()). */
+export interface PbftPersistentState {
+  hardState: PbftHardState;
+  stableCheckpoint: PbftStableCheckpoint | null;
+  entries: PbftLogEntry[];
+}
+
+export interface ExecutedRequest {
+  client: string;
+  id: string;
+  position: number;
+  result: Uint8Array;
+}
+
+/** A batch executed at `seq` (empty for a null request). */
+export interface ExecutedBatch {
+  seq: number;
+  digest: string;
+  requests: ExecutedRequest[];
+}
+
+/**
+ * One batch of work. The runtime must, in order:
+ *  1. persist `stableCheckpoint` (if any; then drop stored entries at or below its seq), then
+ *     `hardState` and `entries` (upsert by seq) atomically;
+ *  2. send `messages` (to = null: every other replica) and `replies` (to the client);
+ *  then call `advance(ready)`. `executed` is informational (metrics, applied index); the app was
+ *  already driven by the core.
+ */
+export interface PbftReady {
+  hardState: PbftHardState | null;
+  entries: PbftLogEntry[];
+  stableCheckpoint: PbftStableCheckpoint | null;
+  messages: PbftMessage[];
+  replies: Reply[];
+  executed: ExecutedBatch[];
+}
+
+export interface PbftStatus {
+  id: ReplicaId;
+  view: number;
+  primary: ReplicaId;
+  viewChanging: boolean;
+  lastExecuted: number;
+  /** Seq of the latest stable checkpoint this replica holds the state of. */
+  stableCheckpoint: number;
+  /** h: the latest stable checkpoint known (a certificate; the state may still be in transfer). */
+  lowWaterMark: number;
+  /** H = h + L. */
+  highWaterMark: number;
+  /** Requests received and not yet executed. */
+  pendingRequests: number;
+  /** Messages dropped, by reason. */
+  dropped: Record<string, number>;
+}
+
+export type ProposeResult =
+  | { ok: true; primary: ReplicaId }
+  | { ok: false; reason: 'bad-request' | 'already-executed' };
+
+export function emptyPbftState(): PbftPersistentState {
+  return { hardState: { view: 0, active: true }, stableCheckpoint: null, entries: [] };
+}

@@ -1,0 +1,10 @@
+import type { ScheduleRunner } from '../types';
+import { raftCanary } from './canaries';
+import { RaftSim } from './cluster';
+
+/** One seeded Raft schedule: the seed decides the cluster, the faults, the clients and every delay. */
+export const runRaftSchedule: ScheduleRunner = (seed, opts) => {
+  const faults = opts.canary ? raftCanary(opts.canary) : undefined;
+  const { violations, trace } = new RaftSim({ seed, trace: opts.trace, faults }).run();
+  return { seed, violations, trace };
+};

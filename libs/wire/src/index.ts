@@ -1,0 +1,122 @@
+/**
+ * The contract between gateways and replicas: frame bodies on the bus and the control-plane
+ * patterns. Both sides import it; neither imports the other.
+ */
+import type { KvItem, KvRequest, KvResult } from '@app/consensus/kv';
+
+export type Protocol = 'raft' | 'pbft';
+export type Consistency = 'linearizable' | 'stale';
+
+// ---- gateway -> replica (direct channel of the replica)
+
+/** Commands to order; each request id is applied at most once. */
+export interface ProposeBody {
+  t: 'propose';
+  corr: string;
+  requests: KvRequest[];
+}
+
+export type ReadQuery = { op: 'get'; key: string } | { op: 'list'; prefix: string; limit: number };
+
+export interface ReadBody {
+  t: 'read';
+  corr: string;
+  consistency: Consistency;
+  query: ReadQuery;
+}
+
+// ---- replica -> gateway (direct channel of the gateway)
+
+export interface ResultBody {
+  t: 'result';
+  corr: string;
+  results: KvResult[];
+}
+
+export interface ReadResultBody {
+  t: 'read-result';
+  corr: string;
+  /** get: zero or one item. */
+  items: KvItem[];
+  appliedIndex: number;
+}
+
+/** Not served here: try `leader` (when known), or later. */
+export interface RedirectBody {
+  t: 'redirect';
+  corr: string;
+  leader: string | null;
+  reason: 'not-leader' | 'transferring' | 'no-quorum' | 'killed' | 'overloaded';
+}
+
+export type ReplicaReply = ResultBody | ReadResultBody | RedirectBody;
+export type GatewayRequest = ProposeBody | ReadBody;
+
+// ---- replica -> topic 'beacons'
+
+export interface Beacon {
+  t: 'beacon';
+  id: string;
+  protocol: Protocol;
+  role: string;
+  /** Raft term or PBFT view. */
+  term: number;
+  leader: string | null;
+  commitIndex: number;
+  appliedIndex: number;
+  alive: boolean;
+  isolated: boolean;
+  byzantine: string;
+  stableCheckpoint?: number;
+  digest?: string;
+  pid: number;
+}
+
+export const BEACON_TOPIC = 'beacons';
+export const BROADCAST_TOPIC = 'broadcast';
+
+// ---- control plane (@nestjs/microservices, Redis transport)
+
+export type ControlAction = 'kill' | 'revive' | 'isolate' | 'heal' | 'status' | 'byzantine';
+
+export interface ControlRequest {
+  action: ControlAction;
+  behavior?: string;
+}
+
+export interface ControlStatus {
+  id: string;
+  alive: boolean;
+  isolated: boolean;
+  byzantine: string;
+  role: string;
+  term: number;
+  leader: string | null;
+  commitIndex: number;
+  appliedIndex: number;
+  pid: number;
+}
+
+/** The replica's control pattern: one per replica so a message reaches exactly that replica. */
+export function controlPattern(cluster: string, node: string): string {
+  return `synod.${cluster}.control.${node}`;
+}
+
+/** The launcher's supervisor (only when the launcher owns the processes): hard kill and respawn. */
+export function supervisorPattern(cluster: string): string {
+  return `synod.${cluster}.supervisor`;
+}
+
+export interface SupervisorRequest {
+  action: 'hard-kill' | 'respawn' | 'list' | 'redis-kill' | 'redis-restart';
+  node?: string;
+}
+
+export interface SupervisorStatus {
+  id: string;
+  running: boolean;
+  pid: number | null;
+}
+
+export const BYZANTINE_BEHAVIORS = ['silent', 'equivocate', 'wrong-digest', 'forge', 'replay', 'stale-view', 'withhold', 'none'] as const;
+export type ByzantineBehavior = (typeof BYZANTINE_BEHAVIORS)[number];
