@@ -51,6 +51,7 @@ class Host {
   readonly waiters = new Map<string, number>();
   role = '';
   term = 0;
+  lastCommit = 0;
 
   constructor(
     readonly id: NodeId,
@@ -290,7 +291,13 @@ export class RaftSim implements NemesisControl {
       h.role = s.role;
       h.term = s.term;
     }
-    this.checker.observe(s, h.core.logEntries());
+    const log = h.core.logEntries();
+    if (process.env.SIM_DEBUG && s.role === 'leader' && s.commitIndex > h.lastCommit && s.commitIndex > s.snapshotIndex) {
+      const t = log[s.commitIndex - s.snapshotIndex - 1].term;
+      if (t < s.term) (this.stats as any).oldTermCommits = ((this.stats as any).oldTermCommits ?? 0) + 1;
+    }
+    h.lastCommit = s.commitIndex;
+    this.checker.observe(s, log);
   }
 
   private triggered(h: Host, rd: Ready): boolean {

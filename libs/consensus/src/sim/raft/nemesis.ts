@@ -29,19 +29,27 @@ export interface NemesisControl {
   isAlive(id: NodeId): boolean;
   crash(id: NodeId, restartAfter: number): void;
   armCrash(id: NodeId, stage: CrashStage, trigger: CrashTrigger, restartAfter: number): void;
+  disarmAll(): void;
   transfer(from: NodeId, to: NodeId): void;
   compact(id: NodeId): void;
-  /** For `ticks`, every node that becomes leader is armed to crash soon after. */
-  leaderChurn(ticks: number): void;
+  /** Until `until`, every node that becomes leader is armed to crash soon after (see churnCrash). */
+  leaderChurn(until: number): void;
   /** Heals the network after `ticks`, unless another partition comes first. */
   healNetworkAfter(ticks: number): void;
   note(line: string): void;
 }
 
-type Action = (ctl: NemesisControl, rng: Rng) => void;
-
 function pick<T>(rng: Rng, xs: readonly T[]): T {
   return xs[rng.int(0, xs.length - 1)];
+}
+
+function shuffled<T>(xs: readonly T[], rng: Rng): T[] {
+  const ys = [...xs];
+  for (let i = ys.length - 1; i > 0; i--) {
+    const j = rng.int(0, i);
+    [ys[i], ys[j]] = [ys[j], ys[i]];
+  }
+  return ys;
 }
 
 /** Mostly quick restarts (a process respawn), sometimes long outages. */
@@ -56,123 +64,14 @@ function downCount(ctl: NemesisControl): number {
   return ctl.ids.filter((id) => !ctl.isAlive(id)).length;
 }
 
-/** Crashes need someone left to make progress later; never take the last node down. */
+/** Never take the last node down: someone must be left to make progress. */
 function mayCrash(ctl: NemesisControl, id: NodeId | null): id is NodeId {
   return id !== null && ctl.isAlive(id) && downCount(ctl) < ctl.ids.length - 1;
-}
-
-function randomNode(ctl: NemesisControl, rng: Rng): NodeId {
-  return pick(rng, ctl.ids);
 }
 
 function others(ctl: NemesisControl, id: NodeId): NodeId[] {
   return ctl.ids.filter((x) => x !== id);
 }
-
-/** The leader dies: now, or in the middle of its next Ready — often one that appended entries,
- * which leaves entries on some followers only (the raw material of Figure 8). */
-const crashLeader: Action = (ctl, rng) => {
-  const id = ctl.leader() ?? randomNode(ctl, rng);
-  if (!mayCrash(ctl, id)) return;
-  const after = restartDelay(rng);
-  if (rng.next() < 0.3) ctl.crash(id, after);
-  else ctl.armCrash(id, pick(rng, CRASH_STAGES), rng.next() < 0.6 ? 'entries' : 'persist', after);
-};
-
-const crashAny: Action = (ctl, rng) => {
-  const id = randomNode(ctl, rng);
-  if (!mayCrash(ctl, id)) return;
-  const after = restartDelay(rng);
-  if (rng.next() < 0.4) ctl.crash(id, after);
-  else ctl.armCrash(id, pick(rng, CRASH_STAGES), 'persist', after);
-};
-
-/** A voter dies right after granting a vote and comes back at once: its vote must survive. */
-const crashVoter: Action = (ctl, rng) => {
-  const leader = ctl.leader();
-  const candidates = ctl.ids.filter((id) => id !== leader);
-  const n = rng.int(1, 2);
-  for (let k = 0; k < n; k++) {
-    const id = pick(rng, candidates);
-    if (!mayCrash(ctl, id)) continue;
-    ctl.armCrash(id, pick(rng, ['mid-send', 'mid-apply', 'before-advance'] as const), 'vote', 0.2 + rng.next() * 2);
-  }
-};
-
-/**
- * Leaders that die young, one after another: each new leader crashes right after appending (its
- * no-op or a command) or right after committing. Leaves entries of several terms on different
- * minorities — Figure 8's setting.
- */
-const churn: Action = (ctl, rng) => {
-  ctl.leaderChurn(rng.int(20, 80));
-};
-
-/** A victim of churn: crash points that leave a leader's entries partially replicated. */
-export function churnCrash(rng: Rng): { stage: CrashStage; trigger: CrashTrigger; restartAfter: number } {
-  return {
-    stage: pick(rng, ['before-send', 'mid-send', 'mid-send', 'before-advance'] as const),
-    trigger: rng.next() < 0.5 ? 'entries' : 'commit',
-    restartAfter: 0.5 + rng.next() * 6,
-  };
-}
-
-/**
- * Two sides that cannot hear each other and a bridge that hears both (Jepsen's bridge): both
- * sides elect, and the bridge votes for each in turn.
- */
-const bridge: Action = (ctl, rng) => {
-  const ids = shuffled(ctl.ids, rng);
-  const b = ids.pop()!;
-  const cut = rng.int(1, ids.length - 1);
-  const left = ids.slice(0, cut);
-  const right = ids.slice(cut);
-  for (const x of left) {
-    for (const y of right) {
-      ctl.net.cut(x, y);
-      ctl.net.cut(y, x);
-    }
-  }
-  ctl.note(`bridge ${b} between ${left.join(',')} and ${right.join(',')}`);
-  ctl.healNetworkAfter(rng.int(10, 60));
-};
-
-function shuffled<T>(xs: readonly T[], rng: Rng): T[] {
-  const ys = [...xs];
-  for (let i = ys.length - 1; i > 0; i--) {
-    const j = rng.int(0, i);
-    [ys[i], ys[j]] = [ys[j], ys[i]];
-  }
-  return ys;
-}
-
-const partition: Action = (ctl, rng) => {
-  const ids = shuffled(ctl.ids, rng);
-  const cut = rng.int(1, ids.length - 1);
-  ctl.net.partition([ids.slice(0, cut), ids.slice(cut)]);
-  ctl.note(`partition ${ctl.net.describe()}`);
-  ctl.healNetworkAfter(rng.int(5, 60));
-};
-
-const isolateLeader: Action = (ctl, rng) => {
-  const id = ctl.leader() ?? randomNode(ctl, rng);
-  ctl.net.isolate(id);
-  ctl.note(`isolate ${id}: ${ctl.net.describe()}`);
-  ctl.healNetworkAfter(rng.int(3, 40));
-};
-
-/** Asymmetric links: a leader that can send but not hear (check-quorum), or the reverse. */
-const oneWay: Action = (ctl, rng) => {
-  const a = ctl.leader() ?? randomNode(ctl, rng);
-  for (const b of others(ctl, a)) {
-    if (rng.next() < 0.6) {
-      if (rng.next() < 0.5) ctl.net.cut(a, b);
-      else ctl.net.cut(b, a);
-    }
-  }
-  ctl.note(`one-way cuts: ${ctl.net.describe()}`);
-  ctl.healNetworkAfter(rng.int(5, 30));
-};
 
 export function randomWeather(rng: Rng): LinkConditions {
   const minDelay = 0.05 + rng.next() * 0.5;
@@ -186,49 +85,217 @@ export function randomWeather(rng: Rng): LinkConditions {
   };
 }
 
-const weather: Action = (ctl, rng) => {
-  ctl.net.conditions = randomWeather(rng);
-  const c = ctl.net.conditions;
-  ctl.note(
-    `weather delay=${c.minDelay.toFixed(2)}..${c.maxDelay.toFixed(2)} drop=${c.dropRate} dup=${c.duplicateRate} late=${c.longDelayRate}`,
-  );
+/** A victim of leader churn: crash points that leave a leader's entries partially replicated. */
+export function churnCrash(rng: Rng): { stage: CrashStage; trigger: CrashTrigger; restartAfter: number } {
+  return {
+    stage: pick(rng, ['before-send', 'mid-send', 'mid-send', 'before-advance'] as const),
+    trigger: rng.next() < 0.5 ? 'entries' : 'commit',
+    restartAfter: 0.5 + rng.next() * 6,
+  };
+}
+
+// ------------------------------------------------------------------ single faults
+
+type Fault = (ctl: NemesisControl, rng: Rng) => void;
+
+/** The leader dies: now, or inside its next Ready — often one that appended entries. */
+const crashLeader: Fault = (ctl, rng) => {
+  const id = ctl.leader() ?? pick(rng, ctl.ids);
+  if (!mayCrash(ctl, id)) return;
+  const after = restartDelay(rng);
+  if (rng.next() < 0.3) ctl.crash(id, after);
+  else ctl.armCrash(id, pick(rng, CRASH_STAGES), rng.next() < 0.6 ? 'entries' : 'persist', after);
 };
 
-const transfer: Action = (ctl, rng) => {
+const crashAny: Fault = (ctl, rng) => {
+  const id = pick(rng, ctl.ids);
+  if (!mayCrash(ctl, id)) return;
+  const after = restartDelay(rng);
+  if (rng.next() < 0.4) ctl.crash(id, after);
+  else ctl.armCrash(id, pick(rng, CRASH_STAGES), 'persist', after);
+};
+
+/** Voters die right after granting a vote and come back at once: the vote must survive. */
+const armVoters: Fault = (ctl, rng) => {
+  const leader = ctl.leader();
+  for (const id of ctl.ids) {
+    if (id === leader || rng.next() < 0.3) continue;
+    ctl.armCrash(id, pick(rng, ['mid-apply', 'before-advance'] as const), 'vote', 0.1 + rng.next() * 1.5);
+  }
+};
+
+const partition: Fault = (ctl, rng) => {
+  const ids = shuffled(ctl.ids, rng);
+  const cut = rng.int(1, ids.length - 1);
+  ctl.net.heal();
+  ctl.net.partition([ids.slice(0, cut), ids.slice(cut)]);
+  ctl.note(`partition ${ctl.net.describe()}`);
+  ctl.healNetworkAfter(rng.int(5, 40));
+};
+
+const isolateLeader: Fault = (ctl, rng) => {
+  const id = ctl.leader() ?? pick(rng, ctl.ids);
+  ctl.net.isolate(id);
+  ctl.note(`isolate ${id}: ${ctl.net.describe()}`);
+  ctl.healNetworkAfter(rng.int(3, 30));
+};
+
+/**
+ * Two sides that cannot hear each other and a bridge that hears both (Jepsen's bridge): both
+ * sides elect, and the bridge votes for each in turn.
+ */
+const bridge: Fault = (ctl, rng) => {
+  const ids = shuffled(ctl.ids, rng);
+  const b = ids.pop()!;
+  const cut = rng.int(1, ids.length - 1);
+  const left = ids.slice(0, cut);
+  const right = ids.slice(cut);
+  ctl.net.heal();
+  for (const x of left) {
+    for (const y of right) {
+      ctl.net.cut(x, y);
+      ctl.net.cut(y, x);
+    }
+  }
+  ctl.note(`bridge ${b} between ${left.join(',')} and ${right.join(',')}`);
+  ctl.healNetworkAfter(rng.int(10, 40));
+};
+
+/** Asymmetric links: a leader that can send but not hear (check-quorum), or the reverse. */
+const oneWay: Fault = (ctl, rng) => {
+  const a = ctl.leader() ?? pick(rng, ctl.ids);
+  ctl.net.heal();
+  for (const b of others(ctl, a)) {
+    if (rng.next() < 0.6) {
+      if (rng.next() < 0.5) ctl.net.cut(a, b);
+      else ctl.net.cut(b, a);
+    }
+  }
+  ctl.note(`one-way cuts: ${ctl.net.describe()}`);
+  ctl.healNetworkAfter(rng.int(5, 30));
+};
+
+const weather: Fault = (ctl, rng) => {
+  const c = (ctl.net.conditions = randomWeather(rng));
+  ctl.note(`weather delay=${c.minDelay.toFixed(2)}..${c.maxDelay.toFixed(2)} drop=${c.dropRate} dup=${c.duplicateRate} late=${c.longDelayRate}`);
+};
+
+/** Messages delivered twice, late and out of order: old RequestVotes arrive after a restart. */
+const echoes: Fault = (ctl, rng) => {
+  const minDelay = 0.05 + rng.next() * 0.3;
+  ctl.net.conditions = { minDelay, maxDelay: minDelay + 1 + rng.next() * 3, dropRate: 0, duplicateRate: 0.3, longDelayRate: 0.15, longDelay: 3 };
+  ctl.note('weather: echoes (duplicates, late copies)');
+};
+
+const transfer: Fault = (ctl, rng) => {
   const l = ctl.leader();
-  if (l === null) return;
-  ctl.transfer(l, pick(rng, others(ctl, l)));
+  if (l !== null) ctl.transfer(l, pick(rng, others(ctl, l)));
 };
 
-const compact: Action = (ctl, rng) => {
-  const id = randomNode(ctl, rng);
+const compact: Fault = (ctl, rng) => {
+  const id = pick(rng, ctl.ids);
   if (ctl.isAlive(id)) ctl.compact(id);
 };
 
-const ACTIONS: readonly [Action, number][] = [
-  [crashLeader, 5],
-  [crashAny, 2],
-  [crashVoter, 3],
-  [churn, 2],
-  [bridge, 1],
-  [partition, 3],
-  [isolateLeader, 3],
-  [oneWay, 1],
-  [weather, 2],
-  [transfer, 2],
-  [compact, 1],
-];
-const TOTAL = ACTIONS.reduce((s, [, w]) => s + w, 0);
-
-/** One fault, drawn by weight; returns the ticks until the next one. */
-export function nemesisStep(ctl: NemesisControl, rng: Rng): number {
-  let r = rng.next() * TOTAL;
-  for (const [act, w] of ACTIONS) {
+function oneOf(ctl: NemesisControl, rng: Rng, faults: readonly [Fault, number][]): void {
+  let r = rng.next() * faults.reduce((s, [, w]) => s + w, 0);
+  for (const [f, w] of faults) {
     r -= w;
-    if (r < 0) {
-      act(ctl, rng);
-      break;
-    }
+    if (r < 0) return f(ctl, rng);
   }
-  return 1 + rng.next() * 14;
+}
+
+// ------------------------------------------------------------------ episodes
+
+/**
+ * An episode is one family of faults kept up for a while, then healed: a focused episode builds
+ * the situations the safety rules exist for far more often than faults sprinkled at random.
+ */
+interface Episode {
+  name: string;
+  weight: number;
+  start(ctl: NemesisControl, rng: Rng, until: number): void;
+  /** Called every few ticks while the episode lasts. */
+  step(ctl: NemesisControl, rng: Rng): void;
+}
+
+const EPISODES: readonly Episode[] = [
+  {
+    // Figure 8: leaders of successive terms each leave entries on a minority, then die.
+    name: 'leader churn',
+    weight: 3,
+    start: (ctl, rng, until) => {
+      ctl.leaderChurn(until);
+      if (rng.next() < 0.5) echoes(ctl, rng);
+    },
+    step: (ctl, rng) => oneOf(ctl, rng, [[() => undefined, 4], [isolateLeader, 1], [compact, 1]]),
+  },
+  {
+    // Elections with two candidates in one term and voters that restart in between.
+    name: 'split votes',
+    weight: 3,
+    start: (ctl, rng) => {
+      echoes(ctl, rng);
+      armVoters(ctl, rng);
+      if (rng.next() < 0.5) isolateLeader(ctl, rng);
+      else crashLeader(ctl, rng);
+    },
+    step: (ctl, rng) => oneOf(ctl, rng, [[armVoters, 3], [isolateLeader, 1], [crashAny, 1], [transfer, 1]]),
+  },
+  {
+    name: 'crashes',
+    weight: 2,
+    start: (ctl, rng) => crashLeader(ctl, rng),
+    step: (ctl, rng) => oneOf(ctl, rng, [[crashLeader, 3], [crashAny, 2], [armVoters, 1], [compact, 1]]),
+  },
+  {
+    name: 'partitions',
+    weight: 2,
+    start: (ctl, rng) => partition(ctl, rng),
+    step: (ctl, rng) => oneOf(ctl, rng, [[partition, 2], [isolateLeader, 2], [bridge, 1], [oneWay, 1], [crashAny, 1]]),
+  },
+  {
+    name: 'bad weather',
+    weight: 1,
+    start: (ctl, rng) => weather(ctl, rng),
+    step: (ctl, rng) => oneOf(ctl, rng, [[weather, 2], [transfer, 2], [compact, 1], [crashAny, 1]]),
+  },
+];
+
+/** The seeded schedule of faults: episodes separated by short calm spells. */
+export class Nemesis {
+  private episode: Episode | null = null;
+  private until = 0;
+
+  constructor(private readonly rng: Rng) {}
+
+  /** Acts once; returns the ticks until it wants to act again. */
+  step(ctl: NemesisControl): number {
+    const rng = this.rng;
+    if (this.episode !== null && ctl.now >= this.until) {
+      ctl.note(`nemesis: end of ${this.episode.name}`);
+      this.episode = null;
+      ctl.disarmAll();
+      ctl.leaderChurn(0);
+      ctl.net.heal();
+      ctl.net.conditions = mildWeather(rng);
+      return rng.next() * 15;
+    }
+    if (this.episode === null) {
+      let r = rng.next() * EPISODES.reduce((s, e) => s + e.weight, 0);
+      const ep = EPISODES.find((e) => (r -= e.weight) < 0) ?? EPISODES[0];
+      this.episode = ep;
+      this.until = ctl.now + 20 + rng.next() * 60;
+      ctl.note(`nemesis: ${ep.name} until ${this.until.toFixed(1)}`);
+      ep.start(ctl, rng, this.until);
+    } else {
+      this.episode.step(ctl, rng);
+    }
+    return Math.min(2 + rng.next() * 10, Math.max(0, this.until - ctl.now));
+  }
+}
+
+export function mildWeather(rng: Rng): LinkConditions {
+  const minDelay = 0.05 + rng.next() * 0.3;
+  return { minDelay, maxDelay: minDelay + 0.3 + rng.next(), dropRate: pick(rng, [0, 0.01]), duplicateRate: 0, longDelayRate: 0, longDelay: 0 };
 }

@@ -1,0 +1,41 @@
+import type { KvItem, KvRequest, KvResult } from '@app/consensus/kv';
+import type { Consistency, Protocol, ReadQuery } from '@app/wire';
+
+export const CONSENSUS_CLIENT = Symbol('CONSENSUS_CLIENT');
+
+/** What a client of one protocol counts, for /metrics. */
+export interface ConsensusClientStats {
+  /** frames sent to replicas, by body type (propose, read) */
+  frames: Record<string, number>;
+  /** client requests carried by propose frames (requests / frames = mean batch size) */
+  proposedRequests: number;
+  /** requests sent again after an attempt went unanswered */
+  retries: number;
+  /** redirects received, by reason */
+  redirects: Record<string, number>;
+  /** replies for a correlation id no longer waited for */
+  lateReplies: number;
+  /** requests that ended unavailable (503) / with an unknown outcome (504) */
+  unavailable: number;
+  timedOut: number;
+  /** requests waiting for an answer right now */
+  inFlight: number;
+}
+
+/**
+ * The client side of one consensus protocol: gets a command ordered and applied, and reads
+ * answered, hiding who leads, redirects, retries and batching. Raft forwards to the leader;
+ * PBFT (later) multicasts and waits for f+1 matching replies — both behind this interface.
+ *
+ * Rejects with ConsensusUnavailableError (nothing applied) or ConsensusTimeoutError (unknown).
+ */
+export interface ConsensusClient {
+  readonly protocol: Protocol;
+  /** Orders one command; a retried request id resolves to the first result. */
+  submit(request: KvRequest): Promise<KvResult>;
+  /** `id` names the read in errors (a read has no effect, so it needs no request id of its own). */
+  read(id: string, query: ReadQuery, consistency: Consistency): Promise<KvItem[]>;
+  stats(): ConsensusClientStats;
+  /** Abandons everything in flight (ConsensusClosedError). */
+  close(): void;
+}
