@@ -22,6 +22,9 @@ interface PendingRead {
 
 /** More uncommitted proposals than this and new ones are turned away (the gateway retries). */
 const MAX_PENDING_PROPOSALS = 100_000;
+/** Beacons carry the state digest only while computing it is cheap. */
+const DIGEST_MAX_KEYS = 20_000;
+const DIGEST_EVERY_MS = 1000;
 const PERSIST_RETRY_MS = [20, 50, 100, 250, 500];
 
 /**
@@ -50,6 +53,7 @@ export class RaftRuntime implements ReplicaRuntime {
   /** Reads whose ReadIndex is known, waiting for applied >= index. */
   private readsAwaitingApply: Array<{ index: number; reads: PendingRead[] }> = [];
   private readSeq = 0;
+  private digestCache: { index: number; value: string; at: number } | null = null;
 
   readonly counters = {
     proposals: 0,
@@ -141,9 +145,22 @@ export class RaftRuntime implements ReplicaRuntime {
       leader: s?.leader ?? null,
       commitIndex: s?.commitIndex ?? 0,
       appliedIndex: this.appliedIndex,
-      digest: this.kv?.digest(),
+      digest: this.digest(),
       counters: { ...this.counters, pendingProposals: this.pendingCount, snapshotIndex: this.snapshotIndex },
     };
+  }
+
+  /**
+   * The state digest for convergence checks. It is O(state): computed at most every DIGEST_EVERY_MS,
+   * and reported only while it matches the applied index (so a quiet cluster always shows it).
+   */
+  private digest(): string | undefined {
+    if (!this.kv || this.kv.size > DIGEST_MAX_KEYS) return undefined;
+    const c = this.digestCache;
+    if (c?.index !== this.appliedIndex && (!c || Date.now() - c.at >= DIGEST_EVERY_MS)) {
+      this.digestCache = { index: this.appliedIndex, value: this.kv.digest(), at: Date.now() };
+    }
+    return this.digestCache?.index === this.appliedIndex ? this.digestCache.value : undefined;
   }
 
   // ---------------------------------------------------------------- client side

@@ -179,6 +179,7 @@ export class ReplicaService implements OnApplicationShutdown {
       isolated: this.isolated,
       byzantine: this.byzantine,
       stableCheckpoint: s?.stableCheckpoint,
+      digest: s?.digest,
       pid: process.pid,
     };
     this.bus.publish(BEACON_TOPIC, beacon);

@@ -99,8 +99,8 @@ export interface NewView extends Signed {
 
 /**
  * Periodic "I am at view v, stable checkpoint h, executed up to le" (the paper's status
- * messages). `slots[i]` describes seq le+1+i: bit 1 = has the pre-prepare, 2 = prepared,
- * 4 = committed, so that peers resend only what is missing.
+ * messages). `slots[i]` describes seq max(le, h)+1+i in this view: bit 1 = has the pre-prepare,
+ * 2 = prepared, 4 = committed, so that peers resend only what is missing.
  */
 export interface Status extends Signed {
   type: 'Status';
@@ -304,6 +304,8 @@ export interface PbftStatus {
   highWaterMark: number;
   /** Requests received and not yet executed. */
   pendingRequests: number;
+  /** Sequence numbers held in the log (all above h: the rest was garbage-collected). */
+  logSize: number;
   /** Messages dropped, by reason. */
   dropped: Record<string, number>;
 }

@@ -105,7 +105,7 @@ export function wellFormed(m: unknown): m is PbftMessage {
         isArr(x.certificates, MAX_LIST) &&
         x.certificates.every((c) => {
           if (typeof c !== 'object' || c === null) return false;
-          const y = c as Record<string, unknown>;
+          const y = c as unknown as Record<string, unknown>;
           return (
             isNat(y.view) &&
             isNat(y.seq) &&

@@ -1,21 +1,24 @@
 import { decodeRequest, encodeRequest, KvStateMachine } from '../../kv';
-import type { KvResult } from '../../kv/types';
+import type { KvCommand, KvResult } from '../../kv/types';
 import { RaftNode } from '../../raft';
 import type { Entry, Message, NodeId, RaftConfig, RaftFaults, ReadFailure, ReadState, Ready } from '../../raft/types';
 import { seededRng, type Rng } from '../../util/rng';
 import { EventQueue } from '../event-queue';
 import { RELIABLE, VirtualNetwork } from '../network';
+import type { RuntimeFault } from './canaries';
 import { type AckedWrite, SimClient } from './clients';
 import { Disk } from './disk';
 import { RaftInvariants, sameResult, SimViolation } from './invariants';
 import { cloneMessage, describeMessage, describeReady } from './messages';
-import { churnCrash, type CrashStage, type CrashTrigger, type NemesisControl, nemesisStep, randomWeather } from './nemesis';
+import { voterCrash, churnCrash, type CrashStage, type CrashTrigger, mildWeather, Nemesis, type NemesisControl } from './nemesis';
 import { drawParams, type RaftSimParams } from './params';
 
 export interface RaftSimOptions {
   seed: number;
   trace?: boolean;
   faults?: RaftFaults;
+  /** A deliberately broken runtime (see canaries.ts). */
+  runtimeFault?: RuntimeFault;
   params?: Partial<RaftSimParams>;
 }
 
@@ -76,6 +79,17 @@ type SimEvent =
   | { kind: 'heal-net'; epoch: number }
   | { kind: 'heal-all' };
 
+function grantsVote(rd: Ready): boolean {
+  return rd.messages.some((m) => m.type === 'RequestVoteResponse' && !m.preVote && m.voteGranted);
+}
+
+/** What a runtime that acknowledges on append would answer (it has no result yet). */
+function fakeResult(cmd: KvCommand, index: number): KvResult {
+  if (cmd.op === 'put') return { op: 'put', key: cmd.key, value: cmd.value, revision: index };
+  if (cmd.op === 'delete') return { op: 'delete', key: cmd.key, deleted: true, revision: index };
+  return { op: 'cas', key: cmd.key, succeeded: true, value: cmd.value, revision: index };
+}
+
 /** Independent random streams, so that e.g. a change in client behaviour does not reshuffle the faults. */
 function stream(seed: number, k: number): Rng {
   return seededRng((Math.imul(seed, 0x9e3779b1) ^ Math.imul(k + 1, 0x85ebca77)) >>> 0);
@@ -99,6 +113,7 @@ export class RaftSim implements NemesisControl {
   private maxAckedIndex = 0;
   private readonly readOwner = new Map<string, { client: number; seq: number }>();
   private readonly nemesisRng: Rng;
+  private readonly nemesis: Nemesis;
   private readonly nodeRng: Rng;
   private readonly clientRng: Rng;
   private readonly crashRng: Rng;
@@ -107,6 +122,8 @@ export class RaftSim implements NemesisControl {
   private netEpoch = 0;
   private healed = false;
   private churnUntil = 0;
+  private voterCrashUntil = 0;
+  private voterCrashP = 0;
   private healedAt = Infinity;
   private leaderAfterHeal = false;
   private done = false;
@@ -119,8 +136,9 @@ export class RaftSim implements NemesisControl {
     this.ids = Array.from({ length: this.params.nodes }, (_, i) => `n${i + 1}`);
     this.hosts = this.ids.map((id, i) => new Host(id, i));
     const netRng = stream(seed, 1);
-    this.net = new VirtualNetwork<Message>(netRng, this.ids, randomWeather(netRng));
+    this.net = new VirtualNetwork<Message>(netRng, this.ids, mildWeather(netRng));
     this.nemesisRng = stream(seed, 2);
+    this.nemesis = new Nemesis(this.nemesisRng);
     this.nodeRng = stream(seed, 3);
     this.clientRng = stream(seed, 4);
     this.crashRng = stream(seed, 5);
@@ -205,7 +223,7 @@ export class RaftSim implements NemesisControl {
         return this.clientNext(ev.client);
       case 'nemesis':
         if (this.healed) return;
-        this.events.push(this.now + nemesisStep(this, this.nemesisRng), { kind: 'nemesis' });
+        this.events.push(this.now + this.nemesis.step(this), { kind: 'nemesis' });
         return;
       case 'restart': {
         const h = this.hosts[ev.host];
@@ -259,6 +277,7 @@ export class RaftSim implements NemesisControl {
 
   private crashNow(h: Host, why: string): void {
     this.stats.crashes++;
+    if (process.env.SIM_DEBUG && why.includes('applied') || why.includes('not advanced')) (this.stats as any).lateCrashes = ((this.stats as any).lateCrashes ?? 0) + 1;
     this.note(`CRASH ${h.id} (${why}); restart in ${h.restartAfter.toFixed(1)}`);
     h.alive = false;
     h.node = null;
@@ -282,10 +301,7 @@ export class RaftSim implements NemesisControl {
     if (s.role !== h.role || s.term !== h.term) {
       if (s.role === 'leader') {
         this.stats.leaders++;
-        if (this.now < this.churnUntil && !this.healed && h.armed === null) {
-          const c = churnCrash(this.nemesisRng);
-          this.armCrash(h.id, c.stage, c.trigger, c.restartAfter);
-        }
+        if (this.now < this.churnUntil && !this.healed && h.armed === null) this.armChurn(h);
       }
       if (this.traceLines) this.note(`${h.id} is ${s.role} in term ${s.term}`);
       h.role = s.role;
@@ -297,6 +313,15 @@ export class RaftSim implements NemesisControl {
       if (t < s.term) (this.stats as any).oldTermCommits = ((this.stats as any).oldTermCommits ?? 0) + 1;
     }
     h.lastCommit = s.commitIndex;
+    if (process.env.SIM_DEBUG && s.role === 'candidate') {
+      const k = 'cand' + s.term;
+      const m = ((this as any).cands ??= new Map());
+      const set = m.get(k) ?? new Set();
+      set.add(h.id);
+      m.set(k, set);
+      if (set.size === 2) (this.stats as any).splitTerms = ((this.stats as any).splitTerms ?? 0) + 1;
+      if (set.size === 1) (this.stats as any).candTerms = ((this.stats as any).candTerms ?? 0) + 1;
+    }
     this.checker.observe(s, log);
   }
 
@@ -309,7 +334,7 @@ export class RaftSim implements NemesisControl {
       case 'entries':
         return rd.entries.length > 0;
       case 'vote':
-        return rd.messages.some((m) => m.type === 'RequestVoteResponse' && !m.preVote && m.voteGranted);
+        return grantsVote(rd);
       case 'commit':
         return rd.committedEntries.length > 0;
     }
@@ -320,7 +345,12 @@ export class RaftSim implements NemesisControl {
     while (h.alive && h.core.hasReady()) {
       const rd = h.core.ready();
       if (this.traceLines) this.note(`${h.id} ready: ${describeReady(rd)}`);
-      const stage = this.triggered(h, rd) ? h.armed!.stage : null;
+      let stage = this.triggered(h, rd) ? h.armed!.stage : null;
+      if (stage === null && this.now < this.voterCrashUntil && grantsVote(rd) && this.crashRng.next() < this.voterCrashP) {
+        const c = voterCrash(this.crashRng);
+        stage = c.stage;
+        h.restartAfter = c.restartAfter;
+      }
       if (stage === 'before-persist') return this.crashNow(h, 'Ready taken, nothing persisted');
 
       if (rd.snapshot) {
@@ -333,7 +363,7 @@ export class RaftSim implements NemesisControl {
         }
         h.disk.saveHardState(rd.hardState);
       }
-      const err = h.disk.append(rd.entries);
+      const err = this.opts.runtimeFault === 'volatile-log' ? null : h.disk.append(rd.entries);
       if (err !== null) this.checker.fail('durability', [h.id], err);
       if (stage === 'before-send' || stage === 'mid-persist') return this.crashNow(h, 'persisted, nothing sent');
 
@@ -431,6 +461,13 @@ export class RaftSim implements NemesisControl {
       if (r.ok) {
         h.waiters.set(req.id, ci);
         c.leaderGuess = h.id;
+        if (this.opts.runtimeFault === 'ack-on-append') {
+          const result = fakeResult(req.cmd, r.index);
+          this.acked.push({ client: c.id, reqId: req.id, index: r.index, result, at: this.now });
+          this.maxAckedIndex = Math.max(this.maxAckedIndex, r.index);
+          c.sawWrite(result);
+          this.finishOp(ci);
+        }
       }
       this.afterInput(h);
       if (!r.ok) this.retry(ci, r.leaderHint, r.reason === 'transferring' ? 2 : 0.5);
@@ -438,6 +475,11 @@ export class RaftSim implements NemesisControl {
       const ctx = `${c.id}/${op.seq}/${attempt}`;
       this.readOwner.set(ctx, { client: ci, seq: op.seq });
       if (this.traceLines) this.note(`${c.id}: readIndex ${ctx} at ${h.id}`);
+      if (this.opts.runtimeFault === 'stale-read') {
+        h.reads.push({ ctx, index: h.applied });
+        this.serveReads(h);
+        return;
+      }
       h.core.readIndex(ctx);
       this.afterInput(h);
     }
@@ -529,6 +571,8 @@ export class RaftSim implements NemesisControl {
     this.healedAt = this.now;
     this.net.heal();
     this.net.conditions = RELIABLE;
+    this.churnUntil = 0;
+    this.voterCrashUntil = 0;
     this.note('HEAL: network reliable, every node up, no more faults');
     for (const h of this.hosts) {
       h.armed = null;
@@ -626,9 +670,24 @@ export class RaftSim implements NemesisControl {
     this.compactHost(this.host(id));
   }
 
-  leaderChurn(ticks: number): void {
-    this.churnUntil = Math.max(this.churnUntil, this.now + ticks);
-    this.note(`leader churn for ${ticks} ticks`);
+  leaderChurn(until: number): void {
+    this.churnUntil = until;
+    const l = this.leader();
+    if (l !== null && this.now < until) this.armChurn(this.host(l));
+  }
+
+  private armChurn(h: Host): void {
+    const c = churnCrash(this.nemesisRng);
+    this.armCrash(h.id, c.stage, c.trigger, c.restartAfter);
+  }
+
+  voterCrashes(until: number, p: number): void {
+    this.voterCrashUntil = until;
+    this.voterCrashP = p;
+  }
+
+  disarmAll(): void {
+    for (const h of this.hosts) h.armed = null;
   }
 
   healNetworkAfter(ticks: number): void {

@@ -1,4 +1,4 @@
 export { runRaftSchedule } from './run';
 export { RaftSim, type RaftSimOptions, type RaftSimResult, type RaftSimStats } from './cluster';
-export { RAFT_CANARIES, raftCanary } from './canaries';
+export { CORE_CANARIES, RAFT_CANARIES, raftCanary, type RaftCanary, type RuntimeFault } from './canaries';
 export { drawParams, type RaftSimParams } from './params';

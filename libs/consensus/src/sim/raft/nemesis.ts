@@ -34,6 +34,8 @@ export interface NemesisControl {
   compact(id: NodeId): void;
   /** Until `until`, every node that becomes leader is armed to crash soon after (see churnCrash). */
   leaderChurn(until: number): void;
+  /** Until `until`, a node that grants a vote crashes right after (probability p) and restarts at once. */
+  voterCrashes(until: number, p: number): void;
   /** Heals the network after `ticks`, unless another partition comes first. */
   healNetworkAfter(ticks: number): void;
   note(line: string): void;
@@ -88,10 +90,15 @@ export function randomWeather(rng: Rng): LinkConditions {
 /** A victim of leader churn: crash points that leave a leader's entries partially replicated. */
 export function churnCrash(rng: Rng): { stage: CrashStage; trigger: CrashTrigger; restartAfter: number } {
   return {
-    stage: pick(rng, ['before-send', 'mid-send', 'mid-send', 'before-advance'] as const),
+    stage: pick(rng, ['before-send', 'before-send', 'before-send', 'mid-send'] as const),
     trigger: rng.next() < 0.5 ? 'entries' : 'commit',
-    restartAfter: 0.5 + rng.next() * 6,
+    restartAfter: 0.5 + rng.next() * 4,
   };
+}
+
+/** A voter that crashes after its vote went out, and restarts quickly (before the election is over). */
+export function voterCrash(rng: Rng): { stage: CrashStage; restartAfter: number } {
+  return { stage: pick(rng, ['mid-apply', 'before-advance'] as const), restartAfter: 0.1 + rng.next() * 1.5 };
 }
 
 // ------------------------------------------------------------------ single faults
@@ -223,10 +230,10 @@ const EPISODES: readonly Episode[] = [
   {
     // Figure 8: leaders of successive terms each leave entries on a minority, then die.
     name: 'leader churn',
-    weight: 3,
+    weight: 5,
     start: (ctl, rng, until) => {
       ctl.leaderChurn(until);
-      if (rng.next() < 0.5) echoes(ctl, rng);
+      ctl.net.conditions = mildWeather(rng);
     },
     step: (ctl, rng) => oneOf(ctl, rng, [[() => undefined, 4], [isolateLeader, 1], [compact, 1]]),
   },
@@ -234,13 +241,13 @@ const EPISODES: readonly Episode[] = [
     // Elections with two candidates in one term and voters that restart in between.
     name: 'split votes',
     weight: 3,
-    start: (ctl, rng) => {
+    start: (ctl, rng, until) => {
       echoes(ctl, rng);
-      armVoters(ctl, rng);
+      ctl.voterCrashes(until, 0.3 + 0.6 * rng.next());
       if (rng.next() < 0.5) isolateLeader(ctl, rng);
       else crashLeader(ctl, rng);
     },
-    step: (ctl, rng) => oneOf(ctl, rng, [[armVoters, 3], [isolateLeader, 1], [crashAny, 1], [transfer, 1]]),
+    step: (ctl, rng) => oneOf(ctl, rng, [[() => undefined, 2], [isolateLeader, 1], [crashLeader, 1], [transfer, 1]]),
   },
   {
     name: 'crashes',
@@ -277,6 +284,7 @@ export class Nemesis {
       this.episode = null;
       ctl.disarmAll();
       ctl.leaderChurn(0);
+      ctl.voterCrashes(0, 0);
       ctl.net.heal();
       ctl.net.conditions = mildWeather(rng);
       return rng.next() * 15;

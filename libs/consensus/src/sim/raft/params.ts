@@ -28,7 +28,7 @@ function pick<T>(rng: Rng, xs: readonly T[]): T {
 }
 
 export function drawParams(rng: Rng): RaftSimParams {
-  const electionTick = pick(rng, [4, 6, 8, 10]);
+  const electionTick = pick(rng, [4, 5, 6, 8, 10]);
   return {
     nodes: rng.next() < 0.5 ? 3 : 5,
     preVote: rng.next() < 0.5,
@@ -36,12 +36,12 @@ export function drawParams(rng: Rng): RaftSimParams {
     electionTick,
     heartbeatTick: pick(rng, [1, 2]),
     // One entry per message splits a leader's catch-up into steps, which Figure 8 needs.
-    maxEntriesPerMessage: pick(rng, [1, 1, 2, 4, 64]),
+    maxEntriesPerMessage: pick(rng, [1, 1, 2, 3, 64]),
     maxInflight: pick(rng, [1, 4, 16]),
     clients: rng.int(2, 5),
     keys: rng.int(2, 5),
     snapshotEvery: pick(rng, [5, 10, 25]),
-    chaosTicks: rng.int(200, 400),
+    chaosTicks: rng.int(300, 700),
     leaderBound: 20 * electionTick,
     livenessBound: 60 * electionTick,
     clientTimeout: 3 * electionTick,

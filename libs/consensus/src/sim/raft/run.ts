@@ -4,7 +4,7 @@ import { RaftSim } from './cluster';
 
 /** One seeded Raft schedule: the seed decides the cluster, the faults, the clients and every delay. */
 export const runRaftSchedule: ScheduleRunner = (seed, opts) => {
-  const faults = opts.canary ? raftCanary(opts.canary) : undefined;
-  const { violations, trace } = new RaftSim({ seed, trace: opts.trace, faults }).run();
+  const canary = opts.canary ? raftCanary(opts.canary) : {};
+  const { violations, trace } = new RaftSim({ seed, trace: opts.trace, faults: canary.faults, runtimeFault: canary.runtime }).run();
   return { seed, violations, trace };
 };

@@ -1,0 +1,8 @@
+import { Module } from '@nestjs/common';
+import { AdminController } from './admin.controller';
+import { AdminService } from './admin.service';
+import { AdminTokenGuard } from './admin-token.guard';
+import { ControlPlane } from './control-plane';
+
+@Module({ controllers: [AdminController], providers: [AdminService, AdminTokenGuard, ControlPlane] })
+export class AdminModule {}

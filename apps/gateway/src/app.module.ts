@@ -1,0 +1,31 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { AdminModule } from './admin/admin.module';
+import { BusModule } from './bus/bus.module';
+import { ClusterModule } from './cluster/cluster.module';
+import { CommandsModule } from './commands/commands.module';
+import type { GatewayConfig } from './config/config';
+import { ConfigModule } from './config/config.module';
+import { DashboardModule } from './dashboard/dashboard.module';
+import { HealthModule } from './health/health.module';
+import { KvModule } from './kv/kv.module';
+import { MetricsModule } from './metrics/metrics.module';
+
+@Module({})
+export class AppModule {
+  static register(config: GatewayConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.register(config),
+        BusModule,
+        MetricsModule,
+        ClusterModule,
+        KvModule,
+        AdminModule,
+        CommandsModule,
+        HealthModule,
+        DashboardModule,
+      ],
+    };
+  }
+}

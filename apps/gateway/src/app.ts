@@ -1,0 +1,45 @@
+import { INestApplication, LoggerService, LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { AppModule } from './app.module';
+import type { GatewayConfig } from './config/config';
+import { ApiExceptionFilter } from './http/api-exception.filter';
+import { jsonBody } from './http/json-body.middleware';
+import { HttpMetrics } from './metrics/http-metrics';
+
+export interface GatewayAppOptions {
+  logger?: LoggerService | LogLevel[] | false;
+}
+
+/**
+ * The gateway as a Nest app, initialised (bus connected, routes mounted) but not listening:
+ * main.ts listens on PORT, tests on port 0. Rejects when the bus Redis cannot be reached.
+ */
+export async function createGatewayApp(config: GatewayConfig, opts: GatewayAppOptions = {}): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), {
+    bodyParser: false,
+    abortOnError: false,
+    logger: opts.logger ?? ['error', 'warn', 'log'],
+  });
+  app.disable('x-powered-by');
+  // Before any route: metrics first (they see every answer), then the body parser with our limit.
+  app.use(app.get(HttpMetrics).middleware);
+  app.use(jsonBody(config.bodyLimitBytes, config.bodyLimit));
+  app.useGlobalFilters(new ApiExceptionFilter(config.bodyLimit));
+
+  const doc = new DocumentBuilder()
+    .setTitle('Synod gateway')
+    .setDescription(
+      `Key-value store replicated by ${config.protocol.toUpperCase()} over Redis. Writes go to the leader/primary; ` +
+        'send an Idempotency-Key to retry safely (503: nothing applied, retry later; 504: outcome unknown, retry with the same key).',
+    )
+    .setVersion('1')
+    .addBearerAuth()
+    .build();
+  // Mounted before init(): routes added after it would sit behind Nest's 404 handler.
+  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc));
+
+  await app.init();
+  return app;
+}

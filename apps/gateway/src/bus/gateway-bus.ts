@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Bus, BusCounters, Frame } from '@app/bus';
+import { BEACON_TOPIC } from '@app/wire';
+import { GATEWAY_CONFIG } from '../config/config.module';
+import { GatewayConfig, redact } from '../config/config';
+
+/** Sending side of the bus as the consensus clients see it (a fake in unit tests). */
+export interface FramePort {
+  readonly self: string;
+  send(to: string, body: unknown): void;
+  /** Frames sent inside fn leave as one pipeline. */
+  batch(fn: () => void): void;
+}
+
+/**
+ * The gateway's endpoint on the bus: its own direct channel (replies) plus the beacon topic.
+ * Frames are handed on by topic; nothing here knows what a reply means.
+ */
+@Injectable()
+export class GatewayBus implements FramePort, OnModuleInit, OnApplicationShutdown {
+  readonly self = `gw-${randomUUID().slice(0, 8)}`;
+  private readonly logger = new Logger('GatewayBus');
+  private readonly bus: Bus;
+  private readonly replyHandlers: Array<(from: string, body: unknown) => void> = [];
+  private readonly beaconHandlers: Array<(body: unknown) => void> = [];
+
+  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {
+    this.bus = new Bus({ url: config.busUrl, cluster: config.cluster, self: this.self, topics: [BEACON_TOPIC] });
+    this.bus.onFrame((f) => this.route(f));
+  }
+
+  get counters(): Readonly<BusCounters> {
+    return this.bus.counters;
+  }
+
+  async onModuleInit(): Promise<void> {
+    try {
+      await this.bus.start();
+    } catch (err) {
+      throw new Error(`cannot reach the bus Redis at ${redact(this.config.busUrl)}: ${(err as Error).message}`);
+    }
+    this.logger.log(`on the bus as ${this.self} (cluster ${this.config.cluster})`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.bus.stop();
+  }
+
+  onReply(handler: (from: string, body: unknown) => void): void {
+    this.replyHandlers.push(handler);
+  }
+
+  onBeacon(handler: (body: unknown) => void): void {
+    this.beaconHandlers.push(handler);
+  }
+
+  send(to: string, body: unknown): void {
+    this.bus.send(to, body);
+  }
+
+  batch(fn: () => void): void {
+    this.bus.batch(fn);
+  }
+
+  private route(frame: Frame): void {
+    if (frame.topic === 'direct') for (const h of this.replyHandlers) h(frame.from, frame.body);
+    else if (frame.topic === BEACON_TOPIC) for (const h of this.beaconHandlers) h(frame.body);
+  }
+}

@@ -1,0 +1,35 @@
+import type { Beacon } from '@app/wire';
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+const num = (v: unknown, d: number): number => (typeof v === 'number' && Number.isFinite(v) ? v : d);
+const str = (v: unknown, d: string): string => (typeof v === 'string' ? v : d);
+
+/**
+ * A beacon from the bus, checked field by field: anything on the topic could be sent by anyone,
+ * so a frame without id/role/term is dropped and missing optional fields get neutral values.
+ */
+export function parseBeacon(body: unknown): Beacon | null {
+  if (!isRecord(body) || body.t !== 'beacon') return null;
+  if (typeof body.id !== 'string' || body.id === '' || typeof body.role !== 'string') return null;
+  if (typeof body.term !== 'number' || !Number.isFinite(body.term)) return null;
+  const beacon: Beacon = {
+    t: 'beacon',
+    id: body.id,
+    protocol: body.protocol === 'pbft' ? 'pbft' : 'raft',
+    role: body.role,
+    term: body.term,
+    leader: typeof body.leader === 'string' ? body.leader : null,
+    commitIndex: num(body.commitIndex, 0),
+    appliedIndex: num(body.appliedIndex, 0),
+    alive: body.alive !== false,
+    isolated: body.isolated === true,
+    byzantine: str(body.byzantine, 'none'),
+    pid: num(body.pid, 0),
+  };
+  if (typeof body.stableCheckpoint === 'number') beacon.stableCheckpoint = body.stableCheckpoint;
+  if (typeof body.digest === 'string') beacon.digest = body.digest;
+  return beacon;
+}

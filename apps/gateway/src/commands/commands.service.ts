@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Queue, type JobsOptions } from 'bullmq';
+import type { KvCommand } from '@app/consensus/kv';
+import { GATEWAY_CONFIG } from '../config/config.module';
+import { type GatewayConfig, redact } from '../config/config';
+import { redisOptionsFromUrl } from '../config/redis-options';
+import { ApiError } from '../http/api-error';
+import { COMMANDS_QUEUE, queuePrefix, type CommandsJobData, type CommandsJobResult } from './commands.queue';
+import { jobIdFor } from './job-id';
+
+export interface CommandsJobView {
+  id: string;
+  state: string;
+  attemptsMade: number;
+  results?: CommandsJobResult['results'];
+  error?: string;
+}
+
+/** Accepts command batches into the queue and reports on them; the worker runs them. */
+@Injectable()
+export class CommandsService implements OnApplicationShutdown {
+  private readonly logger = new Logger('CommandsService');
+  private readonly queue: Queue<CommandsJobData, CommandsJobResult>;
+  private readonly jobOptions: JobsOptions;
+
+  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {
+    // No offline queue: with Redis away a submission fails now (503) instead of hanging.
+    this.queue = new Queue(COMMANDS_QUEUE, {
+      connection: { ...redisOptionsFromUrl(config.queueUrl), enableOfflineQueue: false },
+      prefix: queuePrefix(config),
+    });
+    this.queue.on('error', (err) => this.logger.warn(`queue Redis ${redact(config.queueUrl)}: ${err.message}`));
+    this.jobOptions = {
+      attempts: config.commandAttempts,
+      backoff: { type: 'exponential', delay: config.commandBackoffMs },
+      removeOnComplete: { age: 3600, count: 10_000 },
+      removeOnFail: { age: 24 * 3600 },
+    };
+  }
+
+  /** A new job, or the existing one when the Idempotency-Key was seen before. */
+  async submit(commands: KvCommand[], idempotencyKey: string | undefined): Promise<string> {
+    const jobId = idempotencyKey === undefined ? randomUUID() : jobIdFor(idempotencyKey);
+    const job = await this.unavailableOnError(() => this.queue.add('batch', { commands }, { ...this.jobOptions, jobId }));
+    return job.id ?? jobId;
+  }
+
+  async status(id: string): Promise<CommandsJobView> {
+    const job = await this.unavailableOnError(() => this.queue.getJob(id));
+    if (!job) throw ApiError.notFound('no such command job', { id });
+    const state = await this.unavailableOnError(() => job.getState());
+    const view: CommandsJobView = { id, state, attemptsMade: job.attemptsMade };
+    if (state === 'completed' && job.returnvalue) view.results = job.returnvalue.results;
+    if (job.failedReason) view.error = job.failedReason;
+    return view;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.queue.close().catch(() => undefined);
+  }
+
+  private async unavailableOnError<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof ApiError) throw err;
+      this.logger.warn(`command queue: ${(err as Error).message}`);
+      throw new ApiError(503, { error: 'the command queue is unavailable (its Redis cannot be reached); retry later' }, { 'Retry-After': '1' });
+    }
+  }
+}

@@ -1,0 +1,58 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { KvResult } from '@app/consensus/kv';
+import { GATEWAY_CONFIG } from '../config/config.module';
+import { type GatewayConfig, redact } from '../config/config';
+import { redisOptionsFromUrl } from '../config/redis-options';
+import { ConsensusTimeoutError, ConsensusUnavailableError } from '../consensus/errors';
+import { KvService } from '../kv/kv.service';
+import { COMMANDS_QUEUE, queuePrefix, type CommandsJobData, type CommandsJobResult } from './commands.queue';
+import { commandRequestId } from './job-id';
+
+/**
+ * Runs queued batches through the same KvService as the REST calls. Commands of a batch go one
+ * after another, so they apply in the order given. While there is no leader (or an answer is
+ * missing) the job fails and BullMQ retries it with exponential backoff; every command keeps its
+ * request id across attempts, so what was applied before is answered from the state machine's
+ * session, not applied again.
+ */
+@Injectable()
+export class CommandsWorker implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('CommandsWorker');
+  private worker: Worker<CommandsJobData, CommandsJobResult> | null = null;
+
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    private readonly kv: KvService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.worker = new Worker<CommandsJobData, CommandsJobResult>(COMMANDS_QUEUE, (job) => this.run(job), {
+      // Blocking commands must wait out a Redis restart rather than fail (BullMQ requires null here).
+      connection: { ...redisOptionsFromUrl(this.config.queueUrl), maxRetriesPerRequest: null },
+      prefix: queuePrefix(this.config),
+      concurrency: 16,
+    });
+    this.worker.on('error', (err) => this.logger.warn(`worker Redis ${redact(this.config.queueUrl)}: ${err.message}`));
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.worker?.close();
+  }
+
+  private async run(job: Job<CommandsJobData, CommandsJobResult>): Promise<CommandsJobResult> {
+    const jobId = job.id as string;
+    const results: KvResult[] = [];
+    for (const [i, cmd] of job.data.commands.entries()) {
+      try {
+        results.push(await this.kv.execute(cmd, commandRequestId(jobId, i)));
+      } catch (err) {
+        if (err instanceof ConsensusUnavailableError || err instanceof ConsensusTimeoutError) {
+          throw new Error(`command ${i}: ${err.message}; will retry`);
+        }
+        throw new UnrecoverableError(`command ${i}: ${(err as Error).message}`);
+      }
+    }
+    return { results };
+  }
+}

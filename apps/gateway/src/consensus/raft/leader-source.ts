@@ -1,0 +1,7 @@
+/** Where the Raft client learns who leads (the ClusterView; a stub in unit tests). */
+export interface LeaderSource {
+  leader(): string | null;
+  aliveNodes(): string[];
+  isMember(id: string): boolean;
+  onLeader(listener: (leader: string) => void): void;
+}

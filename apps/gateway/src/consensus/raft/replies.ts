@@ -1,0 +1,39 @@
+import type { KvItem, KvResult } from '@app/consensus/kv';
+import type { RedirectBody } from '@app/wire';
+
+/** A replica's reply, checked: the bus carries whatever anyone publishes on our channel. */
+export type Reply =
+  | { t: 'result'; corr: string; results: unknown[] }
+  | { t: 'read-result'; corr: string; items: KvItem[] }
+  | { t: 'redirect'; corr: string; leader: string | null; reason: RedirectBody['reason'] | string };
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function parseReply(body: unknown): Reply | null {
+  if (!isRecord(body) || typeof body.corr !== 'string') return null;
+  switch (body.t) {
+    case 'result':
+      return Array.isArray(body.results) ? { t: 'result', corr: body.corr, results: body.results } : null;
+    case 'read-result':
+      return Array.isArray(body.items) && body.items.every(isItem) ? { t: 'read-result', corr: body.corr, items: body.items } : null;
+    case 'redirect':
+      return {
+        t: 'redirect',
+        corr: body.corr,
+        leader: typeof body.leader === 'string' && body.leader !== '' ? body.leader : null,
+        reason: typeof body.reason === 'string' ? body.reason : 'unknown',
+      };
+    default:
+      return null;
+  }
+}
+
+export function isResult(v: unknown): v is KvResult {
+  return isRecord(v) && (v.op === 'put' || v.op === 'delete' || v.op === 'cas') && typeof v.key === 'string' && typeof v.revision === 'number';
+}
+
+function isItem(v: unknown): v is KvItem {
+  return isRecord(v) && typeof v.key === 'string' && typeof v.value === 'string' && typeof v.revision === 'number';
+}

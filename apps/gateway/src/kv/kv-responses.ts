@@ -1,0 +1,24 @@
+import type { KvItem, KvResult } from '@app/consensus/kv';
+
+export type PutResponse = { key: string; value: string; revision: number };
+export type DeleteResponse = { key: string; deleted: boolean; revision: number };
+export type CasResponse = { succeeded: boolean; value: string | null; revision: number };
+
+/**
+ * The REST shape of a result. Shaped by the result's own op: a retried Idempotency-Key gets the
+ * first answer, whatever the retry asked.
+ */
+export function presentResult(r: KvResult): PutResponse | DeleteResponse | CasResponse {
+  switch (r.op) {
+    case 'put':
+      return { key: r.key, value: r.value, revision: r.revision };
+    case 'delete':
+      return { key: r.key, deleted: r.deleted, revision: r.revision };
+    case 'cas':
+      return { succeeded: r.succeeded, value: r.value, revision: r.revision };
+  }
+}
+
+export function presentItem(item: KvItem): PutResponse {
+  return { key: item.key, value: item.value, revision: item.revision };
+}

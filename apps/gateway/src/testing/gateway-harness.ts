@@ -1,0 +1,59 @@
+import type { INestApplication } from '@nestjs/common';
+import { createGatewayApp } from '../app';
+import { loadConfig, type GatewayConfig } from '../config/config';
+
+export interface RunningGateway {
+  app: INestApplication;
+  config: GatewayConfig;
+  /** http://127.0.0.1:<port> */
+  base: string;
+  close(): Promise<void>;
+}
+
+/** A gateway on a free port, configured from `env` (BUS_URL etc.) plus direct overrides. */
+export async function startGateway(env: Record<string, string>, overrides: Partial<GatewayConfig> = {}): Promise<RunningGateway> {
+  const config = { ...loadConfig(env), ...overrides };
+  const app = await createGatewayApp(config, { logger: process.env.GATEWAY_TEST_LOGS ? ['error', 'warn', 'log'] : false });
+  await app.listen(0, '127.0.0.1');
+  const addr = app.getHttpServer().address() as { port: number };
+  return { app, config, base: `http://127.0.0.1:${addr.port}`, close: () => app.close() };
+}
+
+export interface HttpAnswer<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+/** One HTTP call; the body is sent as given when a string, else as JSON. */
+export async function http<T = any>(
+  base: string,
+  method: string,
+  path: string,
+  opts: { body?: unknown; headers?: Record<string, string> } = {},
+): Promise<HttpAnswer<T>> {
+  const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+  let body: string | undefined;
+  if (opts.body !== undefined) {
+    body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  const res = await fetch(base + path, { method, headers, body });
+  const text = await res.text();
+  let parsed: unknown = undefined;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  return { status: res.status, headers: res.headers, body: parsed as T, text };
+}
+
+export async function waitUntil(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

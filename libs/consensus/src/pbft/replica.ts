@@ -1,0 +1,1016 @@
+import {
+  planNewView,
+  validCheckpointProof,
+  validCommitCertificate,
+  validViewChange,
+  type CertificateContext,
+  type NewViewPlan,
+} from './certificates';
+import { batchDigest, checkpointDigest, replyPayload, requestKey, requestPayload, signingPayload } from './codec';
+import { Slot } from './log';
+import { quorums, type Quorums } from './quorum';
+import type {
+  Checkpoint,
+  ClientRequest,
+  Commit,
+  CommittedBatches,
+  CommitCertificate,
+  ExecutedBatch,
+  ExecutedRequest,
+  FetchCommitted,
+  FetchState,
+  Forward,
+  NewView,
+  PbftConfig,
+  PbftHardState,
+  PbftLogEntry,
+  PbftMessage,
+  PbftPersistentState,
+  PbftReady,
+  PbftStableCheckpoint,
+  PbftStatus,
+  PreparedCertificate,
+  PrePrepare,
+  Prepare,
+  ProposeResult,
+  Reply,
+  ReplicaId,
+  StateTransfer,
+  Status,
+  ViewChange,
+} from './types';
+import { wellFormed, wellFormedRequest } from './validate';
+
+/** The result a replica gives for a request whose execution threw (deterministically the same everywhere). */
+export const EXECUTION_ERROR = new TextEncoder().encode('error: execution failed');
+
+/** Replies remembered for retransmitted requests (a cache; exactly-once itself is the app's job). */
+const REPLY_CACHE = 10_000;
+/** Backoff exponent cap: timeouts stop growing at base * 2^MAX_BACKOFF. */
+const MAX_BACKOFF = 6;
+
+interface OwnCheckpoint {
+  msg: Checkpoint;
+  position: number;
+  snapshot: Uint8Array;
+}
+
+interface Waiting {
+  request: ClientRequest;
+  /** Tick at which this request's timer (re)started. */
+  since: number;
+}
+
+interface Fetch {
+  kind: 'state' | 'committed';
+  /** state: the checkpoint seq wanted; committed: batches after this seq. */
+  seq: number;
+  peers: ReplicaId[];
+  attempt: number;
+  deadline: number;
+}
+
+interface Outbox {
+  hardState: PbftHardState | null;
+  entries: Map<number, PbftLogEntry>;
+  stableCheckpoint: PbftStableCheckpoint | null;
+  messages: PbftMessage[];
+  replies: Reply[];
+  executed: ExecutedBatch[];
+}
+
+/**
+ * One PBFT replica as a pure state machine (Castro & Liskov): no clock, no I/O. Driven by
+ * tick() (logical time), step(message) (a message from another replica), propose(request) (a
+ * client request arriving here); hands back a Ready of what to persist and send.
+ */
+export class PbftReplica {
+  readonly id: ReplicaId;
+  private readonly cfg: PbftConfig;
+  private readonly replicas: ReplicaId[];
+  private readonly members: Set<ReplicaId>;
+  private readonly q: Quorums;
+  private readonly K: number;
+  private readonly L: number;
+  private readonly certs: CertificateContext;
+  /** Messages (and requests) whose signature this replica already checked or made. */
+  private readonly verified = new WeakSet<object>();
+
+  // view
+  private view = 0;
+  private active = true;
+
+  // checkpoints and water marks: h = stable checkpoint known (with proof), H = h + L
+  private h = 0;
+  private stableProof: Checkpoint[] = [];
+  /** The latest stable checkpoint whose state is held here (null = the initial state). */
+  private stableState: PbftStableCheckpoint | null = null;
+  private readonly ownCheckpoints = new Map<number, OwnCheckpoint>();
+  private readonly checkpointVotes = new Map<number, Map<ReplicaId, Checkpoint>>();
+
+  // execution
+  private lastExecuted = 0;
+  /** Requests executed so far (the app's position counter, part of the replicated state). */
+  private position = 0;
+  private readonly slots = new Map<number, Slot>();
+  private readonly replyCache = new Map<string, Reply>();
+  /** Suppresses replies while replaying the persisted log at start. */
+  private replaying = false;
+
+  // requests
+  private readonly waiting = new Map<string, Waiting>();
+  /** Requests in a pre-prepare of the current view, not yet executed: key -> seq. */
+  private readonly assigned = new Map<string, number>();
+  private forwardBuffer: ClientRequest[] = [];
+
+  // primary
+  private seqNext = 0;
+  private queue: ClientRequest[] = [];
+  private readonly queued = new Set<string>();
+  private queueSince = 0;
+
+  // view change
+  private readonly viewChanges = new Map<number, Map<ReplicaId, ViewChange>>();
+  /** Highest view of a valid VIEW-CHANGE from each replica (the f+1 join rule). */
+  private readonly latestViewChange = new Map<ReplicaId, number>();
+  private ownViewChange: ViewChange | null = null;
+  /** The NEW-VIEW that installed the current view (resent to stragglers). */
+  private newView: NewView | null = null;
+  private viewChangeDeadline: number | null = null;
+  /** Failed views since the last progress: timeouts are base * 2^backoff. */
+  private backoff = 0;
+
+  // time, retransmission, state transfer
+  private now = 0;
+  private nextStatusAt = 1;
+  private executedAtLastStatus = 0;
+  private fetch: Fetch | null = null;
+  private readonly lastServed = new Map<ReplicaId, number>();
+
+  private readonly dropped: Record<string, number> = {};
+  private readonly out: Outbox = { hardState: null, entries: new Map(), stableCheckpoint: null, messages: [], replies: [], executed: [] };
+
+  constructor(config: PbftConfig, persisted: PbftPersistentState) {
+    if (!config.replicas.includes(config.id)) throw new Error(`PbftReplica: ${config.id} is not in replicas`);
+    if (new Set(config.replicas).size !== config.replicas.length) throw new Error('PbftReplica: duplicate replica ids');
+    const { checkpointInterval: K, logWindow: L } = config;
+    if (!(K >= 1 && L >= 2 * K && L % K === 0)) throw new Error(`PbftReplica: logWindow (${L}) must be a multiple of checkpointInterval (${K}), at least 2K`);
+    if (config.maxBatch < 1 || config.requestTimeoutTicks < 1 || config.statusTicks < 1) throw new Error('PbftReplica: maxBatch, requestTimeoutTicks and statusTicks must be >= 1');
+    this.cfg = config;
+    this.id = config.id;
+    this.replicas = [...config.replicas];
+    this.members = new Set(this.replicas);
+    this.q = quorums(this.replicas.length, config.faults);
+    this.K = K;
+    this.L = L;
+    this.certs = {
+      q: this.q,
+      checkpointInterval: K,
+      logWindow: L,
+      isMember: (id) => this.members.has(id),
+      primaryOf: (v) => this.primaryOf(v),
+      verify: (m) => this.verify(m),
+    };
+    this.restore(persisted);
+  }
+
+  // ---------------------------------------------------------------- public API
+
+  tick(): void {
+    this.now++;
+    if (this.active) {
+      if (this.isPrimary()) this.cutBatches();
+      else {
+        const oldest = this.waiting.values().next();
+        if (!oldest.done && this.now - oldest.value.since >= this.timeout()) this.startViewChange(this.view + 1);
+      }
+    } else if (this.viewChangeDeadline !== null && this.now >= this.viewChangeDeadline) {
+      // The new primary did not deliver: try the next one, and wait twice as long.
+      this.backoff++;
+      this.startViewChange(this.view + 1);
+    }
+    if (this.now >= this.nextStatusAt) {
+      this.nextStatusAt = this.now + this.cfg.statusTicks;
+      this.broadcastStatus();
+      this.executedAtLastStatus = this.lastExecuted;
+    }
+    if (this.fetch !== null && this.now >= this.fetch.deadline) this.retryFetch();
+  }
+
+  /** A client request arriving at this replica (from the gateway). */
+  propose(request: ClientRequest): ProposeResult {
+    if (!wellFormedRequest(request) || !this.verifyRequest(request)) {
+      this.drop('bad-request');
+      return { ok: false, reason: 'bad-request' };
+    }
+    const cached = this.replyCache.get(requestKey(request));
+    if (cached !== undefined) {
+      this.out.replies.push(cached);
+      return { ok: false, reason: 'already-executed' };
+    }
+    this.acceptRequest(request, true);
+    return { ok: true, primary: this.primaryOf(this.view) };
+  }
+
+  /** A message from another replica. Anything that fails a check is dropped and counted. */
+  step(m: PbftMessage): void {
+    if (!wellFormed(m)) return this.drop('malformed');
+    if (m.from === this.id) return;
+    if (!this.members.has(m.from)) return this.drop('non-member');
+    if (!this.verify(m)) return this.drop('bad-signature');
+    switch (m.type) {
+      case 'Forward':
+        return this.onForward(m);
+      case 'PrePrepare':
+        return this.onPrePrepare(m);
+      case 'Prepare':
+        return this.onPrepare(m);
+      case 'Commit':
+        return this.onCommit(m);
+      case 'Checkpoint':
+        return this.onCheckpoint(m);
+      case 'ViewChange':
+        return this.onViewChange(m);
+      case 'NewView':
+        return this.onNewView(m);
+      case 'Status':
+        return this.onStatus(m);
+      case 'FetchState':
+        return this.onFetchState(m);
+      case 'State':
+        return this.onState(m);
+      case 'FetchCommitted':
+        return this.onFetchCommitted(m);
+      case 'Committed':
+        return this.onCommitted(m);
+    }
+  }
+
+  hasReady(): boolean {
+    this.flushForwards();
+    const o = this.out;
+    return (
+      o.hardState !== null ||
+      o.entries.size > 0 ||
+      o.stableCheckpoint !== null ||
+      o.messages.length > 0 ||
+      o.replies.length > 0 ||
+      o.executed.length > 0
+    );
+  }
+
+  ready(): PbftReady {
+    this.flushForwards();
+    const o = this.out;
+    return {
+      hardState: o.hardState,
+      entries: [...o.entries.values()].sort((a, b) => a.seq - b.seq),
+      stableCheckpoint: o.stableCheckpoint,
+      messages: o.messages.slice(),
+      replies: o.replies.slice(),
+      executed: o.executed.slice(),
+    };
+  }
+
+  /** The runtime persisted and sent `rd`: forget it (anything added since stays). */
+  advance(rd: PbftReady): void {
+    const o = this.out;
+    if (o.hardState === rd.hardState) o.hardState = null;
+    if (o.stableCheckpoint === rd.stableCheckpoint) o.stableCheckpoint = null;
+    for (const e of rd.entries) if (o.entries.get(e.seq) === e) o.entries.delete(e.seq);
+    o.messages.splice(0, rd.messages.length);
+    o.replies.splice(0, rd.replies.length);
+    o.executed.splice(0, rd.executed.length);
+  }
+
+  status(): PbftStatus {
+    return {
+      id: this.id,
+      view: this.view,
+      primary: this.primaryOf(this.view),
+      viewChanging: !this.active,
+      lastExecuted: this.lastExecuted,
+      stableCheckpoint: this.stableState?.seq ?? 0,
+      lowWaterMark: this.h,
+      highWaterMark: this.h + this.L,
+      pendingRequests: this.waiting.size,
+      logSize: this.slots.size,
+      dropped: { ...this.dropped },
+    };
+  }
+
+  primaryOf(view: number): ReplicaId {
+    return this.replicas[view % this.replicas.length];
+  }
+
+  isPrimary(): boolean {
+    return this.primaryOf(this.view) === this.id;
+  }
+
+  // ---------------------------------------------------------------- start-up
+
+  /** Fresh start and revival are one path: the stable checkpoint, then replay of committed entries. */
+  private restore(ps: PbftPersistentState): void {
+    this.view = ps.hardState.view;
+    this.active = ps.hardState.active;
+    const cp = ps.stableCheckpoint;
+    if (cp !== null && cp.seq > 0) {
+      this.cfg.app.restore(cp.snapshot);
+      if (checkpointDigest(cp.position, this.cfg.app.digest()) !== cp.digest) throw new Error(`PbftReplica: stored checkpoint ${cp.seq} does not match its digest`);
+      this.h = cp.seq;
+      this.lastExecuted = cp.seq;
+      this.position = cp.position;
+      this.stableProof = cp.proof;
+      this.stableState = cp;
+    }
+    for (const e of ps.entries) {
+      if (e.seq <= this.h || e.seq > this.h + this.L) continue;
+      this.slots.set(e.seq, Slot.fromEntry(e));
+    }
+    for (const slot of this.slots.values()) {
+      const pp = slot.prePrepareIn(this.view);
+      if (pp === null) continue;
+      if (pp.from === this.id && slot.seq > this.seqNext) this.seqNext = slot.seq;
+      for (const r of pp.requests) this.assigned.set(requestKey(r), slot.seq);
+      if (!this.active) continue;
+      // Rebuild the votes this replica had sent, for retransmission (same content, same signature).
+      slot.votesFor(this.view);
+      if (pp.from !== this.id) this.ownPrepareFor(slot, pp);
+      if (slot.isPreparedIn(this.view)) this.ownCommitFor(slot);
+    }
+    this.seqNext = Math.max(this.seqNext, this.h);
+    this.replaying = true;
+    this.executeReady();
+    this.replaying = false;
+    if (!this.active) this.sendViewChange();
+  }
+
+  // ---------------------------------------------------------------- requests
+
+  private acceptRequest(r: ClientRequest, fromClient: boolean): void {
+    const key = requestKey(r);
+    if (this.replyCache.has(key)) return;
+    if (!this.waiting.has(key)) this.waiting.set(key, { request: r, since: this.now });
+    if (!this.active) return;
+    if (this.isPrimary()) this.enqueue(r);
+    else if (fromClient) this.forwardBuffer.push(r);
+  }
+
+  private onForward(m: Forward): void {
+    if (!this.active || m.view !== this.view || !this.isPrimary()) return this.drop('not-primary');
+    for (const r of m.requests) {
+      if (!this.verifyRequest(r)) {
+        this.drop('bad-request');
+        continue;
+      }
+      this.acceptRequest(r, false);
+    }
+  }
+
+  private flushForwards(): void {
+    if (this.forwardBuffer.length === 0) return;
+    const requests = this.forwardBuffer;
+    this.forwardBuffer = [];
+    if (!this.active || this.isPrimary()) return;
+    const primary = this.primaryOf(this.view);
+    this.send(primary, this.sign<Forward>({ type: 'Forward', from: this.id, to: primary, view: this.view, requests }));
+  }
+
+  private enqueue(r: ClientRequest): void {
+    const key = requestKey(r);
+    if (this.queued.has(key) || this.assigned.has(key) || this.replyCache.has(key)) return;
+    if (this.queue.length === 0) this.queueSince = this.now;
+    this.queue.push(r);
+    this.queued.add(key);
+    this.cutBatches();
+  }
+
+  /** The primary orders a batch when it is full or its oldest request waited batchTicks, within H. */
+  private cutBatches(): void {
+    while (this.active && this.isPrimary() && this.queue.length > 0 && this.seqNext < this.h + this.L) {
+      if (this.queue.length < this.cfg.maxBatch && this.now - this.queueSince < this.cfg.batchTicks) return;
+      const batch: ClientRequest[] = [];
+      while (batch.length < this.cfg.maxBatch && this.queue.length > 0) {
+        const r = this.queue.shift()!;
+        const key = requestKey(r);
+        this.queued.delete(key);
+        if (!this.replyCache.has(key) && !this.assigned.has(key)) batch.push(r);
+      }
+      this.queueSince = this.now;
+      if (batch.length === 0) continue;
+      this.issuePrePrepare(++this.seqNext, batch);
+    }
+  }
+
+  private issuePrePrepare(seq: number, requests: ClientRequest[]): void {
+    const pp = this.sign<PrePrepare>({ type: 'PrePrepare', from: this.id, to: null, view: this.view, seq, digest: batchDigest(requests), requests });
+    const slot = this.slot(seq);
+    slot.votesFor(this.view);
+    slot.prePrepare = pp;
+    for (const r of requests) this.assigned.set(requestKey(r), seq);
+    this.persist(slot);
+    this.broadcast(pp);
+    this.checkPrepared(slot);
+  }
+
+  // ---------------------------------------------------------------- normal case
+
+  /** Why a normal-case message of view `v` cannot be taken now (null = it can). */
+  private viewProblem(v: number): string | null {
+    if (v < this.view) return 'stale-view';
+    if (v > this.view) return 'wrong-view';
+    return this.active ? null : 'view-changing';
+  }
+
+  private inWindow(seq: number): boolean {
+    return seq > this.h && seq <= this.h + this.L;
+  }
+
+  private onPrePrepare(pp: PrePrepare): void {
+    const problem = this.viewProblem(pp.view);
+    if (problem !== null) return this.drop(problem);
+    if (pp.from !== this.primaryOf(this.view)) return this.drop('not-primary');
+    if (!this.inWindow(pp.seq)) return this.drop('out-of-window');
+    if (pp.requests.length > this.cfg.maxBatch) return this.drop('batch-too-large');
+    if (batchDigest(pp.requests) !== pp.digest) return this.drop('digest-mismatch');
+    const accepted = this.slots.get(pp.seq)?.prePrepareIn(this.view) ?? null;
+    if (accepted !== null) {
+      if (accepted.digest !== pp.digest) this.drop('conflicting-pre-prepare');
+      return;
+    }
+    for (const r of pp.requests) if (!this.verifyRequest(r)) return this.drop('bad-request');
+    const slot = this.slot(pp.seq);
+    slot.votesFor(this.view);
+    slot.prePrepare = pp;
+    for (const r of pp.requests) this.assigned.set(requestKey(r), pp.seq);
+    this.persist(slot);
+    this.broadcast(this.ownPrepareFor(slot, pp));
+    this.checkPrepared(slot);
+  }
+
+  private onPrepare(p: Prepare): void {
+    // Votes for the view being changed to are kept: they may arrive before its NEW-VIEW.
+    if (p.view !== this.view) return this.drop(p.view < this.view ? 'stale-view' : 'wrong-view');
+    if (!this.inWindow(p.seq)) return this.drop('out-of-window');
+    if (!this.q.primaryMayPrepare && p.from === this.primaryOf(p.view)) return this.drop('prepare-from-primary');
+    const slot = this.slot(p.seq);
+    slot.votesFor(this.view);
+    if (slot.prepares.has(p.from)) return;
+    slot.prepares.set(p.from, p);
+    this.checkPrepared(slot);
+  }
+
+  private onCommit(c: Commit): void {
+    if (c.view !== this.view) return this.drop(c.view < this.view ? 'stale-view' : 'wrong-view');
+    if (!this.inWindow(c.seq)) return this.drop('out-of-window');
+    const slot = this.slot(c.seq);
+    slot.votesFor(this.view);
+    if (slot.commits.has(c.from)) return;
+    slot.commits.set(c.from, c);
+    this.checkCommitted(slot);
+  }
+
+  /** prepared(m, v, n): the pre-prepare plus 2f matching prepares from distinct backups. */
+  private checkPrepared(slot: Slot): void {
+    if (!this.active) return;
+    const pp = slot.prePrepareIn(this.view);
+    if (pp === null || slot.isPreparedIn(this.view)) return;
+    const matching: Prepare[] = [];
+    for (const p of slot.prepares.values()) if (p.digest === pp.digest) matching.push(p);
+    if (matching.length < this.q.prepare) return;
+    slot.prepared = { prePrepare: pp, prepares: matching.slice(0, this.q.prepare) };
+    this.persist(slot);
+    this.broadcast(this.ownCommitFor(slot));
+    this.checkCommitted(slot);
+  }
+
+  /** committed-local(m, v, n): prepared plus 2f+1 matching commits (own included). */
+  private checkCommitted(slot: Slot): void {
+    if (!this.active || slot.committed !== null || !slot.isPreparedIn(this.view)) return;
+    const pp = slot.prepared!.prePrepare;
+    const matching: Commit[] = [];
+    for (const c of slot.commits.values()) if (c.digest === pp.digest) matching.push(c);
+    if (matching.length < this.q.commit) return;
+    slot.committed = { view: this.view, seq: slot.seq, digest: pp.digest, requests: pp.requests, commits: matching.slice(0, this.q.commit) };
+    this.persist(slot);
+    this.executeReady();
+  }
+
+  private ownPrepareFor(slot: Slot, pp: PrePrepare): Prepare {
+    if (slot.ownPrepare === null) {
+      slot.ownPrepare = this.sign<Prepare>({ type: 'Prepare', from: this.id, to: null, view: pp.view, seq: pp.seq, digest: pp.digest });
+      slot.prepares.set(this.id, slot.ownPrepare);
+    }
+    return slot.ownPrepare;
+  }
+
+  private ownCommitFor(slot: Slot): Commit {
+    if (slot.ownCommit === null) {
+      const pp = slot.prepared!.prePrepare;
+      slot.ownCommit = this.sign<Commit>({ type: 'Commit', from: this.id, to: null, view: pp.view, seq: pp.seq, digest: pp.digest });
+      slot.commits.set(this.id, slot.ownCommit);
+    }
+    return slot.ownCommit;
+  }
+
+  // ---------------------------------------------------------------- execution
+
+  /** Executes committed batches strictly in sequence order (only with the state at h in hand). */
+  private executeReady(): void {
+    while (this.lastExecuted >= this.h) {
+      const slot = this.slots.get(this.lastExecuted + 1);
+      if (slot === undefined || slot.committed === null) return;
+      this.execute(slot.committed);
+    }
+  }
+
+  private execute(cert: CommitCertificate): void {
+    const results: ExecutedRequest[] = [];
+    for (const r of cert.requests) {
+      this.position++;
+      let result: Uint8Array;
+      try {
+        result = this.cfg.app.execute(this.position, r.op);
+      } catch {
+        result = EXECUTION_ERROR;
+      }
+      const key = requestKey(r);
+      const body = { type: 'Reply' as const, from: this.id, to: r.client, view: this.view, id: r.id, result };
+      const reply: Reply = { ...body, sig: this.cfg.crypto.sign(replyPayload(body)) };
+      this.replyCache.delete(key);
+      this.replyCache.set(key, reply);
+      if (this.replyCache.size > REPLY_CACHE) this.replyCache.delete(this.replyCache.keys().next().value!);
+      if (!this.replaying) this.out.replies.push(reply);
+      this.waiting.delete(key);
+      this.assigned.delete(key);
+      results.push({ client: r.client, id: r.id, position: this.position, result });
+    }
+    this.lastExecuted = cert.seq;
+    this.out.executed.push({ seq: cert.seq, digest: cert.digest, requests: results });
+    if (this.active) this.backoff = 0;
+    if (cert.seq % this.K === 0) this.takeCheckpoint(cert.seq);
+  }
+
+  // ---------------------------------------------------------------- checkpoints
+
+  private takeCheckpoint(seq: number): void {
+    const digest = checkpointDigest(this.position, this.cfg.app.digest());
+    const msg = this.sign<Checkpoint>({ type: 'Checkpoint', from: this.id, to: null, seq, digest });
+    this.ownCheckpoints.set(seq, { msg, position: this.position, snapshot: this.cfg.app.snapshot() });
+    this.broadcast(msg);
+    this.recordCheckpoint(msg);
+  }
+
+  private onCheckpoint(c: Checkpoint): void {
+    if (c.seq <= this.h) return;
+    if (c.seq % this.K !== 0) return this.drop('bad-checkpoint');
+    this.recordCheckpoint(c);
+  }
+
+  private recordCheckpoint(c: Checkpoint): void {
+    let votes = this.checkpointVotes.get(c.seq);
+    if (votes === undefined) {
+      votes = new Map();
+      this.checkpointVotes.set(c.seq, votes);
+    }
+    if (votes.has(c.from)) return;
+    votes.set(c.from, c);
+    this.boundCheckpointVotes(c.from);
+    const matching: Checkpoint[] = [];
+    for (const v of votes.values()) if (v.digest === c.digest) matching.push(v);
+    if (matching.length >= this.q.strong) this.adoptStableCheckpoint(c.seq, c.digest, matching.slice(0, this.q.strong));
+  }
+
+  /** A peer keeps at most L/K + 2 open checkpoint votes here (its lowest go first). */
+  private boundCheckpointVotes(from: ReplicaId): void {
+    const max = this.L / this.K + 2;
+    if (this.checkpointVotes.size <= max) return;
+    const mine = [...this.checkpointVotes.entries()].filter(([, v]) => v.has(from)).map(([s]) => s);
+    if (mine.length <= max) return;
+    mine.sort((a, b) => a - b);
+    for (const s of mine.slice(0, mine.length - max)) {
+      const v = this.checkpointVotes.get(s)!;
+      v.delete(from);
+      if (v.size === 0) this.checkpointVotes.delete(s);
+    }
+  }
+
+  /** A stable checkpoint certificate: move h, collect garbage, fetch the state if it is not here. */
+  private adoptStableCheckpoint(seq: number, digest: string, proof: Checkpoint[]): void {
+    if (seq <= this.h) return;
+    this.h = seq;
+    this.stableProof = proof;
+    const own = this.ownCheckpoints.get(seq);
+    if (own !== undefined && own.msg.digest === digest) {
+      this.stableState = { seq, digest, position: own.position, snapshot: own.snapshot, proof };
+      this.out.stableCheckpoint = this.stableState;
+    } else if (own !== undefined) {
+      this.drop('checkpoint-mismatch');
+    }
+    this.collectGarbage();
+    if (this.lastExecuted < this.h) this.startFetch('state', this.h, proof.map((c) => c.from));
+    if (this.isPrimary() && this.active) {
+      this.seqNext = Math.max(this.seqNext, this.h);
+      this.cutBatches();
+    }
+  }
+
+  private collectGarbage(): void {
+    for (const seq of [...this.slots.keys()]) if (seq <= this.h) this.slots.delete(seq);
+    for (const seq of [...this.ownCheckpoints.keys()]) if (seq <= this.h) this.ownCheckpoints.delete(seq);
+    for (const seq of [...this.checkpointVotes.keys()]) if (seq <= this.h) this.checkpointVotes.delete(seq);
+    for (const seq of [...this.out.entries.keys()]) if (seq <= this.h) this.out.entries.delete(seq);
+    for (const [key, seq] of this.assigned) if (seq <= this.h) this.assigned.delete(key);
+  }
+
+  // ---------------------------------------------------------------- view change
+
+  private timeout(): number {
+    return this.cfg.requestTimeoutTicks * 2 ** Math.min(this.backoff, MAX_BACKOFF);
+  }
+
+  /** Stops accepting normal-case messages of the current view and votes for `target`. */
+  private startViewChange(target: number): void {
+    if (target <= this.view) return;
+    this.view = target;
+    this.active = false;
+    this.out.hardState = { view: this.view, active: false };
+    this.newView = null;
+    this.viewChangeDeadline = null;
+    this.queue = [];
+    this.queued.clear();
+    this.assigned.clear();
+    this.forwardBuffer = [];
+    this.sendViewChange();
+    for (const v of [...this.viewChanges.keys()]) if (v < this.view) this.viewChanges.delete(v);
+    this.checkViewChangeQuorum();
+  }
+
+  private sendViewChange(): void {
+    const prepared: PreparedCertificate[] = [];
+    if (!this.cfg.faults?.dropPreparedSetInViewChange) {
+      const seqs = [...this.slots.keys()].sort((a, b) => a - b);
+      for (const seq of seqs) {
+        const p = this.slots.get(seq)!.prepared;
+        if (seq > this.h && p !== null) prepared.push(p);
+      }
+    }
+    const vc = this.sign<ViewChange>({
+      type: 'ViewChange',
+      from: this.id,
+      to: null,
+      view: this.view,
+      stableSeq: this.h,
+      checkpointProof: this.stableProof,
+      prepared,
+    });
+    this.ownViewChange = vc;
+    this.recordViewChange(vc);
+    this.broadcast(vc);
+  }
+
+  /** Keeps one VIEW-CHANGE per sender, of its highest view (views only go up for a correct replica). */
+  private recordViewChange(vc: ViewChange): void {
+    const latest = this.latestViewChange.get(vc.from);
+    if (latest !== undefined && vc.view < latest) return;
+    if (latest !== undefined && vc.view > latest) {
+      const old = this.viewChanges.get(latest);
+      old?.delete(vc.from);
+      if (old !== undefined && old.size === 0) this.viewChanges.delete(latest);
+    }
+    this.latestViewChange.set(vc.from, vc.view);
+    let byFrom = this.viewChanges.get(vc.view);
+    if (byFrom === undefined) {
+      byFrom = new Map();
+      this.viewChanges.set(vc.view, byFrom);
+    }
+    // For the same view the latest wins: a revived replica may resend a fuller one.
+    byFrom.set(vc.from, vc);
+  }
+
+  private onViewChange(vc: ViewChange): void {
+    if (vc.view < this.view || (vc.view === this.view && this.active)) {
+      // A straggler: the NEW-VIEW it missed brings it here.
+      if (this.active && this.newView !== null) this.send(vc.from, this.newView);
+      return;
+    }
+    if (!validViewChange(this.certs, vc)) return this.drop('bad-view-change');
+    this.recordViewChange(vc);
+    // f+1 replicas want a higher view: at least one is correct, so join (the smallest of those views).
+    const higher: number[] = [];
+    for (const [from, v] of this.latestViewChange) if (from !== this.id && v > this.view) higher.push(v);
+    if (higher.length >= this.q.weak) {
+      higher.sort((a, b) => b - a);
+      this.startViewChange(higher[this.q.weak - 1]);
+      return;
+    }
+    if (!this.active && vc.view === this.view) this.checkViewChangeQuorum();
+  }
+
+  /** 2f+1 VIEW-CHANGEs for the target view: arm the timer; the new primary issues NEW-VIEW. */
+  private checkViewChangeQuorum(): void {
+    if (this.active) return;
+    const byFrom = this.viewChanges.get(this.view);
+    if (byFrom === undefined || byFrom.size < this.q.strong) return;
+    if (this.viewChangeDeadline === null) this.viewChangeDeadline = this.now + this.timeout();
+    if (this.primaryOf(this.view) !== this.id) return;
+    const vcs = [this.ownViewChange!, ...[...byFrom.values()].filter((vc) => vc.from !== this.id)].slice(0, this.q.strong);
+    const plan = planNewView(vcs);
+    const prePrepares = plan.batches.map((b) =>
+      this.sign<PrePrepare>({ type: 'PrePrepare', from: this.id, to: null, view: this.view, seq: b.seq, digest: b.digest, requests: b.requests }),
+    );
+    const nv = this.sign<NewView>({ type: 'NewView', from: this.id, to: null, view: this.view, viewChanges: vcs, prePrepares });
+    this.broadcast(nv);
+    this.enterNewView(nv, plan);
+  }
+
+  private onNewView(nv: NewView): void {
+    if (nv.view < this.view || (nv.view === this.view && this.active)) return;
+    if (nv.from !== this.primaryOf(nv.view)) return this.drop('not-primary');
+    const senders = new Set<string>();
+    for (const vc of nv.viewChanges) {
+      if (vc.view !== nv.view || senders.has(vc.from) || !this.members.has(vc.from) || !this.verify(vc) || !validViewChange(this.certs, vc)) {
+        return this.drop('bad-new-view');
+      }
+      senders.add(vc.from);
+    }
+    if (senders.size < this.q.strong) return this.drop('bad-new-view');
+    // O must be exactly what V dictates.
+    const plan = planNewView(nv.viewChanges);
+    if (nv.prePrepares.length !== plan.batches.length) return this.drop('bad-new-view');
+    for (let i = 0; i < plan.batches.length; i++) {
+      const pp = nv.prePrepares[i];
+      const b = plan.batches[i];
+      if (pp.view !== nv.view || pp.seq !== b.seq || pp.digest !== b.digest || pp.from !== nv.from || batchDigest(pp.requests) !== pp.digest || !this.verify(pp)) {
+        return this.drop('bad-new-view');
+      }
+    }
+    this.enterNewView(nv, plan);
+  }
+
+  private enterNewView(nv: NewView, plan: NewViewPlan): void {
+    this.view = nv.view;
+    this.active = true;
+    this.newView = nv;
+    this.viewChangeDeadline = null;
+    this.out.hardState = { view: this.view, active: true };
+    this.queue = [];
+    this.queued.clear();
+    this.assigned.clear();
+    if (plan.minS > this.h) this.adoptStableCheckpoint(plan.minS, plan.minSDigest!, plan.minSProof);
+    const primary = this.isPrimary();
+    for (const pp of nv.prePrepares) {
+      if (!this.inWindow(pp.seq)) continue;
+      const slot = this.slot(pp.seq);
+      slot.votesFor(this.view);
+      slot.prePrepare = pp;
+      for (const r of pp.requests) this.assigned.set(requestKey(r), pp.seq);
+      this.persist(slot);
+      if (!primary) this.broadcast(this.ownPrepareFor(slot, pp));
+      this.checkPrepared(slot);
+    }
+    if (primary) this.seqNext = Math.max(plan.maxS, this.h);
+    for (const v of [...this.viewChanges.keys()]) if (v <= this.view) this.viewChanges.delete(v);
+    // Every waiting request gets a fresh timer in the new view and goes to the new primary.
+    for (const w of this.waiting.values()) w.since = this.now;
+    this.routeWaiting();
+  }
+
+  /** Hands unordered waiting requests to the primary (queue or Forward). */
+  private routeWaiting(): void {
+    if (!this.active) return;
+    for (const [key, w] of this.waiting) {
+      if (this.assigned.has(key)) continue;
+      if (this.isPrimary()) this.enqueue(w.request);
+      else this.forwardBuffer.push(w.request);
+    }
+  }
+
+  // ---------------------------------------------------------------- retransmission
+
+  private broadcastStatus(): void {
+    const base = Math.max(this.lastExecuted, this.h);
+    const slots: number[] = [];
+    for (let seq = base + 1; seq <= this.h + this.L; seq++) {
+      const slot = this.slots.get(seq);
+      let bits = 0;
+      if (slot !== undefined) {
+        if (slot.prePrepareIn(this.view) !== null) bits |= 1;
+        if (slot.isPreparedIn(this.view)) bits |= 2;
+        if (slot.committed !== null) bits |= 4;
+      }
+      slots.push(bits);
+    }
+    while (slots.length > 0 && slots[slots.length - 1] === 0) slots.pop();
+    this.broadcast(
+      this.sign<Status>({ type: 'Status', from: this.id, to: null, view: this.view, active: this.active, stableSeq: this.h, lastExecuted: this.lastExecuted, slots }),
+    );
+    // Requests that were forwarded but never ordered may have been lost on the way.
+    if (this.active && !this.isPrimary()) this.routeWaiting();
+  }
+
+  /** A peer says where it is: resend what it lacks (view change, checkpoints, this view's votes). */
+  private onStatus(s: Status): void {
+    const peer = s.from;
+    if (s.view < this.view || (s.view === this.view && !s.active)) {
+      if (this.active && this.newView !== null) this.send(peer, this.newView);
+      else if (!this.active && this.ownViewChange !== null && this.ownViewChange.view === this.view) this.send(peer, this.ownViewChange);
+    }
+    if (s.stableSeq < this.h) for (const c of this.stableProof) this.send(peer, c);
+    for (const [seq, own] of this.ownCheckpoints) if (seq > s.stableSeq) this.send(peer, own.msg);
+    if (s.view === this.view && s.active && this.active) {
+      const base = Math.max(s.lastExecuted, s.stableSeq);
+      const primary = this.isPrimary();
+      for (let seq = Math.max(base, this.h) + 1; seq <= this.h + this.L; seq++) {
+        const slot = this.slots.get(seq);
+        if (slot === undefined) continue;
+        const pp = slot.prePrepareIn(this.view);
+        if (pp === null) continue;
+        const bits = s.slots[seq - base - 1] ?? 0;
+        if (primary && (bits & 1) === 0) this.send(peer, pp);
+        if (slot.ownPrepare !== null && slot.votesView === this.view && (bits & 2) === 0) this.send(peer, slot.ownPrepare);
+        if (slot.ownCommit !== null && slot.votesView === this.view && (bits & 4) === 0) this.send(peer, slot.ownCommit);
+      }
+    }
+    // Behind a peer and not moving: ask it for the committed batches.
+    if (s.lastExecuted > this.lastExecuted && this.lastExecuted >= this.h && this.fetch === null && this.lastExecuted === this.executedAtLastStatus) {
+      this.startFetch('committed', this.lastExecuted, [peer]);
+    }
+  }
+
+  // ---------------------------------------------------------------- state transfer
+
+  private startFetch(kind: Fetch['kind'], seq: number, candidates: ReplicaId[]): void {
+    const peers = candidates.filter((p) => p !== this.id && this.members.has(p));
+    if (peers.length === 0) return;
+    // Start at a random candidate so that lagging replicas do not all ask the same one.
+    const start = Math.floor(this.cfg.random() * peers.length);
+    this.fetch = { kind, seq, peers: [...peers.slice(start), ...peers.slice(0, start)], attempt: 0, deadline: 0 };
+    this.sendFetch();
+  }
+
+  private sendFetch(): void {
+    const f = this.fetch!;
+    const peer = f.peers[f.attempt % f.peers.length];
+    f.deadline = this.now + 2 * this.cfg.statusTicks;
+    if (f.kind === 'state') this.send(peer, this.sign<FetchState>({ type: 'FetchState', from: this.id, to: peer, seq: f.seq }));
+    else this.send(peer, this.sign<FetchCommitted>({ type: 'FetchCommitted', from: this.id, to: peer, after: f.seq }));
+  }
+
+  private retryFetch(): void {
+    const f = this.fetch!;
+    const done = f.kind === 'state' ? this.lastExecuted >= Math.max(f.seq, this.h) : this.lastExecuted > f.seq;
+    if (done || f.kind === 'committed' || f.attempt + 1 >= 3 * f.peers.length) {
+      this.fetch = null;
+      // Still behind a known stable checkpoint: start over with its signers.
+      if (this.lastExecuted < this.h) this.startFetch('state', this.h, this.stableProof.map((c) => c.from));
+      return;
+    }
+    f.attempt++;
+    this.sendFetch();
+  }
+
+  private onFetchState(m: FetchState): void {
+    const st = this.stableState;
+    if (st === null || st.seq < m.seq) return;
+    // A snapshot can be large: one per peer per status period.
+    const last = this.lastServed.get(m.from);
+    if (last !== undefined && this.now - last < this.cfg.statusTicks) return;
+    this.lastServed.set(m.from, this.now);
+    this.send(
+      m.from,
+      this.sign<StateTransfer>({ type: 'State', from: this.id, to: m.from, seq: st.seq, digest: st.digest, position: st.position, snapshot: st.snapshot, proof: st.proof }),
+    );
+  }
+
+  /** A checkpointed state from a peer: trusted only if certified and if the restored app reproduces the digest. */
+  private onState(m: StateTransfer): void {
+    if (m.seq <= this.lastExecuted || m.seq < this.h) return;
+    if (!validCheckpointProof(this.certs, m.seq, m.digest, m.proof)) return this.drop('bad-certificate');
+    const app = this.cfg.app;
+    const before = app.snapshot();
+    let ok: boolean;
+    try {
+      app.restore(m.snapshot);
+      ok = checkpointDigest(m.position, app.digest()) === m.digest;
+    } catch {
+      ok = false;
+    }
+    if (!ok) {
+      app.restore(before);
+      this.drop('bad-snapshot');
+      if (this.fetch !== null && this.fetch.kind === 'state') {
+        this.fetch.attempt++;
+        this.sendFetch();
+      }
+      return;
+    }
+    this.position = m.position;
+    this.lastExecuted = m.seq;
+    this.stableState = { seq: m.seq, digest: m.digest, position: m.position, snapshot: m.snapshot, proof: m.proof };
+    this.out.stableCheckpoint = this.stableState;
+    if (m.seq > this.h) {
+      this.h = m.seq;
+      this.stableProof = m.proof;
+    }
+    // What the snapshot covers is unknown request by request: forget timers and cached replies.
+    this.waiting.clear();
+    this.replyCache.clear();
+    this.collectGarbage();
+    if (this.fetch !== null && this.fetch.kind === 'state' && this.lastExecuted >= this.fetch.seq) this.fetch = null;
+    if (this.isPrimary() && this.active) this.seqNext = Math.max(this.seqNext, this.h);
+    this.executeReady();
+  }
+
+  private onFetchCommitted(m: FetchCommitted): void {
+    if (m.after < this.h) {
+      // Too far behind for batches: the stable checkpoint proof sends it to state transfer.
+      for (const c of this.stableProof) this.send(m.from, c);
+      return;
+    }
+    const certificates: CommitCertificate[] = [];
+    for (let seq = m.after + 1; seq <= this.lastExecuted && certificates.length < this.L; seq++) {
+      const c = this.slots.get(seq)?.committed;
+      if (c === undefined || c === null) break;
+      certificates.push(c);
+    }
+    if (certificates.length > 0) this.send(m.from, this.sign<CommittedBatches>({ type: 'Committed', from: this.id, to: m.from, certificates }));
+  }
+
+  private onCommitted(m: CommittedBatches): void {
+    const certs = [...m.certificates].sort((a, b) => a.seq - b.seq);
+    for (const cert of certs) {
+      if (cert.seq <= this.lastExecuted || !this.inWindow(cert.seq)) continue;
+      if (!validCommitCertificate(this.certs, cert)) {
+        this.drop('bad-certificate');
+        break;
+      }
+      const slot = this.slot(cert.seq);
+      if (slot.committed === null) {
+        slot.committed = cert;
+        this.persist(slot);
+      }
+    }
+    if (this.fetch !== null && this.fetch.kind === 'committed') this.fetch = null;
+    this.executeReady();
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  private slot(seq: number): Slot {
+    let s = this.slots.get(seq);
+    if (s === undefined) {
+      s = new Slot(seq);
+      this.slots.set(seq, s);
+    }
+    return s;
+  }
+
+  private persist(slot: Slot): void {
+    this.out.entries.set(slot.seq, slot.toEntry());
+  }
+
+  private sign<M extends PbftMessage>(m: Omit<M, 'sig'>): M {
+    const signed = { ...m, sig: this.cfg.crypto.sign(signingPayload(m as M)) } as M;
+    this.verified.add(signed);
+    return signed;
+  }
+
+  private verify(m: PbftMessage): boolean {
+    if (this.verified.has(m)) return true;
+    if (!this.members.has(m.from)) return false;
+    let ok: boolean;
+    try {
+      ok = this.cfg.crypto.verify(m.from, signingPayload(m), m.sig);
+    } catch {
+      ok = false;
+    }
+    if (ok) this.verified.add(m);
+    return ok;
+  }
+
+  private verifyRequest(r: ClientRequest): boolean {
+    if (this.verified.has(r)) return true;
+    let ok: boolean;
+    try {
+      ok = this.cfg.crypto.verify(r.client, requestPayload(r), r.sig);
+    } catch {
+      ok = false;
+    }
+    if (ok) this.verified.add(r);
+    return ok;
+  }
+
+  private broadcast(m: PbftMessage): void {
+    this.out.messages.push(m);
+  }
+
+  private send(to: ReplicaId, m: PbftMessage): void {
+    // `to` is outside the signature: a copy with another address is still the signer's message.
+    this.out.messages.push(m.to === to ? m : { ...m, to });
+  }
+
+  private drop(reason: string): void {
+    this.dropped[reason] = (this.dropped[reason] ?? 0) + 1;
+  }
+}
