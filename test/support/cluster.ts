@@ -9,6 +9,7 @@ const LAUNCHER = join(ROOT, 'dist', 'apps', 'launcher', 'src', 'main.js');
 export interface ClusterInfo {
   gateway: string;
   bus: string;
+  cluster: string;
   protocol: string;
   nodes: Array<{ id: string; pid: number; storage: string }>;
 }

@@ -113,13 +113,9 @@ export class Launcher {
   private async startSupervisor(): Promise<void> {
     const url = new URL(this.busUrl);
     const server = new ServerRedis({ host: url.hostname, port: Number(url.port || 6379), retryAttempts: Number.MAX_SAFE_INTEGER, retryDelay: 500 });
-    server.addHandler(supervisorPattern(this.o.cluster), async (req: SupervisorRequest) => {
-      try {
-        return { ok: true, status: await this.supervise(req) };
-      } catch (err) {
-        return { ok: false, error: (err as Error).message };
-      }
-    });
+    server.addHandler(supervisorPattern(this.o.cluster), (req: SupervisorRequest) =>
+      this.supervise(req).catch((err: Error) => Promise.reject({ message: err.message })),
+    );
     await new Promise<void>((resolve, reject) => server.listen((err?: unknown) => (err ? reject(err) : resolve())));
     this.supervisor = server;
   }

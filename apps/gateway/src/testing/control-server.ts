@@ -36,7 +36,8 @@ export async function startControlServer(url: string, handlers: Record<string, C
 
   const app: INestMicroservice = await NestFactory.createMicroservice(ControlModule, {
     transport: Transport.REDIS,
-    options: redisOptionsFromUrl(url),
+    // Reconnect like a real replica's control plane would after a Redis restart.
+    options: { ...redisOptionsFromUrl(url), retryAttempts: 1000, retryDelay: 100 },
     logger: false,
   });
   await app.listen();

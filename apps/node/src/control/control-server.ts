@@ -3,6 +3,10 @@ import { controlPattern, ControlRequest } from '@app/wire';
 import type { NodeConfig } from '../config/node-config';
 import type { ReplicaService } from '../replica/replica.service';
 
+export function asTransportError(err: unknown): Promise<never> {
+  return Promise.reject({ message: err instanceof Error ? err.message : String(err) });
+}
+
 /**
  * The control plane: a @nestjs/microservices Redis server on this replica's own pattern, so a
  * gateway's kill/revive/isolate/heal/status reaches exactly this replica. It lives outside the
@@ -18,12 +22,8 @@ export function createControlServer(cfg: NodeConfig, replica: ReplicaService): S
     retryAttempts: Number.MAX_SAFE_INTEGER,
     retryDelay: 500,
   });
-  server.addHandler(controlPattern(cfg.cluster, cfg.nodeId), async (req: ControlRequest) => {
-    try {
-      return { ok: true, status: await replica.control(req) };
-    } catch (err) {
-      return { ok: false, error: (err as Error).message };
-    }
-  });
+  // The answer is the ControlStatus itself; a failure reaches the caller as the transport's error
+  // (a plain object: an Error's message would not survive JSON).
+  server.addHandler(controlPattern(cfg.cluster, cfg.nodeId), (req: ControlRequest) => replica.control(req).catch(asTransportError));
   return server;
 }

@@ -5,12 +5,20 @@ import type { PersistBatch, StoredState } from '@app/storage';
 /** Raft's records in storage: msgpack of the core's plain objects (binary data stays binary). */
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
-export function toPersistBatch(rd: Ready): PersistBatch | null {
+/**
+ * What of a Ready must reach the disk before its messages go out. Like etcd's MustSync, a Ready whose
+ * only change is the commit index needs no write: commitIndex is volatile in Raft (a restarted node
+ * learns it again), so it is saved only along with entries, term or vote.
+ */
+export function toPersistBatch(rd: Ready, stored: HardState): PersistBatch | null {
+  const hs = rd.hardState;
+  const mustSync = rd.snapshot !== null || rd.entries.length > 0 || (hs !== null && (hs.currentTerm !== stored.currentTerm || hs.votedFor !== stored.votedFor));
+  if (!mustSync) return null;
   const batch: PersistBatch = {};
   if (rd.snapshot) batch.snapshot = { index: rd.snapshot.lastIncludedIndex, data: encodeSnapshot(rd.snapshot) };
-  if (rd.hardState) batch.hardState = packr.pack(rd.hardState);
+  if (hs) batch.hardState = packr.pack(hs);
   if (rd.entries.length > 0) batch.records = rd.entries.map((e) => ({ index: e.index, data: packr.pack(e) }));
-  return batch.snapshot || batch.hardState || batch.records ? batch : null;
+  return batch;
 }
 
 export function encodeSnapshot(s: Snapshot): Uint8Array {

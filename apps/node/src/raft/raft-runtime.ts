@@ -1,5 +1,5 @@
 import { decodeRequest, encodeRequest, KvRequest, KvResult, KvStateMachine, validateRequest } from '@app/consensus/kv';
-import { Message, RaftNode, Ready } from '@app/consensus/raft';
+import { HardState, Message, RaftNode, Ready } from '@app/consensus/raft';
 import type { DurableStore } from '@app/storage';
 import type { GatewayRequest, ProposeBody, ReadBody, RedirectBody } from '@app/wire';
 import type { NodeConfig } from '../config/node-config';
@@ -54,6 +54,7 @@ export class RaftRuntime implements ReplicaRuntime {
   private readsAwaitingApply: Array<{ index: number; reads: PendingRead[] }> = [];
   private readSeq = 0;
   private digestCache: { index: number; value: string; at: number } | null = null;
+  private storedHardState: HardState = { currentTerm: 0, votedFor: null, commitIndex: 0 };
 
   readonly counters = {
     proposals: 0,
@@ -78,6 +79,7 @@ export class RaftRuntime implements ReplicaRuntime {
     const persisted = fromStoredState(await this.store.load());
     if (this.stopped) return;
     this.kv = persisted.snapshot ? KvStateMachine.restore(persisted.snapshot.data) : new KvStateMachine();
+    this.storedHardState = persisted.hardState;
     this.appliedIndex = persisted.snapshot?.lastIncludedIndex ?? 0;
     this.snapshotIndex = this.appliedIndex;
     this.node = new RaftNode(
@@ -256,11 +258,12 @@ export class RaftRuntime implements ReplicaRuntime {
 
   /** Retried until it succeeds: the batch is idempotent, and nothing may be sent before it is durable. */
   private async persist(rd: Ready): Promise<void> {
-    const batch = toPersistBatch(rd);
+    const batch = toPersistBatch(rd, this.storedHardState);
     if (!batch) return;
     for (let attempt = 0; !this.stopped; attempt++) {
       try {
         await this.store.persist(batch);
+        if (rd.hardState) this.storedHardState = rd.hardState;
         this.counters.persists++;
         return;
       } catch (err) {

@@ -40,7 +40,7 @@ describe('PBFT with one Byzantine replica (f=1)', () => {
     }
   }
 
-  it('an equivocating primary's own prepares are refused (only backups prepare)', () => {
+  it("an equivocating primary's own prepares are refused (only backups prepare)", () => {
     const h = run('equivocate', 'r0');
     const dropped = correct.map((id) => h.replica(id).status().dropped);
     expect(dropped.some((d) => (d['prepare-from-primary'] ?? 0) > 0)).toBe(true);

@@ -33,6 +33,47 @@ export interface TestKeyring {
   cryptoFor(signer: string): PbftCrypto;
 }
 
+/**
+ * A faster stand-in for the simulator's thousands of schedules: a keyed 64-bit hash in plain JS
+ * (no native call per message). Not cryptographic at all — the simulated Byzantine code never
+ * tries to invert it; what matters is that it cannot sign as another replica without its key.
+ */
+export function fastTestKeyring(signers: string[], seed: string | number): TestKeyring {
+  const keys = new Map<string, [number, number]>();
+  for (const s of signers) {
+    const d = createHash('sha256').update(`pbft-fast-key:${seed}:${s}`).digest();
+    keys.set(s, [d.readUInt32LE(0), d.readUInt32LE(4)]);
+  }
+  const mac = (key: [number, number], p: Uint8Array): Uint8Array => {
+    let a = key[0] ^ 0x811c9dc5;
+    let b = key[1] ^ 0x01000193;
+    for (let i = 0; i < p.length; i++) {
+      a = Math.imul(a ^ p[i], 0x01000193);
+      b = Math.imul(b ^ p[i] ^ (a >>> 13), 0x5bd1e995);
+    }
+    a = Math.imul(a ^ (b >>> 15), 0x2c1b3c6d) ^ key[1];
+    b = Math.imul(b ^ (a >>> 16), 0x297a2d39) ^ key[0];
+    const out = new Uint8Array(8);
+    new DataView(out.buffer).setUint32(0, a >>> 0);
+    new DataView(out.buffer).setUint32(4, b >>> 0);
+    return out;
+  };
+  const verifyAs = (signer: string, payload: Uint8Array, sig: Uint8Array): boolean => {
+    const key = keys.get(signer);
+    if (key === undefined || sig.length !== 8) return false;
+    const want = mac(key, payload);
+    for (let i = 0; i < 8; i++) if (want[i] !== sig[i]) return false;
+    return true;
+  };
+  return {
+    cryptoFor(signer: string): PbftCrypto {
+      const key = keys.get(signer);
+      if (key === undefined) throw new Error(`fastTestKeyring: unknown signer ${signer}`);
+      return { sign: (payload) => mac(key, payload), verify: verifyAs };
+    },
+  };
+}
+
 export function hmacTestKeyring(signers: string[], seed: string | number): TestKeyring {
   const secrets = new Map<string, Buffer>();
   for (const s of signers) secrets.set(s, createHash('sha256').update(`pbft-test-key:${seed}:${s}`).digest());

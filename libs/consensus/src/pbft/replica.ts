@@ -46,8 +46,8 @@ export const EXECUTION_ERROR = new TextEncoder().encode('error: execution failed
 
 /** Replies remembered for retransmitted requests (a cache; exactly-once itself is the app's job). */
 const REPLY_CACHE = 10_000;
-/** Backoff exponent cap: timeouts stop growing at base * 2^MAX_BACKOFF. */
-const MAX_BACKOFF = 6;
+/** Backoff exponent cap: timeouts stop growing at base * 2^MAX_BACKOFF (bounded recovery after long outages). */
+export const MAX_BACKOFF = 5;
 
 interface OwnCheckpoint {
   msg: Checkpoint;
@@ -72,6 +72,7 @@ interface Fetch {
 
 interface Outbox {
   hardState: PbftHardState | null;
+  newView: NewView | null;
   entries: Map<number, PbftLogEntry>;
   stableCheckpoint: PbftStableCheckpoint | null;
   messages: PbftMessage[];
@@ -148,7 +149,7 @@ export class PbftReplica {
   private readonly lastServed = new Map<ReplicaId, number>();
 
   private readonly dropped: Record<string, number> = {};
-  private readonly out: Outbox = { hardState: null, entries: new Map(), stableCheckpoint: null, messages: [], replies: [], executed: [] };
+  private readonly out: Outbox = { hardState: null, newView: null, entries: new Map(), stableCheckpoint: null, messages: [], replies: [], executed: [] };
 
   constructor(config: PbftConfig, persisted: PbftPersistentState) {
     if (!config.replicas.includes(config.id)) throw new Error(`PbftReplica: ${config.id} is not in replicas`);
@@ -251,6 +252,7 @@ export class PbftReplica {
     const o = this.out;
     return (
       o.hardState !== null ||
+      o.newView !== null ||
       o.entries.size > 0 ||
       o.stableCheckpoint !== null ||
       o.messages.length > 0 ||
@@ -264,6 +266,7 @@ export class PbftReplica {
     const o = this.out;
     return {
       hardState: o.hardState,
+      newView: o.newView,
       entries: [...o.entries.values()].sort((a, b) => a.seq - b.seq),
       stableCheckpoint: o.stableCheckpoint,
       messages: o.messages.slice(),
@@ -276,6 +279,7 @@ export class PbftReplica {
   advance(rd: PbftReady): void {
     const o = this.out;
     if (o.hardState === rd.hardState) o.hardState = null;
+    if (o.newView === rd.newView) o.newView = null;
     if (o.stableCheckpoint === rd.stableCheckpoint) o.stableCheckpoint = null;
     for (const e of rd.entries) if (o.entries.get(e.seq) === e) o.entries.delete(e.seq);
     o.messages.splice(0, rd.messages.length);
@@ -313,6 +317,7 @@ export class PbftReplica {
   private restore(ps: PbftPersistentState): void {
     this.view = ps.hardState.view;
     this.active = ps.hardState.active;
+    if (this.active && ps.newView !== null && ps.newView.view === this.view) this.newView = ps.newView;
     const cp = ps.stableCheckpoint;
     if (cp !== null && cp.seq > 0) {
       this.cfg.app.restore(cp.snapshot);
@@ -704,15 +709,23 @@ export class PbftReplica {
       this.startViewChange(higher[this.q.weak - 1]);
       return;
     }
-    if (!this.active && vc.view === this.view) this.checkViewChangeQuorum();
+    if (!this.active) this.checkViewChangeQuorum();
   }
 
-  /** 2f+1 VIEW-CHANGEs for the target view: arm the timer; the new primary issues NEW-VIEW. */
+  /**
+   * 2f+1 replicas are changing to this view or beyond: arm the timer (the paper counts this view
+   * only, but a replica that restarted, or whose peers already gave up on this view, would then
+   * wait forever). 2f+1 VIEW-CHANGEs for exactly this view: the new primary issues NEW-VIEW.
+   */
   private checkViewChangeQuorum(): void {
     if (this.active) return;
+    if (this.viewChangeDeadline === null) {
+      let changing = 0;
+      for (const v of this.latestViewChange.values()) if (v >= this.view) changing++;
+      if (changing >= this.q.strong) this.viewChangeDeadline = this.now + this.timeout();
+    }
     const byFrom = this.viewChanges.get(this.view);
     if (byFrom === undefined || byFrom.size < this.q.strong) return;
-    if (this.viewChangeDeadline === null) this.viewChangeDeadline = this.now + this.timeout();
     if (this.primaryOf(this.view) !== this.id) return;
     const vcs = [this.ownViewChange!, ...[...byFrom.values()].filter((vc) => vc.from !== this.id)].slice(0, this.q.strong);
     const plan = planNewView(vcs);
@@ -754,6 +767,7 @@ export class PbftReplica {
     this.newView = nv;
     this.viewChangeDeadline = null;
     this.out.hardState = { view: this.view, active: true };
+    this.out.newView = nv;
     this.queue = [];
     this.queued.clear();
     this.assigned.clear();

@@ -255,6 +255,8 @@ export interface PbftStableCheckpoint {
 /** What was on stable storage at start (a fresh replica passes emptyPbftState()). */
 export interface PbftPersistentState {
   hardState: PbftHardState;
+  /** The NEW-VIEW that installed hardState.view (null in view 0): resent to replicas that missed it. */
+  newView: NewView | null;
   stableCheckpoint: PbftStableCheckpoint | null;
   entries: PbftLogEntry[];
 }
@@ -276,13 +278,15 @@ export interface ExecutedBatch {
 /**
  * One batch of work. The runtime must, in order:
  *  1. persist `stableCheckpoint` (if any; then drop stored entries at or below its seq), then
- *     `hardState` and `entries` (upsert by seq) atomically;
+ *     `hardState`, `newView` and `entries` (upsert by seq) atomically;
  *  2. send `messages` (to = null: every other replica) and `replies` (to the client);
  *  then call `advance(ready)`. `executed` is informational (metrics, applied index); the app was
  *  already driven by the core.
  */
 export interface PbftReady {
   hardState: PbftHardState | null;
+  /** Set with the hard state of a view just installed. */
+  newView: NewView | null;
   entries: PbftLogEntry[];
   stableCheckpoint: PbftStableCheckpoint | null;
   messages: PbftMessage[];
@@ -315,5 +319,5 @@ export type ProposeResult =
   | { ok: false; reason: 'bad-request' | 'already-executed' };
 
 export function emptyPbftState(): PbftPersistentState {
-  return { hardState: { view: 0, active: true }, stableCheckpoint: null, entries: [] };
+  return { hardState: { view: 0, active: true }, newView: null, stableCheckpoint: null, entries: [] };
 }

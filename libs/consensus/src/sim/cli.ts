@@ -75,7 +75,7 @@ function loadRunner(protocol: string): ScheduleRunner {
       mod = require('./pbft/run');
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      if (err.code === 'MODULE_NOT_FOUND' && /pbft[\\/]run/.test(err.message)) {
+      if (err.code === 'MODULE_NOT_FOUND' && err.message.includes("'./pbft/run'")) {
         throw new UsageError('the PBFT simulator is not available: libs/consensus/src/sim/pbft/run.ts is missing');
       }
       throw e;
@@ -134,4 +134,4 @@ if (require.main === module) {
   }
 }
 
-export { main as simMain, parseArgs };
+export { loadRunner, main as simMain, parseArgs, UsageError };

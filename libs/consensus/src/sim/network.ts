@@ -88,7 +88,7 @@ export class VirtualNetwork<M> {
 
   /** Pops the earliest message due at or before `until`, skipping those a partition now blocks. */
   deliverDue(until: number): Delivery<M> | undefined {
-    while (this.inFlight.peekTime() <= until) {
+    while (this.inFlight.size > 0 && this.inFlight.peekTime() <= until) {
       const { at, item } = this.inFlight.pop()!;
       if (!this.canReach(item.from, item.to)) {
         this.stats.cut++;

@@ -13,6 +13,11 @@ export interface RaftClientOptions {
   attemptTimeoutMs: number;
   /** Most requests in one propose frame. */
   maxBatchRequests: number;
+  /**
+   * Most propose frames unanswered at one leader. Beyond it writes wait and leave together when one
+   * comes back, so batches grow with the load (as group commit does) while a lone write goes at once.
+   */
+  maxInflightFrames?: number;
   /** Pause before trying again after a refusal that names no other leader (no-quorum, killed, ...). */
   refusalBackoffMs?: number;
   /** While no leader is known, look again this often (a leader beacon also wakes waiting requests). */
@@ -24,6 +29,8 @@ interface Call {
   readonly id: string;
   readonly write: KvRequest | null;
   readonly read: { query: ReadQuery; consistency: Consistency } | null;
+  /** No attempt starts after this (ms epoch), so the last one can be answered before the deadline. */
+  readonly lastSendAt: number;
   settled: boolean;
   /** The attempt waiting for an answer now, if any. */
   current: Attempt | null;
@@ -49,6 +56,8 @@ interface Attempt {
   answered: boolean;
   /** Calls not yet settled: the correlation entry is dropped at zero. */
   open: number;
+  /** Counts against the leader's window until answered or timed out. */
+  inflight: boolean;
 }
 
 const FATE_KNOWN_REFUSALS = new Set(['not-leader', 'transferring', 'no-quorum', 'killed', 'overloaded']);
@@ -70,12 +79,18 @@ export class RaftClient implements ConsensusClient {
   private readonly parked = new Set<Call>();
   private readonly live = new Set<Call>();
   private readonly attempts = new Map<string, Attempt>();
+  /** Writes held back because their leader's window is full, by target. */
+  private readonly held = new Map<string, Call[]>();
+  /** Propose frames awaiting an answer, by target. */
+  private readonly inflight = new Map<string, number>();
   private flushScheduled = false;
   private pollTimer: NodeJS.Timeout | null = null;
   private seq = 0;
   private closed = false;
   private readonly refusalBackoffMs: number;
   private readonly leaderPollMs: number;
+  private readonly maxInflightFrames: number;
+  private readonly quietMs: number;
   private readonly counters = {
     frames: { propose: 0, read: 0 } as Record<string, number>,
     proposedRequests: 0,
@@ -93,6 +108,10 @@ export class RaftClient implements ConsensusClient {
   ) {
     this.refusalBackoffMs = opts.refusalBackoffMs ?? 50;
     this.leaderPollMs = opts.leaderPollMs ?? 25;
+    this.maxInflightFrames = opts.maxInflightFrames ?? 4;
+    // A replica answers in about a millisecond; an attempt begun this close to the deadline would
+    // turn a refused request (503, nothing applied) into an unknown one (504) for no gain.
+    this.quietMs = Math.min(100, opts.attemptTimeoutMs / 2, opts.requestTimeoutMs / 10);
     leaders.onLeader(() => this.unpark());
   }
 
@@ -115,6 +134,7 @@ export class RaftClient implements ConsensusClient {
     }
     attempt.answered = true;
     this.stopTimer(attempt);
+    this.release(attempt);
     if (reply.t === 'redirect') this.onRedirect(attempt, from, reply);
     else this.onAnswer(attempt, reply);
   }
@@ -130,6 +150,7 @@ export class RaftClient implements ConsensusClient {
 
   close(): void {
     this.closed = true;
+    this.held.clear();
     for (const call of [...this.live]) this.settle(call, new ConsensusClosedError(call.id));
     if (this.pollTimer) clearInterval(this.pollTimer);
     this.pollTimer = null;
@@ -142,6 +163,7 @@ export class RaftClient implements ConsensusClient {
         id,
         write,
         read,
+        lastSendAt: Date.now() + this.opts.requestTimeoutMs - this.quietMs,
         settled: false,
         current: null,
         attempts: [],
@@ -170,8 +192,10 @@ export class RaftClient implements ConsensusClient {
     this.flushScheduled = false;
     const proposals = new Map<string, Call[]>();
     const reads: Array<[string, Call]> = [];
+    const now = Date.now();
     for (const call of this.queue.splice(0)) {
-      if (call.settled) continue;
+      // Too late to begin another attempt: the deadline decides.
+      if (call.settled || now >= call.lastSendAt) continue;
       const target = this.targetOf(call);
       if (target === null) {
         this.parked.add(call);
@@ -186,12 +210,36 @@ export class RaftClient implements ConsensusClient {
     if (proposals.size > 0 || reads.length > 0) {
       this.port.batch(() => {
         for (const [target, calls] of proposals) {
-          for (let i = 0; i < calls.length; i += this.opts.maxBatchRequests) this.propose(target, calls.slice(i, i + this.opts.maxBatchRequests));
+          let i = 0;
+          for (; i < calls.length && (this.inflight.get(target) ?? 0) < this.maxInflightFrames; i += this.opts.maxBatchRequests) {
+            this.propose(target, calls.slice(i, i + this.opts.maxBatchRequests));
+          }
+          if (i < calls.length) this.hold(target, calls.slice(i));
         }
         for (const [target, call] of reads) this.sendRead(target, call);
       });
     }
     if (this.parked.size > 0 && this.pollTimer === null) this.pollTimer = setInterval(() => this.unpark(), this.leaderPollMs);
+  }
+
+  private hold(target: string, calls: Call[]): void {
+    const held = this.held.get(target);
+    if (held) held.push(...calls);
+    else this.held.set(target, calls);
+  }
+
+  /** A propose frame to `attempt.target` was answered or given up on: its slot in the window frees. */
+  private release(attempt: Attempt): void {
+    if (!attempt.inflight) return;
+    attempt.inflight = false;
+    const n = (this.inflight.get(attempt.target) ?? 1) - 1;
+    if (n > 0) this.inflight.set(attempt.target, n);
+    else this.inflight.delete(attempt.target);
+    const held = this.held.get(attempt.target);
+    if (held === undefined) return;
+    this.held.delete(attempt.target);
+    // Re-targeted at the next flush: the leader may have changed meanwhile.
+    for (const call of held) if (!call.settled) this.enqueue(call);
   }
 
   private targetOf(call: Call): string | null {
@@ -209,6 +257,8 @@ export class RaftClient implements ConsensusClient {
 
   private propose(target: string, calls: Call[]): void {
     const attempt = this.open(target, calls);
+    attempt.inflight = true;
+    this.inflight.set(target, (this.inflight.get(target) ?? 0) + 1);
     const body: ProposeBody = { t: 'propose', corr: attempt.corr, requests: calls.map((c) => c.write as KvRequest) };
     this.counters.frames.propose++;
     this.counters.proposedRequests += calls.length;
@@ -224,7 +274,7 @@ export class RaftClient implements ConsensusClient {
   }
 
   private open(target: string, calls: Call[]): Attempt {
-    const attempt: Attempt = { corr: `${this.port.self}.${(++this.seq).toString(36)}`, target, calls, timer: null, answered: false, open: calls.length };
+    const attempt: Attempt = { corr: `${this.port.self}.${(++this.seq).toString(36)}`, target, calls, timer: null, answered: false, open: calls.length, inflight: false };
     attempt.timer = setTimeout(() => this.onAttemptTimeout(attempt), this.opts.attemptTimeoutMs);
     this.attempts.set(attempt.corr, attempt);
     for (const call of calls) {
@@ -272,6 +322,7 @@ export class RaftClient implements ConsensusClient {
 
   private onAttemptTimeout(attempt: Attempt): void {
     attempt.timer = null;
+    this.release(attempt);
     for (const call of attempt.calls) {
       if (call.settled || call.current !== attempt) continue;
       this.counters.retries++;
@@ -326,6 +377,7 @@ export class RaftClient implements ConsensusClient {
     for (const attempt of call.attempts) {
       if (--attempt.open > 0) continue;
       this.stopTimer(attempt);
+      this.release(attempt);
       this.attempts.delete(attempt.corr);
     }
     if (outcome instanceof Error) call.reject(outcome);

@@ -12,6 +12,7 @@ export class MemoryPbftStorage {
       for (const seq of [...this.entries.keys()]) if (seq <= rd.stableCheckpoint.seq) this.entries.delete(seq);
     }
     if (rd.hardState !== null) this.state.hardState = { ...rd.hardState };
+    if (rd.newView !== null) this.state.newView = rd.newView;
     const floor = this.state.stableCheckpoint?.seq ?? 0;
     for (const e of rd.entries) if (e.seq > floor) this.entries.set(e.seq, e);
   }
@@ -20,6 +21,7 @@ export class MemoryPbftStorage {
   load(): PbftPersistentState {
     return {
       hardState: { ...this.state.hardState },
+      newView: this.state.newView,
       stableCheckpoint: this.state.stableCheckpoint,
       entries: [...this.entries.values()].sort((a, b) => a.seq - b.seq),
     };

@@ -5,8 +5,13 @@ import type { Rng } from '../../util/rng';
 /** One client operation, from invocation to answer, across however many attempts it takes. */
 export interface ClientOp {
   seq: number;
-  /** Writes carry one request, the same on every retry (same id: exactly-once). */
-  req: KvRequest | null;
+  /**
+   * Writes: one to three requests proposed as one batch; a retry re-proposes those not yet
+   * answered, with the same ids (exactly-once). Empty for a read.
+   */
+  reqs: KvRequest[];
+  /** Ids of `reqs` not answered yet; the operation completes when none is left. */
+  unanswered: Set<string>;
   /** Reads: the key read through ReadIndex. */
   readKey: string | null;
   invokedAt: number;
@@ -40,6 +45,7 @@ export class SimClient {
     readonly id: string,
     private readonly rng: Rng,
     private readonly keys: number,
+    private readonly readShare: number,
   ) {}
 
   /** Draws the next operation (the caller sets target and floor). */
@@ -48,17 +54,23 @@ export class SimClient {
     const key = `k${this.rng.int(0, this.keys - 1)}`;
     const r = this.rng.next();
     const base = { seq, invokedAt: now, floor: 0, attempt: 0, target: '' };
-    if (r < 0.3) return { ...base, req: null, readKey: key };
-    let cmd: KvCommand;
-    const value = `${this.id}.${seq}`;
-    if (r < 0.7) cmd = { op: 'put', key, value };
-    else if (r < 0.8) cmd = { op: 'delete', key };
-    else {
-      const s = this.rng.next();
-      const expected = s < 0.6 ? (this.seen.get(key) ?? null) : s < 0.8 ? null : `${this.id}.${this.rng.int(1, seq)}`;
-      cmd = { op: 'cas', key, expected, value };
+    if (r < this.readShare) return { ...base, reqs: [], unanswered: new Set(), readKey: key };
+    const n = this.rng.next() < 0.8 ? 1 : this.rng.int(2, 3);
+    const reqs: KvRequest[] = [];
+    for (let k = 0; k < n; k++) {
+      const id = n === 1 ? `${this.id}-${seq}` : `${this.id}-${seq}.${k}`;
+      reqs.push({ id, ts: Math.floor(now * 10), cmd: this.command(k === 0 ? key : `k${this.rng.int(0, this.keys - 1)}`, id) });
     }
-    return { ...base, req: { id: `${this.id}-${seq}`, ts: Math.floor(now * 10), cmd }, readKey: null };
+    return { ...base, reqs, unanswered: new Set(reqs.map((q) => q.id)), readKey: null };
+  }
+
+  private command(key: string, value: string): KvCommand {
+    const w = this.rng.next();
+    if (w < 0.6) return { op: 'put', key, value };
+    if (w < 0.75) return { op: 'delete', key };
+    const s = this.rng.next();
+    const expected = s < 0.6 ? (this.seen.get(key) ?? null) : s < 0.8 ? null : `${this.id}-${this.rng.int(1, this.seq)}`;
+    return { op: 'cas', key, expected, value };
   }
 
   sawWrite(r: KvResult): void {

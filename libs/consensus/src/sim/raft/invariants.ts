@@ -21,8 +21,8 @@ interface SeenEntry {
   term: number;
   type: EntryType;
   data: Uint8Array | null;
-  /** Term of the entry before it in the log it was seen in (undefined: the snapshot boundary). */
-  prevTerm: number | undefined;
+  /** Term of the entry before it in the log it was first seen in (a snapshot's last term at the boundary). */
+  prevTerm: number;
   node: NodeId;
 }
 
@@ -72,20 +72,38 @@ export class RaftInvariants {
     this.lastCommit.delete(id);
   }
 
-  /** Called after every step of node `s.id`, with its in-memory log (entries after its snapshot). */
-  observe(s: StatusView, log: Entry[]): void {
+  /**
+   * Called after every step of node `s.id`, with its in-memory log (entries after its snapshot)
+   * and the term of the snapshot's last entry (0 without a snapshot).
+   */
+  observe(s: StatusView, log: Entry[], snapshotTerm = 0): void {
     const id = s.id;
     if (s.role === 'leader') {
       const other = this.leaderOf.get(s.term);
       if (other === undefined) this.leaderOf.set(s.term, id);
       else if (other !== id) this.fail('election-safety', [other, id], `two leaders in term ${s.term}`);
     }
-    this.checkLog(s, log);
+    if (s.snapshotIndex > 0) this.checkSnapshot(s, snapshotTerm);
+    this.checkLog(s, log, snapshotTerm);
     this.recordCommits(s, log);
     if (s.role === 'leader') this.checkLeaderCompleteness(s, log);
   }
 
-  private checkLog(s: StatusView, log: Entry[]): void {
+  /** A snapshot holds committed entries only: its last one is the committed entry at its index. */
+  private checkSnapshot(s: StatusView, term: number): void {
+    const i = s.snapshotIndex;
+    const known = this.committedTerm[i];
+    if (known === undefined) {
+      this.committedTerm[i] = term;
+      this.committedByTerm[i] = s.term;
+      this.committedBy[i] = s.id;
+      if (i > this.maxCommitted) this.maxCommitted = i;
+    } else if (known !== term) {
+      this.fail('state-machine-safety', [this.committedBy[i], s.id], `snapshot of ${s.id} ends at ${i}/${term}, but ${i} was committed with term ${known}`);
+    }
+  }
+
+  private checkLog(s: StatusView, log: Entry[], snapshotTerm: number): void {
     const id = s.id;
     if (s.lastIndex !== s.snapshotIndex + log.length) {
       this.fail('log-shape', [id], `lastIndex ${s.lastIndex} != snapshotIndex ${s.snapshotIndex} + ${log.length} entries`);
@@ -93,8 +111,8 @@ export class RaftInvariants {
     for (let k = 0; k < log.length; k++) {
       const e = log[k];
       if (e.index !== s.snapshotIndex + 1 + k) this.fail('log-shape', [id], `entry ${k} after snapshot ${s.snapshotIndex} has index ${e.index}`);
-      const prevTerm = k === 0 ? undefined : log[k - 1].term;
-      if (prevTerm !== undefined && e.term < prevTerm) this.fail('log-matching', [id], `term goes down at index ${e.index}: ${prevTerm} -> ${e.term}`);
+      const prevTerm = k === 0 ? snapshotTerm : log[k - 1].term;
+      if (e.term < prevTerm) this.fail('log-matching', [id], `term goes down at index ${e.index}: ${prevTerm} -> ${e.term}`);
       if (e.term > s.term) this.fail('log-matching', [id], `entry ${e.index} has term ${e.term} above the node's term ${s.term}`);
       const atIndex = (this.seen[e.index] ??= []);
       const rec = atIndex.find((r) => r.term === e.term);
@@ -105,11 +123,8 @@ export class RaftInvariants {
       if (rec.type !== e.type || !sameBytes(rec.data, e.data)) {
         this.fail('log-matching', [rec.node, id], `two different entries at index ${e.index} term ${e.term}`);
       }
-      if (prevTerm !== undefined) {
-        if (rec.prevTerm === undefined) rec.prevTerm = prevTerm;
-        else if (rec.prevTerm !== prevTerm) {
-          this.fail('log-matching', [rec.node, id], `entry ${e.index}/${e.term} follows term ${rec.prevTerm} on ${rec.node} but term ${prevTerm} on ${id}`);
-        }
+      if (rec.prevTerm !== prevTerm) {
+        this.fail('log-matching', [rec.node, id], `entry ${e.index}/${e.term} follows term ${rec.prevTerm} on ${rec.node} but term ${prevTerm} on ${id}`);
       }
     }
   }

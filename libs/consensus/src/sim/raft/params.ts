@@ -11,6 +11,8 @@ export interface RaftSimParams {
   maxInflight: number;
   clients: number;
   keys: number;
+  /** Share of client operations that are linearizable reads (the rest are writes). */
+  readShare: number;
   /** Applied entries between two snapshots of one replica. */
   snapshotEvery: number;
   /** Ticks of faults before everything heals. */
@@ -40,10 +42,11 @@ export function drawParams(rng: Rng): RaftSimParams {
     maxInflight: pick(rng, [1, 4, 16]),
     clients: rng.int(2, 5),
     keys: rng.int(2, 5),
+    readShare: 0.3,
     snapshotEvery: pick(rng, [5, 10, 25]),
     chaosTicks: rng.int(300, 700),
-    leaderBound: 20 * electionTick,
-    livenessBound: 60 * electionTick,
+    leaderBound: 15 * electionTick,
+    livenessBound: 30 * electionTick,
     clientTimeout: 3 * electionTick,
   };
 }

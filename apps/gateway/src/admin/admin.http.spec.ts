@@ -1,0 +1,194 @@
+import { RpcException } from '@nestjs/microservices';
+import { controlPattern, supervisorPattern, type ControlRequest, type ControlStatus, type SupervisorRequest } from '@app/wire';
+import { startRedis, type TestRedis } from '../../../../test/support/redis-server';
+import { startControlServer, type ControlServer } from '../testing/control-server';
+import { http, startGateway, waitUntil, type RunningGateway } from '../testing/gateway-harness';
+
+jest.setTimeout(30_000);
+
+const CLUSTER = 'admin';
+const TOKEN = 'let-me-in';
+const auth = { Authorization: `Bearer ${TOKEN}` };
+
+let redis: TestRedis;
+let gw: RunningGateway;
+let replicas: ControlServer;
+
+/** A replica's control plane: applies the action to a status it keeps. */
+function replica(id: string): (data: unknown) => ControlStatus {
+  const status: ControlStatus = { id, alive: true, isolated: false, byzantine: 'none', role: 'follower', term: 1, leader: null, commitIndex: 0, appliedIndex: 0, pid: 4242 };
+  return (data) => {
+    const req = data as ControlRequest;
+    if (req.action === 'kill') status.alive = false;
+    if (req.action === 'revive') status.alive = true;
+    if (req.action === 'isolate') {
+      if (id === 'n2') throw new RpcException('isolation is broken on n2');
+      status.isolated = true;
+    }
+    if (req.action === 'heal') status.isolated = false;
+    if (req.action === 'byzantine') status.byzantine = req.behavior ?? 'none';
+    return { ...status };
+  };
+}
+
+beforeAll(async () => {
+  redis = await startRedis({ appendfsync: 'no' });
+  // n3 has no control plane at all (its process is gone).
+  replicas = await startControlServer(redis.url, {
+    [controlPattern(CLUSTER, 'n1')]: replica('n1'),
+    [controlPattern(CLUSTER, 'n2')]: replica('n2'),
+  });
+  gw = await startGateway({ BUS_URL: redis.url, CLUSTER, NODES: 'n1,n2,n3', ADMIN_TOKEN: TOKEN }, { controlTimeoutMs: 700, supervisorTimeoutMs: 300 });
+});
+
+afterAll(async () => {
+  await gw?.close();
+  await replicas?.close();
+  await redis?.stop();
+});
+
+const actionsSeen = (): unknown[] => replicas.calls.map((c) => c.data);
+
+describe('admin API', () => {
+  it('needs the bearer token when ADMIN_TOKEN is set', async () => {
+    for (const headers of [{}, { Authorization: 'Bearer wrong' }, { Authorization: TOKEN }, { Authorization: `Basic ${TOKEN}` }]) {
+      const res = await http(gw.base, 'POST', '/v1/admin/nodes/n1/kill', { headers });
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toBe('Bearer');
+      expect(res.body.error).toContain('Authorization');
+    }
+    expect(replicas.calls).toHaveLength(0);
+    // and before revealing whether a node exists
+    expect((await http(gw.base, 'POST', '/v1/admin/nodes/n9/kill')).status).toBe(401);
+  });
+
+  it('kill, revive, isolate, heal reach the replica and answer with its status', async () => {
+    const kill = await http(gw.base, 'POST', '/v1/admin/nodes/n1/kill', { headers: auth });
+    expect(kill.status).toBe(200);
+    expect(kill.body).toMatchObject({ id: 'n1', alive: false });
+    // no supervisor runs: revive goes to the replica itself
+    const revive = await http(gw.base, 'POST', '/v1/admin/nodes/n1/revive', { headers: auth });
+    expect(revive.body).toMatchObject({ id: 'n1', alive: true });
+    expect((await http(gw.base, 'POST', '/v1/admin/nodes/n1/isolate', { headers: auth })).body).toMatchObject({ isolated: true });
+    expect((await http(gw.base, 'POST', '/v1/admin/nodes/n1/heal', { headers: auth })).body).toMatchObject({ isolated: false });
+    expect(actionsSeen()).toEqual([{ action: 'kill' }, { action: 'revive' }, { action: 'isolate' }, { action: 'heal' }]);
+  });
+
+  it('unknown node → 404; byzantine on a raft cluster → 400', async () => {
+    const unknown = await http(gw.base, 'POST', '/v1/admin/nodes/n9/isolate', { headers: auth });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toMatchObject({ error: expect.stringContaining('n9'), nodes: ['n1', 'n2', 'n3'] });
+    const byz = await http(gw.base, 'POST', '/v1/admin/nodes/n1/byzantine', { headers: auth, body: { behavior: 'forge' } });
+    expect(byz.status).toBe(400);
+    expect(byz.body.error).toContain('PBFT');
+  });
+
+  it('a replica that refuses → 502; one that never answers → 504', async () => {
+    const refused = await http(gw.base, 'POST', '/v1/admin/nodes/n2/isolate', { headers: auth });
+    expect(refused.status).toBe(502);
+    expect(refused.body.error).toContain('isolation is broken on n2');
+    const started = Date.now();
+    const silent = await http(gw.base, 'POST', '/v1/admin/nodes/n3/kill', { headers: auth });
+    expect(silent.status).toBe(504);
+    expect(silent.body).toMatchObject({ error: expect.stringContaining('n3'), node: 'n3' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(650);
+  });
+
+  it('a hard kill without a supervisor → 501 at once', async () => {
+    const started = Date.now();
+    const res = await http(gw.base, 'POST', '/v1/admin/nodes/n1/kill?mode=hard', { headers: auth });
+    expect(res.status).toBe(501);
+    expect(res.body.error).toContain('supervisor');
+    expect(Date.now() - started).toBeLessThan(600);
+  });
+
+  describe('with the launcher\'s supervisor', () => {
+    let supervisor: ControlServer;
+    const processes = new Map([
+      ['n1', { id: 'n1', running: true, pid: 101 as number | null }],
+      ['n2', { id: 'n2', running: true, pid: 102 as number | null }],
+      ['n3', { id: 'n3', running: true, pid: 103 as number | null }],
+    ]);
+
+    beforeAll(async () => {
+      supervisor = await startControlServer(redis.url, {
+        [supervisorPattern(CLUSTER)]: (data) => {
+          const req = data as SupervisorRequest;
+          if (req.action === 'list') return [...processes.values()];
+          const p = processes.get(req.node as string);
+          if (!p) throw new RpcException(`no process ${req.node}`);
+          if (req.action === 'hard-kill') Object.assign(p, { running: false, pid: null });
+          if (req.action === 'respawn') Object.assign(p, { running: true, pid: 999 });
+          return { ...p };
+        },
+      });
+    });
+    afterAll(() => supervisor?.close());
+
+    it('hard kill goes to the supervisor; revive of a dead process respawns it', async () => {
+      const kill = await http(gw.base, 'POST', '/v1/admin/nodes/n3/kill?mode=hard', { headers: auth });
+      expect(kill.status).toBe(200);
+      expect(kill.body).toEqual({ id: 'n3', alive: false, mode: 'hard', running: false, pid: null });
+      const revive = await http(gw.base, 'POST', '/v1/admin/nodes/n3/revive', { headers: auth });
+      expect(revive.status).toBe(200);
+      expect(revive.body).toMatchObject({ id: 'n3', respawned: true, running: true, pid: 999 });
+      expect(supervisor.calls.map((c) => c.data)).toEqual([
+        { action: 'hard-kill', node: 'n3' },
+        { action: 'list' },
+        { action: 'respawn', node: 'n3' },
+      ]);
+    });
+
+    it('revive of a running process goes to the replica', async () => {
+      const before = replicas.calls.length;
+      const revive = await http(gw.base, 'POST', '/v1/admin/nodes/n1/revive', { headers: auth });
+      expect(revive.body).toMatchObject({ id: 'n1', alive: true, pid: 4242 });
+      expect(replicas.calls.slice(before).map((c) => c.data)).toEqual([{ action: 'revive' }]);
+    });
+  });
+
+  it('keeps working after the bus Redis restarts', async () => {
+    await redis.restart();
+    await waitUntil(
+      'admin call through the restarted Redis',
+      async () => (await http(gw.base, 'POST', '/v1/admin/nodes/n1/heal', { headers: auth })).status === 200,
+      15_000,
+    );
+  });
+});
+
+describe('admin API on a PBFT cluster without ADMIN_TOKEN', () => {
+  let pbft: RunningGateway;
+  let planes: ControlServer;
+
+  beforeAll(async () => {
+    planes = await startControlServer(redis.url, { [controlPattern('admin-pbft', 'n4')]: replica('n4') });
+    pbft = await startGateway({ BUS_URL: redis.url, CLUSTER: 'admin-pbft', PROTOCOL: 'pbft' }, { controlTimeoutMs: 700 });
+  });
+  afterAll(async () => {
+    await pbft?.close();
+    await planes?.close();
+  });
+
+  it('sets a byzantine behavior from the list, and refuses any other with 400', async () => {
+    const ok = await http(pbft.base, 'POST', '/v1/admin/nodes/n4/byzantine', { body: { behavior: 'equivocate' } });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ id: 'n4', byzantine: 'equivocate' });
+    expect(planes.calls.map((c) => c.data)).toEqual([{ action: 'byzantine', behavior: 'equivocate' }]);
+    for (const body of [{ behavior: 'evil' }, {}, { behavior: 3 }, '"none"']) {
+      const res = await http(pbft.base, 'POST', '/v1/admin/nodes/n4/byzantine', { body });
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ field: 'behavior', error: expect.stringContaining('equivocate') });
+    }
+    expect(planes.calls).toHaveLength(1);
+  });
+
+  it('reports the cluster with view instead of term, and KV calls get 503 until the PBFT client exists', async () => {
+    const c = await http(pbft.base, 'GET', '/v1/cluster');
+    expect(c.body).toMatchObject({ protocol: 'pbft', leader: null, view: 0 });
+    expect(c.body.nodes).toHaveLength(4);
+    const put = await http(pbft.base, 'PUT', '/v1/kv/k', { body: { value: 'v' } });
+    expect(put.status).toBe(503);
+    expect(put.headers.get('retry-after')).toBe('1');
+  });
+});

@@ -1,0 +1,15 @@
+import type { PbftFaults } from '../../pbft/types';
+
+/** Deliberately broken variants: each removes one safety rule, and the simulator must notice. */
+export const PBFT_CANARIES: Readonly<Record<string, PbftFaults>> = {
+  /** The old toy's "> n/3" prepares/commits as a quorum: an equivocating primary splits correct replicas. */
+  weakQuorum: { weakQuorum: true },
+  /** VIEW-CHANGE without the P set: the new view re-assigns sequence numbers that already committed. */
+  dropPreparedSetInViewChange: { dropPreparedSetInViewChange: true },
+};
+
+export function pbftCanary(name: string): PbftFaults {
+  const faults = PBFT_CANARIES[name];
+  if (faults === undefined) throw new Error(`unknown pbft canary "${name}"; known: ${Object.keys(PBFT_CANARIES).join(', ')}`);
+  return faults;
+}

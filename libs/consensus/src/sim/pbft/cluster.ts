@@ -1,0 +1,440 @@
+import { createByzantine, type ByzantineFilter } from '../../pbft/byzantine';
+import { verifyReply } from '../../pbft/client';
+import { fastTestKeyring, type TestKeyring } from '../../pbft/crypto';
+import { PbftReplica } from '../../pbft/replica';
+import { CounterApp } from '../../pbft/testing/counter-app';
+import { MemoryPbftStorage } from '../../pbft/testing/memory-storage';
+import type { ClientRequest, PbftFaults, PbftMessage, PbftReady, ReplicaId, Reply } from '../../pbft/types';
+import { seededRng, type Rng } from '../../util/rng';
+import { EventQueue } from '../event-queue';
+import { RELIABLE, VirtualNetwork, type LinkConditions } from '../network';
+import { SimPbftClient } from './client';
+import { PbftInvariants, SimViolation } from './invariants';
+import { describeMessage } from './describe';
+import { PbftNemesis, type CrashStage, type PbftNemesisControl } from './nemesis';
+import { drawPbftParams, type PbftSimParams } from './params';
+
+export interface PbftSimOptions {
+  seed: number;
+  trace?: boolean;
+  faults?: PbftFaults;
+  params?: Partial<PbftSimParams>;
+}
+
+export interface PbftSimStats {
+  steps: number;
+  ticks: number;
+  crashes: number;
+  accepted: number;
+  viewChanges: number;
+  stateTransfers: number;
+  messages: number;
+}
+
+export interface PbftSimResult {
+  violations: string[];
+  trace: string[];
+  stats: PbftSimStats;
+}
+
+/** What travels on the simulated network: replica messages, client requests, replies. */
+export type SimMsg = { kind: 'pbft'; m: PbftMessage } | { kind: 'request'; r: ClientRequest } | { kind: 'reply'; r: Reply };
+
+/** One replica: the core, its disk, its app, and (for a Byzantine one) the filter on its output. */
+class Host {
+  alive = false;
+  core: PbftReplica | null = null;
+  app: CounterApp | null = null;
+  readonly disk = new MemoryPbftStorage();
+  incarnation = 0;
+  armed: CrashStage | null = null;
+  restartAfter = 1;
+  view = 0;
+
+  constructor(
+    readonly id: ReplicaId,
+    readonly index: number,
+    readonly byz: ByzantineFilter | null,
+  ) {}
+
+  get correct(): boolean {
+    return this.byz === null;
+  }
+}
+
+type SimEvent =
+  | { kind: 'client-next'; client: number }
+  | { kind: 'client-timeout'; client: number; attempt: number }
+  | { kind: 'nemesis' }
+  | { kind: 'restart'; host: number; incarnation: number }
+  | { kind: 'heal-net'; epoch: number }
+  | { kind: 'heal-all' };
+
+/** Independent random streams: a change in one part (clients) does not reshuffle another (faults). */
+function stream(seed: number, k: number): Rng {
+  return seededRng((Math.imul(seed, 0x9e3779b1) ^ Math.imul(k + 1, 0x85ebca77)) >>> 0);
+}
+
+/**
+ * A whole PBFT cluster in one process, in virtual time: 3f+1 replicas (up to f of them
+ * Byzantine) with disks and apps, a lossy network, clients and a nemesis, all from one seed.
+ * Every input to a core is followed by the invariant checks; the first violation stops the run.
+ */
+export class PbftSim implements PbftNemesisControl {
+  now = 0;
+  readonly params: PbftSimParams;
+  readonly ids: ReplicaId[];
+  readonly net: VirtualNetwork<SimMsg>;
+  private readonly hosts: Host[];
+  private readonly clients: SimPbftClient[];
+  private readonly keyring: TestKeyring;
+  private readonly events = new EventQueue<SimEvent>();
+  private readonly checker: PbftInvariants;
+  private readonly nemesis: PbftNemesis;
+  private readonly nemesisRng: Rng;
+  private readonly nodeRng: Rng;
+  private readonly clientRng: Rng;
+  private readonly crashRng: Rng;
+  private step = 0;
+  private nextTick = 1;
+  private netEpoch = 0;
+  private healed = false;
+  private healedAt = Infinity;
+  private convergeFrom = Infinity;
+  private done = false;
+  private readonly traceLines: string[] | null;
+  readonly stats: PbftSimStats = { steps: 0, ticks: 0, crashes: 0, accepted: 0, viewChanges: 0, stateTransfers: 0, messages: 0 };
+
+  constructor(private readonly opts: PbftSimOptions) {
+    const seed = opts.seed;
+    this.params = { ...drawPbftParams(stream(seed, 0)), ...opts.params };
+    const p = this.params;
+    this.ids = Array.from({ length: p.replicas }, (_, i) => `r${i}`);
+    const clientIds = Array.from({ length: p.clients }, (_, i) => `c${i}`);
+    this.keyring = fastTestKeyring([...this.ids, ...clientIds], seed);
+    this.nodeRng = stream(seed, 3);
+    this.hosts = this.ids.map((id, i) => {
+      const behavior = p.byzantine.get(i);
+      if (behavior === undefined) return new Host(id, i, null);
+      const crypto = this.keyring.cryptoFor(id);
+      const rng = stream(seed, 100 + i);
+      return new Host(id, i, createByzantine(behavior, { id, replicas: this.ids, sign: (x) => crypto.sign(x), random: () => rng.next() }));
+    });
+    const netRng = stream(seed, 1);
+    this.net = new VirtualNetwork<SimMsg>(netRng, [...this.ids, ...clientIds], mildWeather(netRng));
+    this.nemesisRng = stream(seed, 2);
+    this.nemesis = new PbftNemesis(this.nemesisRng);
+    this.clientRng = stream(seed, 4);
+    this.crashRng = stream(seed, 5);
+    this.clients = clientIds.map((id, i) => {
+      const crypto = this.keyring.cryptoFor(id);
+      return new SimPbftClient(id, stream(seed, 10 + i), crypto, this.ids, p.keys, p.opsPerClient, (r) => verifyReply(crypto, r));
+    });
+    this.checker = new PbftInvariants(() => `seed=${seed} step=${this.step} t=${this.now.toFixed(2)}`);
+    this.traceLines = opts.trace ? [] : null;
+  }
+
+  run(): PbftSimResult {
+    const violations: string[] = [];
+    try {
+      const p = this.params;
+      const byz = [...p.byzantine].map(([i, b]) => `r${i}:${b}`).join(' ') || 'none';
+      this.note(
+        `seed ${this.opts.seed}: ${p.replicas} replicas, byzantine ${byz}, K=${p.checkpointInterval} L=${p.logWindow} batch=${p.maxBatch}/${p.batchTicks}t ` +
+          `timeout=${p.requestTimeoutTicks} status=${p.statusTicks} clients=${p.clients}x${p.opsPerClient} chaos=${p.chaosTicks}` +
+          `${this.opts.faults ? ` faults=${JSON.stringify(this.opts.faults)}` : ''}`,
+      );
+      for (const h of this.hosts) this.start(h);
+      this.clients.forEach((_, i) => this.events.push(this.clientRng.next() * 3, { kind: 'client-next', client: i }));
+      this.events.push(2 + this.nemesisRng.next() * 10, { kind: 'nemesis' });
+      this.events.push(p.chaosTicks, { kind: 'heal-all' });
+      while (!this.done) this.next();
+    } catch (e) {
+      if (e instanceof SimViolation) violations.push(e.message);
+      else {
+        const err = e as Error;
+        violations.push(`exception: seed=${this.opts.seed} step=${this.step} t=${this.now.toFixed(2)}: ${err.stack ?? err.message}`);
+      }
+      this.note(`VIOLATION ${violations[0]}`);
+    }
+    this.stats.steps = this.step;
+    this.stats.messages = this.net.stats.sent;
+    return { violations, trace: this.traceLines ?? [], stats: this.stats };
+  }
+
+  // ------------------------------------------------------------------ the loop
+
+  private next(): void {
+    const tNet = this.net.nextDeliveryTime();
+    const tEvent = this.events.peekTime();
+    if (tNet <= tEvent && tNet <= this.nextTick) {
+      const d = this.net.deliverDue(tNet);
+      if (d === undefined) return;
+      this.now = d.at;
+      this.deliver(d.to, d.msg);
+    } else if (tEvent <= this.nextTick) {
+      const { at, item } = this.events.pop()!;
+      this.now = at;
+      this.step++;
+      this.handle(item);
+    } else {
+      this.now = this.nextTick++;
+      this.stats.ticks++;
+      for (const h of this.hosts) {
+        if (!h.alive) continue;
+        this.step++;
+        h.core!.tick();
+        this.drive(h);
+      }
+      if (this.healed) this.checkLiveness();
+      if (this.now > this.params.chaosTicks + 50 * this.params.livenessBound) this.checker.fail('liveness', 'the schedule did not finish');
+    }
+  }
+
+  private deliver(to: string, msg: SimMsg): void {
+    if (msg.kind === 'reply') {
+      const c = this.clients.find((x) => x.id === to)!;
+      const result = c.onReply(msg.r);
+      if (result !== null) {
+        this.stats.accepted++;
+        this.checker.clientAccepted(c.id, msg.r.id, result);
+        if (this.traceLines) this.note(`${c.id} accepts ${msg.r.id}: ${new TextDecoder().decode(result)}`);
+        this.scheduleNext(this.clients.indexOf(c));
+      }
+      return;
+    }
+    const h = this.host(to);
+    if (!h.alive) return;
+    this.step++;
+    if (msg.kind === 'request') {
+      if (this.traceLines) this.note(`${to} <- request ${msg.r.id}`);
+      h.core!.propose(msg.r);
+    } else {
+      if (this.traceLines) this.note(`${to} <- ${describeMessage(msg.m)}`);
+      if (msg.m.type === 'State') this.stats.stateTransfers++;
+      h.core!.step(msg.m);
+    }
+    this.drive(h);
+  }
+
+  private handle(ev: SimEvent): void {
+    switch (ev.kind) {
+      case 'client-next':
+        return this.clientNext(ev.client);
+      case 'client-timeout': {
+        const c = this.clients[ev.client];
+        if (c.op === null || c.op.attempt !== ev.attempt) return;
+        c.op.attempt++;
+        if (this.traceLines) this.note(`${c.id}: no f+1 answer for ${c.op.req.id}, broadcasting`);
+        for (const id of this.ids) this.net.send(c.id, id, { kind: 'request', r: c.op.req }, this.now);
+        this.events.push(this.now + this.params.clientTimeout, { kind: 'client-timeout', client: ev.client, attempt: c.op.attempt });
+        return;
+      }
+      case 'nemesis':
+        if (this.healed) return;
+        this.events.push(this.now + this.nemesis.step(this), { kind: 'nemesis' });
+        return;
+      case 'restart': {
+        const h = this.hosts[ev.host];
+        if (!h.alive && h.incarnation === ev.incarnation) this.start(h);
+        return;
+      }
+      case 'heal-net':
+        if (ev.epoch === this.netEpoch && this.net.isPartitioned) {
+          this.net.heal();
+          this.note('network healed');
+        }
+        return;
+      case 'heal-all':
+        return this.healAll();
+    }
+  }
+
+  // ------------------------------------------------------------------ clients
+
+  private clientNext(i: number): void {
+    const c = this.clients[i];
+    if (c.op !== null || c.done >= c.total) return;
+    const op = c.next(this.now);
+    if (this.traceLines) this.note(`${c.id} sends ${op.req.id} to ${c.primaryGuess}`);
+    this.net.send(c.id, c.primaryGuess, { kind: 'request', r: op.req }, this.now);
+    this.events.push(this.now + this.params.clientTimeout, { kind: 'client-timeout', client: i, attempt: 0 });
+  }
+
+  private scheduleNext(i: number): void {
+    const c = this.clients[i];
+    if (c.done >= c.total) return;
+    // Spread the load over the chaos period and a little beyond.
+    const think = this.clientRng.next() * ((2 * this.params.chaosTicks) / this.params.opsPerClient);
+    this.events.push(this.now + think, { kind: 'client-next', client: i });
+  }
+
+  // ------------------------------------------------------------------ replicas
+
+  host(id: ReplicaId): Host {
+    return this.hosts[this.ids.indexOf(id)];
+  }
+
+  /** A (re)start reads only what is on disk: the same path as a process start. */
+  private start(h: Host): void {
+    const p = this.params;
+    const rng = seededRng(this.nodeRng.int(1, 0x7fffffff));
+    h.app = new CounterApp();
+    h.core = new PbftReplica(
+      {
+        id: h.id,
+        replicas: this.ids,
+        app: h.app,
+        crypto: this.keyring.cryptoFor(h.id),
+        maxBatch: p.maxBatch,
+        batchTicks: p.batchTicks,
+        checkpointInterval: p.checkpointInterval,
+        logWindow: p.logWindow,
+        requestTimeoutTicks: p.requestTimeoutTicks,
+        statusTicks: p.statusTicks,
+        random: () => rng.next(),
+        faults: this.opts.faults,
+      },
+      h.disk.load(),
+    );
+    h.alive = true;
+    const s = h.core.status();
+    h.view = s.view;
+    this.note(`${h.id} starts: view ${s.view}${s.viewChanging ? ' (changing)' : ''}, stable ${s.stableCheckpoint}, executed ${s.lastExecuted}`);
+    this.drive(h);
+  }
+
+  crash(id: ReplicaId, restartAfter: number): void {
+    const h = this.host(id);
+    if (!h.alive) return;
+    h.restartAfter = restartAfter;
+    this.crashNow(h, 'nemesis');
+  }
+
+  armCrash(id: ReplicaId, stage: CrashStage, restartAfter: number): void {
+    const h = this.host(id);
+    if (!h.alive) return;
+    h.armed = stage;
+    h.restartAfter = restartAfter;
+    this.note(`${id} armed to crash ${stage}`);
+  }
+
+  private crashNow(h: Host, why: string): void {
+    this.stats.crashes++;
+    this.note(`CRASH ${h.id} (${why}); restart in ${h.restartAfter.toFixed(1)}`);
+    h.alive = false;
+    h.core = null;
+    h.app = null;
+    h.armed = null;
+    h.incarnation++;
+    this.net.dropInFlight(h.id);
+    if (!this.healed) this.events.push(this.now + h.restartAfter, { kind: 'restart', host: h.index, incarnation: h.incarnation });
+  }
+
+  /** The runtime's side of Ready (persist, then send), with crash points between the steps. */
+  private drive(h: Host): void {
+    while (h.alive && h.core!.hasReady()) {
+      const rd = h.core!.ready();
+      this.observe(h, rd);
+      const stage = h.armed !== null && (rd.entries.length > 0 || rd.hardState !== null || rd.messages.length > 0) ? h.armed : null;
+      if (stage === 'before-persist') return this.crashNow(h, 'Ready taken, nothing persisted');
+      h.disk.apply(rd);
+      if (stage === 'before-send') return this.crashNow(h, 'persisted, nothing sent');
+      const messages = h.byz ? h.byz.messages(rd.messages) : rd.messages;
+      const replies = h.byz ? h.byz.replies(rd.replies) : rd.replies;
+      const n = stage === 'mid-send' ? this.crashRng.int(0, Math.max(0, messages.length - 1)) : messages.length;
+      for (let k = 0; k < n; k++) {
+        const m = messages[k];
+        if (m.to === null) {
+          for (const to of this.ids) if (to !== h.id) this.net.send(h.id, to, { kind: 'pbft', m }, this.now);
+        } else if (m.to !== h.id) this.net.send(h.id, m.to, { kind: 'pbft', m }, this.now);
+      }
+      if (stage === 'mid-send') return this.crashNow(h, `sent ${n} of ${messages.length} messages`);
+      for (const r of replies) this.net.send(h.id, r.to, { kind: 'reply', r }, this.now);
+      h.core!.advance(rd);
+    }
+  }
+
+  /** Invariants over what a correct replica just did (its app already ran, whatever happens next). */
+  private observe(h: Host, rd: PbftReady): void {
+    const s = h.core!.status();
+    if (s.view !== h.view) {
+      if (s.view > h.view) this.stats.viewChanges++;
+      if (this.traceLines) this.note(`${h.id} moves to view ${s.view}${s.viewChanging ? ' (changing)' : ''}`);
+      h.view = s.view;
+    }
+    if (!h.correct) return;
+    for (const b of rd.executed) {
+      if (this.traceLines) this.note(`${h.id} executes seq ${b.seq}: ${b.requests.map((r) => r.id).join(',') || 'null'}`);
+      this.checker.executed(h.id, b);
+    }
+    for (const m of rd.messages) if (m.type === 'Checkpoint' && m.from === h.id && m.to === null) this.checker.checkpoint(h.id, m.seq, m.digest);
+    if (rd.executed.length > 0) this.checker.app(h.id, h.app!.doubleApplied(), h.app!.positionErrors);
+  }
+
+  // ------------------------------------------------------------------ healing and liveness
+
+  healNetworkAfter(ticks: number): void {
+    const epoch = ++this.netEpoch;
+    this.events.push(this.now + ticks, { kind: 'heal-net', epoch });
+  }
+
+  isAlive(id: ReplicaId): boolean {
+    return this.host(id).alive;
+  }
+
+  isCorrect(id: ReplicaId): boolean {
+    return this.host(id).correct;
+  }
+
+  /** The primary of the highest view any live replica is in. */
+  primary(): ReplicaId {
+    let view = 0;
+    for (const h of this.hosts) if (h.alive && h.view > view) view = h.view;
+    return this.ids[view % this.ids.length];
+  }
+
+  private healAll(): void {
+    this.healed = true;
+    this.healedAt = this.now;
+    this.net.heal();
+    this.net.conditions = RELIABLE;
+    this.note('HEAL: network reliable, every replica up, no more faults (Byzantine replicas stay Byzantine)');
+    for (const h of this.hosts) {
+      h.armed = null;
+      if (!h.alive) this.start(h);
+    }
+  }
+
+  private checkLiveness(): void {
+    const p = this.params;
+    for (const c of this.clients) {
+      if (c.op === null) continue;
+      const deadline = Math.max(c.op.invokedAt, this.healedAt) + p.livenessBound;
+      if (this.now > deadline) this.checker.fail('liveness', `${c.id}'s ${c.op.req.id} not accepted ${p.livenessBound} ticks after healing`);
+    }
+    if (!this.clients.every((c) => c.finished)) return;
+    if (this.convergeFrom === Infinity) this.convergeFrom = this.now;
+    const correct = this.hosts.filter((h) => h.correct);
+    const target = Math.max(...correct.map((h) => h.core!.status().lastExecuted));
+    const digest = correct[0].app!.digest();
+    if (correct.every((h) => h.core!.status().lastExecuted === target && h.app!.digest() === digest)) {
+      this.note(`converged at seq ${target}`);
+      this.done = true;
+      return;
+    }
+    if (this.now > this.convergeFrom + p.convergenceBound) {
+      const where = correct.map((h) => `${h.id}@${h.core!.status().lastExecuted}`).join(' ');
+      this.checker.fail('liveness', `correct replicas did not converge within ${p.convergenceBound} ticks: ${where}`);
+    }
+  }
+
+  note(line: string): void {
+    if (this.traceLines) this.traceLines.push(`[${this.now.toFixed(2)}] ${line}`);
+  }
+}
+
+export function mildWeather(rng: Rng): LinkConditions {
+  const minDelay = 0.05 + rng.next() * 0.3;
+  return { minDelay, maxDelay: minDelay + 0.2 + rng.next() * 0.8, dropRate: 0, duplicateRate: 0, longDelayRate: 0, longDelay: 0 };
+}

@@ -1,0 +1,132 @@
+import { TestCluster, waitFor } from './support/cluster';
+
+/** A real 3-replica Raft cluster (launcher, Redis, processes, HTTP): the happy path and bad input. */
+describe('Raft cluster: reads, writes and input handling', () => {
+  let c: TestCluster;
+
+  beforeAll(async () => {
+    c = await TestCluster.start(['--protocol', 'raft']);
+    await c.waitForLeader();
+  }, 90_000);
+
+  afterAll(async () => {
+    await c?.stop();
+  }, 30_000);
+
+  it('writes and reads through the gateway; every replica converges to one applied index and digest', async () => {
+    const put = await c.put('alpha', 'one');
+    expect(put.status).toBe(200);
+    expect(put.body).toEqual({ key: 'alpha', value: 'one', revision: expect.any(Number) });
+
+    const got = await c.get('alpha');
+    expect(got.status).toBe(200);
+    expect(got.body).toEqual({ key: 'alpha', value: 'one', revision: put.body.revision });
+    expect((await c.get('alpha', 'stale')).status).toBe(200);
+
+    const cas = await c.http('POST', '/v1/kv/alpha/cas', { expected: 'one', value: 'two' });
+    expect(cas.status).toBe(200);
+    expect(cas.body).toEqual({ succeeded: true, value: 'two', revision: expect.any(Number) });
+    const casFail = await c.http('POST', '/v1/kv/alpha/cas', { expected: 'one', value: 'three' });
+    expect(casFail.body).toMatchObject({ succeeded: false, value: 'two' });
+    const casCreate = await c.http('POST', '/v1/kv/fresh/cas', { expected: null, value: 'new' });
+    expect(casCreate.body).toMatchObject({ succeeded: true, value: 'new' });
+
+    for (let i = 0; i < 30; i++) expect((await c.put(`list/${i}`, `v${i}`)).status).toBe(200);
+    const list = await c.http('GET', '/v1/kv?prefix=list/&limit=5');
+    expect(list.status).toBe(200);
+    expect(list.body.items).toHaveLength(5);
+    expect(list.body.items[0]).toMatchObject({ key: 'list/0', value: 'v0' });
+
+    const del = await c.http('DELETE', '/v1/kv/alpha');
+    expect(del.body).toEqual({ key: 'alpha', deleted: true, revision: expect.any(Number) });
+    expect((await c.get('alpha')).status).toBe(404);
+
+    const s = await waitFor(async () => {
+      const st = await c.clusterState();
+      const applied = new Set(st.nodes.map((n: any) => n.appliedIndex));
+      const digests = new Set(st.nodes.map((n: any) => n.digest));
+      return applied.size === 1 && digests.size === 1 && !digests.has(undefined) ? st : null;
+    }, 20_000, 'every replica at one applied index with one digest');
+    expect(s.protocol).toBe('raft');
+    expect(s.nodes).toHaveLength(3);
+    expect(s.nodes[0].appliedIndex).toBeGreaterThanOrEqual(36);
+  }, 60_000);
+
+  it('the same Idempotency-Key twice gives one effect and the first answer', async () => {
+    const h = { 'idempotency-key': 'e2e-once-1' };
+    const first = await c.http('POST', '/v1/kv/counter/cas', { expected: null, value: '1' }, h);
+    expect(first.body.succeeded).toBe(true);
+    const again = await c.http('POST', '/v1/kv/counter/cas', { expected: null, value: '1' }, h);
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual(first.body); // not a failed second cas
+    const put1 = await c.put('idem', 'a', { 'idempotency-key': 'e2e-once-2' });
+    await c.put('idem', 'b');
+    const put2 = await c.put('idem', 'a', { 'idempotency-key': 'e2e-once-2' });
+    expect(put2.body).toEqual(put1.body);
+    expect((await c.get('idem')).body.value).toBe('b'); // the retry did not write again
+  }, 30_000);
+
+  it.each([
+    ['malformed JSON', 'PUT', '/v1/kv/x', '{"value": ', 400],
+    ['missing value', 'PUT', '/v1/kv/x', {}, 400],
+    ['value of the wrong type', 'PUT', '/v1/kv/x', { value: 12 }, 400],
+    ['cas without expected', 'POST', '/v1/kv/x/cas', { value: 'v' }, 400],
+    ['cas expected of the wrong type', 'POST', '/v1/kv/x/cas', { expected: 5, value: 'v' }, 400],
+    ['a body that is an array', 'PUT', '/v1/kv/x', [1, 2], 400],
+    ['huge value', 'PUT', '/v1/kv/x', { value: 'v'.repeat(70_000) }, 413],
+    ['huge key', 'PUT', `/v1/kv/${'k'.repeat(2000)}`, { value: 'v' }, 413],
+    ['body over the limit', 'PUT', '/v1/kv/x', { value: 'v'.repeat(2_000_000) }, 413],
+    ['bad consistency', 'GET', '/v1/kv/x?consistency=sometimes', undefined, 400],
+    ['bad list limit', 'GET', '/v1/kv?prefix=a&limit=-3', undefined, 400],
+    ['unknown node', 'POST', '/v1/admin/nodes/n9/kill', undefined, 404],
+    ['unknown admin action', 'POST', '/v1/admin/nodes/n1/explode', undefined, 404],
+    ['byzantine in raft mode', 'POST', '/v1/admin/nodes/n1/byzantine', { behavior: 'silent' }, 400],
+  ])('bad input: %s', async (_name, method, path, body, status) => {
+    const r = await c.http(method, path, body);
+    expect(r.status).toBe(status);
+    expect(typeof r.body).toBe('object');
+    expect(r.body.error).toEqual(expect.any(String));
+  });
+
+  it('names the offending field in a 400', async () => {
+    const r = await c.http('PUT', '/v1/kv/x', { value: 12 });
+    expect(r.body.field).toBe('value');
+    const big = await c.http('PUT', '/v1/kv/x', { value: 'v'.repeat(70_000) });
+    expect(big.body.field).toBe('value');
+  });
+
+  it('keeps serving after the bad input', async () => {
+    expect((await c.put('after-bad-input', 'fine')).status).toBe(200);
+    expect((await c.get('after-bad-input')).body.value).toBe('fine');
+  });
+
+  it('serves the docs, the dashboard, health and metrics', async () => {
+    expect((await c.http('GET', '/docs')).status).toBe(200);
+    expect((await c.http('GET', '/')).status).toBe(200);
+    expect((await c.http('GET', '/health')).status).toBe(200);
+    const m = await c.http('GET', '/metrics');
+    expect(m.status).toBe(200);
+    expect(String(m.body)).toMatch(/synod_/);
+  });
+});
+
+describe('Raft cluster: admin token', () => {
+  let c: TestCluster;
+
+  beforeAll(async () => {
+    c = await TestCluster.start(['--protocol', 'raft'], { ADMIN_TOKEN: 'sesame' });
+    await c.waitForLeader();
+  }, 90_000);
+
+  afterAll(async () => {
+    await c?.stop();
+  }, 30_000);
+
+  it('refuses admin calls without the bearer token and accepts them with it', async () => {
+    expect((await c.admin('n1', 'isolate')).status).toBe(401);
+    expect((await c.http('POST', '/v1/admin/nodes/n1/isolate', undefined, { authorization: 'Bearer wrong' })).status).toBe(401);
+    const ok = await c.http('POST', '/v1/admin/nodes/n1/heal', undefined, { authorization: 'Bearer sesame' });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ id: 'n1', alive: true });
+  }, 30_000);
+});
