@@ -1,16 +1,14 @@
-import { decodeRequest, encodeRequest, KvStateMachine } from '../../kv';
-import type { KvCommand, KvResult } from '../../kv/types';
-import { RaftNode } from '../../raft';
-import type { Entry, Message, NodeId, RaftConfig, RaftFaults, ReadFailure, ReadState, Ready } from '../../raft/types';
+import { decodeRequest, KvStateMachine } from '../../kv';
+import type { Entry, Message, NodeId, RaftFaults, Ready } from '../../raft/types';
 import { seededRng, type Rng } from '../../util/rng';
 import { EventQueue } from '../event-queue';
 import { RELIABLE, VirtualNetwork } from '../network';
 import type { RuntimeFault } from './canaries';
-import { type AckedWrite, SimClient } from './clients';
-import { Disk } from './disk';
-import { RaftInvariants, sameResult, SimViolation } from './invariants';
+import { ClientDriver, type ClientEvent } from './client-driver';
+import { grantsVote, Host } from './host';
+import { RaftInvariants, SimViolation } from './invariants';
 import { cloneMessage, describeMessage, describeReady } from './messages';
-import { voterCrash, churnCrash, type CrashStage, type CrashTrigger, mildWeather, Nemesis, type NemesisControl } from './nemesis';
+import { churnCrash, type CrashStage, type CrashTrigger, mildWeather, Nemesis, type NemesisControl, voterCrash } from './nemesis';
 import { drawParams, type RaftSimParams } from './params';
 
 export interface RaftSimOptions {
@@ -30,7 +28,7 @@ export interface RaftSimStats {
   ackedWrites: number;
   reads: number;
   messages: number;
-  /** Ticks from healing to the first leader, and to full convergence. */
+  /** Ticks from healing to the first leader, and to full convergence (-1: never). */
   leaderAfterHeal: number;
   convergedAfterHeal: number;
 }
@@ -41,59 +39,12 @@ export interface RaftSimResult {
   stats: RaftSimStats;
 }
 
-/** One replica: the core, what it has on disk, and its state machine. */
-class Host {
-  alive = false;
-  node: RaftNode | null = null;
-  readonly disk = new Disk();
-  sm: KvStateMachine | null = null;
-  applied = 0;
-  incarnation = 0;
-  armed: { stage: CrashStage; trigger: CrashTrigger } | null = null;
-  restartAfter = 1;
-  /** ReadIndex answers waiting for applied >= index. */
-  reads: ReadState[] = [];
-  /** Request id -> client, for proposals made through this replica (volatile). */
-  readonly waiters = new Map<string, number>();
-  role = '';
-  term = 0;
-  /** This replica's clock: when it ticks next, and the time between two of its ticks. */
-  nextTickAt = 1;
-  tickPeriod = 1;
-
-  constructor(
-    readonly id: NodeId,
-    readonly index: number,
-  ) {}
-
-  get core(): RaftNode {
-    return this.node!;
-  }
-
-  get kv(): KvStateMachine {
-    return this.sm!;
-  }
-}
-
 type SimEvent =
-  | { kind: 'client-send'; client: number; attempt: number }
-  | { kind: 'client-timeout'; client: number; attempt: number }
-  | { kind: 'client-next'; client: number }
+  | ClientEvent
   | { kind: 'nemesis' }
   | { kind: 'restart'; host: number; incarnation: number }
   | { kind: 'heal-net'; epoch: number }
   | { kind: 'heal-all' };
-
-function grantsVote(rd: Ready): boolean {
-  return rd.messages.some((m) => m.type === 'RequestVoteResponse' && !m.preVote && m.voteGranted);
-}
-
-/** What a runtime that acknowledges on append would answer (it has no result yet). */
-function fakeResult(cmd: KvCommand, index: number): KvResult {
-  if (cmd.op === 'put') return { op: 'put', key: cmd.key, value: cmd.value, revision: index };
-  if (cmd.op === 'delete') return { op: 'delete', key: cmd.key, deleted: true, revision: index };
-  return { op: 'cas', key: cmd.key, succeeded: true, value: cmd.value, revision: index };
-}
 
 /** Independent random streams, so that e.g. a change in client behaviour does not reshuffle the faults. */
 function stream(seed: number, k: number): Rng {
@@ -102,8 +53,10 @@ function stream(seed: number, k: number): Rng {
 
 /**
  * A whole Raft cluster in one process, in virtual time: N replicas with disks and KV state
- * machines, a faulty network, clients, and a nemesis — all driven by one seed. Every input to a
- * core is followed by an invariant check; the first violation stops the schedule.
+ * machines, a faulty network, clients and a nemesis — all decided by one seed. Every input to
+ * a core is followed by an invariant check; the first violation ends the schedule. After the
+ * chaos phase everything heals, and the cluster must elect a leader, answer every pending
+ * operation and converge within bounded time.
  */
 export class RaftSim implements NemesisControl {
   now = 0;
@@ -113,48 +66,70 @@ export class RaftSim implements NemesisControl {
   private readonly hosts: Host[];
   private readonly events = new EventQueue<SimEvent>();
   private readonly checker: RaftInvariants;
-  private readonly clients: SimClient[];
-  private readonly acked: AckedWrite[] = [];
-  private maxAckedIndex = 0;
-  private readonly readOwner = new Map<string, { client: number; seq: number }>();
-  private readonly nemesisRng: Rng;
+  private readonly clients: ClientDriver;
   private readonly nemesis: Nemesis;
+  private readonly nemesisRng: Rng;
   private readonly nodeRng: Rng;
-  private readonly clientRng: Rng;
   private readonly crashRng: Rng;
   private step = 0;
   private netEpoch = 0;
-  private healed = false;
   private churnUntil = 0;
   private voterCrashUntil = 0;
   private voterCrashP = 0;
+  private healed = false;
   private healedAt = Infinity;
-  private leaderAfterHeal = false;
   private done = false;
   private readonly traceLines: string[] | null;
-  readonly stats: RaftSimStats = { steps: 0, ticks: 0, leaders: 0, crashes: 0, ackedWrites: 0, reads: 0, messages: 0, leaderAfterHeal: -1, convergedAfterHeal: -1 };
+  readonly stats: RaftSimStats = {
+    steps: 0,
+    ticks: 0,
+    leaders: 0,
+    crashes: 0,
+    ackedWrites: 0,
+    reads: 0,
+    messages: 0,
+    leaderAfterHeal: -1,
+    convergedAfterHeal: -1,
+  };
 
   constructor(private readonly opts: RaftSimOptions) {
     const seed = opts.seed;
-    this.params = { ...drawParams(stream(seed, 0)), ...opts.params };
-    this.ids = Array.from({ length: this.params.nodes }, (_, i) => `n${i + 1}`);
+    const p = (this.params = { ...drawParams(stream(seed, 0)), ...opts.params });
+    this.ids = Array.from({ length: p.nodes }, (_, i) => `n${i + 1}`);
     this.hosts = this.ids.map((id, i) => new Host(id, i));
     const netRng = stream(seed, 1);
     this.net = new VirtualNetwork<Message>(netRng, this.ids, mildWeather(netRng));
     this.nemesisRng = stream(seed, 2);
     this.nemesis = new Nemesis(this.nemesisRng);
     this.nodeRng = stream(seed, 3);
-    this.clientRng = stream(seed, 4);
     this.crashRng = stream(seed, 5);
+    // Each replica has its own clock: its own phase and a slightly different rate.
     const clockRng = stream(seed, 6);
     const drift = clockRng.next() * 0.1;
     for (const h of this.hosts) {
       h.tickPeriod = 1 + (2 * clockRng.next() - 1) * drift;
       h.nextTickAt = clockRng.next();
     }
-    this.clients = Array.from({ length: this.params.clients }, (_, i) => new SimClient(`c${i + 1}`, stream(seed, 10 + i), this.params.keys, this.params.readShare));
-    this.checker = new RaftInvariants(() => `seed=${seed} step=${this.step} t=${this.now.toFixed(2)}`);
     this.traceLines = opts.trace ? [] : null;
+    this.checker = new RaftInvariants(() => `seed=${seed} step=${this.step} t=${this.now.toFixed(2)}`);
+    this.clients = new ClientDriver(
+      {
+        now: () => this.now,
+        stopped: () => this.healed,
+        ids: this.ids,
+        clientTimeout: p.clientTimeout,
+        checker: this.checker,
+        runtimeFault: opts.runtimeFault,
+        host: (id) => this.host(id),
+        afterInput: (h) => this.afterInput(h),
+        at: (time, ev) => this.events.push(time, ev),
+        note: this.traceLines ? (line) => this.note(line) : null,
+      },
+      stream(seed, 4),
+      Array.from({ length: p.clients }, (_, i) => stream(seed, 10 + i)),
+      p.keys,
+      p.readShare,
+    );
   }
 
   run(): RaftSimResult {
@@ -164,28 +139,29 @@ export class RaftSim implements NemesisControl {
       this.note(
         `seed ${this.opts.seed}: ${p.nodes} nodes, preVote=${p.preVote} checkQuorum=${p.checkQuorum} election=${p.electionTick} ` +
           `heartbeat=${p.heartbeatTick} maxEntries=${p.maxEntriesPerMessage} inflight=${p.maxInflight} clients=${p.clients} ` +
-          `keys=${p.keys} snapshotEvery=${p.snapshotEvery} chaos=${p.chaosTicks}${this.opts.faults ? ` faults=${JSON.stringify(this.opts.faults)}` : ''}`,
+          `keys=${p.keys} snapshotEvery=${p.snapshotEvery} chaos=${p.chaosTicks}` +
+          `${this.opts.faults ? ` faults=${JSON.stringify(this.opts.faults)}` : ''}${this.opts.runtimeFault ? ` runtime=${this.opts.runtimeFault}` : ''}`,
       );
       for (const h of this.hosts) this.start(h);
-      this.clients.forEach((_, i) => this.events.push(this.clientRng.next() * 3, { kind: 'client-next', client: i }));
+      this.clients.start();
       this.events.push(2 + this.nemesisRng.next() * 10, { kind: 'nemesis' });
       this.events.push(p.chaosTicks, { kind: 'heal-all' });
       while (!this.done) this.next();
     } catch (e) {
-      if (e instanceof SimViolation) violations.push(e.message);
-      else {
-        const err = e as Error;
-        violations.push(`exception: seed=${this.opts.seed} step=${this.step} t=${this.now.toFixed(2)}: ${err.stack ?? err.message}`);
-      }
+      const err = e as Error;
+      violations.push(e instanceof SimViolation ? err.message : `exception: seed=${this.opts.seed} step=${this.step} t=${this.now.toFixed(2)}: ${err.stack ?? err.message}`);
       this.note(`VIOLATION ${violations[0]}`);
     }
     this.stats.steps = this.step;
     this.stats.messages = this.net.stats.sent;
+    this.stats.ackedWrites = this.clients.acked.length;
+    this.stats.reads = this.clients.reads;
     return { violations, trace: this.traceLines ?? [], stats: this.stats };
   }
 
   // ------------------------------------------------------------------ the loop
 
+  /** One step: the earliest of a message delivery, a scheduled event and a replica's clock tick. */
   private next(): void {
     const tNet = this.net.nextDeliveryTime();
     const tEvent = this.events.peekTime();
@@ -208,7 +184,6 @@ export class RaftSim implements NemesisControl {
       this.step++;
       this.handle(item);
     } else {
-      // Each replica has its own clock: its own phase and a slightly different rate.
       this.now = tTick;
       th.nextTickAt += th.tickPeriod;
       if (th.alive) {
@@ -225,21 +200,12 @@ export class RaftSim implements NemesisControl {
 
   private handle(ev: SimEvent): void {
     switch (ev.kind) {
-      case 'client-send':
-        return this.clientSend(ev.client, ev.attempt);
-      case 'client-timeout': {
-        const op = this.clients[ev.client].op;
-        if (op !== null && op.attempt === ev.attempt) {
-          if (this.traceLines) this.note(`${this.clients[ev.client].id}: no answer from ${op.target}, retrying`);
-          this.retry(ev.client, null, 0);
-        }
-        return;
-      }
       case 'client-next':
-        return this.clientNext(ev.client);
+      case 'client-send':
+      case 'client-timeout':
+        return this.clients.handle(ev);
       case 'nemesis':
-        if (this.healed) return;
-        this.events.push(this.now + this.nemesis.step(this), { kind: 'nemesis' });
+        if (!this.healed) this.events.push(this.now + this.nemesis.step(this), { kind: 'nemesis' });
         return;
       case 'restart': {
         const h = this.hosts[ev.host];
@@ -263,9 +229,11 @@ export class RaftSim implements NemesisControl {
     return this.hosts[this.ids.indexOf(id)];
   }
 
-  private config(): Omit<RaftConfig, 'id' | 'random'> {
+  private start(h: Host): void {
     const p = this.params;
-    return {
+    const rng = seededRng(this.nodeRng.int(1, 0x7fffffff));
+    h.boot({
+      id: h.id,
       configuration: { voters: this.ids, learners: [] },
       electionTick: p.electionTick,
       heartbeatTick: p.heartbeatTick,
@@ -273,42 +241,26 @@ export class RaftSim implements NemesisControl {
       checkQuorum: p.checkQuorum,
       maxEntriesPerMessage: p.maxEntriesPerMessage,
       maxInflight: p.maxInflight,
+      random: () => rng.next(),
       faults: this.opts.faults,
-    };
-  }
-
-  /** A (re)start reads only what is on disk: the same path as a process start. */
-  private start(h: Host): void {
-    const rng = seededRng(this.nodeRng.int(1, 0x7fffffff));
-    h.node = new RaftNode({ ...this.config(), id: h.id, random: () => rng.next() }, h.disk.load());
-    const snap = h.disk.snapshot;
-    h.sm = snap ? KvStateMachine.restore(snap.data) : new KvStateMachine();
-    h.applied = snap ? snap.lastIncludedIndex : 0;
-    h.alive = true;
-    h.role = '';
+    });
     this.checker.nodeRestarted(h.id);
-    this.note(`${h.id} starts: term ${h.disk.hardState.currentTerm}, snapshot ${snap?.lastIncludedIndex ?? 0}, ${h.disk.entries.length} entries on disk`);
+    this.note(`${h.id} starts: term ${h.disk.hardState.currentTerm}, snapshot ${h.disk.snapshot?.lastIncludedIndex ?? 0}, ${h.disk.entries.length} entries on disk`);
     this.afterInput(h);
   }
 
   private crashNow(h: Host, why: string): void {
     this.stats.crashes++;
     this.note(`CRASH ${h.id} (${why}); restart in ${h.restartAfter.toFixed(1)}`);
-    h.alive = false;
-    h.node = null;
-    h.sm = null;
-    h.reads = [];
-    h.waiters.clear();
-    h.armed = null;
-    h.incarnation++;
+    h.lose();
     if (!this.healed) this.events.push(this.now + h.restartAfter, { kind: 'restart', host: h.index, incarnation: h.incarnation });
   }
 
-  /** Check the node that just moved, then do its Ready work, then compact if due. */
+  /** Check the replica that just took an input, then do its Ready work, then compact if due. */
   private afterInput(h: Host): void {
     this.observe(h);
     this.drive(h);
-    if (h.alive && h.applied - (h.core.snapshot()?.lastIncludedIndex ?? 0) >= this.params.snapshotEvery) this.compactHost(h);
+    if (h.alive && h.applied - h.snapshotIndex() >= this.params.snapshotEvery) this.compactHost(h);
   }
 
   private observe(h: Host): void {
@@ -316,7 +268,7 @@ export class RaftSim implements NemesisControl {
     if (s.role !== h.role || s.term !== h.term) {
       if (s.role === 'leader') {
         this.stats.leaders++;
-        if (this.now < this.churnUntil && !this.healed && h.armed === null) this.armChurn(h);
+        if (this.now < this.churnUntil && h.armed === null) this.armChurn(h);
       }
       if (this.traceLines) this.note(`${h.id} is ${s.role} in term ${s.term}`);
       h.role = s.role;
@@ -325,32 +277,23 @@ export class RaftSim implements NemesisControl {
     this.checker.observe(s, h.core.logEntries(), h.core.snapshot()?.lastIncludedTerm ?? 0);
   }
 
-  private triggered(h: Host, rd: Ready): boolean {
-    const a = h.armed;
-    if (a === null) return false;
-    switch (a.trigger) {
-      case 'persist':
-        return rd.hardState !== null || rd.entries.length > 0 || rd.snapshot !== null;
-      case 'entries':
-        return rd.entries.length > 0;
-      case 'vote':
-        return grantsVote(rd);
-      case 'commit':
-        return rd.committedEntries.length > 0;
+  /** Where the crash strikes in handling this Ready, if one does. */
+  private crashStage(h: Host, rd: Ready): CrashStage | null {
+    if (h.armedFor(rd)) return h.armed!.stage;
+    if (this.now < this.voterCrashUntil && grantsVote(rd) && this.crashRng.next() < this.voterCrashP) {
+      const c = voterCrash(this.crashRng);
+      h.restartAfter = c.restartAfter;
+      return c.stage;
     }
+    return null;
   }
 
-  /** The runtime's side of Ready (see the Ready doc comment), with crash points between the steps. */
+  /** The runtime's side of Ready (see the Ready doc comment), with crash points between its steps. */
   private drive(h: Host): void {
     while (h.alive && h.core.hasReady()) {
       const rd = h.core.ready();
       if (this.traceLines) this.note(`${h.id} ready: ${describeReady(rd)}`);
-      let stage = this.triggered(h, rd) ? h.armed!.stage : null;
-      if (stage === null && this.now < this.voterCrashUntil && grantsVote(rd) && this.crashRng.next() < this.voterCrashP) {
-        const c = voterCrash(this.crashRng);
-        stage = c.stage;
-        h.restartAfter = c.restartAfter;
-      }
+      const stage = this.crashStage(h, rd);
       if (stage === 'before-persist') return this.crashNow(h, 'Ready taken, nothing persisted');
 
       if (rd.snapshot) {
@@ -387,9 +330,8 @@ export class RaftSim implements NemesisControl {
       for (let k = 0; k < cut; k++) this.apply(h, rd.committedEntries[k]);
       if (stage === 'mid-apply') return this.crashNow(h, `applied ${cut} of ${rd.committedEntries.length} entries`);
 
-      for (const rs of rd.readStates) h.reads.push(rs);
-      for (const rf of rd.readFailures) this.readFailed(rf);
-      if (h.reads.length > 0) this.serveReads(h);
+      for (const rf of rd.readFailures) this.clients.readFailed(rf);
+      this.clients.readStates(h, rd.readStates);
       if (stage === 'before-advance') return this.crashNow(h, 'Ready done, not advanced');
       h.core.advance(rd);
     }
@@ -408,161 +350,23 @@ export class RaftSim implements NemesisControl {
     const result = sm.apply(e.index, req);
     h.applied = e.index;
     this.checker.observeApply(h.id, e, req, result, () => sm.digest());
-    // The oracle applied each request id once: a replica that applied one twice now differs.
+    // The oracle applies each request id once: a replica that applied one twice now differs.
     const key = req.cmd.key;
     const expected = this.checker.model.valueAt(key, e.index);
     const actual = sm.get(key)?.value ?? null;
     if (actual !== expected) {
       this.checker.fail('exactly-once', [h.id], `after index ${e.index} (${req.id}) ${key}=${actual}, the log applied once per request gives ${expected}`);
     }
-    const client = h.waiters.get(req.id);
-    if (client !== undefined) {
-      h.waiters.delete(req.id);
-      this.writeAnswered(client, req.id, e.index, result, h.id);
-    }
+    this.clients.applied(h, req.id, e.index, result);
   }
 
   private compactHost(h: Host): void {
-    if (h.applied <= (h.core.snapshot()?.lastIncludedIndex ?? 0)) return;
+    if (h.applied <= h.snapshotIndex()) return;
     const snap = h.core.createSnapshot(h.applied, h.kv.snapshot());
     this.checker.checkDigest(h.id, snap.lastIncludedIndex, h.kv.digest());
     h.disk.compact(snap);
     if (this.traceLines) this.note(`${h.id} snapshot at ${snap.lastIncludedIndex}/${snap.lastIncludedTerm}`);
     this.observe(h);
-  }
-
-  // ------------------------------------------------------------------ clients
-
-  private clientNext(ci: number): void {
-    if (this.healed) return;
-    const c = this.clients[ci];
-    const op = c.nextOp(this.now);
-    op.floor = this.maxAckedIndex;
-    op.target = c.leaderGuess ?? this.ids[this.clientRng.int(0, this.ids.length - 1)];
-    c.op = op;
-    if (this.traceLines) {
-      const what = op.readKey === null ? op.reqs.map((q) => `${q.id} ${JSON.stringify(q.cmd)}`).join(', ') : `get ${op.readKey} (floor ${op.floor})`;
-      this.note(`${c.id}: invoke ${what}`);
-    }
-    this.clientSend(ci, 0);
-  }
-
-  private clientSend(ci: number, attempt: number): void {
-    const c = this.clients[ci];
-    const op = c.op;
-    if (op === null || op.attempt !== attempt) return;
-    this.events.push(this.now + this.params.clientTimeout, { kind: 'client-timeout', client: ci, attempt });
-    const h = this.host(op.target);
-    if (!h.alive) return;
-    if (op.readKey === null) {
-      // A retry carries the same request ids (exactly-once) and its own timestamp.
-      const ts = Math.floor(this.now * 10);
-      const batch = op.reqs.filter((q) => op.unanswered.has(q.id)).map((q) => ({ ...q, ts }));
-      const r = h.core.propose(batch.map(encodeRequest));
-      if (this.traceLines) {
-        this.note(`${c.id}: propose ${batch.map((q) => q.id).join(',')} at ${h.id} (attempt ${attempt}): ${r.ok ? `index ${r.index}` : r.reason}`);
-      }
-      if (r.ok) {
-        for (const q of batch) h.waiters.set(q.id, ci);
-        c.leaderGuess = h.id;
-        if (this.opts.runtimeFault === 'ack-on-append') {
-          batch.forEach((q, k) => this.writeAnswered(ci, q.id, r.index + k, fakeResult(q.cmd, r.index + k), h.id, false));
-        }
-      }
-      this.afterInput(h);
-      if (!r.ok) this.retry(ci, r.leaderHint, r.reason === 'transferring' ? 2 : 0.5);
-    } else {
-      const ctx = `${c.id}/${op.seq}/${attempt}`;
-      this.readOwner.set(ctx, { client: ci, seq: op.seq });
-      if (this.traceLines) this.note(`${c.id}: readIndex ${ctx} at ${h.id}`);
-      if (this.opts.runtimeFault === 'stale-read') {
-        h.reads.push({ ctx, index: h.applied });
-        this.serveReads(h);
-        return;
-      }
-      h.core.readIndex(ctx);
-      this.afterInput(h);
-    }
-  }
-
-  /** Next attempt, at the hinted leader when there is one (else anywhere), after `delay` ticks. */
-  private retry(ci: number, hint: NodeId | null, delay: number): void {
-    const c = this.clients[ci];
-    const op = c.op!;
-    c.leaderGuess = hint;
-    op.attempt++;
-    op.target = hint ?? this.ids[this.clientRng.int(0, this.ids.length - 1)];
-    this.events.push(this.now + (hint === null ? delay + 1 + this.clientRng.next() * 2 : delay), {
-      kind: 'client-send',
-      client: ci,
-      attempt: op.attempt,
-    });
-  }
-
-  private finishOp(ci: number): void {
-    const c = this.clients[ci];
-    c.op = null;
-    this.events.push(this.now + this.clientRng.next() * 3, { kind: 'client-next', client: ci });
-  }
-
-  private writeAnswered(ci: number, reqId: string, index: number, result: KvResult, via: NodeId, check = true): void {
-    const c = this.clients[ci];
-    const op = c.op;
-    if (op === null || !op.unanswered.has(reqId)) return;
-    const first = this.checker.model.first(reqId);
-    if (check && !sameResult(first, result)) {
-      this.checker.fail('exactly-once', [via], `${reqId} answered ${JSON.stringify(result)}, its first result was ${JSON.stringify(first)}`);
-    }
-    this.acked.push({ client: c.id, reqId, index, result, at: this.now });
-    this.stats.ackedWrites++;
-    if (index > this.maxAckedIndex) this.maxAckedIndex = index;
-    if (this.traceLines) this.note(`${c.id}: ${reqId} acknowledged by ${via} at index ${index}: ${JSON.stringify(result)}`);
-    c.sawWrite(result);
-    op.unanswered.delete(reqId);
-    if (op.unanswered.size === 0) this.finishOp(ci);
-  }
-
-  private readFailed(rf: ReadFailure): void {
-    const owner = this.readOwner.get(rf.ctx);
-    this.readOwner.delete(rf.ctx);
-    if (owner === undefined) return;
-    const op = this.clients[owner.client].op;
-    if (op === null || op.seq !== owner.seq || `${this.clients[owner.client].id}/${op.seq}/${op.attempt}` !== rf.ctx) return;
-    this.retry(owner.client, rf.leaderHint, 0.5);
-  }
-
-  /** Serve ReadIndex answers whose index is applied; each must see every write acknowledged before the read began. */
-  private serveReads(h: Host): void {
-    const waiting: ReadState[] = [];
-    for (const rs of h.reads) {
-      if (rs.index > h.applied) {
-        waiting.push(rs);
-        continue;
-      }
-      const owner = this.readOwner.get(rs.ctx);
-      this.readOwner.delete(rs.ctx);
-      if (owner === undefined) continue;
-      const c = this.clients[owner.client];
-      const op = c.op;
-      if (op === null || op.seq !== owner.seq || op.readKey === null) continue;
-      if (rs.index < op.floor) {
-        this.checker.fail(
-          'linearizable-read',
-          [h.id],
-          `read ${rs.ctx} got read index ${rs.index}, but a write at index ${op.floor} was acknowledged before the read began`,
-        );
-      }
-      const value = h.kv.get(op.readKey)?.value ?? null;
-      const expected = this.checker.model.valueAt(op.readKey, h.applied);
-      if (value !== expected) {
-        this.checker.fail('linearizable-read', [h.id], `read ${rs.ctx} of ${op.readKey} at applied ${h.applied} returned ${value}, the log says ${expected}`);
-      }
-      this.stats.reads++;
-      if (this.traceLines) this.note(`${c.id}: read ${op.readKey}=${value} from ${h.id} (read index ${rs.index}, applied ${h.applied})`);
-      c.sawRead(op.readKey, value);
-      this.finishOp(owner.client);
-    }
-    h.reads = waiting;
   }
 
   // ------------------------------------------------------------------ healing and liveness
@@ -581,45 +385,41 @@ export class RaftSim implements NemesisControl {
     }
   }
 
+  /** After healing: a leader within leaderBound, everything answered and caught up within livenessBound. */
   private checkLiveness(): void {
-    const alive = this.hosts.filter((h) => h.alive);
-    let leader: Host | null = null;
-    for (const h of alive) {
-      if (h.role === 'leader' && (leader === null || h.term > leader.term)) leader = h;
-    }
-    if (leader !== null && alive.some((h) => h.term > leader!.term)) leader = null;
-    if (leader !== null && !this.leaderAfterHeal) {
-      this.leaderAfterHeal = true;
-      this.stats.leaderAfterHeal = this.now - this.healedAt;
-    }
     const elapsed = this.now - this.healedAt;
-    if (!this.leaderAfterHeal && elapsed > this.params.leaderBound) {
+    let leaderId = this.leader();
+    const candidate = leaderId === null ? null : this.host(leaderId);
+    // A leader whose term some replica has passed is on its way out: an election is under way.
+    const leader = candidate !== null && this.hosts.every((h) => h.term <= candidate.term) ? candidate : null;
+    if (leader === null) leaderId = null;
+    if (leader !== null && this.stats.leaderAfterHeal < 0) this.stats.leaderAfterHeal = elapsed;
+    if (this.stats.leaderAfterHeal < 0 && elapsed > this.params.leaderBound) {
       this.checker.fail('liveness', this.ids, `no leader ${this.params.leaderBound} ticks after healing`);
     }
-    const pending = this.clients.filter((c) => c.op !== null);
     const ls = leader?.core.status();
     const converged =
       ls !== undefined &&
-      pending.length === 0 &&
-      alive.length === this.hosts.length &&
+      this.clients.idle() &&
       ls.commitIndex === ls.lastIndex &&
-      alive.every((h) => h.applied === ls.commitIndex && h.core.status().commitIndex === ls.commitIndex);
+      this.hosts.every((h) => h.alive && h.applied === ls.commitIndex && h.core.status().commitIndex === ls.commitIndex);
     if (converged) {
-      this.stats.convergedAfterHeal = this.now - this.healedAt;
+      this.stats.convergedAfterHeal = elapsed;
       this.finalChecks();
       this.done = true;
-      return;
-    }
-    if (elapsed > this.params.livenessBound) {
-      const ops = pending.map((c) => `${c.id}:${c.op!.readKey === null ? [...c.op!.unanswered].join(',') : `get ${c.op!.readKey}`}@${c.op!.target}`).join(' ');
-      const nodes = alive.map((h) => `${h.id}(${h.role} t${h.term} applied ${h.applied})`).join(' ');
-      this.checker.fail('liveness', this.ids, `not converged ${this.params.livenessBound} ticks after healing: leader ${leader?.id ?? 'none'}; pending ${ops || 'none'}; ${nodes}`);
+    } else if (elapsed > this.params.livenessBound) {
+      const nodes = this.hosts.map((h) => `${h.id}(${h.role} t${h.term} applied ${h.applied})`).join(' ');
+      this.checker.fail(
+        'liveness',
+        this.ids,
+        `not converged ${this.params.livenessBound} ticks after healing: leader ${leaderId ?? 'none'}; pending ${this.clients.pending() || 'none'}; ${nodes}`,
+      );
     }
   }
 
   /** After convergence: nothing acknowledged was lost, and every replica holds the log's state. */
   private finalChecks(): void {
-    for (const a of this.acked) {
+    for (const a of this.clients.acked) {
       const e = this.checker.appliedAt(a.index);
       const id = e?.data ? decodeRequest(e.data).id : null;
       if (id !== a.reqId) {
@@ -635,11 +435,12 @@ export class RaftSim implements NemesisControl {
         if (v !== model.get(key)) this.checker.fail('no-lost-write', [h.id], `final ${key}=${v}, the committed log gives ${model.get(key)}`);
       }
     }
-    this.note(`converged at applied ${this.hosts[0].applied}, ${this.acked.length} writes acknowledged`);
+    this.note(`converged at applied ${this.hosts[0].applied}, ${this.clients.acked.length} writes acknowledged`);
   }
 
   // ------------------------------------------------------------------ NemesisControl
 
+  /** The live leader of the highest term, as last observed. */
   leader(): NodeId | null {
     let best: Host | null = null;
     for (const h of this.hosts) if (h.alive && h.role === 'leader' && (best === null || h.term > best.term)) best = h;
@@ -652,6 +453,7 @@ export class RaftSim implements NemesisControl {
 
   crash(id: NodeId, restartAfter: number): void {
     const h = this.host(id);
+    if (!h.alive) return;
     h.restartAfter = restartAfter;
     this.crashNow(h, 'nemesis');
   }
@@ -663,6 +465,10 @@ export class RaftSim implements NemesisControl {
     this.note(`arm crash of ${id}: ${stage} of its next ${trigger} Ready`);
   }
 
+  disarmAll(): void {
+    for (const h of this.hosts) h.armed = null;
+  }
+
   transfer(from: NodeId, to: NodeId): void {
     const h = this.host(from);
     if (!h.alive) return;
@@ -672,7 +478,8 @@ export class RaftSim implements NemesisControl {
   }
 
   compact(id: NodeId): void {
-    this.compactHost(this.host(id));
+    const h = this.host(id);
+    if (h.alive) this.compactHost(h);
   }
 
   leaderChurn(until: number): void {
@@ -689,10 +496,6 @@ export class RaftSim implements NemesisControl {
   voterCrashes(until: number, p: number): void {
     this.voterCrashUntil = until;
     this.voterCrashP = p;
-  }
-
-  disarmAll(): void {
-    for (const h of this.hosts) h.armed = null;
   }
 
   healNetworkAfter(ticks: number): void {
