@@ -17,17 +17,31 @@ import type {
  * each length-prefixed. Two equal messages always give the same bytes, and no two different
  * messages give the same bytes (every variable-length field carries its length).
  */
+const utf8 = new TextEncoder();
+// Globals read once: Jest's sandbox makes every lookup of Math, Number, Uint8Array... slow.
+const { isSafeInteger } = Number;
+const { floor } = Math;
+const Bytes = Uint8Array;
+const View = DataView;
+
 class Writer {
-  private buf = Buffer.allocUnsafe(256);
+  private buf = new Bytes(1024);
+  private view = new View(this.buf.buffer);
   private len = 0;
+
+  reset(): this {
+    this.len = 0;
+    return this;
+  }
 
   private room(n: number): void {
     if (this.len + n <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.len + n) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, this.len);
+    const next = new Bytes(size);
+    next.set(this.buf.subarray(0, this.len));
     this.buf = next;
+    this.view = new View(next.buffer);
   }
 
   u8(v: number): void {
@@ -37,18 +51,18 @@ class Writer {
 
   /** Non-negative integers up to 2^53 as LEB128. */
   uint(v: number): void {
-    if (!Number.isSafeInteger(v) || v < 0) throw new Error(`pbft codec: not a non-negative integer: ${v}`);
+    if (!isSafeInteger(v) || v < 0) throw new Error(`pbft codec: not a non-negative integer: ${v}`);
     this.room(8);
     while (v >= 0x80) {
       this.buf[this.len++] = (v % 0x80) | 0x80;
-      v = Math.floor(v / 0x80);
+      v = floor(v / 0x80);
     }
     this.buf[this.len++] = v;
   }
 
   f64(v: number): void {
     this.room(8);
-    this.buf.writeDoubleBE(v, this.len);
+    this.view.setFloat64(this.len, v);
     this.len += 8;
   }
 
@@ -57,11 +71,21 @@ class Writer {
   }
 
   str(s: string): void {
-    const n = Buffer.byteLength(s, 'utf8');
-    this.uint(n);
-    this.room(n);
-    this.buf.write(s, this.len, 'utf8');
-    this.len += n;
+    // At most 3 bytes per UTF-16 unit; the length prefix is written once the size is known.
+    this.room(s.length * 3 + 8);
+    let ascii = true;
+    for (let i = 0; i < s.length; i++) {
+      if (s.charCodeAt(i) >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) {
+      this.uint(s.length);
+      for (let i = 0; i < s.length; i++) this.buf[this.len++] = s.charCodeAt(i);
+      return;
+    }
+    this.bytes(utf8.encode(s));
   }
 
   bytes(b: Uint8Array): void {
@@ -71,18 +95,14 @@ class Writer {
     this.len += b.length;
   }
 
-  nullableStr(s: string | null): void {
-    if (s === null) this.u8(0);
-    else {
-      this.u8(1);
-      this.str(s);
-    }
-  }
-
+  /** A copy: the writer's buffer is reused. */
   finish(): Uint8Array {
-    return this.buf.subarray(0, this.len);
+    return this.buf.slice(0, this.len);
   }
 }
+
+/** One scratch writer: encoding is synchronous and never re-entered. */
+const scratch = new Writer();
 
 const TAG = {
   Request: 1,
@@ -229,20 +249,20 @@ function writeMessage(w: Writer, m: PbftMessage): void {
  * the certified checkpoint digest it must reproduce.
  */
 export function signingPayload(m: PbftMessage): Uint8Array {
-  const w = new Writer();
+  const w = scratch.reset();
   writeMessage(w, m);
   return w.finish();
 }
 
 /** The bytes a client signs: the request without its signature. */
 export function requestPayload(r: Omit<ClientRequest, 'sig'>): Uint8Array {
-  const w = new Writer();
+  const w = scratch.reset();
   writeRequestBody(w, r as ClientRequest);
   return w.finish();
 }
 
 export function replyPayload(r: Omit<Reply, 'sig'>): Uint8Array {
-  const w = new Writer();
+  const w = scratch.reset();
   w.u8(TAG.Reply);
   w.str(r.from);
   w.str(r.to);

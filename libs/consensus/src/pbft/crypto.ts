@@ -38,6 +38,10 @@ export interface TestKeyring {
  * (no native call per message). Not cryptographic at all — the simulated Byzantine code never
  * tries to invert it; what matters is that it cannot sign as another replica without its key.
  */
+// Globals read once: under Jest's sandbox every lookup of Math, Uint8Array... is slow.
+const imul = Math.imul;
+const Bytes = Uint8Array;
+
 export function fastTestKeyring(signers: string[], seed: string | number): TestKeyring {
   const keys = new Map<string, [number, number]>();
   for (const s of signers) {
@@ -48,14 +52,20 @@ export function fastTestKeyring(signers: string[], seed: string | number): TestK
     let a = key[0] ^ 0x811c9dc5;
     let b = key[1] ^ 0x01000193;
     for (let i = 0; i < p.length; i++) {
-      a = Math.imul(a ^ p[i], 0x01000193);
-      b = Math.imul(b ^ p[i] ^ (a >>> 13), 0x5bd1e995);
+      a = imul(a ^ p[i], 0x01000193);
+      b = imul(b ^ p[i] ^ (a >>> 13), 0x5bd1e995);
     }
-    a = Math.imul(a ^ (b >>> 15), 0x2c1b3c6d) ^ key[1];
-    b = Math.imul(b ^ (a >>> 16), 0x297a2d39) ^ key[0];
-    const out = new Uint8Array(8);
-    new DataView(out.buffer).setUint32(0, a >>> 0);
-    new DataView(out.buffer).setUint32(4, b >>> 0);
+    a = imul(a ^ (b >>> 15), 0x2c1b3c6d) ^ key[1];
+    b = imul(b ^ (a >>> 16), 0x297a2d39) ^ key[0];
+    const out = new Bytes(8);
+    out[0] = a >>> 24;
+    out[1] = a >>> 16;
+    out[2] = a >>> 8;
+    out[3] = a;
+    out[4] = b >>> 24;
+    out[5] = b >>> 16;
+    out[6] = b >>> 8;
+    out[7] = b;
     return out;
   };
   const verifyAs = (signer: string, payload: Uint8Array, sig: Uint8Array): boolean => {

@@ -6,7 +6,7 @@ import {
   type CertificateContext,
   type NewViewPlan,
 } from './certificates';
-import { batchDigest, checkpointDigest, replyPayload, requestKey, requestPayload, signingPayload } from './codec';
+import { batchDigest, checkpointDigest, replyPayload, requestDigest, requestKey, requestPayload, signingPayload } from './codec';
 import { Slot } from './log';
 import { quorums, type Quorums } from './quorum';
 import type {
@@ -46,6 +46,9 @@ export const EXECUTION_ERROR = new TextEncoder().encode('error: execution failed
 
 /** Replies remembered for retransmitted requests (a cache; exactly-once itself is the app's job). */
 const REPLY_CACHE = 10_000;
+const VERIFIED_REQUESTS = 10_000;
+/** Unordered waiting requests re-forwarded per status period, at most (in batches of maxBatch). */
+const REFORWARD_BATCHES = 8;
 /** Backoff exponent cap: timeouts stop growing at base * 2^MAX_BACKOFF (bounded recovery after long outages). */
 export const MAX_BACKOFF = 5;
 
@@ -96,6 +99,8 @@ export class PbftReplica {
   private readonly certs: CertificateContext;
   /** Messages (and requests) whose signature this replica already checked or made. */
   private readonly verified = new WeakSet<object>();
+  /** Recently verified requests by content (request digest and signature), oldest first. */
+  private readonly verifiedRequests = new Set<string>();
 
   // view
   private view = 0;
@@ -541,7 +546,7 @@ export class PbftReplica {
       }
       const key = requestKey(r);
       const body = { type: 'Reply' as const, from: this.id, to: r.client, view: this.view, id: r.id, result };
-      const reply: Reply = { ...body, sig: this.cfg.crypto.sign(replyPayload(body)) };
+      const reply: Reply = { ...body, sig: (this.cfg.signReply ?? this.cfg.crypto.sign)(replyPayload(body)) };
       this.replyCache.delete(key);
       this.replyCache.set(key, reply);
       if (this.replyCache.size > REPLY_CACHE) this.replyCache.delete(this.replyCache.keys().next().value!);
@@ -791,10 +796,12 @@ export class PbftReplica {
   }
 
   /** Hands unordered waiting requests to the primary (queue or Forward). */
-  private routeWaiting(): void {
+  private routeWaiting(limit = Infinity): void {
     if (!this.active) return;
+    let n = 0;
     for (const [key, w] of this.waiting) {
       if (this.assigned.has(key)) continue;
+      if (n++ >= limit) return;
       if (this.isPrimary()) this.enqueue(w.request);
       else this.forwardBuffer.push(w.request);
     }
@@ -820,7 +827,7 @@ export class PbftReplica {
       this.sign<Status>({ type: 'Status', from: this.id, to: null, view: this.view, active: this.active, stableSeq: this.h, lastExecuted: this.lastExecuted, slots }),
     );
     // Requests that were forwarded but never ordered may have been lost on the way.
-    if (this.active && !this.isPrimary()) this.routeWaiting();
+    if (this.active && !this.isPrimary()) this.routeWaiting(REFORWARD_BATCHES * this.cfg.maxBatch);
   }
 
   /** A peer says where it is: resend what it lacks (view change, checkpoints, this view's votes). */
@@ -1003,15 +1010,26 @@ export class PbftReplica {
     return ok;
   }
 
+  /**
+   * A client request arrives several times (from the client, forwarded, in a pre-prepare, in
+   * certificates): its signature is checked once, remembered by object and by content.
+   */
   private verifyRequest(r: ClientRequest): boolean {
     if (this.verified.has(r)) return true;
     let ok: boolean;
+    let key = '';
     try {
-      ok = this.cfg.crypto.verify(r.client, requestPayload(r), r.sig);
+      key = `${requestDigest(r)}:${Buffer.from(r.sig).toString('base64')}`;
+      ok = this.verifiedRequests.has(key) || this.cfg.crypto.verify(r.client, requestPayload(r), r.sig);
     } catch {
       ok = false;
     }
-    if (ok) this.verified.add(r);
+    if (ok) {
+      this.verified.add(r);
+      this.verifiedRequests.delete(key);
+      this.verifiedRequests.add(key);
+      if (this.verifiedRequests.size > VERIFIED_REQUESTS) this.verifiedRequests.delete(this.verifiedRequests.values().next().value!);
+    }
     return ok;
   }
 

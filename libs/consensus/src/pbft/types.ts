@@ -206,6 +206,11 @@ export interface PbftConfig {
   requestTimeoutTicks: number;
   /** Status (retransmission) period in ticks; also the retry period of state transfer. */
   statusTicks: number;
+  /**
+   * Signs replies (default: crypto.sign). Only the client checks them, so a MAC with a key shared
+   * with the gateway will do (the paper's authenticated replies) where signing every reply costs too much.
+   */
+  signReply?: (payload: Uint8Array) => Uint8Array;
   /** Uniform [0,1) generator, seeded by the caller (peer choice for state transfer). */
   random: () => number;
   /** Test hooks that break the protocol on purpose (canaries). Never set in production. */

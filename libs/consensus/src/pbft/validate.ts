@@ -4,10 +4,15 @@ import type { ClientRequest, PbftMessage } from './types';
  * Shape checks for what arrives from the bus: a Byzantine peer with a valid key can still send
  * any structure. The protocol checks (signatures, views, certificates) come after these.
  */
-const isNat = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+// Globals read once (Jest's sandbox makes each lookup slow).
+const { isSafeInteger, isFinite } = Number;
+const { isArray } = Array;
+const Bytes = Uint8Array;
+
+const isNat = (v: unknown): v is number => typeof v === 'number' && isSafeInteger(v) && v >= 0;
 const isStr = (v: unknown): v is string => typeof v === 'string';
-const isBytes = (v: unknown): v is Uint8Array => v instanceof Uint8Array;
-const isArr = (v: unknown, max: number): v is unknown[] => Array.isArray(v) && v.length <= max;
+const isBytes = (v: unknown): v is Uint8Array => v instanceof Bytes;
+const isArr = (v: unknown, max: number): v is unknown[] => isArray(v) && v.length <= max;
 
 /** Upper bound on any list in a message (certificates, batches, proofs). */
 const MAX_LIST = 100_000;
@@ -15,7 +20,7 @@ const MAX_LIST = 100_000;
 export function wellFormedRequest(r: unknown): r is ClientRequest {
   if (typeof r !== 'object' || r === null) return false;
   const x = r as ClientRequest;
-  return isStr(x.client) && isStr(x.id) && typeof x.ts === 'number' && Number.isFinite(x.ts) && isBytes(x.op) && isBytes(x.sig);
+  return isStr(x.client) && isStr(x.id) && typeof x.ts === 'number' && isFinite(x.ts) && isBytes(x.op) && isBytes(x.sig);
 }
 
 function signedBase(m: PbftMessage): boolean {

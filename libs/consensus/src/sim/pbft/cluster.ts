@@ -5,7 +5,8 @@ import { PbftReplica } from '../../pbft/replica';
 import { CounterApp } from '../../pbft/testing/counter-app';
 import { MemoryPbftStorage } from '../../pbft/testing/memory-storage';
 import type { ClientRequest, PbftFaults, PbftMessage, PbftReady, ReplicaId, Reply } from '../../pbft/types';
-import { seededRng, type Rng } from '../../util/rng';
+import type { Rng } from '../../util/rng';
+import { fastSeededRng as seededRng } from './rng';
 import { EventQueue } from '../event-queue';
 import { RELIABLE, VirtualNetwork, type LinkConditions } from '../network';
 import { SimPbftClient } from './client';
@@ -364,6 +365,7 @@ export class PbftSim implements PbftNemesisControl {
       h.view = s.view;
     }
     if (!h.correct) return;
+    for (const e of rd.entries) if (e.committed !== null) this.checker.decided(h.id, e.seq, e.committed.digest, 'committed');
     for (const b of rd.executed) {
       if (this.traceLines) this.note(`${h.id} executes seq ${b.seq}: ${b.requests.map((r) => r.id).join(',') || 'null'}`);
       this.checker.executed(h.id, b);

@@ -32,13 +32,18 @@ export class PbftInvariants {
     throw new SimViolation(`${property}: ${detail} (${this.where()})`);
   }
 
-  /** No two correct replicas execute different batches at one sequence number; results agree. */
-  executed(replica: ReplicaId, batch: ExecutedBatch): void {
-    const prev = this.batchAt.get(batch.seq);
-    if (prev === undefined) this.batchAt.set(batch.seq, { digest: batch.digest, by: replica });
-    else if (prev.digest !== batch.digest) {
-      this.fail('agreement', `${replica} executed batch ${batch.digest.slice(0, 8)} at seq ${batch.seq}, ${prev.by} executed ${prev.digest.slice(0, 8)}`);
+  /** No two correct replicas commit (committed-local) or execute different batches at one sequence number. */
+  decided(replica: ReplicaId, seq: number, digest: string, how: 'committed' | 'executed'): void {
+    const prev = this.batchAt.get(seq);
+    if (prev === undefined) this.batchAt.set(seq, { digest, by: replica });
+    else if (prev.digest !== digest) {
+      this.fail('agreement', `${replica} ${how} batch ${digest.slice(0, 8)} at seq ${seq}, ${prev.by} decided ${prev.digest.slice(0, 8)}`);
     }
+  }
+
+  /** Execution agrees with every decision, and results agree per request. */
+  executed(replica: ReplicaId, batch: ExecutedBatch): void {
+    this.decided(replica, batch.seq, batch.digest, 'executed');
     if (batch.seq > this.maxExecuted) this.maxExecuted = batch.seq;
     for (const r of batch.requests) {
       const key = `${r.client}/${r.id}`;

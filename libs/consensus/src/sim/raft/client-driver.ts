@@ -210,7 +210,11 @@ export class ClientDriver {
       const op = c.op;
       if (op === null || op.seq !== owner.seq || op.readKey === null) continue;
       if (rs.index < op.floor) {
-        checker.fail('linearizable-read', [h.id], `read ${rs.ctx} got read index ${rs.index}, but a write at index ${op.floor} was acknowledged before the read began`);
+        checker.fail(
+          'linearizable-read',
+          [h.id],
+          `read ${rs.ctx} (invoked at ${op.invokedAt.toFixed(2)}) got read index ${rs.index}, but a write at index ${op.floor} was acknowledged before it began`,
+        );
       }
       const value = h.kv.get(op.readKey)?.value ?? null;
       const expected = checker.model.valueAt(op.readKey, h.applied);
