@@ -1,4 +1,4 @@
-export type { DurableStore, LogRecord, PersistBatch, StoredSnapshot, StoredState } from './types';
+export type { DurableStore, LogRecord, PersistBatch, SlotChanges, StoredSnapshot, StoredState } from './types';
 export type { StorageErrorCode } from './errors';
 export { StorageError } from './errors';
 export { MemoryStore } from './memory-store';

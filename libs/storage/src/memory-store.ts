@@ -14,6 +14,7 @@ export class MemoryStore implements DurableStore {
   private snapshot: StoredSnapshot | null = null;
   /** entries[i] holds index snapshotIndex + 1 + i. */
   private entries: Uint8Array[] = [];
+  private slots = new Map<number, Uint8Array>();
 
   get snapshotIndex(): number {
     return this.snapshot?.index ?? 0;
@@ -29,6 +30,7 @@ export class MemoryStore implements DurableStore {
       hardState: this.hardState && copy(this.hardState),
       snapshot: this.snapshot && { index: this.snapshot.index, data: copy(this.snapshot.data) },
       records: this.entries.map((data, i): LogRecord => ({ index: base + 1 + i, data: copy(data) })),
+      slots: [...this.slots].sort((a, b) => a[0] - b[0]).map(([index, data]) => ({ index, data: copy(data) })),
     };
   }
 
@@ -43,12 +45,19 @@ export class MemoryStore implements DurableStore {
     if (batch.snapshot) {
       this.snapshot = { index: batch.snapshot.index, data: copy(batch.snapshot.data) };
       this.entries = [];
+      this.dropSlotsUpTo(batch.snapshot.index);
     }
     if (batch.hardState) this.hardState = copy(batch.hardState);
     if (records.length > 0) {
       this.entries.length = records[0].index - base - 1;
       for (const r of records) this.entries.push(copy(r.data));
     }
+    for (const r of batch.slots?.put ?? []) if (r.index > this.snapshotIndex) this.slots.set(r.index, copy(r.data));
+    for (const i of batch.slots?.drop ?? []) this.slots.delete(i);
+  }
+
+  private dropSlotsUpTo(index: number): void {
+    for (const i of this.slots.keys()) if (i <= index) this.slots.delete(i);
   }
 
   compactSync(snapshot: StoredSnapshot): void {
@@ -56,12 +65,14 @@ export class MemoryStore implements DurableStore {
     checkCompaction(snapshot.index, this.snapshotIndex);
     this.entries.splice(0, Math.min(snapshot.index - this.snapshotIndex, this.entries.length));
     this.snapshot = { index: snapshot.index, data: copy(snapshot.data) };
+    this.dropSlotsUpTo(snapshot.index);
   }
 
   destroySync(): void {
     this.hardState = null;
     this.snapshot = null;
     this.entries = [];
+    this.slots.clear();
   }
 
   async load(): Promise<StoredState> {

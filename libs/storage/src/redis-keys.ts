@@ -6,6 +6,8 @@ export interface StoreKeys {
   snapshot: string;
   /** A hash {gen}: the generation of stream ids (see redis-scripts.ts). */
   meta?: string;
+  /** A hash index -> data: the slots beside the log. */
+  slots?: string;
 }
 
 /**
@@ -18,5 +20,5 @@ export function storeKeys(cluster: string, node: string): Required<StoreKeys> {
   if (!cluster || /[{}]/.test(cluster)) throw new Error(`invalid cluster name ${JSON.stringify(cluster)}`);
   if (!node || /[{}:]/.test(node)) throw new Error(`invalid node name ${JSON.stringify(node)}`);
   const prefix = `synod:{${cluster}:${node}}`;
-  return { log: `${prefix}:log`, hardState: `${prefix}:hs`, snapshot: `${prefix}:snap`, meta: `${prefix}:meta` };
+  return { log: `${prefix}:log`, hardState: `${prefix}:hs`, snapshot: `${prefix}:snap`, meta: `${prefix}:meta`, slots: `${prefix}:slots` };
 }

@@ -42,21 +42,36 @@ local function intact(log, base, last)
   return seq(bottom[1][1]) == base + 1
 end
 
+-- Slots at or below a snapshot are garbage.
+local function dropSlotsUpTo(slots, s)
+  local doomed = {}
+  for _, k in ipairs(redis.call('HKEYS', slots)) do
+    if tonumber(k) <= s then doomed[#doomed + 1] = k end
+  end
+  for i = 1, #doomed, 512 do
+    redis.call('HDEL', slots, unpack(doomed, i, math.min(i + 511, #doomed)))
+  end
+end
+
 local function corrupt(base, last)
   return redis.error_reply('SYNOD_CORRUPT stream does not hold exactly ' .. (base + 1) .. '..' .. last)
 end
 `;
 
 /**
- * KEYS: log, hs, snap, meta
- * ARGV: snapIndex|'' , snapData, '1'|'0' (hard state given), hardState, firstIndex|'', data...
+ * KEYS: log, hs, snap, meta, slots
+ * ARGV: snapIndex|'' , snapData, '1'|'0' (hard state given), hardState, firstIndex|'',
+ *       nRecords, nSlotPuts, nSlotDrops, record data..., (slot index, slot data)..., slot index...
  * Returns the new last index.
  */
 export const PERSIST = new LuaScript(`${PRELUDE}
-local log, hs, snap, meta = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local log, hs, snap, meta, slots = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local installing = ARGV[1] ~= ''
-local n = #ARGV - 5
+local n = tonumber(ARGV[6])
+local nPut = tonumber(ARGV[7])
+local nDrop = tonumber(ARGV[8])
 local first = tonumber(ARGV[5])
+local D = 8
 
 local base, last
 if installing then
@@ -76,6 +91,7 @@ end
 if installing then
   redis.call('DEL', log)
   redis.call('HSET', snap, 'index', ARGV[1], 'data', ARGV[2])
+  dropSlotsUpTo(slots, base)
 end
 if ARGV[3] == '1' then redis.call('SET', hs, ARGV[4]) end
 if n > 0 then
@@ -94,20 +110,27 @@ if n > 0 then
     redis.call('HSET', meta, 'gen', string.format('%d', gen))
   end
   for i = 1, n do
-    redis.call('XADD', log, string.format('%d-%d', gen, first + i - 1), 'd', ARGV[5 + i])
+    redis.call('XADD', log, string.format('%d-%d', gen, first + i - 1), 'd', ARGV[D + i])
   end
   last = first + n - 1
 end
+local at = D + n
+for i = 1, nPut do
+  -- A slot at or below the snapshot is already garbage.
+  if tonumber(ARGV[at + 2 * i - 1]) > base then redis.call('HSET', slots, ARGV[at + 2 * i - 1], ARGV[at + 2 * i]) end
+end
+at = at + 2 * nPut
+for i = 1, nDrop do redis.call('HDEL', slots, ARGV[at + i]) end
 return last
 `);
 
 /**
- * KEYS: log, snap
+ * KEYS: log, snap, slots
  * ARGV: snapIndex, snapData
  * Returns the number of records kept.
  */
 export const COMPACT = new LuaScript(`${PRELUDE}
-local log, snap = KEYS[1], KEYS[2]
+local log, snap, slots = KEYS[1], KEYS[2], KEYS[3]
 local s = tonumber(ARGV[1])
 local base = tonumber(redis.call('HGET', snap, 'index') or '0')
 if s < base then
@@ -119,5 +142,6 @@ if not intact(log, base, last) then return corrupt(base, last) end
 local keep = math.max(last - s, 0)
 if keep < last - base then redis.call('XTRIM', log, 'MAXLEN', string.format('%d', keep)) end
 redis.call('HSET', snap, 'index', ARGV[1], 'data', ARGV[2])
+dropSlotsUpTo(slots, s)
 return keep
 `);

@@ -38,7 +38,7 @@ const streamIds = async (key: string): Promise<string[]> => (await redis.xrange(
 describe('RedisStore on Redis', () => {
   it('puts one replica under one hash tag and refuses names that would break it', () => {
     expect(storeKeys('c1', 'n2')).toEqual({
-      log: 'synod:{c1:n2}:log', hardState: 'synod:{c1:n2}:hs', snapshot: 'synod:{c1:n2}:snap', meta: 'synod:{c1:n2}:meta',
+      log: 'synod:{c1:n2}:log', hardState: 'synod:{c1:n2}:hs', snapshot: 'synod:{c1:n2}:snap', meta: 'synod:{c1:n2}:meta', slots: 'synod:{c1:n2}:slots',
     });
     expect(() => storeKeys('c{1', 'n2')).toThrow();
     expect(() => storeKeys('c1', 'n}2')).toThrow();

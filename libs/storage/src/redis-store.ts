@@ -50,19 +50,24 @@ export class RedisStore implements DurableStore {
 
   load(): Promise<StoredState> {
     return this.track(async () => {
-      const { log, hardState, snapshot } = this.keys;
-      // The first page with the hard state and snapshot, in one MULTI so that they agree.
+      const { log, hardState, snapshot, slots: slotsKey } = this.keys;
+      // The first page with the hard state, snapshot and slots, in one MULTI so that they agree.
       const replies = await this.redis
         .multi()
         .getBuffer(hardState)
         .hmgetBuffer(snapshot, 'index', 'data')
         .xrangeBuffer(log, '-', '+', 'COUNT', this.pageSize)
+        .hgetallBuffer(slotsKey)
         .exec();
       if (!replies) throw new Error('load transaction aborted');
       for (const [err] of replies) if (err) throw err;
       const hs = replies[0][1] as Buffer | null;
       const [snapIndex, snapData] = replies[1][1] as (Buffer | null)[];
       let page = replies[2][1] as [Buffer, Buffer[]][];
+      const slotHash = (replies[3][1] ?? {}) as Record<string, Buffer>;
+      const slots: LogRecord[] = Object.entries(slotHash)
+        .map(([k, v]) => ({ index: Number(k), data: own(v) }))
+        .sort((a, b) => a.index - b.index);
 
       const snap: StoredSnapshot | null =
         snapIndex && snapData ? { index: Number(snapIndex.toString('latin1')), data: own(snapData) } : null;
@@ -81,7 +86,7 @@ export class RedisStore implements DurableStore {
         const after = `(${page[page.length - 1][0].toString('latin1')}`;
         page = await this.redis.xrangeBuffer(log, after, '+', 'COUNT', this.pageSize);
       }
-      return { hardState: hs && own(hs), snapshot: snap, records };
+      return { hardState: hs && own(hs), snapshot: snap, records, slots };
     });
   }
 
@@ -89,31 +94,38 @@ export class RedisStore implements DurableStore {
     return this.track(async () => {
       checkBatch(batch);
       const records = batch.records ?? [];
-      if (!batch.snapshot && !batch.hardState && records.length === 0) return;
+      const puts = batch.slots?.put ?? [];
+      const drops = batch.slots?.drop ?? [];
+      if (!batch.snapshot && !batch.hardState && records.length === 0 && puts.length === 0 && drops.length === 0) return;
       const args: (string | Buffer)[] = [
         batch.snapshot ? String(batch.snapshot.index) : '',
         batch.snapshot ? asBuffer(batch.snapshot.data) : EMPTY,
         batch.hardState ? '1' : '0',
         batch.hardState ? asBuffer(batch.hardState) : EMPTY,
         records.length > 0 ? String(records[0].index) : '',
+        String(records.length),
+        String(puts.length),
+        String(drops.length),
       ];
       for (const r of records) args.push(asBuffer(r.data));
-      const { log, hardState, snapshot, meta } = this.keys;
-      await this.eval(PERSIST, [log, hardState, snapshot, meta], args);
+      for (const r of puts) args.push(String(r.index), asBuffer(r.data));
+      for (const i of drops) args.push(String(i));
+      const { log, hardState, snapshot, meta, slots } = this.keys;
+      await this.eval(PERSIST, [log, hardState, snapshot, meta, slots], args);
     });
   }
 
   compact(snap: StoredSnapshot): Promise<void> {
     return this.track(async () => {
       checkSnapshot(snap);
-      await this.eval(COMPACT, [this.keys.log, this.keys.snapshot], [String(snap.index), asBuffer(snap.data)]);
+      await this.eval(COMPACT, [this.keys.log, this.keys.snapshot, this.keys.slots], [String(snap.index), asBuffer(snap.data)]);
     });
   }
 
   destroy(): Promise<void> {
     return this.track(async () => {
-      const { log, hardState, snapshot, meta } = this.keys;
-      await this.redis.del(log, hardState, snapshot, meta);
+      const { log, hardState, snapshot, meta, slots } = this.keys;
+      await this.redis.del(log, hardState, snapshot, meta, slots);
     });
   }
 

@@ -244,6 +244,31 @@ export function durableStoreContract(name: string, makeHarness: () => StoreHarne
       });
     });
 
+    describe('slots beside the log', () => {
+      const slotView = async (st: DurableStore) => pairs((await st.load()).slots);
+
+      it('upserts and drops slots by index, in the same atomic batch as the log', async () => {
+        await store.persist({ records: recs(1, 2), slots: { put: [rec(5, 'a'), rec(3, 'a'), rec(4, 'a')] } });
+        await store.persist({ slots: { put: [rec(4, 'b')], drop: [3] } });
+        expect(await slotView(store)).toEqual([[4, 'b4'], [5, 'a5']]);
+        expect(await slotView(await harness.open('n1'))).toEqual([[4, 'b4'], [5, 'a5']]);
+        expect(view(await store.load()).records).toEqual(pairs(recs(1, 2)));
+      });
+
+      it('drops slots at or below a snapshot, installed or from compaction, and ignores puts below it', async () => {
+        await store.persist({ records: recs(1, 6), slots: { put: [rec(2, 's'), rec(7, 's'), rec(9, 's')] } });
+        await store.compact({ index: 3, data: bytes('snap3') });
+        expect(await slotView(store)).toEqual([[7, 's7'], [9, 's9']]);
+        await store.persist({ snapshot: { index: 8, data: bytes('snap8') }, slots: { put: [rec(8, 'x'), rec(10, 'x')] } });
+        expect(await slotView(store)).toEqual([[9, 's9'], [10, 'x10']]);
+      });
+
+      it('a bad slot makes the whole batch fail', async () => {
+        await expectRejected(store.persist({ records: recs(1, 1), slots: { put: [{ index: 0, data: bytes('bad') }] } }), 'INVALID_BATCH');
+        expect(view(await store.load()).records).toEqual([]);
+      });
+    });
+
     it('keeps two replicas apart', async () => {
       const other = await harness.open('n2');
       await store.persist({ hardState: bytes('hs-n1'), records: recs(1, 3, 'a') });

@@ -23,6 +23,18 @@ export interface StoredState {
   snapshot: StoredSnapshot | null;
   /** Ascending, contiguous, all with index > snapshot.index. */
   records: LogRecord[];
+  /** Ascending by index, all with index > snapshot.index (see PersistBatch.slots). */
+  slots: LogRecord[];
+}
+
+/**
+ * Keyed records beside the log, upserted by index, for protocol state that is not append-only
+ * (PBFT's per-sequence-number certificates before execution). A snapshot — installed or from
+ * compaction — drops every slot at or below its index.
+ */
+export interface SlotChanges {
+  put?: LogRecord[];
+  drop?: number[];
 }
 
 export interface PersistBatch {
@@ -36,6 +48,8 @@ export interface PersistBatch {
    * already match (Raft §5.3) is the caller's job.
    */
   records?: LogRecord[];
+  /** Applied last. */
+  slots?: SlotChanges;
 }
 
 export interface DurableStore {

@@ -26,6 +26,13 @@ export function checkBatch(batch: PersistBatch): void {
     }
     checkBytes(r.data, `record ${r.index} data`);
   });
+  for (const r of batch.slots?.put ?? []) {
+    if (!isIndex(r.index, 1)) throw new StorageError('INVALID_BATCH', `slot index ${r.index} is not an integer >= 1`);
+    checkBytes(r.data, `slot ${r.index} data`);
+  }
+  for (const i of batch.slots?.drop ?? []) {
+    if (!isIndex(i, 1)) throw new StorageError('INVALID_BATCH', `slot index ${i} is not an integer >= 1`);
+  }
 }
 
 /**

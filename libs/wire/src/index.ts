@@ -52,6 +52,36 @@ export interface RedirectBody {
 export type ReplicaReply = ResultBody | ReadResultBody | RedirectBody;
 export type GatewayRequest = ProposeBody | ReadBody;
 
+// ---- PBFT client protocol (gateway <-> replicas). The gateway is a PBFT client with its own
+// Ed25519 key: it signs each request, sends it to the primary (to all replicas on a timeout), and
+// accepts a result only on f+1 matching signed replies (libs/consensus/src/pbft/client.ts).
+
+/** A signed PBFT client request; `op` is an encoded PbftOp (see below). */
+export interface PbftRequestBody {
+  t: 'pbft-request';
+  request: import('@app/consensus/pbft').ClientRequest;
+}
+
+/** A replica's signed reply to one request. */
+export interface PbftReplyBody {
+  t: 'pbft-reply';
+  reply: import('@app/consensus/pbft').Reply;
+}
+
+/**
+ * What a PBFT request orders. Writes go through the KV state machine (exactly-once by request
+ * id); reads are ordered too, so a read answered by f+1 matching replies is linearizable.
+ */
+export type PbftOp =
+  | { kind: 'write'; request: KvRequest }
+  | { kind: 'read'; query: ReadQuery };
+
+/** The result bytes of a PbftOp, as every correct replica computes them. */
+export type PbftOpResult =
+  | { kind: 'write'; result: KvResult }
+  | { kind: 'read'; items: KvItem[] }
+  | { kind: 'error'; error: string };
+
 // ---- replica -> topic 'beacons'
 
 export interface Beacon {

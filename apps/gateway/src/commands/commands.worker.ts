@@ -37,7 +37,10 @@ export class CommandsWorker implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    console.error('DBG start commands/commands.worker.ts'); const __t = Date.now(); process.on('beforeExit', () => undefined);
+    try {
     await this.worker?.close();
+    } finally { console.error('DBG done commands/commands.worker.ts', Date.now() - __t); }
   }
 
   private async run(job: Job<CommandsJobData, CommandsJobResult>): Promise<CommandsJobResult> {

@@ -87,6 +87,11 @@ interface Outbox {
  * One PBFT replica as a pure state machine (Castro & Liskov): no clock, no I/O. Driven by
  * tick() (logical time), step(message) (a message from another replica), propose(request) (a
  * client request arriving here); hands back a Ready of what to persist and send.
+ *
+ * `config.app` must be in its initial state: the constructor restores it from `persisted` (the
+ * stable checkpoint's snapshot, then the committed entries replayed in order), so a fresh start
+ * and a revival are one code path. `config.crypto` must verify this replica's own signatures too
+ * (its own messages come back inside certificates).
  */
 export class PbftReplica {
   readonly id: ReplicaId;

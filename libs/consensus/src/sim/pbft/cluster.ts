@@ -365,7 +365,8 @@ export class PbftSim implements PbftNemesisControl {
       h.view = s.view;
     }
     if (!h.correct) return;
-    for (const e of rd.entries) if (e.committed !== null) this.checker.decided(h.id, e.seq, e.committed.digest, 'committed');
+    for (const e of rd.entries) if (e.committed !== null) this.checker.decided(h.id, e.seq, e.committed.digest, 'committed', e.committed.view);
+    for (const e of rd.entries) if (e.prepared !== null) this.checker.prepared(h.id, e.seq, e.prepared.prePrepare.digest, e.prepared.prePrepare.view);
     for (const b of rd.executed) {
       if (this.traceLines) this.note(`${h.id} executes seq ${b.seq}: ${b.requests.map((r) => r.id).join(',') || 'null'}`);
       this.checker.executed(h.id, b);

@@ -16,8 +16,8 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  * checked incrementally as replicas execute, checkpoint and clients accept.
  */
 export class PbftInvariants {
-  /** seq -> batch digest executed there (by the first correct replica that did). */
-  private readonly batchAt = new Map<number, { digest: string; by: ReplicaId }>();
+  /** seq -> the batch decided there (first correct replica to commit or execute it), and the lowest view it committed in. */
+  private readonly batchAt = new Map<number, { digest: string; by: ReplicaId; view: number }>();
   /** request key -> result of its execution at a correct replica. */
   private readonly resultOf = new Map<string, { result: Uint8Array; by: ReplicaId; seq: number }>();
   /** seq -> checkpoint state digest. */
@@ -32,12 +32,26 @@ export class PbftInvariants {
     throw new SimViolation(`${property}: ${detail} (${this.where()})`);
   }
 
-  /** No two correct replicas commit (committed-local) or execute different batches at one sequence number. */
-  decided(replica: ReplicaId, seq: number, digest: string, how: 'committed' | 'executed'): void {
+  /**
+   * No two correct replicas commit (committed-local) or execute different batches at one
+   * sequence number. `view` is the commit's view (Infinity when only the execution is seen).
+   */
+  decided(replica: ReplicaId, seq: number, digest: string, how: 'committed' | 'executed', view = Infinity): void {
     const prev = this.batchAt.get(seq);
-    if (prev === undefined) this.batchAt.set(seq, { digest, by: replica });
+    if (prev === undefined) this.batchAt.set(seq, { digest, by: replica, view });
     else if (prev.digest !== digest) {
       this.fail('agreement', `${replica} ${how} batch ${digest.slice(0, 8)} at seq ${seq}, ${prev.by} decided ${prev.digest.slice(0, 8)}`);
+    } else if (view < prev.view) prev.view = view;
+  }
+
+  /**
+   * The view-change lemma: once a batch committed at seq n in view v, no correct replica
+   * prepares another batch at n in view v or later.
+   */
+  prepared(replica: ReplicaId, seq: number, digest: string, view: number): void {
+    const d = this.batchAt.get(seq);
+    if (d !== undefined && d.view <= view && d.digest !== digest) {
+      this.fail('agreement', `${replica} prepared ${digest.slice(0, 8)} at seq ${seq} in view ${view}, but ${d.digest.slice(0, 8)} committed there in view ${d.view}`);
     }
   }
 
