@@ -1,5 +1,5 @@
 import { byKey } from './decompose';
-import { explain } from './explain';
+import { explain, shownOps } from './explain';
 import { ValueTable } from './register';
 import { searchRegister } from './search';
 import { smallestWindow } from './shrink';
@@ -8,6 +8,7 @@ import type { CheckOptions, CheckResult, HistoryOp } from './types';
 const DEFAULT_MAX_STATES = 1_000_000;
 /** Shrinking is best effort: each trial gets a smaller budget, and there are few of them. */
 const SHRINK_TRIALS = 64;
+const SHRINK_FACTOR = 4;
 
 /**
  * Checks a KV history for linearizability, key by key (each key is a register: put, get,
@@ -30,10 +31,10 @@ export function checkLinearizable(history: HistoryOp[], opts: CheckOptions = {})
       continue;
     }
     result.linearizable = false;
-    const window = smallestWindow(ops, initial, { maxStates, maxTrials: SHRINK_TRIALS });
+    const window = smallestWindow(ops, initial, { maxStates, totalStates: SHRINK_FACTOR * maxStates, maxTrials: SHRINK_TRIALS });
     result.violations.push({
       key,
-      ops: window.ops.map((o) => o.src).sort((a, b) => a.invoke - b.invoke || a.id - b.id),
+      ops: shownOps(window).map((o) => o.src),
       explanation: explain(key, window, values, maxStates),
     });
   }

@@ -6,22 +6,24 @@ import type { HistoryOp } from './types';
 /** One line saying which op cannot be linearized in the window and, for a read, what it could have read. */
 export function explain(key: string, window: FailingWindow, values: ValueTable, maxStates: number): string {
   const { ops, initial, culprit } = window;
-  const optional = ops.filter((o) => o.optional).length;
+  const shown = shownOps(window).length;
+  const hidden = ops.length - shown;
   const start = initial === UNKNOWN ? 'an unknown value' : values.show(initial);
   const context =
-    `(window of ${ops.length} op${ops.length === 1 ? '' : 's'}` +
-    (optional ? `, ${optional} indeterminate` : '') +
+    `(window of ${shown} op${shown === 1 ? '' : 's'}` +
+    (hidden ? ` plus ${hidden} indeterminate write${hidden === 1 ? '' : 's'} that may have taken effect and do not help` : '') +
     `, register starting at ${start})`;
   const head = `key ${JSON.stringify(key)}: ${describe(culprit.src)}`;
 
   if (culprit.kind === 'get') {
     const possible = readable(window, values, maxStates);
+    const listed = possible.length > MAX_LISTED ? [...possible.slice(0, MAX_LISTED), `${possible.length - MAX_LISTED} more`] : possible;
     const could =
       possible.length === 0
         ? 'no read there can be linearized'
         : possible.length === 1
           ? `a read there can only return ${possible[0]}`
-          : `a read there can only return one of ${possible.join(', ')}`;
+          : `a read there can only return one of ${listed.join(', ')}`;
     return `${head} cannot be linearized: ${could} ${context}`;
   }
   if (culprit.kind === 'cas' && culprit.obs === YES) {
@@ -33,6 +35,29 @@ export function explain(key: string, window: FailingWindow, values: ValueTable, 
   return `${head} cannot be linearized with the other ops ${context}`;
 }
 
+const MAX_LISTED = 6;
+/** Values tried when listing what a read could have returned, and the budget of each try. */
+const MAX_TRIED = 32;
+const TRY_STATES = 100_000;
+
+/**
+ * The ops worth showing: the determinate ones, and indeterminate ones only where a
+ * determinate op observes what they write (their value, or absent for a delete). The
+ * others are still part of the failing window; they just cannot explain anything.
+ */
+export function shownOps(window: FailingWindow): RegOp[] {
+  const seen = new Set<number>();
+  for (const op of window.ops) {
+    if (op.optional) continue;
+    if (op.kind === 'get') seen.add(op.obs);
+    if (op.kind === 'cas') seen.add(op.expected);
+    if (op.kind === 'delete' && op.obs === NO) seen.add(ABSENT);
+  }
+  return window.ops
+    .filter((op) => !op.optional || seen.has(op.kind === 'delete' ? ABSENT : op.arg))
+    .sort((a, b) => a.invoke - b.invoke || a.src.id - b.src.id);
+}
+
 /** Values the culprit read could have returned, found by trying each value the window mentions. */
 function readable(window: FailingWindow, values: ValueTable, maxStates: number): string[] {
   const { ops, initial, culprit } = window;
@@ -41,10 +66,10 @@ function readable(window: FailingWindow, values: ValueTable, maxStates: number):
   for (const op of ops) if (op.kind === 'put' || op.kind === 'cas') mentioned.add(op.arg);
   mentioned.delete(culprit.obs);
   const out: string[] = [];
-  for (const v of mentioned) {
+  for (const v of [...mentioned].slice(0, MAX_TRIED)) {
     const tried: RegOp = { ...culprit, obs: v };
     const variant = ops.map((o) => (o === culprit ? tried : o));
-    if (searchRegister(variant, initial, maxStates).verdict === 'linearizable') out.push(values.show(v));
+    if (searchRegister(variant, initial, Math.min(maxStates, TRY_STATES)).verdict === 'linearizable') out.push(values.show(v));
   }
   return out;
 }

@@ -12,6 +12,8 @@ export const ABSENT = 0;
  */
 export const UNKNOWN = -1;
 export const ILLEGAL = -2;
+/** Any present value nobody ever reads or expects: such values are indistinguishable (see symmetry.ts). */
+export const OTHER = -3;
 
 /** Outcome a client observed: a cas succeeded / a delete found the key (1), or not (0), or nobody knows (-1). */
 export const YES = 1;
@@ -56,6 +58,7 @@ export class ValueTable {
   show(id: number): string {
     if (id === ABSENT) return 'absent';
     if (id === UNKNOWN) return 'unknown';
+    if (id === OTHER) return 'a value never read';
     return JSON.stringify(this.names[id - 1]);
   }
 }

@@ -1,4 +1,5 @@
 import { ILLEGAL, RegOp, step } from './register';
+import { canonicalize, classPredecessors } from './symmetry';
 
 export type Verdict = 'linearizable' | 'violation' | 'unknown';
 
@@ -22,7 +23,8 @@ export interface SearchResult {
  * subset of its optional ops, was already explored: having used fewer optional ops can
  * only leave more options open.
  */
-export function searchRegister(ops: readonly RegOp[], initial: number, maxStates: number): SearchResult {
+export function searchRegister(history: readonly RegOp[], start: number, maxStates: number): SearchResult {
+  const { ops, initial } = canonicalize(history, start);
   const det = ops.filter((o) => !o.optional);
   const opt = ops.filter((o) => o.optional);
   const byInvoke = (a: RegOp, b: RegOp) => a.invoke - b.invoke || a.src.id - b.src.id;
@@ -31,6 +33,7 @@ export function searchRegister(ops: readonly RegOp[], initial: number, maxStates
   const nd = det.length;
   const no = opt.length;
   if (nd === 0) return { verdict: 'linearizable', states: 0 };
+  const classPrev = classPredecessors(opt);
 
   // Event order: by time, calls before returns at the same instant (equal timestamps are
   // concurrent, never ordered), ties among calls by invocation order.
@@ -160,7 +163,13 @@ export function searchRegister(ops: readonly RegOp[], initial: number, maxStates
         continue;
       }
     } else if (node !== -1 && optPos[node - 1] < firstRet) {
-      cand = nd + node - 1;
+      const j = node - 1;
+      const p = classPrev[j];
+      if (p < 0 || used[p >> 5] & (1 << (p & 31))) cand = nd + j;
+      else {
+        node = onext[node];
+        continue;
+      }
     }
 
     if (cand >= 0) {

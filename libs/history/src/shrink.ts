@@ -13,6 +13,8 @@ export interface FailingWindow {
 export interface ShrinkBudget {
   /** Search budget of each trial. */
   maxStates: number;
+  /** Search budget of all trials together; shrinking stops early when it runs out. */
+  totalStates: number;
   /** Most greedy weakening trials. */
   maxTrials: number;
 }
@@ -24,7 +26,14 @@ export interface ShrinkBudget {
  * then greedily drop observations and forget results while it still fails.
  */
 export function smallestWindow(ops: readonly RegOp[], initial: number, budget: ShrinkBudget): FailingWindow {
-  const fails = (w: readonly RegOp[], init: number) => searchRegister(w, init, budget.maxStates).verdict === 'violation';
+  let left = budget.totalStates;
+  // A trial that runs out of budget counts as "does not fail": the window stays larger.
+  const fails = (w: readonly RegOp[], init: number) => {
+    if (left <= 0) return false;
+    const { verdict, states } = searchRegister(w, init, Math.min(budget.maxStates, left));
+    left -= states;
+    return verdict === 'violation';
+  };
 
   const ends = distinct(ops.filter((o) => !o.optional && o.complete !== Infinity).map((o) => o.complete));
   // Smallest t whose cut fails; failure is monotone in t.

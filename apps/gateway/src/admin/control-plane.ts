@@ -80,8 +80,6 @@ export class ControlPlane implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    console.error('DBG start admin/control-plane.ts'); const __t = Date.now(); process.on('beforeExit', () => undefined);
-    try {
     // close() quits politely, which waits for a Redis that may be gone: give it a moment, then cut.
     await withTimeout(this.client.close(), 500, 'close').catch(() => undefined);
     try {
@@ -89,7 +87,6 @@ export class ControlPlane implements OnApplicationShutdown {
     } catch {
       // never connected, or already closed
     }
-    } finally { console.error('DBG done admin/control-plane.ts', Date.now() - __t); }
   }
 }
 

@@ -44,10 +44,7 @@ export class GatewayBus implements FramePort, OnModuleInit, OnApplicationShutdow
   }
 
   async onApplicationShutdown(): Promise<void> {
-    console.error('DBG start bus/gateway-bus.ts'); const __t = Date.now(); process.on('beforeExit', () => undefined);
-    try {
     await this.bus.stop();
-    } finally { console.error('DBG done bus/gateway-bus.ts', Date.now() - __t); }
   }
 
   onReply(handler: (from: string, body: unknown) => void): void {

@@ -57,10 +57,7 @@ export class CommandsService implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    console.error('DBG start commands/commands.service.ts'); const __t = Date.now(); process.on('beforeExit', () => undefined);
-    try {
     await this.queue.close().catch(() => undefined);
-    } finally { console.error('DBG done commands/commands.service.ts', Date.now() - __t); }
   }
 
   private async unavailableOnError<T>(fn: () => Promise<T>): Promise<T> {

@@ -36,11 +36,10 @@ export class CommandsWorker implements OnApplicationBootstrap, OnModuleDestroy {
     this.worker.on('error', (err) => this.logger.warn(`worker Redis ${redact(this.config.queueUrl)}: ${err.message}`));
   }
 
+  // Forced: a graceful close waits on the blocking connection, which can hang for good after a
+  // Redis restart. A job cut short loses its lock and is run again, with the same request ids.
   async onModuleDestroy(): Promise<void> {
-    console.error('DBG start commands/commands.worker.ts'); const __t = Date.now(); process.on('beforeExit', () => undefined);
-    try {
-    await this.worker?.close();
-    } finally { console.error('DBG done commands/commands.worker.ts', Date.now() - __t); }
+    await this.worker?.close(true);
   }
 
   private async run(job: Job<CommandsJobData, CommandsJobResult>): Promise<CommandsJobResult> {

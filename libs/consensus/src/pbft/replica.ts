@@ -338,6 +338,12 @@ export class PbftReplica {
       this.stableProof = cp.proof;
       this.stableState = cp;
     }
+    const known = ps.hardState.lowWaterMark;
+    if (known !== undefined && known.seq > this.h) {
+      // A stable checkpoint whose state was still being fetched when this replica went down.
+      this.h = known.seq;
+      this.stableProof = known.proof;
+    }
     for (const e of ps.entries) {
       if (e.seq <= this.h || e.seq > this.h + this.L) continue;
       this.slots.set(e.seq, Slot.fromEntry(e));
@@ -357,6 +363,7 @@ export class PbftReplica {
     this.replaying = true;
     this.executeReady();
     this.replaying = false;
+    if (this.lastExecuted < this.h) this.startFetch('state', this.h, this.stableProof.map((c) => c.from));
     if (!this.active) this.sendViewChange();
   }
 
@@ -615,6 +622,7 @@ export class PbftReplica {
     if (seq <= this.h) return;
     this.h = seq;
     this.stableProof = proof;
+    this.persistHardState();
     const own = this.ownCheckpoints.get(seq);
     if (own !== undefined && own.msg.digest === digest) {
       this.stableState = { seq, digest, position: own.position, snapshot: own.snapshot, proof };
@@ -649,7 +657,7 @@ export class PbftReplica {
     if (target <= this.view) return;
     this.view = target;
     this.active = false;
-    this.out.hardState = { view: this.view, active: false };
+    this.persistHardState();
     this.newView = null;
     this.viewChangeDeadline = null;
     this.queue = [];
@@ -776,7 +784,7 @@ export class PbftReplica {
     this.active = true;
     this.newView = nv;
     this.viewChangeDeadline = null;
-    this.out.hardState = { view: this.view, active: true };
+    this.persistHardState();
     this.out.newView = nv;
     this.queue = [];
     this.queued.clear();
@@ -938,6 +946,7 @@ export class PbftReplica {
     if (m.seq > this.h) {
       this.h = m.seq;
       this.stableProof = m.proof;
+      this.persistHardState();
     }
     // What the snapshot covers is unknown request by request: forget timers and cached replies.
     this.waiting.clear();
@@ -990,6 +999,10 @@ export class PbftReplica {
       this.slots.set(seq, s);
     }
     return s;
+  }
+
+  private persistHardState(): void {
+    this.out.hardState = { view: this.view, active: this.active, lowWaterMark: { seq: this.h, proof: this.stableProof } };
   }
 
   private persist(slot: Slot): void {

@@ -52,6 +52,19 @@ describe('PBFT state transfer', () => {
     expect(h.apps.get('r3')!.digest()).toBe(h.apps.get('r0')!.digest());
   });
 
+  it('a replica that crashes while fetching keeps its low water mark and fetches again', () => {
+    const h = lagging(11);
+    h.filter = (m) => !(m.msg.type === 'State' && m.to === 'r3');
+    tickUntil(h, () => h.replica('r3').status().lowWaterMark === 10);
+    expect(h.replica('r3').status().lastExecuted).toBe(0);
+    h.crash('r3');
+    h.restart('r3');
+    expect(h.replica('r3').status()).toMatchObject({ lowWaterMark: 10, lastExecuted: 0 });
+    h.filter = null;
+    tickUntil(h, () => h.replica('r3').status().lastExecuted === 11);
+    expect(h.apps.get('r3')!.digest()).toBe(h.apps.get('r0')!.digest());
+  });
+
   it('a revived replica with an empty disk catches up through the same path', () => {
     const h = lagging(9);
     h.crash('r3');

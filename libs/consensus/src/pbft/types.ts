@@ -230,6 +230,11 @@ export interface PbftHardState {
   view: number;
   /** False between sending VIEW-CHANGE for `view` and accepting its NEW-VIEW. */
   active: boolean;
+  /**
+   * The latest stable checkpoint certificate known (h), which may be ahead of the stored
+   * stableCheckpoint while its state is being fetched: a restart must not fall back below it.
+   */
+  lowWaterMark: { seq: number; proof: Checkpoint[] };
 }
 
 /**
@@ -324,5 +329,5 @@ export type ProposeResult =
   | { ok: false; reason: 'bad-request' | 'already-executed' };
 
 export function emptyPbftState(): PbftPersistentState {
-  return { hardState: { view: 0, active: true }, newView: null, stableCheckpoint: null, entries: [] };
+  return { hardState: { view: 0, active: true, lowWaterMark: { seq: 0, proof: [] } }, newView: null, stableCheckpoint: null, entries: [] };
 }

@@ -49,7 +49,7 @@ describe('PBFT view change', () => {
     expect(nv.viewChanges.length).toBe(3);
     expect(nv.prePrepares.map((p) => [p.seq, p.digest])).toEqual([[1, pp.digest]]);
     // The view is on disk before the prepares of the new view go out.
-    expect(h.storage.get('r2')!.load().hardState).toEqual({ view: 1, active: true });
+    expect(h.storage.get('r2')!.load().hardState).toMatchObject({ view: 1, active: true });
   });
 
   it('fills a gap in the prepared sequence numbers with a null request', () => {
@@ -143,7 +143,7 @@ describe('PBFT view change', () => {
     h.propose('r1', h.request('client', 'v'));
     h.deliver();
     tickUntil(h, () => h.replica('r1').status().viewChanging);
-    expect(h.storage.get('r1')!.load().hardState).toEqual({ view: 1, active: false });
+    expect(h.storage.get('r1')!.load().hardState).toMatchObject({ view: 1, active: false });
     const before = viewChangesFrom(h, 'r1').length;
     h.crash('r1');
     h.restart('r1');

@@ -6,13 +6,16 @@ export interface Rng {
   int(lo: number, hi: number): number;
 }
 
+// Read once: under Jest's sandbox every `Math.imul` lookup is slow, and the simulators draw a lot.
+const imul = Math.imul;
+
 export function seededRng(seed: number): Rng {
   let a = seed >>> 0 || 0x9e3779b9;
   const next = (): number => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    t = imul(t ^ (t >>> 15), t | 1);
+    t ^= t + imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
   return { next, int: (lo, hi) => lo + Math.floor(next() * (hi - lo + 1)) };

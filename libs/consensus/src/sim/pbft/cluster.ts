@@ -6,7 +6,7 @@ import { CounterApp } from '../../pbft/testing/counter-app';
 import { MemoryPbftStorage } from '../../pbft/testing/memory-storage';
 import type { ClientRequest, PbftFaults, PbftMessage, PbftReady, ReplicaId, Reply } from '../../pbft/types';
 import type { Rng } from '../../util/rng';
-import { fastSeededRng as seededRng } from './rng';
+import { seededRng } from '../../util/rng';
 import { EventQueue } from '../event-queue';
 import { RELIABLE, VirtualNetwork, type LinkConditions } from '../network';
 import { SimPbftClient } from './client';
