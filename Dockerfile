@@ -14,6 +14,8 @@ ENV NODE_ENV=production
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
+# An empty named volume mounted here takes this owner, so the non-root processes can write keys.
+RUN mkdir /keys && chown node:node /keys
 USER node
 # Replicas run `node dist/apps/node/src/main.js`; the gateway overrides the command.
 CMD ["node", "dist/apps/node/src/main.js"]

@@ -16,7 +16,7 @@ describe('Raft cluster under faults', () => {
     return r;
   };
 
-  const alive = async () => (await c.clusterState()).nodes.filter((n: any) => n.alive).map((n: any) => n.id as string);
+  const alive = async (): Promise<string[]> => (await c.clusterState()).nodes.filter((n: any) => n.alive).map((n: any) => n.id as string);
 
   beforeAll(async () => {
     c = await TestCluster.start(['--protocol', 'raft', '--node-env', 'SNAPSHOT_EVERY=50', '--node-env', 'TICK_MS=20']);

@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { ServerRedis } from '@nestjs/microservices';
-import { SupervisorRequest, SupervisorStatus, supervisorPattern } from '@app/wire';
+import { ensureKeys, PBFT_CLIENT_ID, SupervisorRequest, SupervisorStatus, supervisorPattern } from '@app/wire';
 import type { LauncherOptions } from './options';
 import { RedisProcess, waitForPort } from './redis-process';
 
@@ -39,6 +39,7 @@ export class Launcher {
     const dataDir = resolve(this.o.dataDir);
     if (this.o.fresh) rmSync(dataDir, { recursive: true, force: true });
     const ids = Array.from({ length: this.o.nodes }, (_, i) => `n${i + 1}`);
+    if (this.o.protocol === 'pbft') ensureKeys(join(dataDir, 'keys'), [...ids, PBFT_CLIENT_ID]);
 
     if (this.o.redisUrl) {
       this.busUrl = this.o.redisUrl;

@@ -23,7 +23,7 @@ export function checkLinearizable(history: HistoryOp[], opts: CheckOptions = {})
 
   for (const [key, ops] of keys) {
     const initial = values.id(opts.initial?.get(key) ?? null);
-    const { verdict } = searchRegister(ops, initial, maxStates);
+    const { verdict, stuckAt } = searchRegister(ops, initial, maxStates);
     if (verdict === 'linearizable') continue;
     if (verdict === 'unknown') {
       result.incomplete = true;
@@ -31,7 +31,7 @@ export function checkLinearizable(history: HistoryOp[], opts: CheckOptions = {})
       continue;
     }
     result.linearizable = false;
-    const window = smallestWindow(ops, initial, { maxStates, totalStates: SHRINK_FACTOR * maxStates, maxTrials: SHRINK_TRIALS });
+    const window = smallestWindow(ops, initial, stuckAt, { maxStates, totalStates: SHRINK_FACTOR * maxStates, maxTrials: SHRINK_TRIALS });
     result.violations.push({
       key,
       ops: shownOps(window).map((o) => o.src),

@@ -7,6 +7,11 @@ export interface SearchResult {
   verdict: Verdict;
   /** Distinct configurations memoized. */
   states: number;
+  /**
+   * On a violation: the completion time of the earliest op that no explored order could
+   * linearize. Every cut before it is linearizable, so it is where the failure starts.
+   */
+  stuckAt: number;
 }
 
 /**
@@ -32,7 +37,7 @@ export function searchRegister(history: readonly RegOp[], start: number, maxStat
   opt.sort(byInvoke);
   const nd = det.length;
   const no = opt.length;
-  if (nd === 0) return { verdict: 'linearizable', states: 0 };
+  if (nd === 0) return { verdict: 'linearizable', states: 0, stuckAt: Infinity };
   const classPrev = classPredecessors(opt);
 
   // Event order: by time, calls before returns at the same instant (equal timestamps are
@@ -151,6 +156,7 @@ export function searchRegister(history: readonly RegOp[], start: number, maxStat
   let phase = 0;
   let node = next[0];
   let firstRet = 0;
+  let stuckAt = -Infinity;
 
   for (;;) {
     let cand = -1;
@@ -158,6 +164,8 @@ export function searchRegister(history: readonly RegOp[], start: number, maxStat
       if (node & 1) cand = (node - 1) >> 1;
       else {
         firstRet = retPosOfNode[node];
+        const op = det[(node - 2) >> 1];
+        if (op.complete > stuckAt) stuckAt = op.complete;
         phase = 1;
         node = onext[0];
         continue;
@@ -181,14 +189,14 @@ export function searchRegister(history: readonly RegOp[], start: number, maxStat
         if (isDet) {
           lin[cand >> 5] |= 1 << (cand & 31);
           liftMain(cand);
-          if (--remaining === 0) return { verdict: 'linearizable', states };
+          if (--remaining === 0) return { verdict: 'linearizable', states, stuckAt: Infinity };
         } else {
           const j = cand - nd;
           used[j >> 5] |= 1 << (j & 31);
           liftOpt(node);
         }
         if (visit(after)) {
-          if (states > maxStates) return { verdict: 'unknown', states };
+          if (states > maxStates) return { verdict: 'unknown', states, stuckAt };
           stackOp[sp] = cand;
           stackPrev[sp] = state;
           stackFirstRet[sp] = firstRet;
@@ -213,7 +221,7 @@ export function searchRegister(history: readonly RegOp[], start: number, maxStat
     }
 
     // No candidate left here: undo the most recent choice and try the one after it.
-    if (sp === 0) return { verdict: 'violation', states };
+    if (sp === 0) return { verdict: 'violation', states, stuckAt };
     sp--;
     const c = stackOp[sp];
     state = stackPrev[sp];

@@ -24,8 +24,11 @@ export interface ShrinkBudget {
  * only weakens the history (see window.ts), so the window is itself a proof of the
  * violation: the earliest cut that fails, then the most of its past that can be forgotten,
  * then greedily drop observations and forget results while it still fails.
+ *
+ * stuckAt is the failed search's hint (SearchResult.stuckAt): every earlier cut is
+ * linearizable, so when the cut there fails it is the earliest one.
  */
-export function smallestWindow(ops: readonly RegOp[], initial: number, budget: ShrinkBudget): FailingWindow {
+export function smallestWindow(ops: readonly RegOp[], initial: number, stuckAt: number, budget: ShrinkBudget): FailingWindow {
   let left = budget.totalStates;
   // A trial that runs out of budget counts as "does not fail": the window stays larger.
   const fails = (w: readonly RegOp[], init: number) => {
@@ -35,31 +38,24 @@ export function smallestWindow(ops: readonly RegOp[], initial: number, budget: S
     return verdict === 'violation';
   };
 
+  // The earliest cut that fails (failure is monotone in the cut time).
   const ends = distinct(ops.filter((o) => !o.optional && o.complete !== Infinity).map((o) => o.complete));
-  // Smallest t whose cut fails; failure is monotone in t.
-  let lo = 0;
-  let hi = ends.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (fails(cutAt(ops, ends[mid]), initial)) hi = mid;
-    else lo = mid + 1;
-  }
-  let window: RegOp[] = lo < ends.length ? cutAt(ops, ends[lo]) : [...ops];
-  const t = lo < ends.length ? ends[lo] : Infinity;
+  const cutFails = (i: number) => i === ends.length || fails(cutAt(ops, ends[i]), initial);
+  const hint = ends.indexOf(stuckAt);
+  const first = hint >= 0 && cutFails(hint) ? hint : lowestTrue(hint + 1, ends.length, cutFails);
+  const t = first < ends.length ? ends[first] : Infinity;
+  let window: RegOp[] = first < ends.length ? cutAt(ops, t) : [...ops];
   const culprit = pickCulprit(window, t);
 
-  // Largest s that can be forgotten; forgetting more only weakens, so this is monotone too.
+  // The most of its past that can be forgotten (forgetting more only weakens). Probing
+  // from the small windows backwards keeps the trials cheap.
   const starts = distinct(window.filter((o) => !o.optional && o.complete < t).map((o) => o.complete));
-  lo = -1;
-  hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (fails(forgetUntil(window, starts[mid]), UNKNOWN)) lo = mid;
-    else hi = mid - 1;
-  }
+  const cut = window;
+  const forgetFails = (k: number) => k < 0 || fails(forgetUntil(cut, starts[k]), UNKNOWN);
+  const k = highestTrue(starts.length, forgetFails);
   let start = initial;
-  if (lo >= 0) {
-    window = forgetUntil(window, starts[lo]);
+  if (k >= 0) {
+    window = forgetUntil(cut, starts[k]);
     start = UNKNOWN;
   }
 
@@ -74,6 +70,38 @@ export function smallestWindow(ops: readonly RegOp[], initial: number, budget: S
   }
   const finalCulprit = window.includes(culprit) ? culprit : pickCulprit(window, Infinity);
   return { ops: window, initial: start, culprit: finalCulprit };
+}
+
+/** Smallest i in [lo, hi] with pred(i), for pred monotone false→true and pred(hi) true. */
+function lowestTrue(lo: number, hi: number, pred: (i: number) => boolean): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (pred(mid)) hi = mid;
+    else lo = mid + 1;
+  }
+  return hi;
+}
+
+/**
+ * Largest k in [-1, n) with pred(k), for pred monotone true→false and pred(-1) true:
+ * gallops down from n-1 (cheap probes first), then bisects.
+ */
+function highestTrue(n: number, pred: (k: number) => boolean): number {
+  let good = n;
+  let step = 1;
+  let k = n - 1;
+  while (k >= 0 && !pred(k)) {
+    good = k;
+    k = n - 1 - step;
+    step *= 2;
+  }
+  let bad = Math.max(k, -1);
+  while (good - bad > 1) {
+    const mid = (good + bad) >> 1;
+    if (pred(mid)) bad = mid;
+    else good = mid;
+  }
+  return bad;
 }
 
 /** The determinate op completing at t (a read if several), else the last one to complete. */

@@ -56,7 +56,7 @@ export type GatewayRequest = ProposeBody | ReadBody;
 // Ed25519 key: it signs each request, sends it to the primary (to all replicas on a timeout), and
 // accepts a result only on f+1 matching signed replies (libs/consensus/src/pbft/client.ts).
 
-/** A signed PBFT client request; `op` is an encoded PbftOp (see below). */
+/** A signed PBFT client request; `op` is an encoded PbftOp[] (a batch, see below). */
 export interface PbftRequestBody {
   t: 'pbft-request';
   request: import('@app/consensus/pbft').ClientRequest;
@@ -69,14 +69,15 @@ export interface PbftReplyBody {
 }
 
 /**
- * What a PBFT request orders. Writes go through the KV state machine (exactly-once by request
- * id); reads are ordered too, so a read answered by f+1 matching replies is linearizable.
+ * What a PBFT request orders: a batch of these (one signature and one reply per batch, not per
+ * command). Writes go through the KV state machine (exactly-once by request id); reads are
+ * ordered too, so a read answered by f+1 matching replies is linearizable.
  */
 export type PbftOp =
   | { kind: 'write'; request: KvRequest }
   | { kind: 'read'; query: ReadQuery };
 
-/** The result bytes of a PbftOp, as every correct replica computes them. */
+/** The result of one PbftOp; a request's result bytes encode PbftOpResult[] in batch order. */
 export type PbftOpResult =
   | { kind: 'write'; result: KvResult }
   | { kind: 'read'; items: KvItem[] }
@@ -103,6 +104,12 @@ export interface Beacon {
 }
 
 export const BEACON_TOPIC = 'beacons';
+/** PBFT replies go to a topic per client identity, so whichever gateway holds that key hears them. */
+export function pbftReplyTopic(client: string): string {
+  return `pbft-replies-${client}`;
+}
+/** The PBFT client identity of gateways (their key is `<KEYS_DIR>/gateway.key`). */
+export const PBFT_CLIENT_ID = 'gateway';
 export const BROADCAST_TOPIC = 'broadcast';
 
 // ---- control plane (@nestjs/microservices, Redis transport)
@@ -150,3 +157,4 @@ export interface SupervisorStatus {
 
 export const BYZANTINE_BEHAVIORS = ['silent', 'equivocate', 'wrong-digest', 'forge', 'replay', 'stale-view', 'withhold', 'none'] as const;
 export type ByzantineBehavior = (typeof BYZANTINE_BEHAVIORS)[number];
+export * from './keys';

@@ -18,8 +18,12 @@ export interface NodeConfig {
   snapshotEvery: number;
   maxEntriesPerMessage: number;
   maxInflight: number;
-  /** PBFT: directory or env-provided keys (see pbft runtime). */
+  /** PBFT: the directory of Ed25519 key files (libs/wire/src/keys.ts). */
   keysDir: string | null;
+  /** PBFT: requests per pre-prepare at most. */
+  pbftMaxBatch: number;
+  /** PBFT: K, a checkpoint every K sequence numbers (the log window is 4K). */
+  pbftCheckpointInterval: number;
 }
 
 export class ConfigError extends Error {
@@ -88,7 +92,10 @@ export function loadNodeConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig
     maxEntriesPerMessage: int('MAX_ENTRIES_PER_MESSAGE', 256, 1, 100_000),
     maxInflight: int('MAX_INFLIGHT', 64, 1, 10_000),
     keysDir: env.KEYS_DIR || null,
+    pbftMaxBatch: int('PBFT_MAX_BATCH', 64, 1, 10_000),
+    pbftCheckpointInterval: int('PBFT_CHECKPOINT_INTERVAL', 32, 1, 100_000),
   };
+  if (protocol === 'pbft' && !cfg.keysDir) problems.push('KEYS_DIR is required with PROTOCOL=pbft');
   if (problems.length > 0) throw new ConfigError(problems);
   return cfg;
 }

@@ -2,12 +2,12 @@ import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
 import { Bus, Frame } from '@app/bus';
 import { RedisStore } from '@app/storage';
-import { Beacon, BEACON_TOPIC, BROADCAST_TOPIC, ControlRequest, ControlStatus, GatewayRequest } from '@app/wire';
+import { Beacon, BEACON_TOPIC, BROADCAST_TOPIC, ControlRequest, ControlStatus, GatewayRequest, PbftRequestBody } from '@app/wire';
 import { NODE_CONFIG } from '../config/config.module';
 import type { NodeConfig } from '../config/node-config';
 import { RaftRuntime } from '../raft/raft-runtime';
 import type { ReplicaRuntime, RuntimeIo } from './runtime';
-import { createPbftRuntime } from './pbft-factory';
+import { PbftRuntime } from '../pbft/pbft-runtime';
 
 /**
  * One replica: the bus and storage connections outlive kills; the protocol runtime does not.
@@ -121,11 +121,12 @@ export class ReplicaService implements OnApplicationShutdown {
         this.bus.publish(BROADCAST_TOPIC, body);
       },
       reply: (to, body) => this.bus.send(to, body),
+      publish: (topic, body) => this.bus.publish(topic, body),
       changed: () => this.beaconNow(),
       log: (msg) => this.log(msg),
     };
     const runtime: ReplicaRuntime =
-      this.cfg.protocol === 'raft' ? new RaftRuntime(this.cfg, this.store, io) : createPbftRuntime(this.cfg, this.store, io);
+      this.cfg.protocol === 'raft' ? new RaftRuntime(this.cfg, this.store, io) : new PbftRuntime(this.cfg, this.store, io);
     this.runtime = runtime;
     await runtime.start();
     if (this.byzantine !== 'none') runtime.setByzantine?.(this.byzantine);
@@ -134,6 +135,11 @@ export class ReplicaService implements OnApplicationShutdown {
   private onFrame(f: Frame): void {
     const body = f.body as { t?: unknown } | null;
     const t = typeof body === 'object' && body !== null ? body.t : undefined;
+    if (t === 'pbft-request') {
+      if (!this.runtime) return void this.counters.framesWhileKilled++;
+      this.runtime.onClientRequest(f.from, body as PbftRequestBody);
+      return;
+    }
     if (t === 'propose' || t === 'read') {
       const req = body as GatewayRequest;
       if (typeof req.corr !== 'string') return void this.counters.unknownFrames++;

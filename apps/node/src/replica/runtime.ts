@@ -1,4 +1,4 @@
-import type { GatewayRequest } from '@app/wire';
+import type { GatewayRequest, PbftRequestBody } from '@app/wire';
 
 /** What a replica reports about itself (beacons, control status, /metrics). */
 export interface RuntimeStatus {
@@ -24,7 +24,7 @@ export interface ReplicaRuntime {
   /** A consensus frame from a peer (already filtered for isolation). */
   onPeerFrame(from: string, body: unknown): void;
   /** A command or read from a gateway. */
-  onClientRequest(from: string, body: GatewayRequest): void;
+  onClientRequest(from: string, body: GatewayRequest | PbftRequestBody): void;
   status(): RuntimeStatus;
   /** PBFT only: switch the replica's outgoing behaviour. */
   setByzantine?(behavior: string): void;
@@ -37,6 +37,8 @@ export interface RuntimeIo {
   broadcastToPeers?(body: unknown): void;
   /** Replies to gateways: always delivered. */
   reply(to: string, body: unknown): void;
+  /** A topic frame to gateways (PBFT replies): always delivered. */
+  publish(topic: string, body: unknown): void;
   /** A state change worth an immediate beacon (role, leader, term). */
   changed(): void;
   log(msg: string): void;

@@ -1,0 +1,66 @@
+import { Packr } from 'msgpackr';
+import { KvStateMachine, validateRequest } from '@app/consensus/kv';
+import type { PbftApp } from '@app/consensus/pbft';
+import type { PbftOp, PbftOpResult } from '@app/wire';
+
+const packr = new Packr({ useRecords: false, moreTypes: false });
+
+/**
+ * The KV state machine as PBFT's application: a request's op is a batch of PbftOps, executed in
+ * order. Every replica computes the same bytes for the same position, also for garbage (an
+ * `error` result), which is what lets the client match f+1 replies.
+ */
+export class KvApp implements PbftApp {
+  kv = new KvStateMachine();
+  private nextRevision = 1;
+
+  execute(position: number, op: Uint8Array): Uint8Array {
+    let ops: unknown;
+    try {
+      ops = packr.unpack(op);
+    } catch {
+      ops = null;
+    }
+    const results: PbftOpResult[] = [];
+    if (!Array.isArray(ops)) {
+      results.push({ kind: 'error', error: 'malformed op batch' });
+      return packr.pack(results);
+    }
+    for (const raw of ops as PbftOp[]) results.push(this.one(position, raw));
+    return packr.pack(results);
+  }
+
+  /** Revisions grow by one per command (KV needs them strictly increasing; PBFT positions count requests). */
+  private one(_position: number, op: PbftOp): PbftOpResult {
+    const revision = this.nextRevision++;
+    try {
+      if (op?.kind === 'write') return { kind: 'write', result: this.kv.apply(revision, validateRequest(op.request)) };
+      this.kv.skip(revision);
+      if (op?.kind === 'read') {
+        const q = op.query;
+        if (q?.op === 'get') {
+          const item = this.kv.get(String(q.key));
+          return { kind: 'read', items: item ? [item] : [] };
+        }
+        if (q?.op === 'list') return { kind: 'read', items: this.kv.list(String(q.prefix ?? ''), Math.max(0, Math.min(Number(q.limit) || 0, 10_000))) };
+      }
+      return { kind: 'error', error: 'unknown op' };
+    } catch (err) {
+      return { kind: 'error', error: (err as Error).message };
+    }
+  }
+
+  digest(): string {
+    return this.kv.digest();
+  }
+
+  snapshot(): Uint8Array {
+    return packr.pack({ next: this.nextRevision, kv: this.kv.snapshot() });
+  }
+
+  restore(data: Uint8Array): void {
+    const s = packr.unpack(data) as { next: number; kv: Uint8Array };
+    this.kv = KvStateMachine.restore(s.kv);
+    this.nextRevision = s.next;
+  }
+}

@@ -1,0 +1,237 @@
+import {
+  ByzantineFilter,
+  createByzantine,
+  ed25519Crypto,
+  isByzantineBehavior,
+  PbftCrypto,
+  PbftMessage,
+  PbftReady,
+  PbftReplica,
+  Reply,
+  wellFormed,
+} from '@app/consensus/pbft';
+import type { DurableStore } from '@app/storage';
+import { GatewayRequest, loadKeys, PBFT_CLIENT_ID, PbftRequestBody, pbftReplyTopic } from '@app/wire';
+import type { NodeConfig } from '../config/node-config';
+import type { ReplicaRuntime, RuntimeIo, RuntimeStatus } from '../replica/runtime';
+import { PbftCodec } from './codec';
+import { KvApp } from './kv-app';
+
+const PERSIST_RETRY_MS = [20, 50, 100, 250, 500];
+
+/**
+ * Drives a PBFT replica with real time, the Redis store and the bus. Each Ready: the stable
+ * checkpoint first, then hard state + entries + executed batches in one atomic write, then the
+ * messages (through the Byzantine filter when the admin API turned this replica Byzantine) and
+ * the signed replies.
+ */
+export class PbftRuntime implements ReplicaRuntime {
+  private replica!: PbftReplica;
+  private app!: KvApp;
+  private crypto!: PbftCrypto;
+  private readonly codec = new PbftCodec();
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private driving = false;
+  private kicked = false;
+  private byzantine: ByzantineFilter | null = null;
+  private lastView = -1;
+  private lastPrimary = '';
+
+  readonly counters = { requests: 0, badRequests: 0, executedBatches: 0, persists: 0, persistRetries: 0, malformedPeerFrames: 0, replies: 0 };
+
+  constructor(
+    private readonly cfg: NodeConfig,
+    private readonly store: DurableStore,
+    private readonly io: RuntimeIo,
+  ) {}
+
+  async start(): Promise<void> {
+    if (!this.cfg.keysDir) throw new Error('PBFT needs KEYS_DIR (the launcher sets it)');
+    const keys = loadKeys(this.cfg.keysDir, this.cfg.nodeId, [...this.cfg.nodes, PBFT_CLIENT_ID]);
+    this.crypto = ed25519Crypto(keys.privateKeyPem, keys.publicKeys);
+    const persisted = this.codec.load(await this.store.load());
+    if (this.stopped) return;
+    this.app = new KvApp();
+    this.replica = new PbftReplica(
+      {
+        id: this.cfg.nodeId,
+        replicas: this.cfg.nodes,
+        app: this.app,
+        crypto: this.crypto,
+        maxBatch: this.cfg.pbftMaxBatch,
+        batchTicks: 0,
+        checkpointInterval: this.cfg.pbftCheckpointInterval,
+        logWindow: 4 * this.cfg.pbftCheckpointInterval,
+        requestTimeoutTicks: this.cfg.electionTicks,
+        statusTicks: this.cfg.heartbeatTicks * 2,
+        random: Math.random,
+      },
+      persisted,
+    );
+    const st = this.replica.status();
+    this.io.log(`pbft: started in view ${st.view}, stable checkpoint ${st.stableCheckpoint}, executed ${st.lastExecuted}`);
+    this.timer = setInterval(() => {
+      this.replica.tick();
+      this.kick();
+    }, this.cfg.tickMs);
+    this.kick();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  setByzantine(behavior: string): void {
+    if (behavior === 'none') {
+      this.byzantine = null;
+      return;
+    }
+    if (!isByzantineBehavior(behavior)) throw new Error(`unknown byzantine behavior ${JSON.stringify(behavior)}`);
+    this.byzantine = createByzantine(behavior, {
+      id: this.cfg.nodeId,
+      replicas: this.cfg.nodes,
+      sign: (p) => this.crypto.sign(p),
+      random: Math.random,
+      withheld: () => true, // a withholding primary starves the (single) gateway client
+    });
+  }
+
+  onPeerFrame(_from: string, body: unknown): void {
+    if (this.stopped || !this.replica) return;
+    const ms = (body as { ms?: unknown }).ms;
+    if (!Array.isArray(ms)) {
+      this.counters.malformedPeerFrames++;
+      return;
+    }
+    for (const m of ms) {
+      if (!wellFormed(m)) {
+        this.counters.malformedPeerFrames++;
+        continue;
+      }
+      this.replica.step(m as PbftMessage); // signatures are checked (and bad ones counted) by the core
+    }
+    this.kick();
+  }
+
+  onClientRequest(_from: string, body: GatewayRequest | PbftRequestBody): void {
+    if (this.stopped || !this.replica) return;
+    if (body.t !== 'pbft-request') return; // Raft-style frames mean nothing here
+    this.counters.requests++;
+    const r = this.replica.propose(body.request);
+    if (!r.ok && r.reason === 'bad-request') this.counters.badRequests++;
+    this.kick();
+  }
+
+  status(): RuntimeStatus {
+    if (!this.replica) return { role: 'starting', term: 0, leader: null, commitIndex: 0, appliedIndex: 0, counters: this.counters };
+    const s = this.replica.status();
+    return {
+      role: s.viewChanging ? 'view-changing' : s.primary === this.cfg.nodeId ? 'primary' : 'backup',
+      term: s.view,
+      leader: s.viewChanging ? null : s.primary,
+      commitIndex: s.lastExecuted,
+      appliedIndex: s.lastExecuted,
+      stableCheckpoint: s.stableCheckpoint,
+      counters: {
+        ...this.counters,
+        lowWaterMark: s.lowWaterMark,
+        pendingRequests: s.pendingRequests,
+        logSize: s.logSize,
+        ...Object.fromEntries(Object.entries(s.dropped).map(([k, v]) => [`dropped_${k.replace(/-/g, '_')}`, v])),
+      },
+    };
+  }
+
+  // ---------------------------------------------------------------- the Ready loop
+
+  private kick(): void {
+    if (this.kicked || this.stopped) return;
+    this.kicked = true;
+    setImmediate(() => {
+      this.kicked = false;
+      void this.drive();
+    });
+  }
+
+  private async drive(): Promise<void> {
+    if (this.driving || this.stopped) return;
+    this.driving = true;
+    try {
+      while (!this.stopped && this.replica.hasReady()) {
+        const rd = this.replica.ready();
+        await this.persist(rd);
+        if (this.stopped) return;
+        this.send(rd);
+        this.counters.executedBatches += rd.executed.length;
+        this.replica.advance(rd);
+        this.noticeViewChange();
+      }
+    } catch (err) {
+      this.io.log(`pbft: ready loop failed: ${(err as Error).stack ?? err}`);
+    } finally {
+      this.driving = false;
+      if (!this.stopped && this.replica.hasReady()) this.kick();
+    }
+  }
+
+  private async persist(rd: PbftReady): Promise<void> {
+    const cp = this.codec.checkpoint(rd);
+    if (cp) {
+      await this.retry(() => this.store.compact(cp));
+      this.codec.checkpointStored(cp.index);
+    }
+    const batch = this.codec.batch(rd);
+    if (batch) {
+      await this.retry(() => this.store.persist(batch));
+      this.codec.recorded(batch);
+    }
+  }
+
+  /** Writes are idempotent; nothing may be sent before they are durable, so retry until done. */
+  private async retry(op: () => Promise<void>): Promise<void> {
+    for (let attempt = 0; !this.stopped; attempt++) {
+      try {
+        await op();
+        this.counters.persists++;
+        return;
+      } catch (err) {
+        this.counters.persistRetries++;
+        if (attempt === 0) this.io.log(`pbft: persist failed, retrying: ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, PERSIST_RETRY_MS[Math.min(attempt, PERSIST_RETRY_MS.length - 1)]));
+      }
+    }
+  }
+
+  private send(rd: PbftReady): void {
+    const messages = this.byzantine ? this.byzantine.messages(rd.messages) : rd.messages;
+    const replies: Reply[] = this.byzantine ? this.byzantine.replies(rd.replies) : rd.replies;
+    const byPeer = new Map<string, PbftMessage[]>();
+    const broadcast: PbftMessage[] = [];
+    for (const m of messages) {
+      if (m.to === null) broadcast.push(m);
+      else {
+        const list = byPeer.get(m.to);
+        if (list) list.push(m);
+        else byPeer.set(m.to, [m]);
+      }
+    }
+    if (byPeer.size > 0) this.io.sendToPeers([...byPeer].map(([to, ms]) => ({ to, body: { t: 'pbft', ms } })));
+    if (broadcast.length > 0) this.io.broadcastToPeers!({ t: 'pbft', ms: broadcast });
+    for (const reply of replies) {
+      this.counters.replies++;
+      this.io.publish(pbftReplyTopic(reply.to), { t: 'pbft-reply', reply });
+    }
+  }
+
+  private noticeViewChange(): void {
+    const s = this.replica.status();
+    const primary = s.viewChanging ? '' : s.primary;
+    if (s.view === this.lastView && primary === this.lastPrimary) return;
+    this.lastView = s.view;
+    this.lastPrimary = primary;
+    this.io.changed();
+  }
+}
