@@ -1,4 +1,5 @@
-import { ILLEGAL, RegOp, step } from './register';
+import { ILLEGAL, NO, RegOp, step, UNKNOWN } from './register';
+import { ConfigMemo } from './memo';
 import { canonicalize, classPredecessors } from './symmetry';
 
 export type Verdict = 'linearizable' | 'violation' | 'unknown';
@@ -96,8 +97,7 @@ export function searchRegister(history: readonly RegOp[], start: number, maxStat
 
   const lin = new Uint32Array((nd >> 5) + 1);
   const used = new Uint32Array((no >> 5) + 1);
-  const memo = new Map<string, Uint32Array[]>();
-  let states = 0;
+  const memo = new ConfigMemo(det, opt, optPos);
 
   const liftMain = (i: number) => {
     const c = 2 * i + 1;
@@ -124,59 +124,66 @@ export function searchRegister(history: readonly RegOp[], start: number, maxStat
     if (onext[n] !== -1) oprev[onext[n]] = n;
   };
 
-  /** Memoizes the current configuration; false if it (or one that dominates it) was seen. */
-  const visit = (state: number): boolean => {
-    const p = (next[0] - 1) >> 1;
-    let key = p + ':' + state;
-    for (let w = p >> 5, end = windowEnd[p] >> 5; w <= end; w++) key += ',' + lin[w];
-    const seen = memo.get(key);
-    if (seen) {
-      for (const s of seen) {
-        let subset = true;
-        for (let w = 0; w < s.length && subset; w++) subset = (s[w] & ~used[w]) === 0;
-        if (subset) return false;
-      }
-      seen.push(used.slice());
-    } else {
-      memo.set(key, [used.slice()]);
-    }
-    states++;
-    return true;
-  };
+  // Observers (a read, a failed cas, a delete that found nothing) never change the register.
+  // One that is a candidate and holds in the current state can be linearized right away:
+  // any order that places it later stays valid with it moved here. So such a node has that
+  // single child. Not from UNKNOWN, where a read also pins down the unknown value.
+  const observer = Uint8Array.from(det, (op) => (op.kind === 'get' || (op.kind !== 'put' && op.obs === NO) ? 1 : 0));
 
   const depth = nd + no;
   const stackOp = new Int32Array(depth);
   const stackPrev = new Int32Array(depth);
   const stackFirstRet = new Float64Array(depth);
+  const stackForced = new Uint8Array(depth);
   let sp = 0;
   let state = initial;
   let remaining = nd;
-  // Cursor over the candidates: phase 0 walks the main list up to its first return entry,
-  // phase 1 then walks the optional ops invoked before that return.
-  let phase = 0;
+  // Cursor over the candidates: MAIN walks the main list up to its first return entry,
+  // OPTIONAL then walks the optional ops invoked before that return, DONE has none left.
+  const MAIN = 0;
+  const OPTIONAL = 1;
+  const DONE = 2;
+  let phase = MAIN;
   let node = next[0];
   let firstRet = 0;
   let stuckAt = -Infinity;
+  let entering = true;
 
   for (;;) {
     let cand = -1;
-    if (phase === 0) {
-      if (node & 1) cand = (node - 1) >> 1;
-      else {
-        firstRet = retPosOfNode[node];
-        const op = det[(node - 2) >> 1];
-        if (op.complete > stuckAt) stuckAt = op.complete;
-        phase = 1;
-        node = onext[0];
-        continue;
+    let forced = false;
+    if (entering) {
+      entering = false;
+      let n = next[0];
+      for (; n & 1; n = next[n]) {
+        const i = (n - 1) >> 1;
+        if (cand < 0 && observer[i] && state !== UNKNOWN && step(state, det[i]) === state) cand = i;
       }
-    } else if (node !== -1 && optPos[node - 1] < firstRet) {
-      const j = node - 1;
-      const p = classPrev[j];
-      if (p < 0 || used[p >> 5] & (1 << (p & 31))) cand = nd + j;
-      else {
-        node = onext[node];
-        continue;
+      const op = det[(n - 2) >> 1];
+      if (op.complete > stuckAt) stuckAt = op.complete;
+      if (cand >= 0) {
+        forced = true;
+        phase = DONE;
+        node = 2 * cand + 1;
+      }
+    }
+    if (cand < 0) {
+      if (phase === MAIN) {
+        if (node & 1) cand = (node - 1) >> 1;
+        else {
+          firstRet = retPosOfNode[node];
+          phase = OPTIONAL;
+          node = onext[0];
+          continue;
+        }
+      } else if (phase === OPTIONAL && node !== -1 && optPos[node - 1] < firstRet) {
+        const j = node - 1;
+        const p = classPrev[j];
+        if (p < 0 || used[p >> 5] & (1 << (p & 31))) cand = nd + j;
+        else {
+          node = onext[node];
+          continue;
+        }
       }
     }
 
@@ -189,21 +196,26 @@ export function searchRegister(history: readonly RegOp[], start: number, maxStat
         if (isDet) {
           lin[cand >> 5] |= 1 << (cand & 31);
           liftMain(cand);
-          if (--remaining === 0) return { verdict: 'linearizable', states, stuckAt: Infinity };
+          if (--remaining === 0) return { verdict: 'linearizable', states: memo.size, stuckAt: Infinity };
         } else {
           const j = cand - nd;
           used[j >> 5] |= 1 << (j & 31);
           liftOpt(node);
         }
-        if (visit(after)) {
-          if (states > maxStates) return { verdict: 'unknown', states, stuckAt };
+        const p = (next[0] - 1) >> 1;
+        let r = next[0];
+        while (r & 1) r = next[r];
+        if (memo.visit(p, retPosOfNode[r], after, lin, windowEnd[p], used)) {
+          if (memo.size > maxStates) return { verdict: 'unknown', states: memo.size, stuckAt };
           stackOp[sp] = cand;
           stackPrev[sp] = state;
           stackFirstRet[sp] = firstRet;
+          stackForced[sp] = forced ? 1 : 0;
           sp++;
           state = after;
-          phase = 0;
+          phase = MAIN;
           node = next[0];
+          entering = true;
           continue;
         }
         if (isDet) {
@@ -216,12 +228,13 @@ export function searchRegister(history: readonly RegOp[], start: number, maxStat
           used[j >> 5] &= ~(1 << (j & 31));
         }
       }
-      node = phase === 0 ? next[node] : onext[node];
+      if (phase === MAIN) node = next[node];
+      else if (phase === OPTIONAL) node = onext[node];
       continue;
     }
 
     // No candidate left here: undo the most recent choice and try the one after it.
-    if (sp === 0) return { verdict: 'violation', states, stuckAt };
+    if (sp === 0) return { verdict: 'violation', states: memo.size, stuckAt };
     sp--;
     const c = stackOp[sp];
     state = stackPrev[sp];
@@ -229,13 +242,13 @@ export function searchRegister(history: readonly RegOp[], start: number, maxStat
       remaining++;
       unliftMain(c);
       lin[c >> 5] &= ~(1 << (c & 31));
-      phase = 0;
+      phase = stackForced[sp] ? DONE : MAIN;
       node = next[2 * c + 1];
     } else {
       const j = c - nd;
       unliftOpt(j + 1);
       used[j >> 5] &= ~(1 << (j & 31));
-      phase = 1;
+      phase = OPTIONAL;
       firstRet = stackFirstRet[sp];
       node = onext[j + 1];
     }

@@ -192,3 +192,8 @@ describe('admin API on a PBFT cluster without ADMIN_TOKEN', () => {
     expect(put.headers.get('retry-after')).toBe('1');
   });
 });
+afterAll(async () => {
+  await new Promise((r) => setTimeout(r, 300));
+  const hs = (process as any)._getActiveHandles();
+  for (const h of hs) console.log('HANDLE', h.constructor.name, h.remotePort ?? '', h._idleTimeout ?? '', h._onTimeout?.toString().slice(0, 300) ?? '');
+});

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Bus, BusCounters, Frame } from '@app/bus';
-import { BEACON_TOPIC } from '@app/wire';
+import { BEACON_TOPIC, PBFT_CLIENT_ID, pbftReplyTopic } from '@app/wire';
 import { GATEWAY_CONFIG } from '../config/config.module';
 import { GatewayConfig, redact } from '../config/config';
 
@@ -26,7 +26,9 @@ export class GatewayBus implements FramePort, OnModuleInit, OnApplicationShutdow
   private readonly beaconHandlers: Array<(body: unknown) => void> = [];
 
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {
-    this.bus = new Bus({ url: config.busUrl, cluster: config.cluster, self: this.self, topics: [BEACON_TOPIC] });
+    // A PBFT gateway also hears the replies addressed to its client identity.
+    const topics = config.protocol === 'pbft' ? [BEACON_TOPIC, pbftReplyTopic(PBFT_CLIENT_ID)] : [BEACON_TOPIC];
+    this.bus = new Bus({ url: config.busUrl, cluster: config.cluster, self: this.self, topics });
     this.bus.onFrame((f) => this.route(f));
   }
 
@@ -64,7 +66,7 @@ export class GatewayBus implements FramePort, OnModuleInit, OnApplicationShutdow
   }
 
   private route(frame: Frame): void {
-    if (frame.topic === 'direct') for (const h of this.replyHandlers) h(frame.from, frame.body);
-    else if (frame.topic === BEACON_TOPIC) for (const h of this.beaconHandlers) h(frame.body);
+    if (frame.topic === BEACON_TOPIC) for (const h of this.beaconHandlers) h(frame.body);
+    else for (const h of this.replyHandlers) h(frame.from, frame.body);
   }
 }

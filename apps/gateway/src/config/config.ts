@@ -32,6 +32,8 @@ export interface GatewayConfig {
   /** BullMQ: attempts per command batch, and the first backoff delay (doubles each time). */
   commandAttempts: number;
   commandBackoffMs: number;
+  /** PBFT: the directory of Ed25519 key files (the gateway signs as the client `gateway`). */
+  keysDir: string | null;
 }
 
 export class ConfigError extends Error {
@@ -114,8 +116,12 @@ export function loadConfig(env: Env): GatewayConfig {
     problems.push(`BODY_LIMIT must be a size like 1mb, 512kb or 100000 (bytes), got ${JSON.stringify(bodyLimit)}`);
   }
 
+  const keysDir = raw('KEYS_DIR') ?? null;
+  if (protocol === 'pbft' && !keysDir) problems.push('KEYS_DIR is required with PROTOCOL=pbft (the launcher sets it)');
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
+    keysDir,
     port,
     cluster,
     busUrl,

@@ -5,7 +5,9 @@ import { GatewayBus } from '../bus/gateway-bus';
 import { ClusterModule } from '../cluster/cluster.module';
 import { ClusterView } from '../cluster/cluster-view';
 import { CONSENSUS_CLIENT, type ConsensusClient } from './consensus-client';
-import { PbftPendingClient } from './pbft-pending-client';
+import { ed25519Crypto } from '@app/consensus/pbft';
+import { loadKeys, PBFT_CLIENT_ID } from '@app/wire';
+import { PbftClient } from './pbft/pbft-client';
 import { RaftClient } from './raft/raft-client';
 
 /** The one place that picks the client of the cluster's protocol. */
@@ -20,8 +22,18 @@ export function createConsensusClient(config: GatewayConfig, bus: GatewayBus, vi
       bus.onReply((from, body) => client.onReply(from, body));
       return client;
     }
-    case 'pbft':
-      return new PbftPendingClient();
+    case 'pbft': {
+      const keys = loadKeys(config.keysDir!, PBFT_CLIENT_ID, [...config.nodes, PBFT_CLIENT_ID]);
+      const client = new PbftClient(bus, view, {
+        replicas: config.nodes,
+        crypto: ed25519Crypto(keys.privateKeyPem, keys.publicKeys),
+        requestTimeoutMs: config.requestTimeoutMs,
+        attemptTimeoutMs: config.attemptTimeoutMs,
+        maxBatch: config.maxBatchRequests,
+      });
+      bus.onReply((_from, body) => client.onReply(body));
+      return client;
+    }
   }
 }
 

@@ -1,0 +1,194 @@
+import { randomUUID } from 'node:crypto';
+import { Packr } from 'msgpackr';
+import type { KvItem, KvRequest, KvResult } from '@app/consensus/kv';
+import { ClientRequest, PbftCrypto, Reply, ReplyQuorum, signRequest, verifyReply } from '@app/consensus/pbft';
+import { Consistency, PBFT_CLIENT_ID, PbftOp, PbftOpResult, PbftRequestBody, Protocol, ReadQuery } from '@app/wire';
+import type { FramePort } from '../../bus/gateway-bus';
+import type { ConsensusClient, ConsensusClientStats } from '../consensus-client';
+import { ConsensusClosedError, ConsensusTimeoutError, ConsensusUnavailableError } from '../errors';
+import type { LeaderSource } from '../raft/leader-source';
+
+export interface PbftClientOptions {
+  replicas: string[];
+  crypto: PbftCrypto;
+  requestTimeoutMs: number;
+  /** Unanswered this long at the primary, a request is multicast to every replica (and again after as long). */
+  attemptTimeoutMs: number;
+  /** Commands per signed request at most. */
+  maxBatch: number;
+  /** Signed requests unanswered at once; beyond it commands wait and leave together (batches grow with load). */
+  maxInflight?: number;
+}
+
+interface Call {
+  op: PbftOp;
+  resolve(r: PbftOpResult): void;
+  reject(err: Error): void;
+  id: string;
+}
+
+interface Outstanding {
+  request: ClientRequest;
+  calls: Call[];
+  timer: NodeJS.Timeout;
+  deadline: NodeJS.Timeout;
+}
+
+const packr = new Packr({ useRecords: false, moreTypes: false });
+
+/**
+ * The gateway as a PBFT client (Castro & Liskov §4.1): commands of one event-loop turn become one
+ * signed request, sent to the primary of the current view; unanswered, it is multicast to all
+ * replicas (which forward it and start their timers, so a faulty primary is replaced). A result is
+ * accepted only on f+1 matching signed replies — at least one from a correct replica.
+ */
+export class PbftClient implements ConsensusClient {
+  readonly protocol: Protocol = 'pbft';
+  private readonly quorum: ReplyQuorum;
+  private readonly outstanding = new Map<string, Outstanding>();
+  private queue: Call[] = [];
+  private flushScheduled = false;
+  private closed = false;
+  private readonly f: number;
+  private readonly counters: ConsensusClientStats = { frames: {}, proposedRequests: 0, retries: 0, redirects: {}, lateReplies: 0, unavailable: 0, timedOut: 0, inFlight: 0 };
+
+  constructor(
+    private readonly bus: FramePort,
+    private readonly view: LeaderSource,
+    private readonly o: PbftClientOptions,
+  ) {
+    this.f = Math.floor((o.replicas.length - 1) / 3);
+    this.quorum = new ReplyQuorum(o.replicas, PBFT_CLIENT_ID, (r) => verifyReply(o.crypto, r));
+  }
+
+  submit(request: KvRequest): Promise<KvResult> {
+    return this.call(request.id, { kind: 'write', request }).then((r) => {
+      if (r.kind === 'write') return r.result;
+      throw new Error(r.kind === 'error' ? r.error : 'unexpected result');
+    });
+  }
+
+  read(id: string, query: ReadQuery, _consistency: Consistency): Promise<KvItem[]> {
+    // Reads are ordered like writes: f+1 matching answers to an ordered read are linearizable.
+    return this.call(id, { kind: 'read', query }).then((r) => {
+      if (r.kind === 'read') return r.items;
+      throw new Error(r.kind === 'error' ? r.error : 'unexpected result');
+    });
+  }
+
+  onReply(body: unknown): void {
+    const reply = (body as { reply?: Reply } | null)?.reply;
+    if (!reply || typeof reply.id !== 'string') return;
+    const out = this.outstanding.get(reply.id);
+    if (!out) {
+      this.counters.lateReplies++;
+      return;
+    }
+    const accepted = this.quorum.add(reply);
+    if (!accepted) return;
+    this.finish(out);
+    let results: PbftOpResult[];
+    try {
+      results = packr.unpack(accepted.result) as PbftOpResult[];
+    } catch {
+      results = [];
+    }
+    out.calls.forEach((c, i) => {
+      const r = results[i];
+      if (r) c.resolve(r);
+      else c.reject(new Error('the replicas answered with a malformed result'));
+    });
+    this.flush();
+  }
+
+  stats(): ConsensusClientStats {
+    return { ...this.counters, inFlight: [...this.outstanding.values()].reduce((n, o) => n + o.calls.length, 0) + this.queue.length };
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const out of [...this.outstanding.values()]) {
+      this.finish(out);
+      for (const c of out.calls) c.reject(new ConsensusClosedError(c.id));
+    }
+    for (const c of this.queue) c.reject(new ConsensusClosedError(c.id));
+    this.queue = [];
+  }
+
+  private call(id: string, op: PbftOp): Promise<PbftOpResult> {
+    if (this.closed) return Promise.reject(new ConsensusClosedError(id));
+    // Fewer than 2f+1 live replicas cannot order anything: say so at once (nothing was sent).
+    if (this.view.aliveNodes().length < 2 * this.f + 1) {
+      this.counters.unavailable++;
+      return Promise.reject(new ConsensusUnavailableError('fewer than 2f+1 replicas alive', id));
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ op, resolve, reject, id });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => {
+          this.flushScheduled = false;
+          this.flush();
+        });
+      }
+    });
+  }
+
+  private flush(): void {
+    const maxInflight = this.o.maxInflight ?? 8;
+    while (this.queue.length > 0 && this.outstanding.size < maxInflight) {
+      const calls = this.queue.splice(0, this.o.maxBatch);
+      this.send(calls);
+    }
+  }
+
+  private send(calls: Call[]): void {
+    const request = signRequest(this.o.crypto, {
+      client: PBFT_CLIENT_ID,
+      id: randomUUID(),
+      ts: Date.now(),
+      op: packr.pack(calls.map((c) => c.op)),
+    });
+    const out: Outstanding = {
+      request,
+      calls,
+      timer: setTimeout(() => this.retransmit(out), this.o.attemptTimeoutMs),
+      deadline: setTimeout(() => this.expire(out), this.o.requestTimeoutMs),
+    };
+    this.outstanding.set(request.id, out);
+    this.counters.proposedRequests += calls.length;
+    const primary = this.view.leader();
+    if (primary) this.sendTo([primary], request);
+    else this.sendTo(this.o.replicas, request);
+  }
+
+  private retransmit(out: Outstanding): void {
+    if (!this.outstanding.has(out.request.id)) return;
+    this.counters.retries++;
+    this.sendTo(this.o.replicas, out.request);
+    out.timer = setTimeout(() => this.retransmit(out), this.o.attemptTimeoutMs);
+  }
+
+  /** Sent, never accepted: the commands may or may not have been executed. */
+  private expire(out: Outstanding): void {
+    if (!this.outstanding.has(out.request.id)) return;
+    this.finish(out);
+    this.counters.timedOut += out.calls.length;
+    for (const c of out.calls) c.reject(new ConsensusTimeoutError(c.id, this.o.requestTimeoutMs));
+    this.flush();
+  }
+
+  private finish(out: Outstanding): void {
+    clearTimeout(out.timer);
+    clearTimeout(out.deadline);
+    this.outstanding.delete(out.request.id);
+  }
+
+  private sendTo(targets: string[], request: ClientRequest): void {
+    const body: PbftRequestBody = { t: 'pbft-request', request };
+    this.counters.frames['pbft-request'] = (this.counters.frames['pbft-request'] ?? 0) + targets.length;
+    this.bus.batch(() => {
+      for (const t of targets) this.bus.send(t, body);
+    });
+  }
+}
