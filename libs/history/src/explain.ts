@@ -11,8 +11,9 @@ export function explain(key: string, window: FailingWindow, values: ValueTable, 
   const start = initial === UNKNOWN ? 'an unknown value' : values.show(initial);
   const context =
     `(window of ${shown} op${shown === 1 ? '' : 's'}` +
-    (hidden ? ` plus ${hidden} indeterminate write${hidden === 1 ? '' : 's'} that may have taken effect and do not help` : '') +
-    `, register starting at ${start})`;
+    `, register starting at ${start}` +
+    (hidden ? `; ${hidden} other write${hidden === 1 ? '' : 's'} in it cannot help, whether or when ${hidden === 1 ? 'it' : 'they'} took effect` : '') +
+    ')';
   const head = `key ${JSON.stringify(key)}: ${describe(culprit.src)}`;
 
   if (culprit.kind === 'get') {
@@ -60,7 +61,8 @@ export function shownOps(window: FailingWindow): RegOp[] {
 
 /** Values the culprit read could have returned, found by trying each value the window mentions. */
 function readable(window: FailingWindow, values: ValueTable, maxStates: number): string[] {
-  const { ops, initial, culprit } = window;
+  const { culprit } = window;
+  const { ops, initial } = window.context.ops.includes(culprit) ? window.context : window;
   const mentioned = new Set<number>([ABSENT]);
   if (initial !== UNKNOWN) mentioned.add(initial);
   for (const op of ops) if (op.kind === 'put' || op.kind === 'cas') mentioned.add(op.arg);

@@ -8,6 +8,8 @@ export interface FailingWindow {
   initial: number;
   /** The determinate op whose completion made the history non-linearizable. */
   culprit: RegOp;
+  /** The window before greedy weakening: closer to the real history, for explanations. */
+  context: { ops: RegOp[]; initial: number };
 }
 
 export interface ShrinkBudget {
@@ -59,6 +61,7 @@ export function smallestWindow(ops: readonly RegOp[], initial: number, stuckAt: 
     start = UNKNOWN;
   }
 
+  const context = { ops: window, initial: start };
   // Greedy: oldest ops first, the culprit last, so the window keeps the op that broke it.
   const candidates = window.filter((o) => !o.optional && o !== culprit);
   if (window.includes(culprit)) candidates.push(culprit);
@@ -69,7 +72,7 @@ export function smallestWindow(ops: readonly RegOp[], initial: number, stuckAt: 
     if (fails(weaker, start)) window = weaker;
   }
   const finalCulprit = window.includes(culprit) ? culprit : pickCulprit(window, Infinity);
-  return { ops: window, initial: start, culprit: finalCulprit };
+  return { ops: window, initial: start, culprit: finalCulprit, context };
 }
 
 /** Smallest i in [lo, hi] with pred(i), for pred monotone false→true and pred(hi) true. */

@@ -193,7 +193,8 @@ describe('admin API on a PBFT cluster without ADMIN_TOKEN', () => {
   });
 });
 afterAll(async () => {
-  await new Promise((r) => setTimeout(r, 300));
-  const hs = (process as any)._getActiveHandles();
-  for (const h of hs) console.log('HANDLE', h.constructor.name, h.remotePort ?? '', h._idleTimeout ?? '', h._onTimeout?.toString().slice(0, 300) ?? '');
+  for (const d of [0, 300, 1500]) {
+    await new Promise((r) => setTimeout(r, d));
+    console.log('RES', d, JSON.stringify((process as any).getActiveResourcesInfo()));
+  }
 });
