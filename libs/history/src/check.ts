@@ -6,7 +6,7 @@ import { smallestWindow } from './shrink';
 import type { CheckOptions, CheckResult, HistoryOp } from './types';
 
 const DEFAULT_MAX_STATES = 1_000_000;
-/** Shrinking is best effort: each trial gets a smaller budget, and there are few of them. */
+/** Shrinking is best effort: a bounded number of greedy trials and of states over all trials. */
 const SHRINK_TRIALS = 64;
 const SHRINK_FACTOR = 4;
 
@@ -19,7 +19,14 @@ export function checkLinearizable(history: HistoryOp[], opts: CheckOptions = {})
   const maxStates = opts.maxStatesPerKey ?? DEFAULT_MAX_STATES;
   const values = new ValueTable();
   const keys = byKey(history, values);
-  const result: CheckResult = { linearizable: true, keys: keys.size, ops: history.filter((o) => o.status !== 'fail').length, violations: [], incomplete: false, unknownKeys: [] };
+  const result: CheckResult = {
+    linearizable: true,
+    keys: keys.size,
+    ops: history.filter((o) => o.status !== 'fail').length,
+    violations: [],
+    incomplete: false,
+    unknownKeys: [],
+  };
 
   for (const [key, ops] of keys) {
     const initial = values.id(opts.initial?.get(key) ?? null);
@@ -31,7 +38,11 @@ export function checkLinearizable(history: HistoryOp[], opts: CheckOptions = {})
       continue;
     }
     result.linearizable = false;
-    const window = smallestWindow(ops, initial, stuckAt, { maxStates, totalStates: SHRINK_FACTOR * maxStates, maxTrials: SHRINK_TRIALS });
+    const window = smallestWindow(ops, initial, stuckAt, {
+      maxStates,
+      totalStates: SHRINK_FACTOR * maxStates,
+      maxTrials: SHRINK_TRIALS,
+    });
     result.violations.push({
       key,
       ops: shownOps(window).map((o) => o.src),

@@ -33,6 +33,12 @@ export function explain(key: string, window: FailingWindow, values: ValueTable, 
   if (culprit.kind === 'cas' && culprit.obs === NO) {
     return `${head} cannot be linearized: the register must hold ${values.show(culprit.expected)} wherever it may take effect ${context}`;
   }
+  if (culprit.kind === 'delete' && culprit.obs === YES) {
+    return `${head} cannot be linearized: the key cannot exist at any point it may take effect ${context}`;
+  }
+  if (culprit.kind === 'delete' && culprit.obs === NO) {
+    return `${head} cannot be linearized: the key must exist wherever it may take effect ${context}`;
+  }
   return `${head} cannot be linearized with the other ops ${context}`;
 }
 

@@ -1,4 +1,4 @@
-import { ILLEGAL, NO, RegOp, step, UNKNOWN } from './register';
+import { ILLEGAL, NO, RegOp, step } from './register';
 import { ConfigMemo } from './memo';
 import { canonicalize, classPredecessors } from './symmetry';
 
@@ -20,14 +20,15 @@ export interface SearchResult {
  * improvements as in porcupine: the history is a doubly linked list of call and return
  * entries; an op may be linearized next only if its call precedes the first remaining
  * return; linearizing lifts both entries out of the list (undone on backtrack), and each
- * (linearized set, register state) configuration is explored once.
+ * (linearized set, register state) configuration is explored once (memo.ts).
  *
  * Optional (indeterminate) ops have no return entry: they stay candidates forever and
  * need not be linearized at all. They live in a list of their own and are tried after the
- * determinate candidates, so the search first tries histories in which they had no effect.
- * A configuration is also skipped when one with the same determinate set and state, but a
- * subset of its optional ops, was already explored: having used fewer optional ops can
- * only leave more options open.
+ * determinate candidates, so the search first tries histories in which they had no effect;
+ * one that would not change the register is never tried, and among optional ops with the
+ * same effect only the earliest unused one is (symmetry.ts).
+ *
+ * All reductions are exact: the verdict is the one the plain search would give.
  */
 export function searchRegister(history: readonly RegOp[], start: number, maxStates: number): SearchResult {
   const { ops, initial } = canonicalize(history, start);
@@ -127,7 +128,7 @@ export function searchRegister(history: readonly RegOp[], start: number, maxStat
   // Observers (a read, a failed cas, a delete that found nothing) never change the register.
   // One that is a candidate and holds in the current state can be linearized right away:
   // any order that places it later stays valid with it moved here. So such a node has that
-  // single child. Not from UNKNOWN, where a read also pins down the unknown value.
+  // single child. (From UNKNOWN a read pins the value down, a change, so it is not forced.)
   const observer = Uint8Array.from(det, (op) => (op.kind === 'get' || (op.kind !== 'put' && op.obs === NO) ? 1 : 0));
 
   const depth = nd + no;
@@ -157,7 +158,7 @@ export function searchRegister(history: readonly RegOp[], start: number, maxStat
       let n = next[0];
       for (; n & 1; n = next[n]) {
         const i = (n - 1) >> 1;
-        if (cand < 0 && observer[i] && state !== UNKNOWN && step(state, det[i]) === state) cand = i;
+        if (cand < 0 && observer[i] && step(state, det[i]) === state) cand = i;
       }
       const op = det[(n - 2) >> 1];
       if (op.complete > stuckAt) stuckAt = op.complete;

@@ -1,5 +1,8 @@
 import { RpcException } from '@nestjs/microservices';
-import { controlPattern, supervisorPattern, type ControlRequest, type ControlStatus, type SupervisorRequest } from '@app/wire';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { controlPattern, ensureKeys, PBFT_CLIENT_ID, supervisorPattern, type ControlRequest, type ControlStatus, type SupervisorRequest } from '@app/wire';
 import { startRedis, type TestRedis } from '../../../../test/support/redis-server';
 import { startControlServer, type ControlServer } from '../testing/control-server';
 import { http, startGateway, waitUntil, type RunningGateway } from '../testing/gateway-harness';
@@ -51,7 +54,8 @@ const actionsSeen = (): unknown[] => replicas.calls.map((c) => c.data);
 
 describe('admin API', () => {
   it('needs the bearer token when ADMIN_TOKEN is set', async () => {
-    for (const headers of [{}, { Authorization: 'Bearer wrong' }, { Authorization: TOKEN }, { Authorization: `Basic ${TOKEN}` }]) {
+    const attempts: Array<Record<string, string>> = [{}, { Authorization: 'Bearer wrong' }, { Authorization: TOKEN }, { Authorization: `Basic ${TOKEN}` }];
+    for (const headers of attempts) {
       const res = await http(gw.base, 'POST', '/v1/admin/nodes/n1/kill', { headers });
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toBe('Bearer');
@@ -160,14 +164,17 @@ describe('admin API', () => {
 describe('admin API on a PBFT cluster without ADMIN_TOKEN', () => {
   let pbft: RunningGateway;
   let planes: ControlServer;
+  const keysDir = mkdtempSync(join(tmpdir(), 'synod-gw-keys-'));
 
   beforeAll(async () => {
+    ensureKeys(keysDir, ['n1', 'n2', 'n3', 'n4', PBFT_CLIENT_ID]);
     planes = await startControlServer(redis.url, { [controlPattern('admin-pbft', 'n4')]: replica('n4') });
-    pbft = await startGateway({ BUS_URL: redis.url, CLUSTER: 'admin-pbft', PROTOCOL: 'pbft' }, { controlTimeoutMs: 700 });
+    pbft = await startGateway({ BUS_URL: redis.url, CLUSTER: 'admin-pbft', PROTOCOL: 'pbft', KEYS_DIR: keysDir }, { controlTimeoutMs: 700 });
   });
   afterAll(async () => {
     await pbft?.close();
     await planes?.close();
+    rmSync(keysDir, { recursive: true, force: true });
   });
 
   it('sets a byzantine behavior from the list, and refuses any other with 400', async () => {
@@ -183,18 +190,10 @@ describe('admin API on a PBFT cluster without ADMIN_TOKEN', () => {
     expect(planes.calls).toHaveLength(1);
   });
 
-  it('reports the cluster with view instead of term, and KV calls get 503 until the PBFT client exists', async () => {
+  it('reports the cluster with view instead of term', async () => {
     const c = await http(pbft.base, 'GET', '/v1/cluster');
     expect(c.body).toMatchObject({ protocol: 'pbft', leader: null, view: 0 });
+    expect(c.body).not.toHaveProperty('term');
     expect(c.body.nodes).toHaveLength(4);
-    const put = await http(pbft.base, 'PUT', '/v1/kv/k', { body: { value: 'v' } });
-    expect(put.status).toBe(503);
-    expect(put.headers.get('retry-after')).toBe('1');
   });
-});
-afterAll(async () => {
-  for (const d of [0, 300, 1500]) {
-    await new Promise((r) => setTimeout(r, d));
-    console.log('RES', d, JSON.stringify((process as any).getActiveResourcesInfo()));
-  }
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Queue, type JobsOptions } from 'bullmq';
+import Redis from 'ioredis';
 import type { KvCommand } from '@app/consensus/kv';
 import { GATEWAY_CONFIG } from '../config/config.module';
 import { type GatewayConfig, redact } from '../config/config';
@@ -22,14 +23,15 @@ export interface CommandsJobView {
 export class CommandsService implements OnApplicationShutdown {
   private readonly logger = new Logger('CommandsService');
   private readonly queue: Queue<CommandsJobData, CommandsJobResult>;
+  /** Ours, not BullMQ's: its close() can leave a connection reconnecting for good after a Redis restart. */
+  private readonly redis: Redis;
   private readonly jobOptions: JobsOptions;
 
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {
     // No offline queue: with Redis away a submission fails now (503) instead of hanging.
-    this.queue = new Queue(COMMANDS_QUEUE, {
-      connection: { ...redisOptionsFromUrl(config.queueUrl), enableOfflineQueue: false },
-      prefix: queuePrefix(config),
-    });
+    this.redis = new Redis({ ...redisOptionsFromUrl(config.queueUrl), enableOfflineQueue: false, disconnectTimeout: 100 });
+    this.redis.on('error', () => undefined); // reported through the queue's own 'error'
+    this.queue = new Queue(COMMANDS_QUEUE, { connection: this.redis, prefix: queuePrefix(config) });
     this.queue.on('error', (err) => this.logger.warn(`queue Redis ${redact(config.queueUrl)}: ${err.message}`));
     this.jobOptions = {
       attempts: config.commandAttempts,
@@ -58,6 +60,8 @@ export class CommandsService implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.queue.close().catch(() => undefined);
+    if (this.redis.status === 'ready') await this.redis.quit().catch(() => this.redis.disconnect());
+    else this.redis.disconnect();
   }
 
   private async unavailableOnError<T>(fn: () => Promise<T>): Promise<T> {

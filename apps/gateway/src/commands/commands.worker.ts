@@ -29,9 +29,13 @@ export class CommandsWorker implements OnApplicationBootstrap, OnModuleDestroy {
   onApplicationBootstrap(): void {
     this.worker = new Worker<CommandsJobData, CommandsJobResult>(COMMANDS_QUEUE, (job) => this.run(job), {
       // Blocking commands must wait out a Redis restart rather than fail (BullMQ requires null here).
-      connection: { ...redisOptionsFromUrl(this.config.queueUrl), maxRetriesPerRequest: null },
+      // disconnectTimeout: ioredis keeps a timer that long after a forced close (default 2 s).
+      connection: { ...redisOptionsFromUrl(this.config.queueUrl), maxRetriesPerRequest: null, disconnectTimeout: 100 },
       prefix: queuePrefix(this.config),
       concurrency: 16,
+      // Seconds an idle worker blocks waiting for a job; BullMQ keeps a timer that long (+1 s)
+      // even after a forced close, which holds the process up at shutdown.
+      drainDelay: 1,
     });
     this.worker.on('error', (err) => this.logger.warn(`worker Redis ${redact(this.config.queueUrl)}: ${err.message}`));
   }

@@ -30,7 +30,7 @@ describe('loadConfig', () => {
         bodyLimitBytes: 1024 * 1024,
       }),
     );
-    expect(loadConfig({ ...BUS, PROTOCOL: 'pbft' }).nodes).toEqual(['n1', 'n2', 'n3', 'n4']);
+    expect(loadConfig({ ...BUS, PROTOCOL: 'pbft', KEYS_DIR: '/keys' }).nodes).toEqual(['n1', 'n2', 'n3', 'n4']);
   });
 
   it('requires a bus URL, taking REDIS_URL when BUS_URL is unset', () => {
@@ -75,7 +75,8 @@ describe('loadConfig', () => {
 
   it('refuses duplicate nodes and a PBFT cluster below 3f+1 = 4', () => {
     expect(problems({ ...BUS, NODES: 'n1,n2,n1' })).toEqual([expect.stringContaining('n1 more than once')]);
-    expect(problems({ ...BUS, PROTOCOL: 'pbft', NODES: 'n1,n2,n3' })).toEqual([expect.stringContaining('at least 4')]);
+    expect(problems({ ...BUS, PROTOCOL: 'pbft', NODES: 'n1,n2,n3', KEYS_DIR: '/keys' })).toEqual([expect.stringContaining('at least 4')]);
+    expect(problems({ ...BUS, PROTOCOL: 'pbft' })).toEqual([expect.stringContaining('KEYS_DIR')]);
   });
 
   it('never shows a password', () => {

@@ -1,0 +1,111 @@
+import { startRedis, type TestRedis } from '../../../../test/support/redis-server';
+import { FakeReplica, startFakeCluster } from '../testing/fake-replica';
+import { http, startGateway, waitUntil, type RunningGateway } from '../testing/gateway-harness';
+import { jobIdFor } from './job-id';
+
+jest.setTimeout(30_000);
+
+let redis: TestRedis;
+
+beforeAll(async () => {
+  redis = await startRedis({ appendfsync: 'no' });
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+
+async function settled(gw: RunningGateway, id: string, timeoutMs = 10_000): Promise<Record<string, any>> {
+  let last: Record<string, any> = {};
+  await waitUntil(
+    `job ${id} settled`,
+    async () => {
+      last = (await http(gw.base, 'GET', `/v1/commands/${encodeURIComponent(id)}`)).body;
+      return last.state === 'completed' || last.state === 'failed';
+    },
+    timeoutMs,
+  );
+  return last;
+}
+
+describe('command batches through BullMQ', () => {
+  let gw: RunningGateway;
+  let cluster: Awaited<ReturnType<typeof startFakeCluster>>;
+
+  beforeAll(async () => {
+    cluster = await startFakeCluster(redis.url, 'cmds', ['n1', 'n2', 'n3']);
+    gw = await startGateway({ BUS_URL: redis.url, CLUSTER: 'cmds' }, { requestTimeoutMs: 1500, attemptTimeoutMs: 300 });
+    await waitUntil('leader', async () => (await http(gw.base, 'GET', '/health')).body.leader === 'n1');
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await cluster?.stop();
+  });
+
+  it('runs a batch in order and reports its results', async () => {
+    const commands = [
+      { op: 'put', key: 'a', value: '1' },
+      { op: 'cas', key: 'a', expected: '1', value: '2' },
+      { op: 'cas', key: 'b', expected: null, value: 'new' },
+      { op: 'delete', key: 'a' },
+    ];
+    const accepted = await http(gw.base, 'POST', '/v1/commands', { body: { commands } });
+    expect(accepted.status).toBe(202);
+    expect(accepted.body).toEqual({ id: expect.any(String) });
+    expect(accepted.headers.get('location')).toBe(`/v1/commands/${accepted.body.id}`);
+    const job = await settled(gw, accepted.body.id);
+    expect(job).toMatchObject({ id: accepted.body.id, state: 'completed' });
+    expect(job.results).toEqual([
+      { op: 'put', key: 'a', value: '1', revision: expect.any(Number) },
+      { op: 'cas', key: 'a', succeeded: true, value: '2', revision: expect.any(Number) },
+      { op: 'cas', key: 'b', succeeded: true, value: 'new', revision: expect.any(Number) },
+      { op: 'delete', key: 'a', deleted: true, revision: expect.any(Number) },
+    ]);
+    const revisions = job.results.map((r: { revision: number }) => r.revision);
+    expect([...revisions].sort((x, y) => x - y)).toEqual(revisions); // applied in the order given
+    expect((await http(gw.base, 'GET', '/v1/kv/b')).body.value).toBe('new');
+  });
+
+  it('the same Idempotency-Key is the same job, run once', async () => {
+    const headers = { 'Idempotency-Key': 'batch:42' }; // ':' is not allowed in a BullMQ id: mapped
+    const body = { commands: [{ op: 'put', key: 'once', value: 'x' }] };
+    const first = await http(gw.base, 'POST', '/v1/commands', { body, headers });
+    const second = await http(gw.base, 'POST', '/v1/commands', { body, headers });
+    expect(first.body.id).toBe(jobIdFor('batch:42'));
+    expect(second.body.id).toBe(first.body.id);
+    await settled(gw, first.body.id);
+    const plain = await http(gw.base, 'POST', '/v1/commands', { body, headers: { 'Idempotency-Key': 'plain-key' } });
+    expect(plain.body.id).toBe('plain-key');
+    await settled(gw, 'plain-key');
+    const leader = cluster.replicas.get('n1') as FakeReplica;
+    const applied = leader.proposals.flatMap((p) => p.requests).filter((r) => r.cmd.key === 'once');
+    expect(new Set(applied.map((r) => r.id)).size).toBe(2); // one request id per job
+  });
+
+  it('unknown job → 404', async () => {
+    const res = await http(gw.base, 'GET', '/v1/commands/never-submitted');
+    expect(res.status).toBe(404);
+    expect(res.body).toEqual({ error: expect.any(String), id: 'never-submitted' });
+  });
+});
+
+describe('a batch submitted while there is no leader', () => {
+  it('is retried with backoff and completes once a leader appears', async () => {
+    const cluster = await startFakeCluster(redis.url, 'cmds-late', ['n1', 'n2', 'n3'], { leader: null });
+    const gw = await startGateway({ BUS_URL: redis.url, CLUSTER: 'cmds-late' }, { requestTimeoutMs: 300, attemptTimeoutMs: 100, commandBackoffMs: 100 });
+    try {
+      const accepted = await http(gw.base, 'POST', '/v1/commands', { body: { commands: [{ op: 'put', key: 'k', value: 'v' }] } });
+      expect(accepted.status).toBe(202);
+      await waitUntil('a failed attempt', async () => (await http(gw.base, 'GET', `/v1/commands/${accepted.body.id}`)).body.attemptsMade >= 1);
+      const retrying = (await http(gw.base, 'GET', `/v1/commands/${accepted.body.id}`)).body;
+      expect(['delayed', 'waiting', 'active']).toContain(retrying.state);
+      expect(retrying.error).toContain('no leader');
+      (cluster.replicas.get('n2') as FakeReplica).become('leader', 2);
+      const job = await settled(gw, accepted.body.id);
+      expect(job.state).toBe('completed');
+      expect(job.results).toEqual([{ op: 'put', key: 'k', value: 'v', revision: 1 }]);
+    } finally {
+      await gw.close();
+      await cluster.stop();
+    }
+  });
+});

@@ -1,0 +1,88 @@
+import { checkLinearizable } from '@app/history';
+import { ChaosCluster } from './cluster';
+import { waitForConvergence } from './convergence';
+import { DurabilityStream, readUntilAnswered } from './durability';
+import type { KvClientOptions } from './kv-client';
+import { Nemesis } from './nemesis';
+import type { ChaosOptions } from './options';
+import { Recorder } from './recorder';
+import { ChaosResult, summaryLine, verdict, writeArtifacts } from './report';
+import { Rng } from './rng';
+import { runWorkload, workloadKeys } from './workload';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * One Jepsen-style run: a fresh cluster; concurrent clients and a durability stream under a seeded
+ * nemesis; then heal everything, wait for convergence, read every key back, and check the whole
+ * history for linearizability.
+ */
+export async function runChaos(o: ChaosOptions, log: (line: string) => void = () => undefined): Promise<ChaosResult> {
+  const cluster = new ChaosCluster(o.protocol, o.outDir, o.gatewayTimeoutMs);
+  let keepData = true;
+  try {
+    await cluster.start();
+    log(`cluster up: ${cluster.url} (${cluster.nodeIds.join(', ')}), logs in ${o.outDir}/cluster.log`);
+    const recorder = new Recorder();
+    const rng = new Rng(o.seed);
+    const kv: KvClientOptions = { base: cluster.url, recorder, timeoutMs: o.clientTimeoutMs, retryBudgetMs: 20_000, runId: `chaos-${o.seed}-${process.pid}` };
+    const nemesis = new Nemesis(cluster, o.protocol, rng.fork(1000), recorder);
+    await waitForLeader(nemesis, 60_000);
+
+    let stop = false;
+    const stopped = () => stop;
+    // The canary adds as many read-only clients: stale reads are only visible while someone reads.
+    const readers = o.canary === 'stale-reads' ? o.clients : 0;
+    const firstSpare = o.clients + readers;
+    const durability = new DurabilityStream(firstSpare, kv);
+    const work = Promise.all([
+      runWorkload(rng.fork(0), { clients: o.clients, readers, keys: o.keys, readConsistency: o.canary === 'stale-reads' ? 'stale' : 'linearizable' }, kv, stopped),
+      o.durabilityEveryMs > 0 ? durability.run(o.durabilityEveryMs, stopped) : Promise.resolve(),
+    ]);
+    const faults = (o.canary === 'stale-reads' ? nemesis.runStaleReadCanary(stopped) : nemesis.run(stopped)).then(() => nemesis.healAll());
+    await sleep(o.duration * 1000);
+    stop = true;
+    log(`workload stopped after ${o.duration} s; healing`);
+    await Promise.all([work, faults]);
+
+    const convergence = await waitForConvergence(cluster.url, 60_000);
+    log(`convergence: ${convergence.converged ? `yes at appliedIndex ${convergence.appliedIndex} after ${convergence.waitedMs} ms` : 'NO'}`);
+    const deadline = Date.now() + 60_000;
+    for (const [i, key] of workloadKeys(o.keys).entries()) await readUntilAnswered(kv, firstSpare + 1 + i, key, deadline);
+    const dur = await durability.verify(firstSpare + 1 + o.keys, 8, deadline);
+
+    const t0 = Date.now();
+    const check = checkLinearizable(recorder.ops);
+    const checkMs = Date.now() - t0;
+    const partial = {
+      protocol: o.protocol,
+      seed: o.seed,
+      canary: o.canary,
+      clients: o.clients,
+      duration: o.duration,
+      ops: recorder.counts(),
+      linearizable: check.incomplete && check.linearizable ? null : check.linearizable,
+      check: { keys: check.keys, ops: check.ops, incomplete: check.incomplete, unknownKeys: check.unknownKeys, violations: check.violations.length, ms: checkMs },
+      durability: { ...dur, lostCount: dur.lost.length },
+      convergence,
+      faults: nemesis.counts(),
+      faultErrors: nemesis.events.flatMap((e) => e.errors),
+      unexpected: recorder.unexpected,
+    };
+    const passed = verdict(partial);
+    const result: ChaosResult = { ...partial, passed, summary: summaryLine({ ...partial, passed }) };
+    writeArtifacts(o, result, recorder.ops, check, nemesis.events);
+    keepData = !passed;
+    return result;
+  } finally {
+    await cluster.stop(keepData);
+  }
+}
+
+async function waitForLeader(nemesis: Nemesis, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await nemesis.leader()) === null) {
+    if (Date.now() > deadline) throw new Error('no leader/primary within 60 s of start');
+    await sleep(200);
+  }
+}
