@@ -31,7 +31,7 @@ export async function execute(op: RecordedOp, o: KvClientOptions): Promise<Recor
   for (let attempt = 0; ; attempt++) {
     const reply = await send(op, o, headers);
     const at = o.recorder.now();
-    op.attempts.push(reply.error ? { at, status: 0, error: reply.error } : { at, status: reply.status });
+    op.attempts.push(reply.error ? { at, status: 0, error: reply.error } : reply.status === 200 ? { at, status: 200 } : { at, status: reply.status, error: errorText(reply.body) });
     const outcome = classify(op, reply);
     if (outcome === 'ok') {
       op.status = 'ok';
@@ -57,6 +57,11 @@ export async function execute(op: RecordedOp, o: KvClientOptions): Promise<Recor
     }
     await sleep(100 + 50 * Math.min(attempt, 8));
   }
+}
+
+function errorText(body: unknown): string {
+  const text = typeof body === 'object' && body !== null && typeof (body as { error?: unknown }).error === 'string' ? (body as { error: string }).error : JSON.stringify(body);
+  return String(text).slice(0, 200);
 }
 
 function send(op: RecordedOp, o: KvClientOptions, headers?: Record<string, string>): Promise<Reply> {

@@ -5,6 +5,7 @@ import type { HistoryOp, OpKind } from '@app/history';
 export interface Attempt {
   at: number;
   status: number;
+  /** Why it was not a 200: the client's error, or the gateway's error message. */
   error?: string;
 }
 

@@ -2,6 +2,7 @@ import { checkLinearizable } from '@app/history';
 import { ChaosCluster } from './cluster';
 import { waitForConvergence } from './convergence';
 import { DurabilityStream, readUntilAnswered } from './durability';
+import { request } from './http';
 import type { KvClientOptions } from './kv-client';
 import { Nemesis } from './nemesis';
 import type { ChaosOptions } from './options';
@@ -27,7 +28,7 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void = ()
     const rng = new Rng(o.seed);
     const kv: KvClientOptions = { base: cluster.url, recorder, timeoutMs: o.clientTimeoutMs, retryBudgetMs: 20_000, runId: `chaos-${o.seed}-${process.pid}` };
     const nemesis = new Nemesis(cluster, o.protocol, rng.fork(1000), recorder);
-    await waitForLeader(nemesis, 60_000);
+    await waitUntilServing(cluster.url, 60_000);
 
     let stop = false;
     const stopped = () => stop;
@@ -79,10 +80,16 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void = ()
   }
 }
 
-async function waitForLeader(nemesis: Nemesis, timeoutMs: number): Promise<void> {
+/** Every replica alive and one write through: start-up is not what a run measures. */
+async function waitUntilServing(base: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while ((await nemesis.leader()) === null) {
-    if (Date.now() > deadline) throw new Error('no leader/primary within 60 s of start');
+  for (;;) {
+    const s = await request(base, 'GET', '/v1/cluster', { timeoutMs: 5000 });
+    if (s.body?.leader && s.body.nodes?.every((n: { alive: boolean }) => n.alive)) {
+      const w = await request(base, 'PUT', '/v1/kv/chaos-ready', { body: { value: 'ready' }, timeoutMs: 10_000 });
+      if (w.status === 200) return;
+    }
+    if (Date.now() > deadline) throw new Error(`the cluster did not serve a write within ${timeoutMs / 1000} s of start`);
     await sleep(200);
   }
 }

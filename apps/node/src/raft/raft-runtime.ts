@@ -238,11 +238,15 @@ export class RaftRuntime implements ReplicaRuntime {
     try {
       while (!this.stopped && this.node.hasReady()) {
         const rd = this.node.ready();
+        // Entries committed before this Ready's new ones are already on this node's disk (and on a
+        // majority's): apply them now rather than after the write of the new ones (thesis §10.2.1).
+        const applyFirst = !rd.snapshot && (rd.entries.length === 0 || rd.committedEntries.every((e) => e.index < rd.entries[0].index));
+        if (applyFirst) this.apply(rd);
         await this.persist(rd);
         if (this.stopped) return; // killed while persisting: this Ready never happened
         this.send(rd.messages);
         if (rd.snapshot) this.installSnapshot(rd);
-        this.apply(rd);
+        if (!applyFirst) this.apply(rd);
         this.node.advance(rd);
         this.noticeRoleChange(rd);
         this.handleReads(rd);
