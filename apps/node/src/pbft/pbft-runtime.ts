@@ -16,8 +16,8 @@ import type { NodeConfig } from '../config/node-config';
 import type { ReplicaRuntime, RuntimeIo, RuntimeStatus } from '../replica/runtime';
 import { PbftCodec } from './codec';
 import { KvApp } from './kv-app';
+import { ReadyLoop } from '../replica/ready-loop';
 
-const PERSIST_RETRY_MS = [20, 50, 100, 250, 500];
 
 /**
  * Drives a PBFT replica with real time, the Redis store and the bus. Each Ready: the stable
@@ -31,9 +31,11 @@ export class PbftRuntime implements ReplicaRuntime {
   private crypto!: PbftCrypto;
   private readonly codec = new PbftCodec();
   private timer: NodeJS.Timeout | null = null;
-  private stopped = false;
-  private driving = false;
-  private kicked = false;
+  private readonly loop = new ReadyLoop(
+    () => this.replica.hasReady(),
+    () => this.handleReady(),
+    (msg) => this.io.log(`pbft: ${msg}`),
+  );
   private byzantine: ByzantineFilter | null = null;
   private lastView = -1;
   private lastPrimary = '';
@@ -51,7 +53,7 @@ export class PbftRuntime implements ReplicaRuntime {
     const keys = loadKeys(this.cfg.keysDir, this.cfg.nodeId, [...this.cfg.nodes, PBFT_CLIENT_ID]);
     this.crypto = ed25519Crypto(keys.privateKeyPem, keys.publicKeys);
     const persisted = this.codec.load(await this.store.load());
-    if (this.stopped) return;
+    if (this.loop.isStopped) return;
     this.app = new KvApp();
     this.replica = new PbftReplica(
       {
@@ -73,13 +75,13 @@ export class PbftRuntime implements ReplicaRuntime {
     this.io.log(`pbft: started in view ${st.view}, stable checkpoint ${st.stableCheckpoint}, executed ${st.lastExecuted}`);
     this.timer = setInterval(() => {
       this.replica.tick();
-      this.kick();
+      this.loop.kick();
     }, this.cfg.tickMs);
-    this.kick();
+    this.loop.kick();
   }
 
   stop(): void {
-    this.stopped = true;
+    this.loop.stop();
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
   }
@@ -100,7 +102,7 @@ export class PbftRuntime implements ReplicaRuntime {
   }
 
   onPeerFrame(_from: string, body: unknown): void {
-    if (this.stopped || !this.replica) return;
+    if (this.loop.isStopped || !this.replica) return;
     const ms = (body as { ms?: unknown }).ms;
     if (!Array.isArray(ms)) {
       this.counters.malformedPeerFrames++;
@@ -113,16 +115,16 @@ export class PbftRuntime implements ReplicaRuntime {
       }
       this.replica.step(m as PbftMessage); // signatures are checked (and bad ones counted) by the core
     }
-    this.kick();
+    this.loop.kick();
   }
 
   onClientRequest(_from: string, body: GatewayRequest | PbftRequestBody): void {
-    if (this.stopped || !this.replica) return;
+    if (this.loop.isStopped || !this.replica) return;
     if (body.t !== 'pbft-request') return; // Raft-style frames mean nothing here
     this.counters.requests++;
     const r = this.replica.propose(body.request);
     if (!r.ok && r.reason === 'bad-request') this.counters.badRequests++;
-    this.kick();
+    this.loop.kick();
   }
 
   status(): RuntimeStatus {
@@ -147,61 +149,31 @@ export class PbftRuntime implements ReplicaRuntime {
 
   // ---------------------------------------------------------------- the Ready loop
 
-  private kick(): void {
-    if (this.kicked || this.stopped) return;
-    this.kicked = true;
-    setImmediate(() => {
-      this.kicked = false;
-      void this.drive();
-    });
-  }
-
-  private async drive(): Promise<void> {
-    if (this.driving || this.stopped) return;
-    this.driving = true;
-    try {
-      while (!this.stopped && this.replica.hasReady()) {
-        const rd = this.replica.ready();
-        await this.persist(rd);
-        if (this.stopped) return;
-        this.send(rd);
-        this.counters.executedBatches += rd.executed.length;
-        this.replica.advance(rd);
-        this.noticeViewChange();
-      }
-    } catch (err) {
-      this.io.log(`pbft: ready loop failed: ${(err as Error).stack ?? err}`);
-    } finally {
-      this.driving = false;
-      if (!this.stopped && this.replica.hasReady()) this.kick();
-    }
+  private async handleReady(): Promise<void> {
+    const rd = this.replica.ready();
+    await this.persist(rd);
+    if (this.loop.isStopped) return; // killed while persisting: this Ready never happened
+    this.send(rd);
+    this.counters.executedBatches += rd.executed.length;
+    this.replica.advance(rd);
+    this.noticeViewChange();
   }
 
   private async persist(rd: PbftReady): Promise<void> {
+    const onRetry = (err: Error, attempt: number) => {
+      this.counters.persistRetries++;
+      if (attempt === 0) this.io.log(`pbft: persist failed, retrying: ${err.message}`);
+    };
     const cp = this.codec.checkpoint(rd);
     if (cp) {
-      await this.retry(() => this.store.compact(cp));
+      await this.loop.untilDone(() => this.store.compact(cp), onRetry);
       this.codec.checkpointStored(cp.index);
     }
     const batch = this.codec.batch(rd);
     if (batch) {
-      await this.retry(() => this.store.persist(batch));
+      await this.loop.untilDone(() => this.store.persist(batch), onRetry);
       this.codec.recorded(batch);
-    }
-  }
-
-  /** Writes are idempotent; nothing may be sent before they are durable, so retry until done. */
-  private async retry(op: () => Promise<void>): Promise<void> {
-    for (let attempt = 0; !this.stopped; attempt++) {
-      try {
-        await op();
-        this.counters.persists++;
-        return;
-      } catch (err) {
-        this.counters.persistRetries++;
-        if (attempt === 0) this.io.log(`pbft: persist failed, retrying: ${(err as Error).message}`);
-        await new Promise((r) => setTimeout(r, PERSIST_RETRY_MS[Math.min(attempt, PERSIST_RETRY_MS.length - 1)]));
-      }
+      this.counters.persists++;
     }
   }
 

@@ -6,6 +6,7 @@ import type { NodeConfig } from '../config/node-config';
 import type { ReplicaRuntime, RuntimeIo, RuntimeStatus } from '../replica/runtime';
 import { encodeSnapshot, fromStoredState, toPersistBatch } from './codec';
 import { isRaftMessage } from './validate-message';
+import { ReadyLoop } from '../replica/ready-loop';
 
 /** A gateway's batch waiting for its entries to be applied. */
 interface PendingBatch {
@@ -25,7 +26,6 @@ const MAX_PENDING_PROPOSALS = 100_000;
 /** Beacons carry the state digest only while computing it is cheap. */
 const DIGEST_MAX_KEYS = 20_000;
 const DIGEST_EVERY_MS = 1000;
-const PERSIST_RETRY_MS = [20, 50, 100, 250, 500];
 
 /**
  * Drives a Raft core with real time, a Redis store and the bus, serving the KV state machine.
@@ -35,9 +35,11 @@ export class RaftRuntime implements ReplicaRuntime {
   private node!: RaftNode;
   private kv!: KvStateMachine;
   private timer: NodeJS.Timeout | null = null;
-  private stopped = false;
-  private driving = false;
-  private kicked = false;
+  private readonly loop = new ReadyLoop(
+    () => this.node.hasReady(),
+    () => this.handleReady(),
+    (msg) => this.io.log(`raft: ${msg}`),
+  );
   private appliedIndex = 0;
   private snapshotIndex = 0;
   private wasLeader = false;
@@ -77,7 +79,7 @@ export class RaftRuntime implements ReplicaRuntime {
   /** The same path for a fresh process and a revive: everything comes from storage. */
   async start(): Promise<void> {
     const persisted = fromStoredState(await this.store.load());
-    if (this.stopped) return;
+    if (this.loop.isStopped) return;
     this.kv = persisted.snapshot ? KvStateMachine.restore(persisted.snapshot.data) : new KvStateMachine();
     this.storedHardState = persisted.hardState;
     this.appliedIndex = persisted.snapshot?.lastIncludedIndex ?? 0;
@@ -99,13 +101,13 @@ export class RaftRuntime implements ReplicaRuntime {
     this.io.log(`raft: started at term ${persisted.hardState.currentTerm}, ${persisted.entries.length} entries after snapshot ${this.snapshotIndex}`);
     this.timer = setInterval(() => {
       this.node.tick();
-      this.kick();
+      this.loop.kick();
     }, this.cfg.tickMs);
-    this.kick();
+    this.loop.kick();
   }
 
   stop(): void {
-    this.stopped = true;
+    this.loop.stop();
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     for (const entries of this.waiting.values()) for (const { batch } of entries) this.redirect(batch.gateway, batch.corr, 'killed');
@@ -117,7 +119,7 @@ export class RaftRuntime implements ReplicaRuntime {
   }
 
   onPeerFrame(_from: string, body: unknown): void {
-    if (this.stopped || !this.node) return;
+    if (this.loop.isStopped || !this.node) return;
     const ms = (body as { ms?: unknown }).ms;
     if (!Array.isArray(ms)) {
       this.counters.malformedPeerFrames++;
@@ -130,11 +132,11 @@ export class RaftRuntime implements ReplicaRuntime {
       }
       this.node.step(m);
     }
-    this.kick();
+    this.loop.kick();
   }
 
   onClientRequest(from: string, body: GatewayRequest): void {
-    if (this.stopped || !this.node) return this.redirect(from, body.corr, 'killed');
+    if (this.loop.isStopped || !this.node) return this.redirect(from, (body as GatewayRequest).corr, 'killed');
     if (body.t === 'propose') this.propose(from, body);
     else this.read(from, body);
   }
@@ -187,7 +189,7 @@ export class RaftRuntime implements ReplicaRuntime {
       else this.waiting.set(r.id, [{ batch, pos }]);
     });
     this.pendingCount += requests.length;
-    this.kick();
+    this.loop.kick();
   }
 
   private read(gateway: string, body: ReadBody): void {
@@ -199,13 +201,13 @@ export class RaftRuntime implements ReplicaRuntime {
   }
 
   private flushReadGroup(): void {
-    if (this.stopped || this.readGroup.length === 0) return;
+    if (this.loop.isStopped || this.readGroup.length === 0) return;
     const ctx = `${this.cfg.nodeId}:${++this.readSeq}`;
     this.readRounds.set(ctx, this.readGroup);
     this.readGroup = [];
     this.counters.readRounds++;
     this.node.readIndex(ctx);
-    this.kick();
+    this.loop.kick();
   }
 
   private serveRead(r: PendingRead): void {
@@ -223,59 +225,37 @@ export class RaftRuntime implements ReplicaRuntime {
 
   // ---------------------------------------------------------------- the Ready loop
 
-  private kick(): void {
-    if (this.kicked || this.stopped) return;
-    this.kicked = true;
-    setImmediate(() => {
-      this.kicked = false;
-      void this.drive();
-    });
+  private async handleReady(): Promise<void> {
+    const rd = this.node.ready();
+    // Entries committed before this Ready's new ones are already on this node's disk (and on a
+    // majority's): apply them now rather than after the write of the new ones (thesis §10.2.1).
+    const applyFirst = !rd.snapshot && (rd.entries.length === 0 || rd.committedEntries.every((e) => e.index < rd.entries[0].index));
+    if (applyFirst) this.apply(rd);
+    await this.persist(rd);
+    if (this.loop.isStopped) return; // killed while persisting: this Ready never happened
+    this.send(rd.messages);
+    if (rd.snapshot) this.installSnapshot(rd);
+    if (!applyFirst) this.apply(rd);
+    this.node.advance(rd);
+    this.noticeRoleChange(rd);
+    this.handleReads(rd);
+    await this.maybeSnapshot();
   }
 
-  private async drive(): Promise<void> {
-    if (this.driving || this.stopped) return;
-    this.driving = true;
-    try {
-      while (!this.stopped && this.node.hasReady()) {
-        const rd = this.node.ready();
-        // Entries committed before this Ready's new ones are already on this node's disk (and on a
-        // majority's): apply them now rather than after the write of the new ones (thesis §10.2.1).
-        const applyFirst = !rd.snapshot && (rd.entries.length === 0 || rd.committedEntries.every((e) => e.index < rd.entries[0].index));
-        if (applyFirst) this.apply(rd);
-        await this.persist(rd);
-        if (this.stopped) return; // killed while persisting: this Ready never happened
-        this.send(rd.messages);
-        if (rd.snapshot) this.installSnapshot(rd);
-        if (!applyFirst) this.apply(rd);
-        this.node.advance(rd);
-        this.noticeRoleChange(rd);
-        this.handleReads(rd);
-        await this.maybeSnapshot();
-      }
-    } catch (err) {
-      this.io.log(`raft: ready loop failed: ${(err as Error).stack ?? err}`);
-    } finally {
-      this.driving = false;
-      if (!this.stopped && this.node.hasReady()) this.kick();
-    }
-  }
-
-  /** Retried until it succeeds: the batch is idempotent, and nothing may be sent before it is durable. */
   private async persist(rd: Ready): Promise<void> {
     const batch = toPersistBatch(rd, this.storedHardState);
     if (!batch) return;
-    for (let attempt = 0; !this.stopped; attempt++) {
-      try {
+    await this.loop.untilDone(
+      async () => {
         await this.store.persist(batch);
         if (rd.hardState) this.storedHardState = rd.hardState;
         this.counters.persists++;
-        return;
-      } catch (err) {
+      },
+      (err, attempt) => {
         this.counters.persistRetries++;
-        if (attempt === 0) this.io.log(`raft: persist failed, retrying: ${(err as Error).message}`);
-        await sleep(PERSIST_RETRY_MS[Math.min(attempt, PERSIST_RETRY_MS.length - 1)]);
-      }
-    }
+        if (attempt === 0) this.io.log(`raft: persist failed, retrying: ${err.message}`);
+      },
+    );
   }
 
   private send(messages: Message[]): void {
@@ -384,6 +364,3 @@ export class RaftRuntime implements ReplicaRuntime {
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
