@@ -1,3 +1,5 @@
+import Redis from 'ioredis';
+import { Bus, channelFor } from '@app/bus';
 import { TestCluster, waitFor } from './support/cluster';
 
 /** A real 3-replica Raft cluster (launcher, Redis, processes, HTTP): the happy path and bad input. */
@@ -99,6 +101,30 @@ describe('Raft cluster: reads, writes and input handling', () => {
     expect((await c.put('after-bad-input', 'fine')).status).toBe(200);
     expect((await c.get('after-bad-input')).body.value).toBe('fine');
   });
+
+  it('drops garbage on the bus (random bytes, forged Raft frames) and keeps serving', async () => {
+    const redis = new Redis(c.info.bus);
+    const bus = new Bus({ url: c.info.bus, cluster: c.info.cluster, self: 'n2' }); // claims to be a member
+    await bus.start();
+    try {
+      for (const n of c.info.nodes) {
+        const channel = channelFor(c.info.cluster, n.id);
+        await redis.publish(channel, Buffer.from([0xff, 0x00, 0x13, 0x37]));
+        await redis.publish(channel, 'not a frame at all');
+        bus.send(n.id, { t: 'raft', ms: [{ type: 'AppendEntries', from: 'n2', to: n.id, term: 'high' }] });
+        bus.send(n.id, { t: 'raft', ms: 'nope' });
+        bus.send(n.id, { t: 'propose', corr: 5, requests: [{ id: 1 }] });
+        bus.send(n.id, { t: 'read', corr: 'x', consistency: 'linearizable', query: null });
+      }
+      expect((await c.put('after-garbage', 'ok')).status).toBe(200);
+      const s = await c.clusterState();
+      expect(s.nodes.every((n: any) => n.alive)).toBe(true);
+      expect(s.leader).not.toBeNull();
+    } finally {
+      await bus.stop();
+      redis.disconnect();
+    }
+  }, 30_000);
 
   it('serves the docs, the dashboard, health and metrics', async () => {
     expect((await c.http('GET', '/docs')).status).toBe(200);
