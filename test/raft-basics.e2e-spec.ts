@@ -102,6 +102,22 @@ describe('Raft cluster: reads, writes and input handling', () => {
     expect((await c.get('after-bad-input')).body.value).toBe('fine');
   });
 
+  it('runs a batch of commands asynchronously through BullMQ, once per Idempotency-Key', async () => {
+    const body = { commands: [{ op: 'put', key: 'job-a', value: '1' }, { op: 'cas', key: 'job-a', expected: '1', value: '2' }, { op: 'delete', key: 'job-b' }] };
+    const accepted = await c.http('POST', '/v1/commands', body, { 'idempotency-key': 'job-e2e-1' });
+    expect(accepted.status).toBe(202);
+    const again = await c.http('POST', '/v1/commands', body, { 'idempotency-key': 'job-e2e-1' });
+    expect(again.body.id).toBe(accepted.body.id);
+    const done = await waitFor(async () => {
+      const r = await c.http('GET', `/v1/commands/${encodeURIComponent(accepted.body.id)}`);
+      return r.body.state === 'completed' ? r.body : null;
+    }, 20_000, 'the job to complete');
+    expect(done.results).toHaveLength(3);
+    expect(done.results[1]).toMatchObject({ succeeded: true, value: '2' });
+    expect((await c.get('job-a')).body.value).toBe('2');
+    expect((await c.http('GET', '/v1/commands/no-such-job')).status).toBe(404);
+  }, 30_000);
+
   it('drops garbage on the bus (random bytes, forged Raft frames) and keeps serving', async () => {
     const redis = new Redis(c.info.bus);
     const bus = new Bus({ url: c.info.bus, cluster: c.info.cluster, self: 'n2' }); // claims to be a member

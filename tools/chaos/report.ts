@@ -65,13 +65,17 @@ export function violationReport(check: CheckResult, history: RecordedOp[], event
     // Values are unique: the one operation that wrote each value read in the window says when it was current.
     const read = new Set(ops.filter((o) => o.kind === 'get' && o.result?.value).map((o) => o.result?.value));
     const writers = history.filter((o) => o.key === v.key && (o.kind === 'put' || o.kind === 'cas') && read.has(o.value) && !ops.includes(o));
+    // The faults under way from the first of these operations to the last.
+    const all = [...ops, ...writers];
+    const start = Math.min(...all.map((o) => o.invoke));
+    const end = Math.max(...all.map((o) => o.complete ?? o.invoke));
     return {
       key: v.key,
       explanation: v.explanation,
       window: { from, to },
       ops,
       writersOfValuesRead: writers,
-      faults: events.filter((e) => e.start <= to && (e.end === null || e.end >= from)),
+      faults: events.filter((e) => e.start <= end && (e.end === null || e.end >= start)),
     };
   });
 }
