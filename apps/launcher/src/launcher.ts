@@ -106,6 +106,7 @@ export class Launcher {
   private spawnNode(n: ManagedNode): void {
     const child = spawn(process.execPath, [NODE_MAIN], { env: n.env, stdio: ['ignore', 'inherit', 'inherit'] });
     n.child = child;
+    child.once('error', (err) => process.stderr.write(`[launcher] replica ${n.id}: ${err.message}\n`));
     child.once('exit', (code, sig) => {
       if (!this.stopping && sig !== 'SIGKILL') process.stderr.write(`[launcher] replica ${n.id} exited (${code ?? sig})\n`);
     });

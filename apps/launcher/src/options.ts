@@ -92,6 +92,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv): LauncherOptio
     }
   }
   if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) fail(`invalid port ${o.port}`);
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(o.cluster)) fail(`--cluster must be 1-64 of [A-Za-z0-9_-], got ${JSON.stringify(o.cluster)}`);
   if (o.nodes === 0) o.nodes = o.protocol === 'pbft' ? 4 : 3;
   if (o.protocol === 'pbft' && (o.nodes < 4 || (o.nodes - 1) % 3 !== 0)) fail('PBFT needs n = 3f+1 replicas (4, 7, ...)');
   return o;

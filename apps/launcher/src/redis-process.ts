@@ -29,10 +29,19 @@ export class RedisProcess {
         '--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir,
         '--appendonly', 'yes', '--appendfsync', this.appendfsync, '--save', '',
         '--maxmemory-policy', 'noeviction', '--loglevel', 'warning', '--logfile', 'redis.log',
+        // A follower catching up receives large frames; Redis's default (32 MB hard) would cut it off.
+        '--client-output-buffer-limit', 'pubsub 512mb 256mb 60',
       ],
       { stdio: 'ignore' },
     );
-    await waitForPort(this.port, 10_000);
+    const child = this.child;
+    const exited = new Promise<never>((_, reject) => {
+      child.once('error', (err) => reject(new Error(`redis-server ${this.name}: ${err.message}`)));
+      child.once('exit', (code) => reject(new Error(`redis-server ${this.name} exited (${code}) at start; see ${this.dir}/redis.log`)));
+    });
+    exited.catch(() => undefined);
+    // Fail on an early exit (e.g. the port was taken meanwhile) rather than talk to someone else's Redis.
+    await Promise.race([waitForPort(this.port, 10_000), exited]);
   }
 
   /** SIGKILL: what is on disk stays (and with appendfsync always, everything acknowledged is on disk). */

@@ -17,6 +17,8 @@ export interface NodeConfig {
   /** Take a state-machine snapshot and compact the log every this many applied entries. */
   snapshotEvery: number;
   maxEntriesPerMessage: number;
+  /** Entry bytes per AppendEntries: keeps frames well under Redis's pub/sub output-buffer limits. */
+  maxBytesPerMessage: number;
   maxInflight: number;
   /** PBFT: the directory of Ed25519 key files (libs/wire/src/keys.ts). */
   keysDir: string | null;
@@ -90,6 +92,7 @@ export function loadNodeConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig
     beaconMs: int('BEACON_MS', 200, 10, 60_000),
     snapshotEvery: int('SNAPSHOT_EVERY', 10_000, 1, 100_000_000),
     maxEntriesPerMessage: int('MAX_ENTRIES_PER_MESSAGE', 256, 1, 100_000),
+    maxBytesPerMessage: int('MAX_BYTES_PER_MESSAGE', 1024 * 1024, 1024, 64 * 1024 * 1024),
     maxInflight: int('MAX_INFLIGHT', 64, 1, 10_000),
     keysDir: env.KEYS_DIR || null,
     pbftMaxBatch: int('PBFT_MAX_BATCH', 64, 1, 10_000),

@@ -34,7 +34,7 @@ export class PbftRuntime implements ReplicaRuntime {
   private readonly loop = new ReadyLoop(
     () => this.replica.hasReady(),
     () => this.handleReady(),
-    (msg) => this.io.log(`pbft: ${msg}`),
+    (err) => this.io.fatal(err),
   );
   private byzantine: ByzantineFilter | null = null;
   private lastView = -1;
@@ -191,7 +191,7 @@ export class PbftRuntime implements ReplicaRuntime {
       }
     }
     if (byPeer.size > 0) this.io.sendToPeers([...byPeer].map(([to, ms]) => ({ to, body: { t: 'pbft', ms } })));
-    if (broadcast.length > 0) this.io.broadcastToPeers!({ t: 'pbft', ms: broadcast });
+    if (broadcast.length > 0) this.io.broadcastToPeers({ t: 'pbft', ms: broadcast });
     for (const reply of replies) {
       this.counters.replies++;
       this.io.publish(pbftReplyTopic(reply.to), { t: 'pbft-reply', reply });

@@ -38,7 +38,7 @@ export class RaftRuntime implements ReplicaRuntime {
   private readonly loop = new ReadyLoop(
     () => this.node.hasReady(),
     () => this.handleReady(),
-    (msg) => this.io.log(`raft: ${msg}`),
+    (err) => this.io.fatal(err),
   );
   private appliedIndex = 0;
   private snapshotIndex = 0;
@@ -93,6 +93,7 @@ export class RaftRuntime implements ReplicaRuntime {
         preVote: true,
         checkQuorum: true,
         maxEntriesPerMessage: this.cfg.maxEntriesPerMessage,
+        maxBytesPerMessage: this.cfg.maxBytesPerMessage,
         maxInflight: this.cfg.maxInflight,
         random: Math.random,
       },
@@ -350,6 +351,8 @@ export class RaftRuntime implements ReplicaRuntime {
   private async maybeSnapshot(): Promise<void> {
     if (this.appliedIndex - this.snapshotIndex < this.cfg.snapshotEvery) return;
     const snap = this.node.createSnapshot(this.appliedIndex, this.kv.snapshot());
+    // A leader's snapshot that arrived meanwhile is not ours to compact to: the next Ready installs it.
+    if (snap.lastIncludedIndex !== this.appliedIndex) return;
     this.snapshotIndex = snap.lastIncludedIndex;
     try {
       await this.store.compact({ index: snap.lastIncludedIndex, data: encodeSnapshot(snap) });

@@ -1,3 +1,5 @@
+import { StorageError } from '@app/storage';
+
 /**
  * The driver both protocol runtimes share: handle one Ready at a time, on the next turn of the
  * event loop after any input, until the core has nothing left to hand out.
@@ -7,10 +9,14 @@ export class ReadyLoop {
   private kicked = false;
   private stopped = false;
 
+  /**
+   * `fatal` is told when handling a Ready threw, or storage refused a write as inconsistent: the
+   * core can no longer be trusted to match the disk, so the replica must restart from storage.
+   */
   constructor(
     private readonly hasReady: () => boolean,
     private readonly handleOne: () => Promise<void>,
-    private readonly log: (msg: string) => void,
+    private readonly fatal: (err: Error) => void,
   ) {}
 
   get isStopped(): boolean {
@@ -31,12 +37,16 @@ export class ReadyLoop {
     this.stopped = true;
   }
 
-  /** Storage writes are idempotent and nothing may be sent before they are durable: retry until done. */
+  /**
+   * Storage writes are idempotent and nothing may be sent before they are durable: retry until
+   * done while storage is merely unreachable; an inconsistency (the store lost data) is fatal.
+   */
   async untilDone(op: () => Promise<void>, onRetry: (err: Error, attempt: number) => void): Promise<void> {
     for (let attempt = 0; !this.stopped; attempt++) {
       try {
         return await op();
       } catch (err) {
+        if (err instanceof StorageError && err.code !== 'CLOSED') throw err;
         onRetry(err as Error, attempt);
         await new Promise((r) => setTimeout(r, RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)]));
       }
@@ -49,7 +59,8 @@ export class ReadyLoop {
     try {
       while (!this.stopped && this.hasReady()) await this.handleOne();
     } catch (err) {
-      this.log(`ready loop failed: ${(err as Error).stack ?? err}`);
+      this.stopped = true;
+      this.fatal(err as Error);
     } finally {
       this.running = false;
       if (!this.stopped && this.hasReady()) this.kick();

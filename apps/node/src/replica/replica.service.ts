@@ -2,6 +2,7 @@ import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
 import { Bus, Frame } from '@app/bus';
 import { RedisStore } from '@app/storage';
+import { isByzantineBehavior } from '@app/consensus/pbft';
 import { Beacon, BEACON_TOPIC, BROADCAST_TOPIC, ControlRequest, ControlStatus, GatewayRequest, PbftRequestBody } from '@app/wire';
 import { NODE_CONFIG } from '../config/config.module';
 import type { NodeConfig } from '../config/node-config';
@@ -21,6 +22,7 @@ export class ReplicaService implements OnApplicationShutdown {
   private byzantine = 'none';
   private beaconTimer: NodeJS.Timeout | null = null;
   private beaconSoon = false;
+  private shuttingDown = false;
   readonly bus: Bus;
   private readonly storageRedis: Redis;
   private readonly store: RedisStore;
@@ -44,6 +46,7 @@ export class ReplicaService implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.shuttingDown = true;
     if (this.beaconTimer) clearInterval(this.beaconTimer);
     this.runtime?.stop();
     this.runtime = null;
@@ -68,11 +71,14 @@ export class ReplicaService implements OnApplicationShutdown {
       case 'heal':
         this.isolated = false;
         break;
-      case 'byzantine':
-        if (!this.runtime?.setByzantine) throw new Error('byzantine behaviours exist only in PBFT mode');
-        this.byzantine = String(req.behavior ?? 'none');
-        this.runtime.setByzantine(this.byzantine);
+      case 'byzantine': {
+        if (this.cfg.protocol !== 'pbft') throw new Error('byzantine behaviours exist only in PBFT mode');
+        const behavior = String(req.behavior ?? 'none');
+        if (behavior !== 'none' && !isByzantineBehavior(behavior)) throw new Error(`unknown byzantine behavior ${JSON.stringify(behavior)}`);
+        this.byzantine = behavior; // kept across kill and revive
+        this.runtime?.setByzantine?.(behavior);
         break;
+      }
       case 'status':
         break;
       default:
@@ -124,12 +130,32 @@ export class ReplicaService implements OnApplicationShutdown {
       publish: (topic, body) => this.bus.publish(topic, body),
       changed: () => this.beaconNow(),
       log: (msg) => this.log(msg),
+      fatal: (err) => this.restartAfterFatal(runtime, err),
     };
     const runtime: ReplicaRuntime =
       this.cfg.protocol === 'raft' ? new RaftRuntime(this.cfg, this.store, io) : new PbftRuntime(this.cfg, this.store, io);
     this.runtime = runtime;
-    await runtime.start();
+    try {
+      await runtime.start();
+    } catch (err) {
+      // Not half alive: a replica whose state could not be loaded is down until revived again.
+      runtime.stop();
+      if (this.runtime === runtime) this.runtime = null;
+      throw err;
+    }
     if (this.byzantine !== 'none') runtime.setByzantine?.(this.byzantine);
+  }
+
+  /** The runtime broke (see ReadyLoop): throw it away and start again from storage, as a revive does. */
+  private restartAfterFatal(runtime: ReplicaRuntime, err: Error): void {
+    this.log(`FATAL: ${err.stack ?? err.message}; restarting from storage`);
+    runtime.stop();
+    if (this.runtime !== runtime) return;
+    this.runtime = null;
+    this.publishBeacon();
+    setTimeout(() => {
+      if (this.runtime === null && !this.shuttingDown) this.startRuntime().catch((e: Error) => this.log(`restart failed: ${e.message}`));
+    }, 1000);
   }
 
   private onFrame(f: Frame): void {

@@ -34,7 +34,7 @@ export interface ReplicaRuntime {
 export interface RuntimeIo {
   /** Consensus traffic to peers: dropped while isolated. */
   sendToPeers(batch: Array<{ to: string; body: unknown }>): void;
-  broadcastToPeers?(body: unknown): void;
+  broadcastToPeers(body: unknown): void;
   /** Replies to gateways: always delivered. */
   reply(to: string, body: unknown): void;
   /** A topic frame to gateways (PBFT replies): always delivered. */
@@ -42,4 +42,6 @@ export interface RuntimeIo {
   /** A state change worth an immediate beacon (role, leader, term). */
   changed(): void;
   log(msg: string): void;
+  /** The runtime cannot go on (see ReadyLoop): the replica restarts it from storage. */
+  fatal(err: Error): void;
 }

@@ -36,10 +36,6 @@ export class RaftLog {
     this.commitIndex = Math.min(Math.max(commitIndex, this.offset), this.lastIndex());
   }
 
-  firstIndex(): number {
-    return this.offset + 1;
-  }
-
   lastIndex(): number {
     return this.offset + this.entries.length;
   }
@@ -57,11 +53,6 @@ export class RaftLog {
     if (index === this.offset) return this.offsetTerm;
     if (index < this.offset || index > this.lastIndex()) return undefined;
     return this.entries[index - this.offset - 1].term;
-  }
-
-  entry(index: number): Entry | undefined {
-    if (index <= this.offset || index > this.lastIndex()) return undefined;
-    return this.entries[index - this.offset - 1];
   }
 
   matchTerm(index: number, term: number): boolean {

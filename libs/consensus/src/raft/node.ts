@@ -104,6 +104,7 @@ export class RaftNode {
   }
 
   propose(data: Uint8Array[]): ProposeResult {
+    if (data.length === 0) throw new Error('raft: propose() of an empty batch');
     if (this.role !== 'leader') return { ok: false, leaderHint: this.leader, reason: 'not-leader' };
     if (this.leadTransferee !== null) return { ok: false, leaderHint: this.leader, reason: 'transferring' };
     const first = this.log.lastIndex() + 1;
@@ -492,7 +493,7 @@ export class RaftNode {
         this.sendSnapshot(to, pr);
         return;
       }
-      const entries = this.log.slice(pr.nextIndex, this.log.lastIndex(), this.cfg.maxEntriesPerMessage);
+      const entries = capBytes(this.log.slice(pr.nextIndex, this.log.lastIndex(), this.cfg.maxEntriesPerMessage), this.cfg.maxBytesPerMessage);
       if (entries.length === 0 && !force && pr.state === 'replicate') return;
       const msg: AppendEntries = {
         type: 'AppendEntries',
@@ -529,6 +530,12 @@ export class RaftNode {
 
     if (!m.success) {
       if (m.rejectedIndex < pr.matchIndex) return; // stale: we already know it matches further
+      if (m.conflictIndex <= pr.matchIndex) {
+        // The follower no longer holds what it acknowledged (a late refusal, or a store that lost
+        // data): believe it, so it is repaired instead of probed at the same index forever.
+        // Lowering matchIndex never lowers commitIndex.
+        pr.matchIndex = Math.max(0, m.conflictIndex - 1);
+      }
       if (pr.state === 'snapshot') return; // the snapshot answer decides
       if (pr.state === 'probe' && m.rejectedIndex !== pr.nextIndex - 1) return; // answer to an older probe
       // Fast back-off (§5.3): skip the whole conflicting term, or to the end of the follower's log.
@@ -734,6 +741,17 @@ export class RaftNode {
   private isVoter(id: NodeId): boolean {
     return this.configuration.voters.includes(id);
   }
+}
+
+/** At least one entry, then as many as fit in `maxBytes` of data (frames must stay small for pub/sub). */
+function capBytes(entries: Entry[], maxBytes: number | undefined): Entry[] {
+  if (maxBytes === undefined) return entries;
+  let bytes = 0;
+  for (let i = 0; i < entries.length; i++) {
+    bytes += entries[i].data?.length ?? 0;
+    if (bytes > maxBytes && i > 0) return entries.slice(0, i);
+  }
+  return entries;
 }
 
 function sameHardState(a: HardState, b: HardState): boolean {

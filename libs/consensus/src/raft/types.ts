@@ -165,6 +165,8 @@ export interface RaftConfig {
   checkQuorum: boolean;
   /** Entries per AppendEntries at most. */
   maxEntriesPerMessage: number;
+  /** Entry data bytes per AppendEntries at most (one larger entry still goes alone). */
+  maxBytesPerMessage?: number;
   /** AppendEntries in flight to one follower (unacknowledged) at most. */
   maxInflight: number;
   /** Uniform [0,1) generator, seeded by the caller. */
