@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { ServerRedis } from '@nestjs/microservices';
-import { ensureKeys, PBFT_CLIENT_ID, SupervisorRequest, SupervisorStatus, supervisorPattern } from '@app/wire';
+import { asTransportError, ensureKeys, PBFT_CLIENT_ID, SupervisorRequest, SupervisorStatus, supervisorPattern } from '@app/wire';
 import type { LauncherOptions } from './options';
 import { RedisProcess, waitForPort } from './redis-process';
 
@@ -116,7 +116,7 @@ export class Launcher {
     const url = new URL(this.busUrl);
     const server = new ServerRedis({ host: url.hostname, port: Number(url.port || 6379), retryAttempts: Number.MAX_SAFE_INTEGER, retryDelay: 500 });
     server.addHandler(supervisorPattern(this.o.cluster), (req: SupervisorRequest) =>
-      this.supervise(req).catch((err: Error) => Promise.reject({ message: err.message })),
+      this.supervise(req).catch(asTransportError),
     );
     await new Promise<void>((resolve, reject) => server.listen((err?: unknown) => (err ? reject(err) : resolve())));
     this.supervisor = server;

@@ -139,6 +139,14 @@ export function controlPattern(cluster: string, node: string): string {
   return `synod.${cluster}.control.${node}`;
 }
 
+/**
+ * How a control-plane handler fails: the Nest Redis transport sends the rejection as JSON, and an
+ * Error's message would not survive that, so reject with a plain object.
+ */
+export function asTransportError(err: unknown): Promise<never> {
+  return Promise.reject({ message: err instanceof Error ? err.message : String(err) });
+}
+
 /** The launcher's supervisor (only when the launcher owns the processes): hard kill and respawn. */
 export function supervisorPattern(cluster: string): string {
   return `synod.${cluster}.supervisor`;

@@ -1,11 +1,7 @@
 import { ServerRedis } from '@nestjs/microservices';
-import { controlPattern, ControlRequest } from '@app/wire';
+import { asTransportError, controlPattern, ControlRequest } from '@app/wire';
 import type { NodeConfig } from '../config/node-config';
 import type { ReplicaService } from '../replica/replica.service';
-
-export function asTransportError(err: unknown): Promise<never> {
-  return Promise.reject({ message: err instanceof Error ? err.message : String(err) });
-}
 
 /**
  * The control plane: a @nestjs/microservices Redis server on this replica's own pattern, so a
@@ -22,8 +18,7 @@ export function createControlServer(cfg: NodeConfig, replica: ReplicaService): S
     retryAttempts: Number.MAX_SAFE_INTEGER,
     retryDelay: 500,
   });
-  // The answer is the ControlStatus itself; a failure reaches the caller as the transport's error
-  // (a plain object: an Error's message would not survive JSON).
+  // The answer is the ControlStatus itself; a failure reaches the caller as the transport's error.
   server.addHandler(controlPattern(cfg.cluster, cfg.nodeId), (req: ControlRequest) => replica.control(req).catch(asTransportError));
   return server;
 }
