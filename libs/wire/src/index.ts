@@ -30,6 +30,7 @@ export interface ReadBody {
 export interface ResultBody {
   t: 'result';
   corr: string;
+  /** results[i] answers the ProposeBody's requests[i]. */
   results: KvResult[];
 }
 
