@@ -42,12 +42,16 @@ export interface ReadResultBody {
   appliedIndex: number;
 }
 
-/** Not served here: try `leader` (when known), or later. */
+/**
+ * Not served here: try `leader` (when known), or later. Every reason but `abandoned` means the
+ * requests never entered the log (nothing was applied); `abandoned` means they did, on a leader that
+ * then lost its role or was killed: their fate is unknown until a retry with the same ids answers.
+ */
 export interface RedirectBody {
   t: 'redirect';
   corr: string;
   leader: string | null;
-  reason: 'not-leader' | 'transferring' | 'no-quorum' | 'killed' | 'overloaded';
+  reason: 'not-leader' | 'transferring' | 'no-quorum' | 'killed' | 'overloaded' | 'abandoned';
 }
 
 export type ReplicaReply = ResultBody | ReadResultBody | RedirectBody;

@@ -16,6 +16,7 @@ import type { NodeConfig } from '../config/node-config';
 import type { ReplicaRuntime, RuntimeIo, RuntimeStatus } from '../replica/runtime';
 import { PbftCodec } from './codec';
 import { KvApp } from './kv-app';
+import { DigestCache } from '../replica/digest-cache';
 import { ReadyLoop } from '../replica/ready-loop';
 
 
@@ -37,6 +38,7 @@ export class PbftRuntime implements ReplicaRuntime {
     (err) => this.io.fatal(err),
   );
   private byzantine: ByzantineFilter | null = null;
+  private readonly digests = new DigestCache();
   private lastView = -1;
   private lastPrimary = '';
 
@@ -137,6 +139,7 @@ export class PbftRuntime implements ReplicaRuntime {
       commitIndex: s.lastExecuted,
       appliedIndex: s.lastExecuted,
       stableCheckpoint: s.stableCheckpoint,
+      digest: this.digests.get(s.lastExecuted, this.app?.kv),
       counters: {
         ...this.counters,
         lowWaterMark: s.lowWaterMark,

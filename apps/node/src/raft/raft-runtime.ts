@@ -6,6 +6,7 @@ import type { NodeConfig } from '../config/node-config';
 import type { ReplicaRuntime, RuntimeIo, RuntimeStatus } from '../replica/runtime';
 import { encodeSnapshot, fromStoredState, toPersistBatch } from './codec';
 import { isRaftMessage } from './validate-message';
+import { DigestCache } from '../replica/digest-cache';
 import { ReadyLoop } from '../replica/ready-loop';
 
 /** A gateway's batch waiting for its entries to be applied. */
@@ -23,9 +24,6 @@ interface PendingRead {
 
 /** More uncommitted proposals than this and new ones are turned away (the gateway retries). */
 const MAX_PENDING_PROPOSALS = 100_000;
-/** Beacons carry the state digest only while computing it is cheap. */
-const DIGEST_MAX_KEYS = 20_000;
-const DIGEST_EVERY_MS = 1000;
 
 /**
  * Drives a Raft core with real time, a Redis store and the bus, serving the KV state machine.
@@ -55,7 +53,7 @@ export class RaftRuntime implements ReplicaRuntime {
   /** Reads whose ReadIndex is known, waiting for applied >= index. */
   private readsAwaitingApply: Array<{ index: number; reads: PendingRead[] }> = [];
   private readSeq = 0;
-  private digestCache: { index: number; value: string; at: number } | null = null;
+  private readonly digests = new DigestCache();
   private storedHardState: HardState = { currentTerm: 0, votedFor: null, commitIndex: 0 };
 
   readonly counters = {
@@ -111,8 +109,7 @@ export class RaftRuntime implements ReplicaRuntime {
     this.loop.stop();
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    for (const entries of this.waiting.values()) for (const { batch } of entries) this.redirect(batch.gateway, batch.corr, 'killed');
-    this.waiting.clear();
+    this.abandonProposals(null);
     for (const r of this.allPendingReads()) this.redirect(r.gateway, r.body.corr, 'killed');
     this.readGroup = [];
     this.readRounds.clear();
@@ -150,22 +147,9 @@ export class RaftRuntime implements ReplicaRuntime {
       leader: s?.leader ?? null,
       commitIndex: s?.commitIndex ?? 0,
       appliedIndex: this.appliedIndex,
-      digest: this.digest(),
+      digest: this.digests.get(this.appliedIndex, this.kv),
       counters: { ...this.counters, pendingProposals: this.pendingCount, snapshotIndex: this.snapshotIndex },
     };
-  }
-
-  /**
-   * The state digest for convergence checks. It is O(state): computed at most every DIGEST_EVERY_MS,
-   * and reported only while it matches the applied index (so a quiet cluster always shows it).
-   */
-  private digest(): string | undefined {
-    if (!this.kv || this.kv.size > DIGEST_MAX_KEYS) return undefined;
-    const c = this.digestCache;
-    if (c?.index !== this.appliedIndex && (!c || Date.now() - c.at >= DIGEST_EVERY_MS)) {
-      this.digestCache = { index: this.appliedIndex, value: this.kv.digest(), at: Date.now() };
-    }
-    return this.digestCache?.index === this.appliedIndex ? this.digestCache.value : undefined;
   }
 
   // ---------------------------------------------------------------- client side
@@ -338,14 +322,24 @@ export class RaftRuntime implements ReplicaRuntime {
     this.lastLeader = leader;
     const isLeader = role === 'leader';
     if (this.wasLeader && !isLeader) {
-      for (const entries of this.waiting.values()) for (const { batch } of entries) this.redirect(batch.gateway, batch.corr, 'not-leader', leader);
-      this.waiting.clear();
-      this.pendingCount = 0;
+      this.abandonProposals(leader);
       for (const w of this.readsAwaitingApply) for (const r of w.reads) this.redirect(r.gateway, r.body.corr, 'not-leader', leader);
       this.readsAwaitingApply = [];
     }
     this.wasLeader = isLeader;
     this.io.changed();
+  }
+
+  /**
+   * Proposals already in the log may still commit under the next leader: their fate is unknown, so
+   * the gateway must retry them with the same ids (never report them as not applied).
+   */
+  private abandonProposals(leader: string | null): void {
+    const batches = new Set<PendingBatch>();
+    for (const entries of this.waiting.values()) for (const { batch } of entries) batches.add(batch);
+    for (const b of batches) this.redirect(b.gateway, b.corr, 'abandoned', leader);
+    this.waiting.clear();
+    this.pendingCount = 0;
   }
 
   private async maybeSnapshot(): Promise<void> {
