@@ -2,17 +2,10 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ClusterInfo } from '../../apps/launcher/src/launcher';
 
 const ROOT = join(__dirname, '..', '..');
 const LAUNCHER = join(ROOT, 'dist', 'apps', 'launcher', 'src', 'main.js');
-
-export interface ClusterInfo {
-  gateway: string;
-  bus: string;
-  cluster: string;
-  protocol: string;
-  nodes: Array<{ id: string; pid: number; storage: string }>;
-}
 
 export interface HttpResult<T = any> {
   status: number;

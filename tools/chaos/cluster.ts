@@ -6,15 +6,7 @@ import { ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservice
 import { firstValueFrom, timeout } from 'rxjs';
 import { supervisorPattern } from '@app/wire';
 import type { Protocol } from './options';
-
-/** What the launcher prints on its SYNOD_READY line. */
-export interface ClusterInfo {
-  gateway: string;
-  bus: string;
-  cluster: string;
-  protocol: string;
-  nodes: Array<{ id: string; pid: number; storage: string }>;
-}
+import type { ClusterInfo } from '../../apps/launcher/src/launcher';
 
 /** dist/apps/launcher/src/main.js, whether this file runs from dist/ or from the sources. */
 function launcherMain(): string {

@@ -1,17 +1,16 @@
-/** A small seeded generator (mulberry32): the same seed gives the same workload and fault schedule. */
+import { seededRng, type Rng as BaseRng } from '@app/consensus/util/rng';
+
+/** The project's seeded generator with helpers: the same seed gives the same workload and fault schedule. */
 export class Rng {
-  private state: number;
+  private readonly base: BaseRng;
 
   constructor(seed: number) {
-    this.state = (seed * 0x9e3779b9) >>> 0 || 0x6d2b79f5;
+    this.base = seededRng((seed * 0x9e3779b9) >>> 0 || 0x6d2b79f5);
   }
 
   /** Uniform in [0, 1). */
   next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.base.next();
   }
 
   /** Integer in [lo, hi]. */

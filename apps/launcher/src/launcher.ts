@@ -7,6 +7,15 @@ import { asTransportError, ensureKeys, PBFT_CLIENT_ID, SupervisorRequest, Superv
 import type { LauncherOptions } from './options';
 import { RedisProcess, waitForPort } from './redis-process';
 
+/** What the launcher prints on its `SYNOD_READY` line, for scripts and tests. */
+export interface ClusterInfo {
+  gateway: string;
+  bus: string;
+  cluster: string;
+  protocol: string;
+  nodes: Array<{ id: string; pid: number; storage: string }>;
+}
+
 interface ManagedNode {
   id: string;
   env: NodeJS.ProcessEnv;
@@ -151,13 +160,13 @@ export class Launcher {
     return { id: n.id, running: isRunning(n.child), pid: isRunning(n.child) ? n.child!.pid ?? null : null };
   }
 
-  describe(): Record<string, unknown> {
+  describe(): ClusterInfo {
     return {
       gateway: this.gatewayUrl,
       bus: this.busUrl,
       protocol: this.o.protocol,
       cluster: this.o.cluster,
-      nodes: this.nodes.map((n) => ({ id: n.id, pid: n.child?.pid, storage: n.storage?.url ?? this.busUrl })),
+      nodes: this.nodes.map((n) => ({ id: n.id, pid: n.child?.pid ?? 0, storage: n.storage?.url ?? this.busUrl })),
     };
   }
 }
