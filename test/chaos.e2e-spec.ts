@@ -65,6 +65,19 @@ describe('chaos: linearizable histories and no lost writes under faults', () => 
     }, 150_000);
   }
 
+  it('raft with a 300 ms gateway deadline: 503 only for what was not applied, 504 for the rest', async () => {
+    // Failovers outlast the deadline, so answers are failed or indeterminate; a 503 for a write
+    // that was applied (a leader abandoning logged proposals) is a violation the checker catches.
+    const run = await chaos(['--protocol', 'raft', '--clients', '4', '--duration', '15', '--seed', '11', '--gateway-timeout-ms', '300']);
+    try {
+      expect(shown(run)).toMatch(/linearizable: yes, acknowledged writes lost: 0 of [1-9]\d*, converged: yes/);
+      expect(run.code).toBe(0);
+      expect(run.result.unexpected).toEqual([]);
+    } finally {
+      cleanup(run);
+    }
+  }, 150_000);
+
   it('raft stale-reads canary: stale reads from an isolated replica are reported as not linearizable', async () => {
     const run = await chaos(['--protocol', 'raft', '--clients', '4', '--duration', '15', '--seed', '7', '--canary', 'stale-reads']);
     try {
