@@ -23,6 +23,8 @@ export async function createGatewayApp(config: GatewayConfig, opts: GatewayAppOp
     logger: opts.logger ?? ['error', 'warn', 'log'],
   });
   app.disable('x-powered-by');
+  // Express would hash every JSON answer for an ETag no client of this API uses.
+  app.set('etag', false);
   // Before any route: metrics first (they see every answer), then the body parser with our limit.
   app.use(app.get(HttpMetrics).middleware);
   app.use(jsonBody(config.bodyLimitBytes, config.bodyLimit));
