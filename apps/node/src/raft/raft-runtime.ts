@@ -27,7 +27,8 @@ const MAX_PENDING_PROPOSALS = 100_000;
 
 /**
  * Drives a Raft core with real time, a Redis store and the bus, serving the KV state machine.
- * The order of each Ready is the core's contract: persist, then send, then apply, then answer reads.
+ * Each Ready: persist, then send, then apply and answer reads (committed entries that were already
+ * on disk before this Ready are applied first, while its new entries are written).
  */
 export class RaftRuntime implements ReplicaRuntime {
   private node!: RaftNode;
