@@ -31,7 +31,6 @@ export class PbftRuntime implements ReplicaRuntime {
   private app!: KvApp;
   private crypto!: PbftCrypto;
   private readonly codec = new PbftCodec();
-  private timer: NodeJS.Timeout | null = null;
   private readonly loop = new ReadyLoop(
     () => this.replica.hasReady(),
     () => this.handleReady(),
@@ -75,17 +74,11 @@ export class PbftRuntime implements ReplicaRuntime {
     );
     const st = this.replica.status();
     this.io.log(`pbft: started in view ${st.view}, stable checkpoint ${st.stableCheckpoint}, executed ${st.lastExecuted}`);
-    this.timer = setInterval(() => {
-      this.replica.tick();
-      this.loop.kick();
-    }, this.cfg.tickMs);
-    this.loop.kick();
+    this.loop.startTicking(this.cfg.tickMs, () => this.replica.tick());
   }
 
   stop(): void {
     this.loop.stop();
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
   }
 
   setByzantine(behavior: string): void {
@@ -183,18 +176,7 @@ export class PbftRuntime implements ReplicaRuntime {
   private send(rd: PbftReady): void {
     const messages = this.byzantine ? this.byzantine.messages(rd.messages) : rd.messages;
     const replies: Reply[] = this.byzantine ? this.byzantine.replies(rd.replies) : rd.replies;
-    const byPeer = new Map<string, PbftMessage[]>();
-    const broadcast: PbftMessage[] = [];
-    for (const m of messages) {
-      if (m.to === null) broadcast.push(m);
-      else {
-        const list = byPeer.get(m.to);
-        if (list) list.push(m);
-        else byPeer.set(m.to, [m]);
-      }
-    }
-    if (byPeer.size > 0) this.io.sendToPeers([...byPeer].map(([to, ms]) => ({ to, body: { t: 'pbft', ms } })));
-    if (broadcast.length > 0) this.io.broadcastToPeers({ t: 'pbft', ms: broadcast });
+    this.io.sendToPeers('pbft', messages);
     for (const reply of replies) {
       this.counters.replies++;
       this.io.publish(pbftReplyTopic(reply.to), { t: 'pbft-reply', reply });

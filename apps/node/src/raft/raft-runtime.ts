@@ -1,5 +1,5 @@
 import { decodeRequest, encodeRequest, KvRequest, KvResult, KvStateMachine, validateRequest } from '@app/consensus/kv';
-import { HardState, Message, RaftNode, Ready } from '@app/consensus/raft';
+import { HardState, RaftNode, Ready, SoftState } from '@app/consensus/raft';
 import type { DurableStore } from '@app/storage';
 import type { GatewayRequest, ProposeBody, ReadBody, RedirectBody } from '@app/wire';
 import type { NodeConfig } from '../config/node-config';
@@ -33,7 +33,6 @@ const MAX_PENDING_PROPOSALS = 100_000;
 export class RaftRuntime implements ReplicaRuntime {
   private node!: RaftNode;
   private kv!: KvStateMachine;
-  private timer: NodeJS.Timeout | null = null;
   private readonly loop = new ReadyLoop(
     () => this.node.hasReady(),
     () => this.handleReady(),
@@ -41,9 +40,7 @@ export class RaftRuntime implements ReplicaRuntime {
   );
   private appliedIndex = 0;
   private snapshotIndex = 0;
-  private wasLeader = false;
-  private lastRole = '';
-  private lastLeader: string | null = null;
+  private lastSoft: SoftState | null = null;
 
   /** request id -> the batches waiting for it (a retried id may wait in several). */
   private waiting = new Map<string, Array<{ batch: PendingBatch; pos: number }>>();
@@ -99,17 +96,11 @@ export class RaftRuntime implements ReplicaRuntime {
       persisted,
     );
     this.io.log(`raft: started at term ${persisted.hardState.currentTerm}, ${persisted.entries.length} entries after snapshot ${this.snapshotIndex}`);
-    this.timer = setInterval(() => {
-      this.node.tick();
-      this.loop.kick();
-    }, this.cfg.tickMs);
-    this.loop.kick();
+    this.loop.startTicking(this.cfg.tickMs, () => this.node.tick());
   }
 
   stop(): void {
     this.loop.stop();
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
     this.abandonProposals(null);
     for (const r of this.allPendingReads()) this.redirect(r.gateway, r.body.corr, 'killed');
     this.readGroup = [];
@@ -219,7 +210,7 @@ export class RaftRuntime implements ReplicaRuntime {
     if (applyFirst) this.apply(rd);
     await this.persist(rd);
     if (this.loop.isStopped) return; // killed while persisting: this Ready never happened
-    this.send(rd.messages);
+    this.io.sendToPeers('raft', rd.messages);
     if (rd.snapshot) this.installSnapshot(rd);
     if (!applyFirst) this.apply(rd);
     this.node.advance(rd);
@@ -242,17 +233,6 @@ export class RaftRuntime implements ReplicaRuntime {
         if (attempt === 0) this.io.log(`raft: persist failed, retrying: ${err.message}`);
       },
     );
-  }
-
-  private send(messages: Message[]): void {
-    if (messages.length === 0) return;
-    const byPeer = new Map<string, Message[]>();
-    for (const m of messages) {
-      const list = byPeer.get(m.to);
-      if (list) list.push(m);
-      else byPeer.set(m.to, [m]);
-    }
-    this.io.sendToPeers([...byPeer].map(([to, ms]) => ({ to, body: { t: 'raft', ms } })));
   }
 
   private installSnapshot(rd: Ready): void {
@@ -317,17 +297,15 @@ export class RaftRuntime implements ReplicaRuntime {
 
   /** A leader that lost its role cannot finish what it accepted: tell the gateways to retry elsewhere. */
   private noticeRoleChange(rd: Ready): void {
+    const prev = this.lastSoft;
     const { role, leader } = rd.softState;
-    if (role === this.lastRole && leader === this.lastLeader) return;
-    this.lastRole = role;
-    this.lastLeader = leader;
-    const isLeader = role === 'leader';
-    if (this.wasLeader && !isLeader) {
+    if (role === prev?.role && leader === prev.leader) return;
+    this.lastSoft = rd.softState;
+    if (prev?.role === 'leader' && role !== 'leader') {
       this.abandonProposals(leader);
       for (const w of this.readsAwaitingApply) for (const r of w.reads) this.redirect(r.gateway, r.body.corr, 'not-leader', leader);
       this.readsAwaitingApply = [];
     }
-    this.wasLeader = isLeader;
     this.io.changed();
   }
 

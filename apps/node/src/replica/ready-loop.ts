@@ -8,6 +8,7 @@ export class ReadyLoop {
   private running = false;
   private kicked = false;
   private stopped = false;
+  private timer: NodeJS.Timeout | null = null;
 
   /**
    * `fatal` is told when handling a Ready threw, or storage refused a write as inconsistent: the
@@ -33,8 +34,19 @@ export class ReadyLoop {
     });
   }
 
+  /** The core's logical clock: `tick` every `ms`, each followed by a kick. */
+  startTicking(ms: number, tick: () => void): void {
+    this.timer = setInterval(() => {
+      tick();
+      this.kick();
+    }, ms);
+    this.kick();
+  }
+
   stop(): void {
     this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
   }
 
   /**
@@ -59,7 +71,7 @@ export class ReadyLoop {
     try {
       while (!this.stopped && this.hasReady()) await this.handleOne();
     } catch (err) {
-      this.stopped = true;
+      this.stop();
       this.fatal(err as Error);
     } finally {
       this.running = false;

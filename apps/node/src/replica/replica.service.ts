@@ -110,22 +110,7 @@ export class ReplicaService implements OnApplicationShutdown {
 
   private async startRuntime(): Promise<void> {
     const io: RuntimeIo = {
-      sendToPeers: (batch) => {
-        if (this.isolated) {
-          this.counters.peerFramesDroppedIsolated += batch.length;
-          return;
-        }
-        this.bus.batch(() => {
-          for (const { to, body } of batch) this.bus.send(to, body);
-        });
-      },
-      broadcastToPeers: (body) => {
-        if (this.isolated) {
-          this.counters.peerFramesDroppedIsolated++;
-          return;
-        }
-        this.bus.publish(BROADCAST_TOPIC, body);
-      },
+      sendToPeers: (frame, messages) => this.sendToPeers(frame, messages),
       reply: (to, body) => this.bus.send(to, body),
       publish: (topic, body) => this.bus.publish(topic, body),
       changed: () => this.beaconNow(),
@@ -156,6 +141,27 @@ export class ReplicaService implements OnApplicationShutdown {
     setTimeout(() => {
       if (this.runtime === null && !this.shuttingDown) this.startRuntime().catch((e: Error) => this.log(`restart failed: ${e.message}`));
     }, 1000);
+  }
+
+  /** One frame per peer (and one broadcast for `to: null`), all in one pipeline; nothing while isolated. */
+  private sendToPeers(frame: 'raft' | 'pbft', messages: Array<{ to: string | null }>): void {
+    if (messages.length === 0) return;
+    if (this.isolated) {
+      this.counters.peerFramesDroppedIsolated += messages.length;
+      return;
+    }
+    const byPeer = new Map<string | null, unknown[]>();
+    for (const m of messages) {
+      const list = byPeer.get(m.to);
+      if (list) list.push(m);
+      else byPeer.set(m.to, [m]);
+    }
+    this.bus.batch(() => {
+      for (const [to, ms] of byPeer) {
+        if (to === null) this.bus.publish(BROADCAST_TOPIC, { t: frame, ms });
+        else this.bus.send(to, { t: frame, ms });
+      }
+    });
   }
 
   private onFrame(f: Frame): void {

@@ -32,9 +32,8 @@ export interface ReplicaRuntime {
 
 /** How a runtime talks to the world; the replica service filters for kill/isolation. */
 export interface RuntimeIo {
-  /** Consensus traffic to peers: dropped while isolated. */
-  sendToPeers(batch: Array<{ to: string; body: unknown }>): void;
-  broadcastToPeers(body: unknown): void;
+  /** Consensus messages to peers (`to: null` = all of them), one frame per peer: dropped while isolated. */
+  sendToPeers(frame: 'raft' | 'pbft', messages: Array<{ to: string | null }>): void;
   /** Replies to gateways: always delivered. */
   reply(to: string, body: unknown): void;
   /** A topic frame to gateways (PBFT replies): always delivered. */

@@ -20,3 +20,22 @@ export function seededRng(seed: number): Rng {
   };
   return { next, int: (lo, hi) => lo + Math.floor(next() * (hi - lo + 1)) };
 }
+
+/** An independent stream `k` of one seed, so that e.g. a change in clients does not reshuffle faults. */
+export function streamRng(seed: number, k: number): Rng {
+  return seededRng((imul(seed, 0x9e3779b1) ^ imul(k + 1, 0x85ebca77)) >>> 0);
+}
+
+export function pick<T>(rng: Rng, xs: readonly T[]): T {
+  return xs[rng.int(0, xs.length - 1)];
+}
+
+/** Fisher-Yates on a copy. */
+export function shuffled<T>(xs: readonly T[], rng: Rng): T[] {
+  const ys = [...xs];
+  for (let i = ys.length - 1; i > 0; i--) {
+    const j = rng.int(0, i);
+    [ys[i], ys[j]] = [ys[j], ys[i]];
+  }
+  return ys;
+}

@@ -5,8 +5,7 @@ import { PbftReplica } from '../../pbft/replica';
 import { CounterApp } from '../../pbft/testing/counter-app';
 import { MemoryPbftStorage } from '../../pbft/testing/memory-storage';
 import type { ClientRequest, PbftFaults, PbftMessage, PbftReady, ReplicaId, Reply } from '../../pbft/types';
-import type { Rng } from '../../util/rng';
-import { seededRng } from '../../util/rng';
+import { type Rng, seededRng, streamRng } from '../../util/rng';
 import { EventQueue } from '../event-queue';
 import { RELIABLE, VirtualNetwork, type LinkConditions } from '../network';
 import { SimPbftClient } from './client';
@@ -71,11 +70,6 @@ type SimEvent =
   | { kind: 'heal-net'; epoch: number }
   | { kind: 'heal-all' };
 
-/** Independent random streams: a change in one part (clients) does not reshuffle another (faults). */
-function stream(seed: number, k: number): Rng {
-  return seededRng((Math.imul(seed, 0x9e3779b1) ^ Math.imul(k + 1, 0x85ebca77)) >>> 0);
-}
-
 /**
  * A whole PBFT cluster in one process, in virtual time: 3f+1 replicas (up to f of them
  * Byzantine) with disks and apps, a lossy network, clients and a nemesis, all from one seed.
@@ -108,28 +102,28 @@ export class PbftSim implements PbftNemesisControl {
 
   constructor(private readonly opts: PbftSimOptions) {
     const seed = opts.seed;
-    this.params = { ...drawPbftParams(stream(seed, 0)), ...opts.params };
+    this.params = { ...drawPbftParams(streamRng(seed, 0)), ...opts.params };
     const p = this.params;
     this.ids = Array.from({ length: p.replicas }, (_, i) => `r${i}`);
     const clientIds = Array.from({ length: p.clients }, (_, i) => `c${i}`);
     this.keyring = fastTestKeyring([...this.ids, ...clientIds], seed);
-    this.nodeRng = stream(seed, 3);
+    this.nodeRng = streamRng(seed, 3);
     this.hosts = this.ids.map((id, i) => {
       const behavior = p.byzantine.get(i);
       if (behavior === undefined) return new Host(id, i, null);
       const crypto = this.keyring.cryptoFor(id);
-      const rng = stream(seed, 100 + i);
+      const rng = streamRng(seed, 100 + i);
       return new Host(id, i, createByzantine(behavior, { id, replicas: this.ids, sign: (x) => crypto.sign(x), random: () => rng.next() }));
     });
-    const netRng = stream(seed, 1);
+    const netRng = streamRng(seed, 1);
     this.net = new VirtualNetwork<SimMsg>(netRng, [...this.ids, ...clientIds], mildWeather(netRng));
-    this.nemesisRng = stream(seed, 2);
+    this.nemesisRng = streamRng(seed, 2);
     this.nemesis = new PbftNemesis(this.nemesisRng);
-    this.clientRng = stream(seed, 4);
-    this.crashRng = stream(seed, 5);
+    this.clientRng = streamRng(seed, 4);
+    this.crashRng = streamRng(seed, 5);
     this.clients = clientIds.map((id, i) => {
       const crypto = this.keyring.cryptoFor(id);
-      return new SimPbftClient(id, stream(seed, 10 + i), crypto, this.ids, p.keys, p.opsPerClient, (r) => verifyReply(crypto, r));
+      return new SimPbftClient(id, streamRng(seed, 10 + i), crypto, this.ids, p.keys, p.opsPerClient, (r) => verifyReply(crypto, r));
     });
     this.checker = new PbftInvariants(() => `seed=${seed} step=${this.step} t=${this.now.toFixed(2)}`);
     this.traceLines = opts.trace ? [] : null;

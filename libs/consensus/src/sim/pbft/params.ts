@@ -1,5 +1,5 @@
 import { BYZANTINE_BEHAVIORS, type ByzantineBehavior } from '../../pbft/byzantine';
-import type { Rng } from '../../util/rng';
+import { pick, type Rng } from '../../util/rng';
 
 /** The shape of one PBFT schedule, drawn from its seed before anything runs. */
 export interface PbftSimParams {
@@ -25,10 +25,6 @@ export interface PbftSimParams {
   livenessBound: number;
   /** ...and once all are, every correct replica must have executed the same prefix within this many. */
   convergenceBound: number;
-}
-
-function pick<T>(rng: Rng, xs: readonly T[]): T {
-  return xs[rng.int(0, xs.length - 1)];
 }
 
 export function drawPbftParams(rng: Rng): PbftSimParams {

@@ -1,6 +1,6 @@
 import { decodeRequest, KvStateMachine } from '../../kv';
 import type { Entry, Message, NodeId, RaftFaults, Ready } from '../../raft/types';
-import { seededRng, type Rng } from '../../util/rng';
+import { type Rng, seededRng, streamRng } from '../../util/rng';
 import { EventQueue } from '../event-queue';
 import { RELIABLE, VirtualNetwork } from '../network';
 import type { RuntimeFault } from './canaries';
@@ -46,11 +46,6 @@ type SimEvent =
   | { kind: 'heal-net'; epoch: number }
   | { kind: 'heal-all' };
 
-/** Independent random streams, so that e.g. a change in client behaviour does not reshuffle the faults. */
-function stream(seed: number, k: number): Rng {
-  return seededRng((Math.imul(seed, 0x9e3779b1) ^ Math.imul(k + 1, 0x85ebca77)) >>> 0);
-}
-
 /**
  * A whole Raft cluster in one process, in virtual time: N replicas with disks and KV state
  * machines, a faulty network, clients and a nemesis — all decided by one seed. Every input to
@@ -94,17 +89,17 @@ export class RaftSim implements NemesisControl {
 
   constructor(private readonly opts: RaftSimOptions) {
     const seed = opts.seed;
-    const p = (this.params = { ...drawParams(stream(seed, 0)), ...opts.params });
+    const p = (this.params = { ...drawParams(streamRng(seed, 0)), ...opts.params });
     this.ids = Array.from({ length: p.nodes }, (_, i) => `n${i + 1}`);
     this.hosts = this.ids.map((id, i) => new Host(id, i));
-    const netRng = stream(seed, 1);
+    const netRng = streamRng(seed, 1);
     this.net = new VirtualNetwork<Message>(netRng, this.ids, mildWeather(netRng));
-    this.nemesisRng = stream(seed, 2);
+    this.nemesisRng = streamRng(seed, 2);
     this.nemesis = new Nemesis(this.nemesisRng);
-    this.nodeRng = stream(seed, 3);
-    this.crashRng = stream(seed, 5);
+    this.nodeRng = streamRng(seed, 3);
+    this.crashRng = streamRng(seed, 5);
     // Each replica has its own clock: its own phase and a slightly different rate.
-    const clockRng = stream(seed, 6);
+    const clockRng = streamRng(seed, 6);
     const drift = clockRng.next() * 0.1;
     for (const h of this.hosts) {
       h.tickPeriod = 1 + (2 * clockRng.next() - 1) * drift;
@@ -125,8 +120,8 @@ export class RaftSim implements NemesisControl {
         at: (time, ev) => this.events.push(time, ev),
         note: this.traceLines ? (line) => this.note(line) : null,
       },
-      stream(seed, 4),
-      Array.from({ length: p.clients }, (_, i) => stream(seed, 10 + i)),
+      streamRng(seed, 4),
+      Array.from({ length: p.clients }, (_, i) => streamRng(seed, 10 + i)),
       p.keys,
       p.readShare,
     );

@@ -1,5 +1,5 @@
 import type { Message, NodeId } from '../../raft/types';
-import type { Rng } from '../../util/rng';
+import { pick, type Rng, shuffled } from '../../util/rng';
 import type { LinkConditions, VirtualNetwork } from '../network';
 
 /** Where, inside the handling of one Ready, a crash strikes. */
@@ -39,19 +39,6 @@ export interface NemesisControl {
   /** Heals the network after `ticks`, unless another partition comes first. */
   healNetworkAfter(ticks: number): void;
   note(line: string): void;
-}
-
-function pick<T>(rng: Rng, xs: readonly T[]): T {
-  return xs[rng.int(0, xs.length - 1)];
-}
-
-function shuffled<T>(xs: readonly T[], rng: Rng): T[] {
-  const ys = [...xs];
-  for (let i = ys.length - 1; i > 0; i--) {
-    const j = rng.int(0, i);
-    [ys[i], ys[j]] = [ys[j], ys[i]];
-  }
-  return ys;
 }
 
 /** Mostly quick restarts (a process respawn), sometimes long outages. */

@@ -1,4 +1,4 @@
-import type { Rng } from '../../util/rng';
+import { pick, type Rng } from '../../util/rng';
 
 /** The shape of one schedule, drawn from its seed before anything runs. */
 export interface RaftSimParams {
@@ -23,10 +23,6 @@ export interface RaftSimParams {
   livenessBound: number;
   /** A client retries (same request id) after this many ticks without an answer. */
   clientTimeout: number;
-}
-
-function pick<T>(rng: Rng, xs: readonly T[]): T {
-  return xs[rng.int(0, xs.length - 1)];
 }
 
 export function drawParams(rng: Rng): RaftSimParams {

@@ -6,10 +6,12 @@
  *   npm run sim -- --protocol pbft ...
  *
  * Exit status: 0 when every schedule held every invariant, 1 when one did not, 2 on bad usage.
+ * It lives outside libs/consensus because it reads the wall clock (for progress lines).
  */
-import { runRaftSchedule } from './raft/run';
-import { runBatch, runOne } from './runner';
-import type { ScheduleRunner } from './types';
+import { runPbftSchedule } from '@app/consensus/sim/pbft/run';
+import { runRaftSchedule } from '@app/consensus/sim/raft/run';
+import { runBatch, runOne } from '@app/consensus/sim/runner';
+import type { ScheduleRunner } from '@app/consensus/sim/types';
 
 interface Args {
   protocol: string;
@@ -67,24 +69,7 @@ function parseArgs(argv: string[]): Args {
 
 function loadRunner(protocol: string): ScheduleRunner {
   if (protocol === 'raft') return runRaftSchedule;
-  if (protocol === 'pbft') {
-    let mod: { runPbftSchedule?: ScheduleRunner };
-    try {
-      // Loaded on demand: the PBFT simulator is a separate piece of work and may be absent.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      mod = require('./pbft/run');
-    } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      if (err.code === 'MODULE_NOT_FOUND' && err.message.includes("'./pbft/run'")) {
-        throw new UsageError('the PBFT simulator is not available: libs/consensus/src/sim/pbft/run.ts is missing');
-      }
-      throw e;
-    }
-    if (typeof mod.runPbftSchedule !== 'function') {
-      throw new UsageError('libs/consensus/src/sim/pbft/run.ts does not export runPbftSchedule');
-    }
-    return mod.runPbftSchedule;
-  }
+  if (protocol === 'pbft') return runPbftSchedule;
   throw new UsageError(`unknown protocol "${protocol}" (raft or pbft)`);
 }
 

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadRunner, parseArgs, simMain, UsageError } from './cli';
 
-const ROOT = join(__dirname, '../../../..');
+const ROOT = join(__dirname, '../..');
 
 function capture(argv: string[]): { code: number; lines: string[] } {
   const lines: string[] = [];
@@ -56,7 +56,7 @@ describe('sim CLI', () => {
   });
 
   it('dispatches pbft to sim/pbft/run, or says clearly that it is missing', () => {
-    if (existsSync(join(__dirname, 'pbft', 'run.ts'))) expect(typeof loadRunner('pbft')).toBe('function');
+    if (existsSync(join(ROOT, 'libs/consensus/src/sim/pbft/run.ts'))) expect(typeof loadRunner('pbft')).toBe('function');
     else expect(() => loadRunner('pbft')).toThrow(/PBFT simulator is not available: libs\/consensus\/src\/sim\/pbft\/run\.ts is missing/);
     expect(() => loadRunner('paxos')).toThrow(/unknown protocol "paxos"/);
   });
