@@ -115,6 +115,16 @@ export class Bus {
     }
   }
 
+  /** Whether a frame to endpoint `to` can go out now (its route's Redis is connected). */
+  reachable(_to: string): boolean {
+    return this.writable();
+  }
+
+  /** Whether this endpoint can hear frames (every Redis it listens on is connected). */
+  listening(): boolean {
+    return this.state === 'started' && this.sub.status === 'ready';
+  }
+
   onFrame(handler: (frame: Frame) => void): void {
     this.handlers.push(handler);
   }

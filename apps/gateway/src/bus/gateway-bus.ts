@@ -57,6 +57,16 @@ export class GatewayBus implements FramePort, OnModuleInit, OnApplicationShutdow
     this.beaconHandlers.push(handler);
   }
 
+  /** Whether a frame to replica `id` can go out now (the Redis that carries its inbox is connected). */
+  reachable(id: string): boolean {
+    return this.bus.reachable(id);
+  }
+
+  /** Whether replies and beacons can reach the gateway. */
+  listening(): boolean {
+    return this.bus.listening();
+  }
+
   send(to: string, body: unknown): void {
     this.bus.send(to, body);
   }
