@@ -1,9 +1,17 @@
-import Redis from 'ioredis';
+import Redis, { type RedisOptions } from 'ioredis';
 import { channelFor, DIRECT, topicChannel } from './channels';
 import { decodeFrame, encodeFrame } from './frame';
 
 export interface BusOptions {
-  url: string;            // redis URL of the bus Redis
+  /**
+   * Where each replica's inbox lives: node id -> Redis URL (its "home"). A frame to a replica goes
+   * through that replica's home; a replica listens on its home only, so one Redis is exactly one
+   * replica's fault domain. An endpoint without a home (a gateway, a test client) listens on every
+   * home and is reached through the sender's home.
+   */
+  homes?: Record<string, string>;
+  /** One Redis for every endpoint (the smallest set-up): the home of anyone not in `homes`. */
+  url?: string;
   cluster: string;        // channel prefix: synod:<cluster>:...
   self: string;           // this endpoint's id (a node id like "n1", or "gw-<uuid>" for a gateway)
   /** extra channels to listen on besides the direct one, e.g. ['broadcast'] for replicas, ['beacons'] for gateways */
@@ -13,15 +21,17 @@ export interface BusOptions {
    * a replica that publishes to 'broadcast' does not hear itself). A direct send to self is always delivered.
    */
   echo?: boolean;
-  /** Drop frames instead of queueing when this many bytes wait in the publisher's socket (default 16 MiB). */
+  /** Drop frames instead of queueing when this many bytes wait in a publisher's socket (default 16 MiB). */
   maxBufferedBytes?: number;
+  /** ioredis options for a URL (credentials, db, TLS, Sentinel); default: ioredis's own URL parsing. */
+  redisOptions?: (url: string) => RedisOptions;
 }
 
 /** `topic` is 'direct' for a frame that came on this endpoint's own channel, else the topic name. */
 export interface Frame<T = unknown> { from: string; topic: string; body: T }
 
 export interface BusCounters {
-  /** frames handed to the publisher's socket */
+  /** frames handed to a publisher's socket */
   sent: number;
   /** well-formed frames passed to the handlers */
   received: number;
@@ -36,7 +46,7 @@ export interface BusCounters {
 }
 
 const DEFAULT_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
-// Retry fast and forever: a bus Redis that comes back should be used again within a second.
+// Retry fast and forever: a Redis that comes back should be used again within a second.
 const retryStrategy = (attempt: number): number => Math.min(50 * attempt, 1000);
 // stop() waits this long at most for an open socket to close.
 const CLOSE_WAIT_MS = 1000;
@@ -44,32 +54,46 @@ const CLOSE_WAIT_MS = 1000;
 // socket was already gone (Redis down) the timer runs out, so keep it short (default 2 s).
 const DISCONNECT_TIMEOUT_MS = 100;
 
+/** The connections to one Redis: a publisher, and a subscriber when this endpoint listens there. */
+interface Link {
+  url: string;
+  pub: Redis;
+  sub: Redis | null;
+}
+
 /**
- * Frames between replicas and gateways over Redis pub/sub. Two connections: a subscriber (a Redis
- * connection in subscribe mode can do nothing else) and a publisher. Pub/sub is at-most-once, so the
- * publisher never queues while Redis is away: such frames are counted as dropped and the protocols
- * retransmit.
+ * Frames between replicas and gateways over Redis pub/sub, across one or several Redis servers.
+ * Per Redis two connections: a publisher and (where this endpoint listens) a subscriber, since a
+ * connection in subscribe mode can do nothing else. Pub/sub is at-most-once, so a publisher never
+ * queues while its Redis is away: such frames are counted as dropped and the protocols retransmit.
  */
 export class Bus {
   readonly counters: BusCounters = { sent: 0, received: 0, malformed: 0, dropped: 0, handlerErrors: 0, reconnects: 0 };
-  /** The last connection error reported by either connection (Redis down, refused, ...). */
+  /** The last connection error reported by any connection (Redis down, refused, ...). */
   lastError: Error | undefined;
 
   private readonly cluster: string;
   private readonly self: string;
   private readonly echo: boolean;
   private readonly maxBufferedBytes: number;
+  private readonly homes: Record<string, string>;
+  private readonly fallbackUrl: string | undefined;
   private readonly topicOf = new Map<string, string>(); // subscribed channel -> frame topic
   private readonly handlers: Array<(frame: Frame) => void> = [];
-  private readonly pub: Redis;
-  private readonly sub: Redis;
-  /** channel, frame, channel, frame, ... while inside batch() */
+  private readonly links = new Map<string, Link>(); // by URL
+  /** The Redis servers this endpoint listens on: its home, or every home when it has none. */
+  private readonly listenUrls: string[];
+  /** url, channel, frame, url, channel, frame, ... while inside batch() */
   private corked: Array<string | Buffer> | null = null;
   private state: 'new' | 'started' | 'stopped' = 'new';
 
   constructor(opts: BusOptions) {
     if (!opts.cluster) throw new Error('Bus: cluster must be non-empty');
     if (!opts.self) throw new Error('Bus: self must be non-empty');
+    this.homes = { ...(opts.homes ?? {}) };
+    this.fallbackUrl = opts.url;
+    const urls = [...new Set([...Object.values(this.homes), ...(opts.url ? [opts.url] : [])])];
+    if (urls.length === 0) throw new Error('Bus: needs a url or homes');
     this.cluster = opts.cluster;
     this.self = opts.self;
     this.echo = opts.echo ?? false;
@@ -80,70 +104,116 @@ export class Bus {
       this.topicOf.set(topicChannel(opts.cluster, topic), topic);
     }
 
-    this.pub = new Redis(opts.url, {
-      lazyConnect: true,
-      retryStrategy,
-      disconnectTimeout: DISCONNECT_TIMEOUT_MS,
-      enableOfflineQueue: false,
-      // A PUBLISH in flight when the connection drops is failed (counted dropped), not resent later.
-      autoResendUnfulfilledCommands: false,
-      maxRetriesPerRequest: 0,
-    });
-    this.sub = new Redis(opts.url, {
-      lazyConnect: true,
-      retryStrategy,
-      disconnectTimeout: DISCONNECT_TIMEOUT_MS,
-      autoResubscribe: true,
-      maxRetriesPerRequest: null,
-    });
-    this.watch(this.pub);
-    this.watch(this.sub);
-    this.sub.on('messageBuffer', this.onMessage);
-  }
-
-  /** Connects both connections and subscribes. Rejects (and leaves the bus stopped) if Redis is unreachable. */
-  async start(): Promise<void> {
-    if (this.state !== 'new') throw new Error(`Bus: start() on a ${this.state} bus`);
-    this.state = 'started';
-    try {
-      await Promise.all([this.pub.connect(), this.sub.connect()]);
-      await this.sub.subscribe(...this.topicOf.keys());
-    } catch (err) {
-      await this.stop();
-      // ioredis rejects with a bare "Connection is closed."; the cause is in the error event.
-      throw this.lastError ?? err;
+    const own = this.homeOf(opts.self);
+    this.listenUrls = own !== undefined ? [own] : urls;
+    const options = opts.redisOptions ?? (() => ({}));
+    for (const url of urls) {
+      const listens = this.listenUrls.includes(url);
+      const base = opts.redisOptions ? options(url) : url;
+      const link: Link = {
+        url,
+        pub: connect(base, {
+          lazyConnect: true,
+          retryStrategy,
+          disconnectTimeout: DISCONNECT_TIMEOUT_MS,
+          enableOfflineQueue: false,
+          // A PUBLISH in flight when the connection drops is failed (counted dropped), not resent later.
+          autoResendUnfulfilledCommands: false,
+          maxRetriesPerRequest: 0,
+        }),
+        sub: listens
+          ? connect(base, { lazyConnect: true, retryStrategy, disconnectTimeout: DISCONNECT_TIMEOUT_MS, autoResubscribe: true, maxRetriesPerRequest: null })
+          : null,
+      };
+      this.watch(link.pub);
+      if (link.sub) {
+        this.watch(link.sub);
+        link.sub.on('messageBuffer', this.onMessage);
+      }
+      this.links.set(url, link);
     }
   }
 
-  /** Whether a frame to endpoint `to` can go out now (its route's Redis is connected). */
-  reachable(_to: string): boolean {
-    return this.writable();
-  }
-
-  /** Whether this endpoint can hear frames (every Redis it listens on is connected). */
-  listening(): boolean {
-    return this.state === 'started' && this.sub.status === 'ready';
+  /**
+   * Connects and subscribes. An endpoint with a home needs that Redis (rejects, and leaves the bus
+   * stopped, if it is unreachable); one that listens everywhere needs at least one of them, and picks
+   * the others up as they come (ioredis keeps retrying). Publishers to other homes never block start:
+   * a replica must boot while a peer's Redis is down.
+   */
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new Error(`Bus: start() on a ${this.state} bus`);
+    this.state = 'started';
+    const channels = [...this.topicOf.keys()];
+    const listening = this.listenUrls.map(async (url) => {
+      const link = this.links.get(url)!;
+      await Promise.all([link.pub.connect(), link.sub!.connect()]);
+      await link.sub!.subscribe(...channels);
+    });
+    for (const link of this.links.values()) if (!this.listenUrls.includes(link.url)) link.pub.connect().catch(() => undefined);
+    // Wait for every listener to connect or fail: one suffices for an endpoint without a home (and
+    // with a home there is exactly one).
+    const settled = await Promise.allSettled(listening);
+    if (!settled.some((s) => s.status === 'fulfilled')) {
+      await this.stop();
+      // ioredis rejects with a bare "Connection is closed."; the cause is in the error event.
+      throw this.lastError ?? (settled[0] as PromiseRejectedResult).reason;
+    }
+    // Listeners that failed at start come back through retryStrategy; subscribe once they do.
+    this.listenUrls.forEach((url, i) =>
+      listening[i].catch(() => {
+        const sub = this.links.get(url)!.sub!;
+        sub.once('ready', () => void sub.subscribe(...channels).catch(() => undefined));
+      }),
+    );
   }
 
   onFrame(handler: (frame: Frame) => void): void {
     this.handlers.push(handler);
   }
 
-  /** To the direct channel of endpoint `to`. */
-  send(to: string, body: unknown): void {
-    if (this.refuse()) return;
-    this.write(channelFor(this.cluster, to), encodeFrame(this.self, body));
-  }
-
-  /** To every endpoint listening on `topic`. */
-  publish(topic: string, body: unknown): void {
-    if (this.refuse()) return;
-    this.write(topicChannel(this.cluster, topic), encodeFrame(this.self, body));
+  /** Whether a frame to endpoint `to` can go out now (the Redis of its route is connected and not backed up). */
+  reachable(to: string): boolean {
+    const url = this.routeTo(to);
+    return url !== undefined && this.writable(this.links.get(url)!);
   }
 
   /**
-   * Frames sent inside `fn` go out together as one pipeline (one socket write) when `fn` returns,
-   * in the order they were sent. Nested calls join the outer batch.
+   * Whether this endpoint hears what `from` sends: the subscriber on the Redis its frames arrive on
+   * is connected. Without `from`: whether it hears anything at all (some Redis it listens on is connected).
+   */
+  listening(from?: string): boolean {
+    if (this.state !== 'started') return false;
+    const urls = from === undefined ? this.listenUrls : [this.homeOf(from) ?? this.homeOf(this.self)].filter((u): u is string => u !== undefined);
+    return urls.some((u) => this.links.get(u)?.sub?.status === 'ready');
+  }
+
+  /** To the direct channel of endpoint `to`. */
+  send(to: string, body: unknown): void {
+    const url = this.routeTo(to);
+    if (url === undefined || this.refuse([url])) return;
+    this.write(url, channelFor(this.cluster, to), encodeFrame(this.self, body));
+  }
+
+  /**
+   * To every endpoint listening on `topic` wherever they listen from everywhere (gateways): one copy,
+   * on this endpoint's home (on every Redis when it has none). Beacons, replies to a client topic.
+   */
+  publish(topic: string, body: unknown): void {
+    const own = this.homeOf(this.self);
+    this.fanOut(own !== undefined ? [own] : this.allUrls(), topic, body);
+  }
+
+  /** To every replica listening on `topic` at its home: one copy on each other replica's Redis. */
+  broadcast(topic: string, body: unknown): void {
+    const urls = new Set<string>();
+    for (const [id, url] of Object.entries(this.homes)) if (id !== this.self) urls.add(url);
+    if (this.fallbackUrl !== undefined) urls.add(this.fallbackUrl);
+    this.fanOut([...urls], topic, body);
+  }
+
+  /**
+   * Frames sent inside `fn` go out together when `fn` returns: one pipeline (one socket write) per
+   * Redis, in the order they were sent. Nested calls join the outer batch.
    */
   batch(fn: () => void): void {
     if (this.corked) {
@@ -163,49 +233,87 @@ export class Bus {
   async stop(): Promise<void> {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
-    this.sub.removeListener('messageBuffer', this.onMessage);
-    await Promise.all([close(this.pub), close(this.sub)]);
+    const conns: Redis[] = [];
+    for (const link of this.links.values()) {
+      link.sub?.removeListener('messageBuffer', this.onMessage);
+      conns.push(link.pub, ...(link.sub ? [link.sub] : []));
+    }
+    await Promise.all(conns.map(close));
   }
 
-  /** Outside a batch, a frame that cannot go out is dropped before it is even encoded. */
-  private refuse(): boolean {
-    if (this.corked || this.writable()) return false;
-    this.counters.dropped++;
+  private homeOf(id: string): string | undefined {
+    return this.homes[id] ?? this.fallbackUrl;
+  }
+
+  /** Through the addressee's home; to an endpoint without one (a gateway), through our own home. */
+  private routeTo(to: string): string | undefined {
+    return this.homeOf(to) ?? this.homeOf(this.self);
+  }
+
+  private allUrls(): string[] {
+    return [...this.links.keys()];
+  }
+
+  private fanOut(urls: string[], topic: string, body: unknown): void {
+    if (urls.length === 0 || this.refuse(urls)) return;
+    const channel = topicChannel(this.cluster, topic);
+    const frame = encodeFrame(this.self, body);
+    for (const url of urls) this.write(url, channel, frame);
+  }
+
+  /** Outside a batch, frames that cannot go out on any route are dropped before they are even encoded. */
+  private refuse(urls: string[]): boolean {
+    if (this.corked || urls.some((u) => this.writable(this.links.get(u)!))) return false;
+    this.counters.dropped += urls.length;
     return true;
   }
 
-  private write(channel: string, frame: Buffer): void {
+  private write(url: string, channel: string, frame: Buffer): void {
     if (this.corked) {
-      this.corked.push(channel, frame);
+      this.corked.push(url, channel, frame);
+      return;
+    }
+    const link = this.links.get(url)!;
+    if (!this.writable(link)) {
+      this.counters.dropped++;
       return;
     }
     this.counters.sent++;
-    this.pub.publish(channel, frame).catch(this.onPublishFailed);
+    link.pub.publish(channel, frame).catch(this.onPublishFailed);
   }
 
   private flush(corked: Array<string | Buffer>): void {
-    const frames = corked.length / 2;
-    if (frames === 0) return;
-    if (!this.writable()) {
-      this.counters.dropped += frames;
-      return;
+    const byUrl = new Map<string, Array<string | Buffer>>();
+    for (let i = 0; i < corked.length; i += 3) {
+      const url = corked[i] as string;
+      let list = byUrl.get(url);
+      if (!list) byUrl.set(url, (list = []));
+      list.push(corked[i + 1], corked[i + 2]);
     }
-    const pipeline = this.pub.pipeline();
-    for (let i = 0; i < corked.length; i += 2) pipeline.publish(corked[i] as string, corked[i + 1] as Buffer);
-    this.counters.sent += frames;
-    pipeline.exec().then(
-      (results) => {
-        for (const [err] of results ?? []) if (err) this.counters.dropped++;
-      },
-      () => {
+    for (const [url, list] of byUrl) {
+      const link = this.links.get(url)!;
+      const frames = list.length / 2;
+      if (!this.writable(link)) {
         this.counters.dropped += frames;
-      },
-    );
+        continue;
+      }
+      const pipeline = link.pub.pipeline();
+      for (let i = 0; i < list.length; i += 2) pipeline.publish(list[i] as string, list[i + 1] as Buffer);
+      this.counters.sent += frames;
+      pipeline.exec().then(
+        (results) => {
+          for (const [err] of results ?? []) if (err) this.counters.dropped++;
+        },
+        () => {
+          this.counters.dropped += frames;
+        },
+      );
+    }
   }
 
   /** Ready and not backed up: beyond that a frame would only wait in memory for a Redis that is gone. */
-  private writable(): boolean {
-    return this.state === 'started' && this.pub.status === 'ready' && (this.pub.stream?.writableLength ?? 0) < this.maxBufferedBytes;
+  private writable(link: Link): boolean {
+    return this.state === 'started' && link.pub.status === 'ready' && (link.pub.stream?.writableLength ?? 0) < this.maxBufferedBytes;
   }
 
   private readonly onPublishFailed = (): void => {
@@ -245,6 +353,9 @@ export class Bus {
   }
 }
 
+function connect(base: string | RedisOptions, extra: RedisOptions): Redis {
+  return typeof base === 'string' ? new Redis(base, extra) : new Redis({ ...base, ...extra });
+}
 /** Quit politely when connected (flushes what was written), else cut; resolves once the socket is gone. */
 async function close(conn: Redis): Promise<void> {
   const status = conn.status;

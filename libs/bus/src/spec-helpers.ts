@@ -21,8 +21,9 @@ export class BusFleet {
     return `c${++this.cluster}-${process.pid}`;
   }
 
+  /** On the fleet's one Redis, unless `opts.homes` says where each replica's inbox lives. */
   async start(opts: Omit<BusOptions, 'url'>): Promise<{ bus: Bus; frames: Frame[] }> {
-    const bus = new Bus({ url: this.url(), ...opts });
+    const bus = new Bus(opts.homes ? opts : { url: this.url(), ...opts });
     this.buses.push(bus);
     const frames: Frame[] = [];
     bus.onFrame((f) => frames.push(f));
