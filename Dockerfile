@@ -1,12 +1,13 @@
-# One image for every Synod process: replicas, gateway and launcher share the build.
+# One image for every Synod process: replicas, gateway and the PBFT key job share the build
+# (docker-compose.yml builds it once, as synod:latest). .dockerignore keeps the context small.
 FROM node:20-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci
+RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY apps ./apps
 COPY libs ./libs
-RUN npm run build && npm prune --omit=dev
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-slim
 WORKDIR /app
@@ -17,5 +18,7 @@ COPY package.json ./
 # An empty named volume mounted here takes this owner, so the non-root processes can write keys.
 RUN mkdir /keys && chown node:node /keys
 USER node
-# Replicas run `node dist/apps/node/src/main.js`; the gateway overrides the command.
+# 3000: the gateway's REST API; 8080: a replica's health and metrics (HTTP_PORT in compose).
+EXPOSE 3000 8080
+# Replicas run `node dist/apps/node/src/main.js`; the gateway and the key job override the command.
 CMD ["node", "dist/apps/node/src/main.js"]

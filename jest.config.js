@@ -1,8 +1,8 @@
 // Two projects: fast unit/simulation tests beside the code, and end-to-end tests on real
 // Redis and real processes in test/ (run one file at a time: they share 2 cores).
 const moduleNameMapper = {
-  '^@app/(consensus|storage|bus|wire|history)$': '<rootDir>/libs/$1/src',
-  '^@app/(consensus|storage|bus|wire|history)/(.*)$': '<rootDir>/libs/$1/src/$2',
+  '^@app/(consensus|storage|bus|wire|history|logging|config)$': '<rootDir>/libs/$1/src',
+  '^@app/(consensus|storage|bus|wire|history|logging|config)/(.*)$': '<rootDir>/libs/$1/src/$2',
 };
 const transform = { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] };
 module.exports = {

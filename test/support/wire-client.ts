@@ -10,8 +10,9 @@ export class WireClient {
   private readonly bus: Bus;
   private readonly waiting = new Map<string, (r: ReplicaReply) => void>();
 
-  constructor(url: string, cluster: string) {
-    this.bus = new Bus({ url, cluster, self: `test-${randomUUID().slice(0, 8)}` });
+  /** `homes`: each replica's home Redis (the launcher's ClusterInfo.homes). */
+  constructor(homes: Record<string, string>, cluster: string) {
+    this.bus = new Bus({ homes, cluster, self: `test-${randomUUID().slice(0, 8)}` });
     this.bus.onFrame((f) => {
       const body = f.body as ReplicaReply;
       this.waiting.get(body.corr)?.(body);

@@ -1,4 +1,5 @@
 import { connect, Socket } from 'node:net';
+import { progressLines } from '../progress';
 
 /**
  * A lean HTTP/1.1 load generator: raw keep-alive sockets, one request in flight per connection,
@@ -15,11 +16,17 @@ export interface LoadResult {
 
 export type RequestFactory = (conn: number, seq: number) => Buffer;
 
-export async function runLoad(port: number, connections: number, seconds: number, make: RequestFactory): Promise<LoadResult> {
+/** With `phase`, a progress line on stderr every 5 s: the phase, the time, the answers so far. */
+export async function runLoad(port: number, connections: number, seconds: number, make: RequestFactory, phase?: string): Promise<LoadResult> {
   const res: LoadResult = { ok: 0, failed: 0, seconds, statuses: {}, latenciesMs: [] };
   const end = Date.now() + seconds * 1000;
   const t0 = Date.now();
-  await Promise.all(Array.from({ length: connections }, (_, c) => connection(port, c, end, make, res)));
+  const stop = phase === undefined ? () => undefined : progressLines('bench', phase, seconds, () => `${res.ok} ok, ${res.failed} failed`);
+  try {
+    await Promise.all(Array.from({ length: connections }, (_, c) => connection(port, c, end, make, res)));
+  } finally {
+    stop();
+  }
   res.seconds = (Date.now() - t0) / 1000;
   return res;
 }

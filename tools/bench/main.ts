@@ -3,13 +3,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Launcher } from '../../apps/launcher/src/launcher';
-import { parseArgs } from '../../apps/launcher/src/options';
+import { parseArgs as launcherOptions } from '../../apps/launcher/src/options';
+import { choiceFlag, intFlag, numberFlag, parseFlags, usageExitCode } from '../cli';
 import { getRequest, putRequest, runLoad, summarize } from './http-load';
 
 /**
  * `npm run bench -- [--protocol raft|pbft|both] [--connections 64] [--duration 10] [--failovers 10]`
  * Starts a fresh local cluster per protocol, drives the gateway with concurrent HTTP clients and
  * prints writes/s, reads/s, latency percentiles and failover times after leader/primary kills.
+ * Results go to stdout; progress (every 5 s of a long phase) to stderr.
  */
 interface BenchOptions {
   protocols: Array<'raft' | 'pbft'>;
@@ -18,33 +20,26 @@ interface BenchOptions {
   failovers: number;
 }
 
+const USAGE = `usage: npm run bench -- [--protocol raft|pbft|both] [--connections 64] [--duration 10] [--failovers 10]
+
+  --protocol raft|pbft|both  the cluster(s) to measure, one fresh cluster each (default raft)
+  --connections N            concurrent keep-alive HTTP connections (default 64)
+  --duration S               seconds per load phase (default 10; the 1-connection phase at most 5)
+  --failovers N              leader/primary kills to time (default 10; 0 skips them)
+  -h, --help                 this text`;
+
 function parse(argv: string[]): BenchOptions {
-  const o: BenchOptions = { protocols: ['raft'], connections: 64, duration: 10, failovers: 10 };
-  for (let i = 0; i < argv.length; i++) {
-    const v = argv[i + 1];
-    switch (argv[i]) {
-      case '--protocol':
-        o.protocols = v === 'both' ? ['raft', 'pbft'] : [v as 'raft' | 'pbft'];
-        i++;
-        break;
-      case '--connections':
-        o.connections = Number(v);
-        i++;
-        break;
-      case '--duration':
-        o.duration = Number(v);
-        i++;
-        break;
-      case '--failovers':
-        o.failovers = Number(v);
-        i++;
-        break;
-      default:
-        throw new Error(`unknown argument ${argv[i]}`);
-    }
-  }
-  return o;
+  const v = parseFlags(argv, ['protocol', 'connections', 'duration', 'failovers']);
+  const protocol = choiceFlag(v, 'protocol', ['raft', 'pbft', 'both'] as const, 'raft');
+  return {
+    protocols: protocol === 'both' ? ['raft', 'pbft'] : [protocol],
+    connections: intFlag(v, 'connections', 64, 1),
+    duration: numberFlag(v, 'duration', 10, 1),
+    failovers: intFlag(v, 'failovers', 10, 0),
+  };
 }
+
+const progress = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
 
 async function http(base: string, method: string, path: string, body?: unknown, timeoutMs = 3000): Promise<{ status: number; body: any }> {
   try {
@@ -96,25 +91,35 @@ const median = (xs: number[]) => {
 
 async function benchProtocol(protocol: 'raft' | 'pbft', o: BenchOptions): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'synod-bench-'));
-  const launcher = new Launcher(parseArgs(['--protocol', protocol, '--port', '0', '--data', dir, '--cluster', `bench${process.pid}`], { ...process.env, REDIS_URL: '' }));
+  const launcher = new Launcher(launcherOptions(['--protocol', protocol, '--port', '0', '--data', dir, '--cluster', `bench${process.pid}`], { ...process.env, REDIS_URL: '' }));
   const out: string[] = [];
   try {
+    progress(`${protocol}: starting a fresh cluster`);
     await launcher.start();
     const base = launcher.gatewayUrl;
     const port = Number(new URL(base).port);
     await waitFor(async () => (await http(base, 'GET', '/v1/cluster')).body?.leader ?? null, 30_000);
     const keys = 1000;
+    /** One measured phase: a line when it starts, progress while it runs, its summary kept for stdout. */
+    const phase = async (name: string, connections: number, seconds: number, make: Parameters<typeof runLoad>[3]): Promise<void> => {
+      progress(`${protocol} ${name}: ${seconds} s`);
+      out.push(`${protocol} ${summarize(name, await runLoad(port, connections, seconds, make, `${protocol} ${name}`))}`);
+    };
     const put = (c: number, s: number) => putRequest(`bench-${(c * 7919 + s) % keys}`, `v${s}`);
+    progress(`${protocol}: warm-up, 2 s`);
     await runLoad(port, 16, 2, put); // warm-up (JIT, connections)
-    out.push(`${protocol} ${summarize(`writes, ${o.connections} connections`, await runLoad(port, o.connections, o.duration, put))}`);
-    out.push(`${protocol} ${summarize('writes, 1 connection', await runLoad(port, 1, Math.min(o.duration, 5), put))}`);
+    await phase(`writes, ${o.connections} connections`, o.connections, o.duration, put);
+    await phase('writes, 1 connection', 1, Math.min(o.duration, 5), put);
     const get = (c: number, s: number) => getRequest(`bench-${(c * 7919 + s) % keys}`);
-    out.push(`${protocol} ${summarize(`linearizable reads, ${o.connections} connections`, await runLoad(port, o.connections, o.duration, get))}`);
+    await phase(`linearizable reads, ${o.connections} connections`, o.connections, o.duration, get);
     const stale = (c: number, s: number) => getRequest(`bench-${(c * 7919 + s) % keys}`, 'stale');
-    out.push(`${protocol} ${summarize(`stale reads, ${o.connections} connections`, await runLoad(port, o.connections, o.duration, stale))}`);
+    await phase(`stale reads, ${o.connections} connections`, o.connections, o.duration, stale);
     if (o.failovers > 0) {
       const times: number[] = [];
-      for (let i = 0; i < o.failovers; i++) times.push(await failover(base, i));
+      for (let i = 0; i < o.failovers; i++) {
+        times.push(await failover(base, i));
+        progress(`${protocol} failover ${i + 1}/${o.failovers}: ${times[i]} ms to the next acknowledged write`);
+      }
       out.push(`${protocol} failover (kill ${protocol === 'raft' ? 'leader' : 'primary'} → next acknowledged write): median ${median(times)} ms over ${times.length} [${times.join(', ')}]`);
     }
     for (const line of out) process.stdout.write(line + '\n');
@@ -126,7 +131,14 @@ async function benchProtocol(protocol: 'raft' | 'pbft', o: BenchOptions): Promis
 }
 
 async function main(): Promise<void> {
-  const o = parse(process.argv.slice(2));
+  let o: BenchOptions;
+  try {
+    o = parse(process.argv.slice(2));
+  } catch (err) {
+    const code = usageExitCode(err, 'bench', USAGE);
+    if (code === null) throw err;
+    process.exit(code);
+  }
   const all: string[] = [];
   for (const p of o.protocols) all.push(...(await benchProtocol(p, o)));
   process.stdout.write(`\nsummary (${new Date().toISOString()}, ${o.connections} connections, ${o.duration} s per phase)\n${all.join('\n')}\n`);

@@ -1,10 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, rmSync, WriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { Logger } from '@nestjs/common';
-import { ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservices';
-import { firstValueFrom, timeout } from 'rxjs';
-import { supervisorPattern } from '@app/wire';
 import type { Protocol } from './options';
 import type { ClusterInfo } from '../../apps/launcher/src/launcher';
 
@@ -18,13 +14,12 @@ function launcherMain(): string {
 /**
  * A fresh local cluster run by the launcher as a child process (`npm start`'s code path), its
  * output (every replica's and the gateway's) kept in a log file rather than mixed with the report.
- * The launcher's supervisor, reached over the control bus, SIGKILLs and restarts storage Redis.
+ * Faults go through the gateway's admin API only (kill, hard kill, storage kill, isolate...).
  */
 export class ChaosCluster {
   info!: ClusterInfo;
   private child: ChildProcess | null = null;
   private log: WriteStream | null = null;
-  private supervisor: ClientProxy | null = null;
   private readonly dataDir: string;
 
   constructor(
@@ -69,13 +64,6 @@ export class ChaosCluster {
         reject(new Error(`the launcher exited with ${code}; see ${join(this.outDir, 'cluster.log')}`));
       });
     });
-    // The transport's connection chatter would land between the report lines.
-    Logger.overrideLogger(['error']);
-    const bus = new URL(this.info.bus);
-    this.supervisor = ClientProxyFactory.create({
-      transport: Transport.REDIS,
-      options: { host: bus.hostname, port: Number(bus.port || 6379), retryAttempts: 20, retryDelay: 250 },
-    });
   }
 
   get url(): string {
@@ -86,19 +74,12 @@ export class ChaosCluster {
     return this.info.nodes.map((n) => n.id);
   }
 
-  /** SIGKILL (redis-kill) or restart (redis-restart) of the Redis that holds a replica's storage. */
-  async storage(action: 'redis-kill' | 'redis-restart', node: string): Promise<void> {
-    if (!this.supervisor) throw new Error('cluster not started');
-    await firstValueFrom(this.supervisor.send(supervisorPattern(this.info.cluster), { action, node }).pipe(timeout({ first: 15_000 })));
-  }
-
   /** A note in the cluster log, so faults line up with what the replicas printed. */
   note(line: string): void {
     this.log?.write(`[chaos ${new Date().toISOString()}] ${line}\n`);
   }
 
   async stop(keepData = false): Promise<void> {
-    await this.supervisor?.close();
     const c = this.child;
     if (c && c.exitCode === null && c.signalCode === null) {
       await new Promise<void>((resolve) => {

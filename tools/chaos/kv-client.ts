@@ -59,9 +59,10 @@ export async function execute(op: RecordedOp, o: KvClientOptions): Promise<Recor
   }
 }
 
+/** The gateway's problem details say it in `detail` (RFC 9457). */
 function errorText(body: unknown): string {
-  const text = typeof body === 'object' && body !== null && typeof (body as { error?: unknown }).error === 'string' ? (body as { error: string }).error : JSON.stringify(body);
-  return String(text).slice(0, 200);
+  const detail = typeof body === 'object' && body !== null ? (body as { detail?: unknown }).detail : undefined;
+  return String(typeof detail === 'string' ? detail : JSON.stringify(body)).slice(0, 200);
 }
 
 function send(op: RecordedOp, o: KvClientOptions, headers?: Record<string, string>): Promise<Reply> {

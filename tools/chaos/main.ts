@@ -1,20 +1,22 @@
 import 'reflect-metadata';
-import { parseChaosArgs } from './options';
+import { usageExitCode } from '../cli';
+import { parseChaosArgs, USAGE, type ChaosOptions } from './options';
 import { runChaos } from './run';
 
 /**
  * `npm run chaos -- --protocol raft|pbft [--clients 8] [--duration 60] [--seed S] [--canary stale-reads] [--out DIR]`
- * Prints one summary line; exit 0 only when the history is linearizable, no acknowledged write was
- * lost, the replicas converged and no status outside the contract came back (a canary run: only
- * when its violation was caught).
+ * (`--help` for every option). Prints one summary line; exit 0 only when the history is
+ * linearizable, no acknowledged write was lost, the replicas converged and no status outside the
+ * contract came back (a canary run: only when its violation was caught). Progress goes to stderr.
  */
 async function main(): Promise<void> {
-  let o;
+  let o: ChaosOptions;
   try {
     o = parseChaosArgs(process.argv.slice(2));
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
-    process.exit(2);
+    const code = usageExitCode(err, 'chaos', USAGE);
+    if (code === null) throw err;
+    process.exit(code);
   }
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
   const log = (line: string) => process.stderr.write(`[chaos] ${line}\n`);

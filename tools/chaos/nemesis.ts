@@ -125,7 +125,8 @@ export class Nemesis {
       case 'byzantine':
         return this.admin(node, 'byzantine', { behavior });
       case 'redis-kill':
-        return this.supervise('redis-kill', node);
+        // The replica's own Redis holds its log and its bus inbox: both are lost at once.
+        return this.admin(node, 'storage/kill');
     }
   }
 
@@ -148,7 +149,7 @@ export class Nemesis {
         err = await this.admin(e.node, 'byzantine', { behavior: 'none' });
         break;
       case 'redis-kill':
-        err = await this.supervise('redis-restart', e.node);
+        err = await this.admin(e.node, 'storage/restart');
         break;
     }
     if (err) e.errors.push(err);
@@ -165,20 +166,6 @@ export class Nemesis {
       if (r.status === 200 || r.status === 201) return null;
       last = `${action}${query} ${node}: ${r.status || r.error} ${typeof r.body === 'string' ? r.body : JSON.stringify(r.body)}`;
       await sleep(500);
-    }
-    return last;
-  }
-
-  private async supervise(action: 'redis-kill' | 'redis-restart', node: string): Promise<string | null> {
-    let last = '';
-    for (let i = 0; i < 3; i++) {
-      try {
-        await this.cluster.storage(action, node);
-        return null;
-      } catch (err) {
-        last = `${action} ${node}: ${(err as Error)?.message ?? JSON.stringify(err)}`;
-        await sleep(500);
-      }
     }
     return last;
   }

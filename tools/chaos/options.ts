@@ -1,3 +1,5 @@
+import { choiceFlag, intFlag, numberFlag, parseFlags, UsageError } from '../cli';
+
 export type Protocol = 'raft' | 'pbft';
 
 export interface ChaosOptions {
@@ -21,86 +23,44 @@ export interface ChaosOptions {
   gatewayTimeoutMs: number | null;
 }
 
-const USAGE = `usage: npm run chaos -- --protocol raft|pbft [--clients 8] [--duration 60] [--seed S]
+export const USAGE = `usage: npm run chaos -- [--protocol raft|pbft] [--clients 8] [--duration 60] [--seed S]
                       [--canary stale-reads] [--out DIR] [--keys 6] [--durability-every-ms 20]
-                      [--gateway-timeout-ms MS] [--client-timeout-ms MS]`;
+                      [--gateway-timeout-ms MS] [--client-timeout-ms MS]
 
+  --protocol raft|pbft       the cluster to start (default raft)
+  --clients N                concurrent workload clients (default 8)
+  --duration S               seconds of workload under the nemesis (default 60)
+  --seed S                   seeds the workload and the nemesis (default 1)
+  --canary stale-reads       stale GETs while replicas are isolated: the check must catch them
+  --out DIR                  history.json, violation.json, result.json, cluster.log
+                             (default chaos-out/<protocol>-seed<S>)
+  --keys N                   keys of the checked workload (default 6)
+  --durability-every-ms MS   pause between durability writes; 0 turns them off (default 20)
+  --gateway-timeout-ms MS    the gateway's REQUEST_TIMEOUT_MS (default: its own, 5000)
+  --client-timeout-ms MS     the client's per-request timeout (default: gateway's + 3000, at least 8000)
+  -h, --help                 this text
+
+Exit status: 0 passed, 1 failed (violation, lost write, no convergence, unexpected status),
+2 bad usage, 3 the run did not finish in time, 4 the tool itself failed.`;
+
+const FLAGS = ['protocol', 'clients', 'duration', 'seed', 'canary', 'out', 'keys', 'durability-every-ms', 'client-timeout-ms', 'gateway-timeout-ms'] as const;
+
+/** The command line; throws UsageError (or HelpRequested for --help). */
 export function parseChaosArgs(argv: string[]): ChaosOptions {
+  const v = parseFlags(argv, FLAGS);
+  if (v.out === '') throw new UsageError('--out needs a directory');
   const o: ChaosOptions = {
-    protocol: 'raft',
-    clients: 8,
-    duration: 60,
-    seed: 1,
-    canary: null,
-    outDir: '',
-    keys: 6,
-    durabilityEveryMs: 20,
-    clientTimeoutMs: 0,
-    gatewayTimeoutMs: null,
+    protocol: choiceFlag(v, 'protocol', ['raft', 'pbft'] as const, 'raft'),
+    clients: intFlag(v, 'clients', 8, 1),
+    duration: numberFlag(v, 'duration', 60, 1),
+    seed: intFlag(v, 'seed', 1),
+    canary: v.canary === undefined ? null : choiceFlag(v, 'canary', ['stale-reads'] as const, 'stale-reads'),
+    outDir: v.out ?? '',
+    keys: intFlag(v, 'keys', 6, 1),
+    durabilityEveryMs: numberFlag(v, 'durability-every-ms', 20, 0),
+    clientTimeoutMs: numberFlag(v, 'client-timeout-ms', 0, 100),
+    gatewayTimeoutMs: v['gateway-timeout-ms'] === undefined ? null : intFlag(v, 'gateway-timeout-ms', 0, 10),
   };
-  const fail = (msg: string): never => {
-    throw new Error(`${msg}\n${USAGE}`);
-  };
-  const num = (name: string, v: string | undefined, min: number): number => {
-    const n = Number(v);
-    if (v === undefined || !Number.isFinite(n) || n < min) fail(`${name} needs a number >= ${min}, got ${v}`);
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const v = argv[i + 1];
-    switch (a) {
-      case '--protocol':
-        if (v !== 'raft' && v !== 'pbft') fail(`--protocol must be raft or pbft, got ${v}`);
-        o.protocol = v as Protocol;
-        i++;
-        break;
-      case '--clients':
-        o.clients = Math.floor(num(a, v, 1));
-        i++;
-        break;
-      case '--duration':
-        o.duration = num(a, v, 1);
-        i++;
-        break;
-      case '--seed':
-        o.seed = Math.floor(num(a, v, 0));
-        i++;
-        break;
-      case '--canary':
-        if (v !== 'stale-reads') fail(`--canary must be stale-reads, got ${v}`);
-        o.canary = 'stale-reads';
-        i++;
-        break;
-      case '--out':
-        if (!v) fail('--out needs a directory');
-        o.outDir = v;
-        i++;
-        break;
-      case '--keys':
-        o.keys = Math.floor(num(a, v, 1));
-        i++;
-        break;
-      case '--durability-every-ms':
-        o.durabilityEveryMs = num(a, v, 0);
-        i++;
-        break;
-      case '--client-timeout-ms':
-        o.clientTimeoutMs = num(a, v, 100);
-        i++;
-        break;
-      case '--gateway-timeout-ms':
-        o.gatewayTimeoutMs = Math.floor(num(a, v, 10));
-        i++;
-        break;
-      case '-h':
-      case '--help':
-        fail('');
-        break;
-      default:
-        fail(`unknown argument ${a}`);
-    }
-  }
   if (o.clientTimeoutMs === 0) o.clientTimeoutMs = Math.max(8000, (o.gatewayTimeoutMs ?? 5000) + 3000);
   if (!o.outDir) o.outDir = `chaos-out/${o.protocol}-seed${o.seed}${o.canary ? `-${o.canary}` : ''}`;
   return o;

@@ -1,4 +1,5 @@
 import { checkLinearizable } from '@app/history';
+import { progressLines } from '../progress';
 import { ChaosCluster } from './cluster';
 import { waitForConvergence } from './convergence';
 import { DurabilityStream, readUntilAnswered } from './durability';
@@ -22,12 +23,14 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void = ()
   const cluster = new ChaosCluster(o.protocol, o.outDir, o.gatewayTimeoutMs);
   let keepData = true;
   try {
+    log(`starting a ${o.protocol} cluster`);
     await cluster.start();
     log(`cluster up: ${cluster.url} (${cluster.nodeIds.join(', ')}), logs in ${o.outDir}/cluster.log`);
     const recorder = new Recorder();
     const rng = new Rng(o.seed);
     const kv: KvClientOptions = { base: cluster.url, recorder, timeoutMs: o.clientTimeoutMs, retryBudgetMs: 20_000, runId: `chaos-${o.seed}-${process.pid}` };
     const nemesis = new Nemesis(cluster, o.protocol, rng.fork(1000), recorder);
+    log('waiting for every replica to be alive and a first write to succeed');
     await waitUntilServing(cluster.url, 60_000);
 
     let stop = false;
@@ -41,17 +44,36 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void = ()
       o.durabilityEveryMs > 0 ? durability.run(o.durabilityEveryMs, stopped) : Promise.resolve(),
     ]);
     const faults = (o.canary === 'stale-reads' ? nemesis.runStaleReadCanary(stopped) : nemesis.run(stopped)).then(() => nemesis.healAll());
+    const opsSoFar = (): string => {
+      const c = recorder.counts();
+      const f = Object.values(nemesis.counts()).reduce((a, b) => a + b, 0);
+      return `${c.total} ops (${c.ok} ok, ${c.fail} failed, ${c.info} unknown), ${f} faults`;
+    };
+    log(`workload: ${o.clients} clients${readers ? ` + ${readers} readers` : ''} for ${o.duration} s under the nemesis`);
+    let stopProgress = progressLines('chaos', 'workload', o.duration, opsSoFar);
     await sleep(o.duration * 1000);
     stop = true;
-    log(`workload stopped after ${o.duration} s; healing`);
-    await Promise.all([work, faults]);
+    stopProgress();
+    log(`workload stopped after ${o.duration} s (${opsSoFar()}); healing`);
+    stopProgress = progressLines('chaos', 'healing (in-flight ops, nemesis)', null, opsSoFar);
+    await Promise.all([work, faults]).finally(stopProgress);
 
-    const convergence = await waitForConvergence(cluster.url, 60_000);
+    log('waiting for the replicas to converge');
+    stopProgress = progressLines('chaos', 'convergence', 60, () => 'waiting');
+    const convergence = await waitForConvergence(cluster.url, 60_000).finally(stopProgress);
     log(`convergence: ${convergence.converged ? `yes at appliedIndex ${convergence.appliedIndex} after ${convergence.waitedMs} ms` : 'NO'}`);
+    log(`reading back ${o.keys} keys and the durability stream`);
+    stopProgress = progressLines('chaos', 'read-back', 60, opsSoFar);
     const deadline = Date.now() + 60_000;
-    for (const [i, key] of workloadKeys(o.keys).entries()) await readUntilAnswered(kv, firstSpare + 1 + i, key, deadline);
-    const dur = await durability.verify(firstSpare + 1 + o.keys, 8, deadline);
+    let dur: Awaited<ReturnType<DurabilityStream['verify']>>;
+    try {
+      for (const [i, key] of workloadKeys(o.keys).entries()) await readUntilAnswered(kv, firstSpare + 1 + i, key, deadline);
+      dur = await durability.verify(firstSpare + 1 + o.keys, 8, deadline);
+    } finally {
+      stopProgress();
+    }
 
+    log(`checking ${recorder.ops.length} ops for linearizability`);
     const t0 = Date.now();
     const check = checkLinearizable(recorder.ops);
     const checkMs = Date.now() - t0;

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadRunner, parseArgs, simMain, UsageError } from './cli';
+import { HelpRequested } from '../cli';
+import { loadRunner, parseArgs, simCli, simMain, UsageError } from './cli';
 
 const ROOT = join(__dirname, '../..');
 
@@ -30,7 +31,9 @@ describe('sim CLI', () => {
     expect(parseArgs(['--seed', '1234']).seed).toBe(1234);
     expect(() => parseArgs(['--seeds', 'many'])).toThrow(UsageError);
     expect(() => parseArgs(['--bogus', '1'])).toThrow(/unknown option --bogus/);
-    expect(() => parseArgs(['--seeds'])).toThrow(/needs a value/);
+    expect(() => parseArgs(['--seeds'])).toThrow(/--seeds needs a value/);
+    expect(() => parseArgs(['raft'])).toThrow(UsageError);
+    expect(() => parseArgs(['--help'])).toThrow(HelpRequested);
   });
 
   it('ends a clean batch with exactly "raft: N schedules, 0 violations"', () => {
@@ -59,6 +62,30 @@ describe('sim CLI', () => {
     if (existsSync(join(ROOT, 'libs/consensus/src/sim/pbft/run.ts'))) expect(typeof loadRunner('pbft')).toBe('function');
     else expect(() => loadRunner('pbft')).toThrow(/PBFT simulator is not available: libs\/consensus\/src\/sim\/pbft\/run\.ts is missing/);
     expect(() => loadRunner('paxos')).toThrow(/unknown protocol "paxos"/);
+  });
+
+  it('--help prints the usage and exits 0; an unknown flag is one line, the usage and 2', () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const o = jest.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => out.push(String(c)) > 0);
+    const e = jest.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => err.push(String(c)) > 0);
+    let help: number;
+    let unknown: number;
+    try {
+      help = simCli(['--help']);
+      expect(err.join('')).toBe('');
+      unknown = simCli(['--protocol', 'raft', '--bogus', '1']);
+    } finally {
+      o.mockRestore();
+      e.mockRestore();
+    }
+    expect(help).toBe(0);
+    expect(out.join('')).toMatch(/^usage: npm run sim -- .*\n(.*\n)*\s+--seeds N /);
+    expect(unknown).toBe(2);
+    const lines = err.join('').split('\n');
+    expect(lines[0]).toBe('sim: unknown option --bogus');
+    expect(lines[1]).toMatch(/^usage: npm run sim/);
+    expect(err.join('')).not.toMatch(/\n\s+at /); // no stack trace
   });
 
   it('runs as `npm run sim` with the documented exit codes', () => {

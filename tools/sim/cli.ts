@@ -12,6 +12,7 @@ import { runPbftSchedule } from '@app/consensus/sim/pbft/run';
 import { runRaftSchedule } from '@app/consensus/sim/raft/run';
 import { runBatch, runOne } from '@app/consensus/sim/runner';
 import type { ScheduleRunner } from '@app/consensus/sim/types';
+import { intFlag, parseFlags, UsageError, usageExitCode } from '../cli';
 
 interface Args {
   protocol: string;
@@ -21,50 +22,29 @@ interface Args {
   canary: string | undefined;
 }
 
-class UsageError extends Error {}
+const USAGE = `usage: npm run sim -- [--protocol raft|pbft] [--seeds N] [--from K] [--seed S] [--canary NAME]
 
-const USAGE = 'usage: npm run sim -- --protocol raft|pbft [--seeds N] [--from K] [--seed S] [--canary NAME]';
+  --protocol raft|pbft  the core to drive (default raft)
+  --seeds N             run N seeded schedules (default 1000) ...
+  --from K              ... starting at seed K (default 1)
+  --seed S              replay one schedule with its trace instead
+  --canary NAME         plant a known bug; the run must catch it
+  -h, --help            this text
 
+Exit status: 0 when every schedule held every invariant, 1 when one did not, 2 on bad usage.`;
+
+const FLAGS = ['protocol', 'seeds', 'from', 'seed', 'canary'] as const;
+
+/** The command line; throws UsageError (or HelpRequested for --help). */
 function parseArgs(argv: string[]): Args {
-  const args: Args = { protocol: 'raft', seeds: 1000, from: 1, seed: null, canary: undefined };
-  for (let i = 0; i < argv.length; i++) {
-    let flag = argv[i];
-    let value: string | undefined;
-    const eq = flag.indexOf('=');
-    if (eq > 0) {
-      value = flag.slice(eq + 1);
-      flag = flag.slice(0, eq);
-    } else {
-      value = argv[i + 1];
-      i++;
-    }
-    if (value === undefined) throw new UsageError(`${flag} needs a value`);
-    const int = (): number => {
-      const n = Number(value);
-      if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`${flag} takes a non-negative integer, got "${value}"`);
-      return n;
-    };
-    switch (flag) {
-      case '--protocol':
-        args.protocol = value;
-        break;
-      case '--seeds':
-        args.seeds = int();
-        break;
-      case '--from':
-        args.from = int();
-        break;
-      case '--seed':
-        args.seed = int();
-        break;
-      case '--canary':
-        args.canary = value;
-        break;
-      default:
-        throw new UsageError(`unknown option ${flag}`);
-    }
-  }
-  return args;
+  const v = parseFlags(argv, FLAGS);
+  return {
+    protocol: v.protocol ?? 'raft',
+    seeds: intFlag(v, 'seeds', 1000),
+    from: intFlag(v, 'from', 1),
+    seed: v.seed === undefined ? null : intFlag(v, 'seed', 0),
+    canary: v.canary,
+  };
 }
 
 function loadRunner(protocol: string): ScheduleRunner {
@@ -109,14 +89,17 @@ function main(argv: string[]): number {
   return failures.length === 0 ? 0 : 1;
 }
 
-if (require.main === module) {
+/** main() with the usage answers: --help → usage and 0, a bad command line → one line, usage and 2. */
+function cli(argv: string[]): number {
   try {
-    process.exitCode = main(process.argv.slice(2));
+    return main(argv);
   } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`sim: ${e.message}\n${USAGE}\n`);
-    process.exitCode = 2;
+    const code = usageExitCode(e, 'sim', USAGE);
+    if (code === null) throw e;
+    return code;
   }
 }
 
-export { loadRunner, main as simMain, parseArgs, UsageError };
+if (require.main === module) process.exitCode = cli(process.argv.slice(2));
+
+export { cli as simCli, loadRunner, main as simMain, parseArgs, UsageError };

@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import type { Logger } from 'pino';
 import { AdminModule } from './admin/admin.module';
 import { BusModule } from './bus/bus.module';
 import { ClusterModule } from './cluster/cluster.module';
@@ -8,15 +9,17 @@ import { ConfigModule } from './config/config.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { HealthModule } from './health/health.module';
 import { KvModule } from './kv/kv.module';
+import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 
 @Module({})
 export class AppModule {
-  static register(config: GatewayConfig): DynamicModule {
+  static register(config: GatewayConfig, log: Logger): DynamicModule {
     return {
       module: AppModule,
       imports: [
         ConfigModule.register(config),
+        LoggingModule.forRoot(log),
         BusModule,
         MetricsModule,
         ClusterModule,

@@ -1,15 +1,26 @@
-import { INestApplication, LoggerService, LogLevel } from '@nestjs/common';
+import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger as PinoNestLogger } from 'nestjs-pino';
+import { cleanupOpenApiDoc } from 'nestjs-zod';
+import type { DestinationStream, LevelWithSilent } from 'pino';
+import { createLogger, logLevel } from '@app/logging';
 import { AppModule } from './app.module';
 import type { GatewayConfig } from './config/config';
 import { ApiExceptionFilter } from './http/api-exception.filter';
 import { jsonBody } from './http/json-body.middleware';
+import { ProblemValidationPipe } from './http/validation';
+import { httpLogger } from './logging/http-logger';
 import { HttpMetrics } from './metrics/http-metrics';
 
 export interface GatewayAppOptions {
-  logger?: LoggerService | LogLevel[] | false;
+  /** false: no log lines at all (tests). */
+  logger?: false;
+  /** Default: LOG_LEVEL, else info. */
+  logLevel?: LevelWithSilent;
+  /** Where log lines go; default stdout (tests read them). */
+  logDestination?: DestinationStream;
 }
 
 /**
@@ -17,18 +28,28 @@ export interface GatewayAppOptions {
  * main.ts listens on PORT, tests on port 0. Rejects when the bus Redis cannot be reached.
  */
 export async function createGatewayApp(config: GatewayConfig, opts: GatewayAppOptions = {}): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), {
+  // One pino logger for the process: JSON lines (see @app/logging), Nest's own logs included.
+  const log = createLogger({
+    service: 'gateway',
+    level: opts.logger === false ? 'silent' : (opts.logLevel ?? logLevel()),
+    destination: opts.logDestination,
+  });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, log), {
     bodyParser: false,
     abortOnError: false,
-    logger: opts.logger ?? ['error', 'warn', 'log'],
+    bufferLogs: true,
   });
+  app.useLogger(app.get(PinoNestLogger));
   app.disable('x-powered-by');
   // Express would hash every JSON answer for an ETag no client of this API uses.
   app.set('etag', false);
-  // Before any route: metrics first (they see every answer), then the body parser with our limit.
+  // Before any route: the request id and log line, metrics (they see every answer), then the body
+  // parser with our limit.
+  app.use(httpLogger(log));
   app.use(app.get(HttpMetrics).middleware);
   app.use(jsonBody(config.bodyLimitBytes, config.bodyLimit));
   app.useGlobalFilters(new ApiExceptionFilter(config.bodyLimit));
+  app.useGlobalPipes(new ProblemValidationPipe());
 
   const doc = new DocumentBuilder()
     .setTitle('Synod gateway')
@@ -40,7 +61,7 @@ export async function createGatewayApp(config: GatewayConfig, opts: GatewayAppOp
     .addBearerAuth()
     .build();
   // Mounted before init(): routes added after it would sit behind Nest's 404 handler.
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc));
+  SwaggerModule.setup('docs', app, () => cleanupOpenApiDoc(SwaggerModule.createDocument(app, doc)));
 
   await app.init();
   return app;

@@ -1,21 +1,26 @@
 import { Logger } from '@nestjs/common';
+import { logLevel, LogLevelError } from '@app/logging';
 import { createGatewayApp } from './app';
-import { ConfigError, loadConfig, redact } from './config/config';
+import { ConfigError, loadConfig, redact, type GatewayConfig } from './config/config';
 
 async function main(): Promise<void> {
-  let config;
+  let config: GatewayConfig;
+  let level;
   try {
     config = loadConfig(process.env);
+    level = logLevel(process.env);
   } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
+    if (!(err instanceof ConfigError) && !(err instanceof LogLevelError)) throw err;
+    // Before any logger exists, and meant for a person: plain text.
     process.stderr.write(`gateway: ${err.message}\n`);
     process.exit(2);
   }
-  const app = await createGatewayApp(config);
+  const app = await createGatewayApp(config, { logLevel: level });
   app.enableShutdownHooks();
-  await app.listen(config.port);
+  await app.listen(config.port, config.host);
+  const buses = [...new Set(Object.values(config.busRoutes))].map(redact).join(', ');
   new Logger('Gateway').log(
-    `listening on :${config.port} - cluster ${config.cluster} (${config.protocol}, nodes ${config.nodes.join(',')}), bus ${redact(config.busUrl)}; docs at /docs`,
+    `listening on ${config.host}:${config.port} - cluster ${config.cluster} (${config.protocol}, nodes ${config.nodes.join(',')}), bus ${buses}; docs at /docs, metrics at /metrics`,
   );
 }
 

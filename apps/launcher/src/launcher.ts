@@ -1,26 +1,32 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
-import { ServerRedis } from '@nestjs/microservices';
-import { asTransportError, ensureKeys, PBFT_CLIENT_ID, SupervisorRequest, SupervisorStatus, supervisorPattern } from '@app/wire';
+import { ensureKeys, PBFT_CLIENT_ID, type SupervisorAction, type SupervisorStatus } from '@app/wire';
+import { ManagedProcess } from './managed-process';
 import type { LauncherOptions } from './options';
-import { RedisProcess, waitForPort } from './redis-process';
+import { assertPortFree, freePort, RedisProcess, waitForPort } from './redis-process';
+import { startSupervisorServer, UnknownNodeError } from './supervisor-server';
 
 /** What the launcher prints on its `SYNOD_READY` line, for scripts and tests. */
 export interface ClusterInfo {
   gateway: string;
-  bus: string;
   cluster: string;
   protocol: string;
+  /** Each replica's home Redis: its inbox on the bus and its storage. */
+  homes: Record<string, string>;
+  /** The Redis of the gateway's BullMQ command queue. */
+  queue: string;
   nodes: Array<{ id: string; pid: number; storage: string }>;
 }
 
 interface ManagedNode {
   id: string;
-  env: NodeJS.ProcessEnv;
-  child: ChildProcess | null;
-  storage: RedisProcess | null;
+  proc: ManagedProcess;
+  /** Its own Redis (bus home and storage); null when every replica shares one Redis. */
+  redis: RedisProcess | null;
+  url: string;
 }
 
 /** The entry points of the built apps, next to this file in dist/. */
@@ -28,18 +34,22 @@ const DIST = resolve(__dirname, '..', '..');
 const NODE_MAIN = join(DIST, 'node', 'src', 'main.js');
 const GATEWAY_MAIN = join(DIST, 'gateway', 'src', 'main.js');
 
+const log = (line: string): void => {
+  process.stderr.write(`[launcher] ${line}\n`);
+};
+
 /**
- * A whole local cluster: Redis servers, replicas and the gateway as child processes, plus a
- * supervisor on the control bus that offers hard kills (SIGKILL) and respawns of replica processes
- * and of their storage Redis.
+ * A whole local cluster as supervised child processes: one Redis per replica (its bus inbox and its
+ * storage, so that losing a Redis is losing exactly one replica), a Redis for the gateway's queue,
+ * the replicas and the gateway. Any child that dies unasked is restarted with back-off; an admin's
+ * hard kill or storage kill (through the supervisor's HTTP door) keeps it down until revived.
  */
 export class Launcher {
   readonly nodes: ManagedNode[] = [];
-  private busRedis: RedisProcess | null = null;
-  private gateway: ChildProcess | null = null;
-  private supervisor: ServerRedis | null = null;
-  private stopping = false;
-  busUrl = '';
+  private readonly redis: RedisProcess[] = [];
+  private gateway: ManagedProcess | null = null;
+  private supervisor: Server | null = null;
+  private queueUrl = '';
   gatewayUrl = '';
 
   constructor(private readonly o: LauncherOptions) {}
@@ -48,153 +58,107 @@ export class Launcher {
     const dataDir = resolve(this.o.dataDir);
     if (this.o.fresh) rmSync(dataDir, { recursive: true, force: true });
     const ids = Array.from({ length: this.o.nodes }, (_, i) => `n${i + 1}`);
-    if (this.o.protocol === 'pbft') ensureKeys(join(dataDir, 'keys'), [...ids, PBFT_CLIENT_ID]);
+    const keysDir = join(dataDir, 'keys');
+    if (this.o.protocol === 'pbft') ensureKeys(keysDir, [...ids, PBFT_CLIENT_ID]);
 
-    if (this.o.redisUrl) {
-      this.busUrl = this.o.redisUrl;
-    } else {
-      this.busRedis = new RedisProcess('bus', await freePort(), join(dataDir, 'redis-bus'), this.o.appendfsync);
-      await this.busRedis.start();
-      this.busUrl = this.busRedis.url;
-    }
-
-    for (const id of ids) {
-      let storage: RedisProcess | null = null;
-      let storageUrl = this.busUrl;
-      if (!this.o.redisUrl && !this.o.sharedRedis) {
-        storage = new RedisProcess(`storage-${id}`, await freePort(), join(dataDir, `redis-${id}`), this.o.appendfsync);
-        await storage.start();
-        storageUrl = storage.url;
-      }
-      const env: NodeJS.ProcessEnv = {
-        ...process.env,
-        CLUSTER: this.o.cluster,
-        NODE_ID: id,
-        NODES: ids.join(','),
-        PROTOCOL: this.o.protocol,
-        BUS_URL: this.busUrl,
-        STORAGE_URL: storageUrl,
-        HTTP_PORT: '0',
-        KEYS_DIR: join(dataDir, 'keys'),
-        ...this.o.nodeEnv,
-      };
-      this.nodes.push({ id, env, child: null, storage });
-    }
-    await this.startSupervisor();
-    for (const n of this.nodes) this.spawnNode(n);
-
+    // Fail fast, before anything is spawned, when the gateway's port is taken.
     const port = this.o.port === 0 ? await freePort() : this.o.port;
-    this.gateway = spawn(process.execPath, [GATEWAY_MAIN], {
-      env: {
-        ...process.env,
-        PORT: String(port),
-        CLUSTER: this.o.cluster,
-        BUS_URL: this.busUrl,
-        NODES: ids.join(','),
-        PROTOCOL: this.o.protocol,
-        KEYS_DIR: join(dataDir, 'keys'),
-        ...this.o.gatewayEnv,
+    const host = process.env.HOST || '127.0.0.1';
+    await assertPortFree(port, host, 'the gateway');
+
+    const spawnRedis = async (name: string): Promise<RedisProcess> => {
+      const r = new RedisProcess(name, await freePort(), join(dataDir, `redis-${name}`), this.o.appendfsync, log);
+      this.redis.push(r);
+      return r;
+    };
+    let shared: string | null = this.o.redisUrl;
+    if (!shared && this.o.sharedRedis) shared = (await spawnRedis('shared')).url;
+    for (const id of ids) {
+      const redis = shared ? null : await spawnRedis(id);
+      this.nodes.push({ id, redis, url: redis?.url ?? shared!, proc: null! });
+    }
+    this.queueUrl = shared ?? (await spawnRedis('queue')).url;
+    await Promise.all(this.redis.map((r) => r.start()));
+
+    const busUrls = this.nodes.map((n) => `${n.id}=${n.url}`).join(',');
+    const common = { CLUSTER: this.o.cluster, NODES: ids.join(','), PROTOCOL: this.o.protocol, BUS_URLS: busUrls, KEYS_DIR: keysDir };
+    // BUS_URL / REDIS_URL from the caller's shell would contradict BUS_URLS: the launcher decides.
+    const inherited = { ...process.env, BUS_URL: undefined, REDIS_URL: undefined };
+    for (const n of this.nodes) {
+      const env = { ...inherited, ...common, NODE_ID: n.id, STORAGE_URL: n.url, HTTP_PORT: '0', ...this.o.nodeEnv };
+      n.proc = new ManagedProcess({ name: `replica ${n.id}`, spawn: () => spawn(process.execPath, [NODE_MAIN], { env, stdio: ['ignore', 'inherit', 'inherit'] }) }, log);
+    }
+
+    const token = randomBytes(24).toString('hex');
+    const sup = await startSupervisorServer({ list: () => this.nodes.map((n) => this.status(n)), act: (id, a) => this.act(id, a) }, token);
+    this.supervisor = sup.server;
+
+    await Promise.all(this.nodes.map((n) => n.proc.start()));
+
+    const gatewayEnv = {
+      ...inherited,
+      ...common,
+      PORT: String(port),
+      HOST: host,
+      QUEUE_URL: this.queueUrl,
+      SUPERVISOR_URL: sup.url,
+      SUPERVISOR_TOKEN: token,
+      ...this.o.gatewayEnv,
+    };
+    const reachHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+    this.gateway = new ManagedProcess(
+      {
+        name: 'gateway',
+        spawn: () => spawn(process.execPath, [GATEWAY_MAIN], { env: gatewayEnv, stdio: ['ignore', 'inherit', 'inherit'] }),
+        ready: () => waitForPort(port, 30_000, reachHost),
       },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    this.gateway.once('exit', (code, sig) => {
-      if (!this.stopping) process.stderr.write(`[launcher] gateway exited (${code ?? sig})\n`);
-    });
-    await waitForPort(port, 30_000);
-    this.gatewayUrl = `http://127.0.0.1:${port}`;
+      log,
+    );
+    await this.gateway.start();
+    this.gatewayUrl = `http://${reachHost.includes(':') ? `[${reachHost}]` : reachHost}:${port}`;
   }
 
   async stop(): Promise<void> {
-    this.stopping = true;
-    await Promise.all([...this.nodes.map((n) => terminate(n.child)), terminate(this.gateway)]);
-    await this.supervisor?.close();
-    await Promise.all(this.nodes.map((n) => n.storage?.stop()));
-    await this.busRedis?.stop();
+    await Promise.all([...this.nodes.map((n) => n.proc?.stop()), this.gateway?.stop()]);
+    await new Promise<void>((r) => (this.supervisor ? this.supervisor.close(() => r()) : r()));
+    await Promise.all(this.redis.map((r) => r.stop()));
   }
 
-  private spawnNode(n: ManagedNode): void {
-    const child = spawn(process.execPath, [NODE_MAIN], { env: n.env, stdio: ['ignore', 'inherit', 'inherit'] });
-    n.child = child;
-    child.once('error', (err) => process.stderr.write(`[launcher] replica ${n.id}: ${err.message}\n`));
-    child.once('exit', (code, sig) => {
-      if (!this.stopping && sig !== 'SIGKILL') process.stderr.write(`[launcher] replica ${n.id} exited (${code ?? sig})\n`);
-    });
-  }
-
-  private async startSupervisor(): Promise<void> {
-    const url = new URL(this.busUrl);
-    const server = new ServerRedis({ host: url.hostname, port: Number(url.port || 6379), retryAttempts: Number.MAX_SAFE_INTEGER, retryDelay: 500 });
-    server.addHandler(supervisorPattern(this.o.cluster), (req: SupervisorRequest) =>
-      this.supervise(req).catch(asTransportError),
-    );
-    await new Promise<void>((resolve, reject) => server.listen((err?: unknown) => (err ? reject(err) : resolve())));
-    this.supervisor = server;
-  }
-
-  private async supervise(req: SupervisorRequest): Promise<SupervisorStatus | SupervisorStatus[]> {
-    if (req?.action === 'list') return this.nodes.map((n) => this.processStatus(n));
-    const n = this.nodes.find((x) => x.id === req?.node);
-    if (!n) throw new Error(`unknown node ${JSON.stringify(req?.node)}`);
-    switch (req.action) {
+  private async act(id: string, action: SupervisorAction): Promise<SupervisorStatus> {
+    const n = this.nodes.find((x) => x.id === id);
+    if (!n) throw new UnknownNodeError(`unknown node ${JSON.stringify(id)}`);
+    switch (action) {
       case 'hard-kill':
-        await terminate(n.child, 'SIGKILL');
+        log(`hard kill of replica ${id} (admin)`);
+        await n.proc.kill();
         break;
       case 'respawn':
-        if (!isRunning(n.child)) this.spawnNode(n);
+        await n.proc.start();
         break;
-      case 'redis-kill':
-        if (!n.storage) throw new Error('this cluster has no per-replica storage Redis');
-        await n.storage.kill();
+      case 'storage-kill':
+      case 'storage-restart':
+        if (!n.redis) throw new Error('this cluster has one shared Redis, not one per replica');
+        log(`${action} of redis ${id} (admin)`);
+        await (action === 'storage-kill' ? n.redis.kill() : n.redis.restart());
         break;
-      case 'redis-restart':
-        if (!n.storage) throw new Error('this cluster has no per-replica storage Redis');
-        await n.storage.restart();
-        break;
-      default:
-        throw new Error(`unknown supervisor action ${JSON.stringify(req.action)}`);
     }
-    return this.processStatus(n);
+    return this.status(n);
   }
 
-  private processStatus(n: ManagedNode): SupervisorStatus {
-    return { id: n.id, running: isRunning(n.child), pid: isRunning(n.child) ? n.child!.pid ?? null : null };
+  private status(n: ManagedNode): SupervisorStatus {
+    return { id: n.id, running: n.proc.running, pid: n.proc.pid, storageRunning: n.redis ? n.redis.running : null, restarts: n.proc.restarts };
   }
 
   describe(): ClusterInfo {
     return {
       gateway: this.gatewayUrl,
-      bus: this.busUrl,
       protocol: this.o.protocol,
       cluster: this.o.cluster,
-      nodes: this.nodes.map((n) => ({ id: n.id, pid: n.child?.pid ?? 0, storage: n.storage?.url ?? this.busUrl })),
+      homes: Object.fromEntries(this.nodes.map((n) => [n.id, n.url])),
+      queue: this.queueUrl,
+      nodes: this.nodes.map((n) => ({ id: n.id, pid: n.proc.pid ?? 0, storage: n.url })),
     };
   }
 }
 
-function isRunning(c: ChildProcess | null): boolean {
-  return c !== null && c.exitCode === null && c.signalCode === null;
-}
-
-async function terminate(c: ChildProcess | null, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (!c || !isRunning(c)) return;
-  await new Promise<void>((resolve) => {
-    const t = setTimeout(() => c.kill('SIGKILL'), 5000);
-    c.once('exit', () => {
-      clearTimeout(t);
-      resolve();
-    });
-    c.kill(signal);
-  });
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };

@@ -45,7 +45,7 @@ async function main(): Promise<void> {
       `  cluster    ${launcher.gatewayUrl}/v1/cluster\n` +
       `  dashboard  ${launcher.gatewayUrl}/\n` +
       `  OpenAPI    ${launcher.gatewayUrl}/docs\n` +
-      `  bus Redis  ${launcher.busUrl}\n` +
+      `  Redis      one per replica (its log and bus inbox): ${d.nodes.map((n) => `${n.id} ${n.storage}`).join(', ')}\n` +
       `Ctrl-C stops everything.\n`,
   );
   // One machine-readable line for scripts and tests.

@@ -1,3 +1,5 @@
+import { parseArgs as parseArgv } from 'node:util';
+import { check, ConfigError, loadLauncherEnv, pieces } from '@app/config';
 import type { Protocol } from '@app/wire';
 
 export interface LauncherOptions {
@@ -5,6 +7,8 @@ export interface LauncherOptions {
   nodes: number;
   fresh: boolean;
   port: number;
+  /** The gateway's bind address (HOST). */
+  host: string;
   cluster: string;
   dataDir: string;
   /** One Redis for bus and every replica's storage (smallest set-up) instead of one per replica. */
@@ -17,83 +21,139 @@ export interface LauncherOptions {
   gatewayEnv: Record<string, string>;
 }
 
-const USAGE = `usage: npm start -- [--protocol raft|pbft] [--nodes N] [--fresh] [--port P] [--cluster NAME]
-                    [--data DIR] [--shared-redis] [--appendfsync always|everysec|no]
-  env: PORT (gateway port, 3000), REDIS_URL (use this Redis instead of spawning), ADMIN_TOKEN`;
+export const USAGE = `usage: npm start -- [options]
+  --protocol raft|pbft     consensus protocol (raft)
+  --nodes N                replicas, 1-31 (3 for raft, 4 for pbft; pbft needs 3f+1)
+  --fresh                  delete the data directory first
+  --port P                 gateway port (env PORT, 3000; 0 = any free port)
+  --cluster NAME           cluster name (env CLUSTER, synod)
+  --data DIR               data directory (data)
+  --shared-redis           one Redis for every replica instead of one each
+  --appendfsync always|everysec|no
+                           the Redis servers' fsync policy (always)
+  --node-env KEY=VALUE     extra environment for every replica (repeatable)
+  --gateway-env KEY=VALUE  extra environment for the gateway (repeatable)
+  -h, --help               this text
+  env: PORT, CLUSTER, HOST (gateway bind address, 127.0.0.1),
+       REDIS_URL (use this Redis for everything instead of spawning any), ADMIN_TOKEN`;
 
-export function parseArgs(argv: string[], env: NodeJS.ProcessEnv): LauncherOptions {
-  const o: LauncherOptions = {
-    protocol: 'raft',
-    nodes: 0,
-    fresh: false,
-    port: Number(env.PORT ?? 3000),
-    cluster: env.CLUSTER ?? 'synod',
-    dataDir: 'data',
-    sharedRedis: false,
-    redisUrl: env.REDIS_URL || null,
-    appendfsync: 'always',
-    nodeEnv: {},
-    gatewayEnv: {},
-  };
-  const fail = (msg: string): never => {
-    throw new Error(`${msg}\n${USAGE}`);
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const val = (): string => argv[++i] ?? fail(`${a} needs a value`);
-    switch (a) {
-      case '--protocol': {
-        const p = val();
-        if (p !== 'raft' && p !== 'pbft') fail(`--protocol must be raft or pbft, got ${p}`);
-        o.protocol = p as Protocol;
-        break;
-      }
-      case '--nodes':
-        o.nodes = Number(val());
-        if (!Number.isInteger(o.nodes) || o.nodes < 1 || o.nodes > 31) fail('--nodes must be an integer in [1, 31]');
-        break;
-      case '--fresh':
-        o.fresh = true;
-        break;
-      case '--port':
-        o.port = Number(val());
-        break;
-      case '--cluster':
-        o.cluster = val();
-        break;
-      case '--data':
-        o.dataDir = val();
-        break;
-      case '--shared-redis':
-        o.sharedRedis = true;
-        break;
-      case '--appendfsync': {
-        const v = val();
-        if (v !== 'always' && v !== 'everysec' && v !== 'no') fail('--appendfsync must be always, everysec or no');
-        o.appendfsync = v as LauncherOptions['appendfsync'];
-        break;
-      }
-      case '--node-env': {
-        const [k, ...rest] = val().split('=');
-        o.nodeEnv[k] = rest.join('=');
-        break;
-      }
-      case '--gateway-env': {
-        const [k, ...rest] = val().split('=');
-        o.gatewayEnv[k] = rest.join('=');
-        break;
-      }
-      case '-h':
-      case '--help':
-        fail('');
-        break;
-      default:
-        fail(`unknown argument ${a}`);
-    }
+/** `--help` was asked for: print `usage` on stdout and exit 0. */
+export class HelpRequested extends Error {
+  constructor(readonly usage: string = USAGE) {
+    super(usage);
+    this.name = 'HelpRequested';
   }
-  if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) fail(`invalid port ${o.port}`);
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(o.cluster)) fail(`--cluster must be 1-64 of [A-Za-z0-9_-], got ${JSON.stringify(o.cluster)}`);
-  if (o.nodes === 0) o.nodes = o.protocol === 'pbft' ? 4 : 3;
-  if (o.protocol === 'pbft' && (o.nodes < 4 || (o.nodes - 1) % 3 !== 0)) fail('PBFT needs n = 3f+1 replicas (4, 7, ...)');
-  return o;
+}
+
+/** Bad arguments or environment: every problem, then the usage. Exit 2. */
+export class UsageError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`${problems.join('\n')}\n${USAGE}`);
+    this.name = 'UsageError';
+  }
+}
+
+const OPTIONS = {
+  protocol: { type: 'string' },
+  nodes: { type: 'string' },
+  fresh: { type: 'boolean' },
+  port: { type: 'string' },
+  cluster: { type: 'string' },
+  data: { type: 'string' },
+  'shared-redis': { type: 'boolean' },
+  appendfsync: { type: 'string' },
+  'node-env': { type: 'string', multiple: true },
+  'gateway-env': { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+// The flags' checks are the environment's pieces, so `--port x` and `PORT=x` get the same rule.
+const PROTOCOL = pieces.protocol();
+const NODES = pieces.int(0, 1, 31);
+const PORT = pieces.port(3000);
+const CLUSTER = pieces.id('synod');
+const APPENDFSYNC = pieces.oneOf(['always', 'everysec', 'no'], 'always');
+const HOST = pieces.host('127.0.0.1');
+
+/**
+ * The launcher's command line over its environment. Throws HelpRequested for -h/--help, and
+ * UsageError listing every bad flag and variable at once.
+ */
+export function parseArgs(argv: string[], env: NodeJS.ProcessEnv): LauncherOptions {
+  // Help wins over everything else on the line, even a mistake next to it.
+  const flags = argv.indexOf('--') < 0 ? argv : argv.slice(0, argv.indexOf('--'));
+  if (flags.includes('-h') || flags.includes('--help')) throw new HelpRequested();
+
+  let values;
+  try {
+    values = parseArgv({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    throw new UsageError([argvProblem(err as Error & { code?: string })]);
+  }
+
+  const problems: string[] = [];
+  // A flag replaces its variable, so a bad PORT does not matter when --port is given.
+  const fromEnv = (() => {
+    const overridden = { ...env, ...(values.port !== undefined && { PORT: undefined }), ...(values.cluster !== undefined && { CLUSTER: undefined }) };
+    try {
+      return loadLauncherEnv(overridden);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      problems.push(...err.problems);
+      return { port: 3000, cluster: 'synod', redisUrl: null };
+    }
+  })();
+  const host = check(HOST, env.HOST, 'HOST', problems) ?? '127.0.0.1';
+
+  const protocol = check(PROTOCOL, values.protocol, '--protocol', problems) ?? 'raft';
+  let nodes = check(NODES, values.nodes, '--nodes', problems) ?? 0;
+  const port = values.port === undefined ? fromEnv.port : check(PORT, values.port, '--port', problems);
+  const cluster = values.cluster === undefined ? fromEnv.cluster : check(CLUSTER, values.cluster, '--cluster', problems);
+  const appendfsync = check(APPENDFSYNC, values.appendfsync, '--appendfsync', problems) ?? 'always';
+  if (values.nodes === undefined) nodes = protocol === 'pbft' ? 4 : 3;
+  else if (protocol === 'pbft' && nodes > 0 && (nodes < 4 || (nodes - 1) % 3 !== 0)) problems.push(`PBFT needs n = 3f+1 replicas (4, 7, ...), --nodes is ${nodes}`);
+
+  const nodeEnv = pairs(values['node-env'], '--node-env', problems);
+  const gatewayEnv = pairs(values['gateway-env'], '--gateway-env', problems);
+  if (problems.length > 0) throw new UsageError(problems);
+  return {
+    protocol,
+    nodes,
+    fresh: values.fresh ?? false,
+    port: port!,
+    host,
+    cluster: cluster!,
+    dataDir: values.data ?? 'data',
+    sharedRedis: values['shared-redis'] ?? false,
+    redisUrl: fromEnv.redisUrl,
+    appendfsync,
+    nodeEnv,
+    gatewayEnv,
+  };
+}
+
+/** node:util's parse errors in this launcher's words (the option's name, not a code). */
+function argvProblem(err: Error & { code?: string }): string {
+  const name = /'(-[^' ]*)/.exec(err.message)?.[1] ?? /'([^']*)'/.exec(err.message)?.[1] ?? '';
+  switch (err.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return `unknown argument ${name}`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return /does not take an argument/.test(err.message) ? `${name} takes no value` : `${name} needs a value`;
+    default:
+      return err.message;
+  }
+}
+
+/** KEY=VALUE flags, in order (a later KEY wins). Values may hold secrets: never quoted back. */
+function pairs(list: string[] | undefined, flag: string, problems: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of list ?? []) {
+    const eq = item.indexOf('=');
+    const key = item.slice(0, eq);
+    if (eq <= 0 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) problems.push(`${flag} must be KEY=VALUE with KEY a variable name`);
+    else out[key] = item.slice(eq + 1);
+  }
+  return out;
 }

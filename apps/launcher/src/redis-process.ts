@@ -1,75 +1,68 @@
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { createConnection } from 'node:net';
+import { createConnection, createServer } from 'node:net';
+import { ManagedProcess } from './managed-process';
 
-/** A redis-server owned by the launcher: AOF on, fsync policy as configured, data in its own dir. */
+/**
+ * A redis-server owned by the launcher: AOF on, fsync policy as configured, data in its own dir,
+ * restarted by the supervisor when it dies unasked (what it acknowledged is on disk: `appendfsync
+ * always`), and kept down after an admin's kill until restart().
+ */
 export class RedisProcess {
-  private child: ChildProcess | null = null;
+  readonly proc: ManagedProcess;
 
   constructor(
     readonly name: string,
     readonly port: number,
     readonly dir: string,
-    private readonly appendfsync: string,
-  ) {}
+    appendfsync: string,
+    log: (line: string) => void,
+  ) {
+    const args = [
+      '--port', String(port), '--bind', '127.0.0.1', '--dir', dir,
+      '--appendonly', 'yes', '--appendfsync', appendfsync, '--save', '',
+      '--maxmemory-policy', 'noeviction', '--loglevel', 'warning', '--logfile', 'redis.log',
+      // A follower catching up receives large frames; Redis's default (32 MB hard) would cut it off.
+      '--client-output-buffer-limit', 'pubsub 512mb 256mb 60',
+    ];
+    this.proc = new ManagedProcess(
+      {
+        name: `redis ${name}`,
+        spawn: () => {
+          mkdirSync(dir, { recursive: true });
+          return spawn('redis-server', args, { stdio: 'ignore' });
+        },
+        // Fail on an early exit (e.g. the port was taken meanwhile) rather than talk to someone else's Redis.
+        ready: () => waitForPort(port, 10_000),
+      },
+      log,
+    );
+  }
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
 
   get running(): boolean {
-    return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
+    return this.proc.running;
   }
 
-  async start(): Promise<void> {
-    mkdirSync(this.dir, { recursive: true });
-    this.child = spawn(
-      'redis-server',
-      [
-        '--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir,
-        '--appendonly', 'yes', '--appendfsync', this.appendfsync, '--save', '',
-        '--maxmemory-policy', 'noeviction', '--loglevel', 'warning', '--logfile', 'redis.log',
-        // A follower catching up receives large frames; Redis's default (32 MB hard) would cut it off.
-        '--client-output-buffer-limit', 'pubsub 512mb 256mb 60',
-      ],
-      { stdio: 'ignore' },
-    );
-    const child = this.child;
-    const exited = new Promise<never>((_, reject) => {
-      child.once('error', (err) => reject(new Error(`redis-server ${this.name}: ${err.message}`)));
-      child.once('exit', (code) => reject(new Error(`redis-server ${this.name} exited (${code}) at start; see ${this.dir}/redis.log`)));
-    });
-    exited.catch(() => undefined);
-    // Fail on an early exit (e.g. the port was taken meanwhile) rather than talk to someone else's Redis.
-    await Promise.race([waitForPort(this.port, 10_000), exited]);
+  start(): Promise<void> {
+    return this.proc.start();
   }
 
   /** SIGKILL: what is on disk stays (and with appendfsync always, everything acknowledged is on disk). */
-  async kill(): Promise<void> {
-    const c = this.child;
-    if (!c || !this.running) return;
-    await new Promise<void>((resolve) => {
-      c.once('exit', () => resolve());
-      c.kill('SIGKILL');
-    });
+  kill(): Promise<void> {
+    return this.proc.kill();
   }
 
   async restart(): Promise<void> {
-    await this.kill();
-    await this.start();
+    await this.proc.kill();
+    await this.proc.start();
   }
 
-  async stop(): Promise<void> {
-    const c = this.child;
-    if (!c || !this.running) return;
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(() => c.kill('SIGKILL'), 3000);
-      c.once('exit', () => {
-        clearTimeout(t);
-        resolve();
-      });
-      c.kill('SIGTERM');
-    });
+  stop(): Promise<void> {
+    return this.proc.stop(3000);
   }
 }
 
@@ -77,11 +70,11 @@ export function redisServerAvailable(): boolean {
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
-export async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+export async function waitForPort(port: number, timeoutMs: number, host = '127.0.0.1'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
-      const s = createConnection({ port, host: '127.0.0.1' });
+      const s = createConnection({ port, host });
       s.once('connect', () => {
         s.destroy();
         resolve(true);
@@ -92,4 +85,27 @@ export async function waitForPort(port: number, timeoutMs: number): Promise<void
     if (Date.now() > deadline) throw new Error(`nothing listens on port ${port} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Rejects with a clear message when `port` on `host` is taken (checked by binding it for a moment). */
+export function assertPortFree(port: number, host: string, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new Error(err.code === 'EADDRINUSE' ? `${what} port ${port} on ${host} is already in use (pick another with --port or PORT)` : `${what} cannot bind ${host}:${port}: ${err.message}`)),
+    );
+    srv.listen(port, host, () => srv.close(() => resolve()));
+  });
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
 }

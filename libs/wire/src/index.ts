@@ -152,22 +152,26 @@ export function asTransportError(err: unknown): Promise<never> {
   return Promise.reject({ message: err instanceof Error ? err.message : String(err) });
 }
 
-/** The launcher's supervisor (only when the launcher owns the processes): hard kill and respawn. */
-export function supervisorPattern(cluster: string): string {
-  return `synod.${cluster}.supervisor`;
-}
-
-export interface SupervisorRequest {
-  action: 'hard-kill' | 'respawn' | 'list' | 'redis-kill' | 'redis-restart';
-  node?: string;
-}
+/**
+ * The launcher's supervisor (only when the launcher owns the processes): an HTTP endpoint on
+ * loopback, with a bearer token the launcher hands to its gateway (SUPERVISOR_URL, SUPERVISOR_TOKEN).
+ * `POST <url>/v1/nodes/<id>/<action>` answers a SupervisorStatus; `GET <url>/v1/nodes` all of them.
+ */
+export const SUPERVISOR_ACTIONS = ['hard-kill', 'respawn', 'storage-kill', 'storage-restart'] as const;
+export type SupervisorAction = (typeof SUPERVISOR_ACTIONS)[number];
 
 export interface SupervisorStatus {
   id: string;
+  /** Whether the replica's process runs. */
   running: boolean;
   pid: number | null;
+  /** Whether its own Redis (storage and inbox) runs; null when it has none (one shared Redis). */
+  storageRunning: boolean | null;
+  /** Times the supervisor restarted the replica's process after it died unasked. */
+  restarts: number;
 }
 
 export const BYZANTINE_BEHAVIORS = ['silent', 'equivocate', 'wrong-digest', 'forge', 'replay', 'stale-view', 'withhold', 'none'] as const;
 export type ByzantineBehavior = (typeof BYZANTINE_BEHAVIORS)[number];
 export * from './keys';
+export * from './metrics';

@@ -1,9 +1,8 @@
 import { applyDecorators, Body, Controller, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { ApiError } from '../http/api-error';
-import { ErrorDto } from '../http/error.dto';
-import { ByzantineBodyDto, ControlStatusDto } from './admin.dto';
-import { AdminService, type KillMode } from './admin.service';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiProblem } from '../http/api-docs';
+import { ByzantineBodyDto, ControlStatusDto, KillQueryDto, ProcessStatusDto } from './admin.dto';
+import { AdminService } from './admin.service';
 import { AdminTokenGuard } from './admin-token.guard';
 
 const NODE = { name: 'id', description: 'A node id from NODES', example: 'n1' };
@@ -11,17 +10,11 @@ const NODE = { name: 'id', description: 'A node id from NODES', example: 'n1' };
 /** The answers every admin action can give besides its own. */
 function AdminErrors(): MethodDecorator & ClassDecorator {
   return applyDecorators(
-    ApiResponse({ status: 401, description: 'ADMIN_TOKEN is set and the bearer token is missing or wrong', type: ErrorDto }),
-    ApiResponse({ status: 404, description: 'Unknown node', type: ErrorDto }),
-    ApiResponse({ status: 502, description: 'The replica answered with an error', type: ErrorDto }),
-    ApiResponse({ status: 504, description: "The replica's control plane did not answer in time", type: ErrorDto }),
+    ApiProblem(401, 'ADMIN_TOKEN is set and the bearer token is missing or wrong'),
+    ApiProblem(404, 'Unknown node'),
+    ApiProblem(502, 'The replica answered with an error'),
+    ApiProblem(504, "The replica's control plane did not answer in time"),
   );
-}
-
-function parseMode(raw: unknown): KillMode {
-  if (raw === undefined || raw === '' || raw === 'soft') return 'soft';
-  if (raw === 'hard') return 'hard';
-  throw ApiError.badField('mode', `mode must be "hard" (SIGKILL of the process) or absent, got ${JSON.stringify(raw)}`);
 }
 
 @ApiTags('admin')
@@ -36,12 +29,11 @@ export class AdminController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Crash a replica: it drops volatile state and stops taking part. mode=hard: SIGKILL its process (launcher only)' })
   @ApiParam(NODE)
-  @ApiQuery({ name: 'mode', required: false, enum: ['hard'] })
   @ApiOkResponse({ type: ControlStatusDto })
-  @ApiResponse({ status: 400, description: 'Bad mode', type: ErrorDto })
-  @ApiResponse({ status: 501, description: 'mode=hard but no launcher supervisor answered', type: ErrorDto })
-  kill(@Param('id') id: string, @Query('mode') mode: unknown): Promise<object> {
-    return this.admin.kill(id, parseMode(mode));
+  @ApiProblem(400, 'Bad mode')
+  @ApiProblem(501, 'mode=hard but no launcher supervisor answered')
+  kill(@Param('id') id: string, @Query() q: KillQueryDto): Promise<object> {
+    return this.admin.kill(id, q.mode);
   }
 
   @Post('revive')
@@ -51,6 +43,28 @@ export class AdminController {
   @ApiOkResponse({ type: ControlStatusDto })
   revive(@Param('id') id: string): Promise<object> {
     return this.admin.revive(id);
+  }
+
+  @Post('storage/kill')
+  @HttpCode(200)
+  @ApiOperation({ summary: "SIGKILL the replica's own Redis (its log and bus inbox); it stays down until storage/restart (launcher only)" })
+  @ApiParam(NODE)
+  @ApiOkResponse({ type: ProcessStatusDto })
+  @ApiProblem(409, 'The cluster runs on one shared Redis: there is no per-replica Redis to kill')
+  @ApiProblem(501, 'No launcher supervisor answered')
+  storageKill(@Param('id') id: string): Promise<object> {
+    return this.admin.storage(id, 'kill');
+  }
+
+  @Post('storage/restart')
+  @HttpCode(200)
+  @ApiOperation({ summary: "Start the replica's own Redis again (SIGKILL first when it runs); it replays its AOF (launcher only)" })
+  @ApiParam(NODE)
+  @ApiOkResponse({ type: ProcessStatusDto })
+  @ApiProblem(409, 'The cluster runs on one shared Redis: there is no per-replica Redis to restart')
+  @ApiProblem(501, 'No launcher supervisor answered')
+  storageRestart(@Param('id') id: string): Promise<object> {
+    return this.admin.storage(id, 'restart');
   }
 
   @Post('isolate')
@@ -75,10 +89,9 @@ export class AdminController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Make a PBFT replica misbehave ("none" to stop); PBFT clusters only' })
   @ApiParam(NODE)
-  @ApiBody({ type: ByzantineBodyDto })
   @ApiOkResponse({ type: ControlStatusDto })
-  @ApiResponse({ status: 400, description: 'Unknown behavior, or the cluster does not run PBFT', type: ErrorDto })
-  byzantine(@Param('id') id: string, @Body() body: unknown): Promise<unknown> {
-    return this.admin.byzantine(id, body);
+  @ApiProblem(400, 'Unknown behavior, or the cluster does not run PBFT')
+  byzantine(@Param('id') id: string, @Body() body: ByzantineBodyDto): Promise<unknown> {
+    return this.admin.byzantine(id, body.behavior);
   }
 }

@@ -2,7 +2,9 @@ import { RpcException } from '@nestjs/microservices';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { controlPattern, ensureKeys, PBFT_CLIENT_ID, supervisorPattern, type ControlRequest, type ControlStatus, type SupervisorRequest } from '@app/wire';
+import { controlPattern, ensureKeys, PBFT_CLIENT_ID, type ControlRequest, type ControlStatus, type SupervisorAction, type SupervisorStatus } from '@app/wire';
+import type { Server } from 'node:http';
+import { startSupervisorServer, UnknownNodeError } from '../../../launcher/src/supervisor-server';
 import { startRedis, type TestRedis } from '../../../../test/support/redis-server';
 import { startControlServer, type ControlServer } from '../testing/control-server';
 import { http, startGateway, waitUntil, type RunningGateway } from '../testing/gateway-harness';
@@ -59,7 +61,7 @@ describe('admin API', () => {
       const res = await http(gw.base, 'POST', '/v1/admin/nodes/n1/kill', { headers });
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toBe('Bearer');
-      expect(res.body.error).toContain('Authorization');
+      expect(res.body).toMatchObject({ type: 'https://synod.dev/problems/unauthorized', status: 401, detail: expect.stringContaining('Authorization') });
     }
     expect(replicas.calls).toHaveLength(0);
     // and before revealing whether a node exists
@@ -81,20 +83,20 @@ describe('admin API', () => {
   it('unknown node → 404; byzantine on a raft cluster → 400', async () => {
     const unknown = await http(gw.base, 'POST', '/v1/admin/nodes/n9/isolate', { headers: auth });
     expect(unknown.status).toBe(404);
-    expect(unknown.body).toMatchObject({ error: expect.stringContaining('n9'), nodes: ['n1', 'n2', 'n3'] });
+    expect(unknown.body).toMatchObject({ type: 'https://synod.dev/problems/not-found', detail: expect.stringContaining('n9'), nodes: ['n1', 'n2', 'n3'] });
     const byz = await http(gw.base, 'POST', '/v1/admin/nodes/n1/byzantine', { headers: auth, body: { behavior: 'forge' } });
     expect(byz.status).toBe(400);
-    expect(byz.body.error).toContain('PBFT');
+    expect(byz.body.detail).toContain('PBFT');
   });
 
   it('a replica that refuses → 502; one that never answers → 504', async () => {
     const refused = await http(gw.base, 'POST', '/v1/admin/nodes/n2/isolate', { headers: auth });
     expect(refused.status).toBe(502);
-    expect(refused.body.error).toContain('isolation is broken on n2');
+    expect(refused.body.detail).toContain('isolation is broken on n2');
     const started = Date.now();
     const silent = await http(gw.base, 'POST', '/v1/admin/nodes/n3/kill', { headers: auth });
     expect(silent.status).toBe(504);
-    expect(silent.body).toMatchObject({ error: expect.stringContaining('n3'), node: 'n3' });
+    expect(silent.body).toMatchObject({ status: 504, detail: expect.stringContaining('n3'), node: 'n3' });
     expect(Date.now() - started).toBeGreaterThanOrEqual(650);
   });
 
@@ -102,53 +104,89 @@ describe('admin API', () => {
     const started = Date.now();
     const res = await http(gw.base, 'POST', '/v1/admin/nodes/n1/kill?mode=hard', { headers: auth });
     expect(res.status).toBe(501);
-    expect(res.body.error).toContain('supervisor');
+    expect(res.body.detail).toContain('supervisor');
     expect(Date.now() - started).toBeLessThan(600);
   });
 
-  describe('with the launcher\'s supervisor', () => {
-    let supervisor: ControlServer;
-    const processes = new Map([
-      ['n1', { id: 'n1', running: true, pid: 101 as number | null }],
-      ['n2', { id: 'n2', running: true, pid: 102 as number | null }],
-      ['n3', { id: 'n3', running: true, pid: 103 as number | null }],
-    ]);
+  describe("with the launcher's supervisor (its real HTTP door, processes faked)", () => {
+    let door: Server;
+    let sup: RunningGateway;
+    const calls: Array<[string, SupervisorAction | 'list']> = [];
+    const processes = new Map<string, SupervisorStatus>(
+      ['n1', 'n2', 'n3'].map((id, i) => [id, { id, running: true, pid: 101 + i, storageRunning: true, restarts: 0 }]),
+    );
 
     beforeAll(async () => {
-      supervisor = await startControlServer(redis.url, {
-        [supervisorPattern(CLUSTER)]: (data) => {
-          const req = data as SupervisorRequest;
-          if (req.action === 'list') return [...processes.values()];
-          const p = processes.get(req.node as string);
-          if (!p) throw new RpcException(`no process ${req.node}`);
-          if (req.action === 'hard-kill') Object.assign(p, { running: false, pid: null });
-          if (req.action === 'respawn') Object.assign(p, { running: true, pid: 999 });
-          return { ...p };
+      const started = await startSupervisorServer(
+        {
+          list: () => {
+            calls.push(['*', 'list']);
+            return [...processes.values()];
+          },
+          act: async (node, action) => {
+            calls.push([node, action]);
+            const p = processes.get(node);
+            if (!p) throw new UnknownNodeError(`no process ${node}`);
+            if (action === 'hard-kill') Object.assign(p, { running: false, pid: null });
+            if (action === 'respawn') Object.assign(p, { running: true, pid: 999 });
+            if (action === 'storage-kill') p.storageRunning = false;
+            if (action === 'storage-restart') p.storageRunning = true;
+            return { ...p };
+          },
         },
-      });
+        'sup-token',
+      );
+      door = started.server;
+      sup = await startGateway(
+        { BUS_URL: redis.url, CLUSTER, NODES: 'n1,n2,n3', ADMIN_TOKEN: TOKEN, SUPERVISOR_URL: started.url, SUPERVISOR_TOKEN: 'sup-token' },
+        { controlTimeoutMs: 700, supervisorTimeoutMs: 300 },
+      );
     });
-    afterAll(() => supervisor?.close());
+    afterAll(async () => {
+      await sup?.close();
+      await new Promise((r) => door?.close(r));
+    });
 
     it('hard kill goes to the supervisor; revive of a dead process respawns it', async () => {
-      const kill = await http(gw.base, 'POST', '/v1/admin/nodes/n3/kill?mode=hard', { headers: auth });
+      calls.length = 0;
+      const kill = await http(sup.base, 'POST', '/v1/admin/nodes/n3/kill?mode=hard', { headers: auth });
       expect(kill.status).toBe(200);
-      expect(kill.body).toEqual({ id: 'n3', alive: false, mode: 'hard', running: false, pid: null });
-      const revive = await http(gw.base, 'POST', '/v1/admin/nodes/n3/revive', { headers: auth });
+      expect(kill.body).toMatchObject({ id: 'n3', alive: false, mode: 'hard', running: false, pid: null });
+      const revive = await http(sup.base, 'POST', '/v1/admin/nodes/n3/revive', { headers: auth });
       expect(revive.status).toBe(200);
       expect(revive.body).toMatchObject({ id: 'n3', respawned: true, running: true, pid: 999 });
-      expect(supervisor.calls.map((c) => c.data)).toEqual([
-        { action: 'hard-kill', node: 'n3' },
-        { action: 'list' },
-        { action: 'respawn', node: 'n3' },
-      ]);
+      expect(calls).toEqual([['n3', 'hard-kill'], ['*', 'list'], ['n3', 'respawn']]);
     });
 
     it('revive of a running process goes to the replica', async () => {
       const before = replicas.calls.length;
-      const revive = await http(gw.base, 'POST', '/v1/admin/nodes/n1/revive', { headers: auth });
+      const revive = await http(sup.base, 'POST', '/v1/admin/nodes/n1/revive', { headers: auth });
       expect(revive.body).toMatchObject({ id: 'n1', alive: true, pid: 4242 });
       expect(replicas.calls.slice(before).map((c) => c.data)).toEqual([{ action: 'revive' }]);
     });
+
+    it("storage kill and restart go to the supervisor; without the admin token they are refused", async () => {
+      expect((await http(sup.base, 'POST', '/v1/admin/nodes/n2/storage/kill')).status).toBe(401);
+      const kill = await http(sup.base, 'POST', '/v1/admin/nodes/n2/storage/kill', { headers: auth });
+      expect(kill.status).toBe(200);
+      expect(kill.body).toMatchObject({ id: 'n2', storageRunning: false });
+      const restart = await http(sup.base, 'POST', '/v1/admin/nodes/n2/storage/restart', { headers: auth });
+      expect(restart.body).toMatchObject({ id: 'n2', storageRunning: true });
+      expect((await http(sup.base, 'POST', '/v1/admin/nodes/n9/storage/kill', { headers: auth })).status).toBe(404);
+    });
+
+    it('the supervisor door refuses a caller without its token', async () => {
+      const list = await fetch(`${sup.config.supervisorUrl}/v1/nodes`);
+      expect(list.status).toBe(401);
+      const forged = await fetch(`${sup.config.supervisorUrl}/v1/nodes/n1/hard-kill`, { method: 'POST', headers: { authorization: 'Bearer sup-tokeN' } });
+      expect(forged.status).toBe(401);
+      expect(processes.get('n1')!.running).toBe(true);
+    });
+  });
+
+  it('storage kill without a supervisor → 501', async () => {
+    const res = await http(gw.base, 'POST', '/v1/admin/nodes/n1/storage/kill', { headers: auth });
+    expect(res.status).toBe(501);
   });
 
   it('keeps working after the bus Redis restarts', async () => {
@@ -182,11 +220,14 @@ describe('admin API on a PBFT cluster without ADMIN_TOKEN', () => {
     expect(ok.status).toBe(200);
     expect(ok.body).toMatchObject({ id: 'n4', byzantine: 'equivocate' });
     expect(planes.calls.map((c) => c.data)).toEqual([{ action: 'byzantine', behavior: 'equivocate' }]);
-    for (const body of [{ behavior: 'evil' }, {}, { behavior: 3 }, '"none"']) {
+    for (const body of [{ behavior: 'evil' }, {}, { behavior: 3 }]) {
       const res = await http(pbft.base, 'POST', '/v1/admin/nodes/n4/byzantine', { body });
       expect(res.status).toBe(400);
-      expect(res.body).toMatchObject({ field: 'behavior', error: expect.stringContaining('equivocate') });
+      expect(res.body).toMatchObject({ field: 'behavior', detail: expect.stringContaining('equivocate') });
     }
+    const notAnObject = await http(pbft.base, 'POST', '/v1/admin/nodes/n4/byzantine', { body: '"none"' });
+    expect(notAnObject.status).toBe(400);
+    expect(notAnObject.body).toMatchObject({ field: 'body', detail: 'body must be a JSON object, got string' });
     expect(planes.calls).toHaveLength(1);
   });
 

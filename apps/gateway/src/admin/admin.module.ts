@@ -3,6 +3,7 @@ import { AdminController } from './admin.controller';
 import { AdminService } from './admin.service';
 import { AdminTokenGuard } from './admin-token.guard';
 import { ControlPlane } from './control-plane';
+import { SupervisorClient } from './supervisor-client';
 
-@Module({ controllers: [AdminController], providers: [AdminService, AdminTokenGuard, ControlPlane] })
+@Module({ controllers: [AdminController], providers: [AdminService, AdminTokenGuard, ControlPlane, SupervisorClient] })
 export class AdminModule {}

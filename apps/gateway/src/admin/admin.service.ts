@@ -1,17 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
-  BYZANTINE_BEHAVIORS,
   controlPattern,
-  supervisorPattern,
+  type ByzantineBehavior,
   type ControlRequest,
   type ControlStatus,
-  type SupervisorRequest,
+  type SupervisorAction,
   type SupervisorStatus,
 } from '@app/wire';
 import { GATEWAY_CONFIG } from '../config/config.module';
 import type { GatewayConfig } from '../config/config';
 import { ApiError } from '../http/api-error';
 import { ControlFailedError, ControlPlane, ControlTimeoutError } from './control-plane';
+import { SupervisorClient, SupervisorRefusedError } from './supervisor-client';
 
 export type KillMode = 'soft' | 'hard';
 
@@ -29,33 +29,43 @@ export class AdminService {
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly plane: ControlPlane,
+    private readonly processes: SupervisorClient,
   ) {}
 
   async kill(id: string, mode: KillMode): Promise<object> {
     this.checkNode(id);
     if (mode === 'soft') return this.control(id, { action: 'kill' });
-    const status = await this.supervisor({ action: 'hard-kill', node: id }, this.config.controlTimeoutMs);
+    const status = await this.supervisor(id, 'hard-kill');
     if (status === null) {
       throw new ApiError(501, {
         error: 'a hard kill needs the launcher\'s supervisor (npm start owns the processes), and none answered; use kill without mode=hard',
         node: id,
       });
     }
-    return { id, alive: false, mode: 'hard', ...processFields(status) };
+    return { ...status, alive: false, mode: 'hard' };
   }
 
   async revive(id: string): Promise<object> {
     this.checkNode(id);
     // A process that is gone cannot revive itself: the supervisor starts a new one.
-    const processes = await this.supervisor({ action: 'list' }, this.config.supervisorTimeoutMs);
-    const proc = Array.isArray(processes) ? processes.find((p): p is SupervisorStatus => isRecord(p) && p.id === id) : undefined;
-    if (proc !== undefined && proc.running === false) {
-      const status = await this.supervisor({ action: 'respawn', node: id }, this.config.controlTimeoutMs);
+    const processes = await this.processes.list(this.config.supervisorTimeoutMs).catch(() => null);
+    const proc = processes?.find((p) => p.id === id);
+    if (proc !== undefined && !proc.running) {
+      const status = await this.supervisor(id, 'respawn');
       if (status === null) throw new ApiError(504, { error: `the supervisor did not confirm the respawn of ${id} within ${this.config.controlTimeoutMs} ms`, node: id });
-      const fields = processFields(status);
-      return { id, alive: fields.running ?? true, respawned: true, ...fields };
+      return { ...status, alive: status.running, respawned: true };
     }
     return this.control(id, { action: 'revive' });
+  }
+
+  /** SIGKILL of the replica's own Redis (its storage and bus inbox): a disk and a NIC lost at once. */
+  async storage(id: string, action: 'kill' | 'restart'): Promise<SupervisorStatus> {
+    this.checkNode(id);
+    const status = await this.supervisor(id, action === 'kill' ? 'storage-kill' : 'storage-restart');
+    if (status === null) {
+      throw new ApiError(501, { error: `storage ${action} needs the launcher's supervisor (npm start owns the Redis processes), and none answered`, node: id });
+    }
+    return status;
   }
 
   isolate(id: string): Promise<ControlStatus> {
@@ -68,14 +78,11 @@ export class AdminService {
     return this.control(id, { action: 'heal' });
   }
 
-  byzantine(id: string, body: unknown): Promise<ControlStatus> {
+  /** `behavior` was checked against BYZANTINE_BEHAVIORS by ByzantineBodyDto's schema. */
+  byzantine(id: string, behavior: ByzantineBehavior): Promise<ControlStatus> {
     this.checkNode(id);
     if (this.config.protocol !== 'pbft') {
       throw new ApiError(400, { error: `byzantine behaviours exist only in PBFT clusters; this cluster runs ${this.config.protocol}` });
-    }
-    const behavior = isRecord(body) ? body.behavior : undefined;
-    if (typeof behavior !== 'string' || !(BYZANTINE_BEHAVIORS as readonly string[]).includes(behavior)) {
-      throw ApiError.badField('behavior', `behavior must be one of ${BYZANTINE_BEHAVIORS.join(', ')}, got ${JSON.stringify(behavior) ?? 'nothing'}`);
     }
     return this.control(id, { action: 'byzantine', behavior });
   }
@@ -87,7 +94,7 @@ export class AdminService {
   private async control(id: string, req: ControlRequest): Promise<ControlStatus> {
     let reply: unknown;
     try {
-      reply = await this.plane.request(controlPattern(this.config.cluster, id), req, this.config.controlTimeoutMs);
+      reply = await this.plane.request(id, controlPattern(this.config.cluster, id), req, this.config.controlTimeoutMs);
     } catch (err) {
       if (err instanceof ControlTimeoutError) {
         throw new ApiError(504, { error: `node ${id} did not answer the ${req.action} request within ${err.timeoutMs} ms (is its process running?)`, node: id });
@@ -101,25 +108,13 @@ export class AdminService {
     return reply as unknown as ControlStatus;
   }
 
-  /** The supervisor's answer, or null when there is no supervisor (nobody listens, or no answer in time). */
-  private async supervisor(req: SupervisorRequest, timeoutMs: number): Promise<unknown> {
-    const pattern = supervisorPattern(this.config.cluster);
-    if ((await this.plane.hasListener(pattern, timeoutMs)) === false) return null;
+  /** The supervisor's answer, or null when there is no supervisor (none configured, or no answer in time). */
+  private async supervisor(node: string, action: SupervisorAction): Promise<SupervisorStatus | null> {
     try {
-      return await this.plane.request(pattern, req, timeoutMs);
+      return await this.processes.act(node, action, this.config.controlTimeoutMs);
     } catch (err) {
-      if (err instanceof ControlTimeoutError) return null;
-      if (err instanceof ControlFailedError) throw new ApiError(502, { error: `the supervisor refused ${req.action}: ${err.detail}`, node: req.node });
+      if (err instanceof SupervisorRefusedError) throw new ApiError(409, { error: `the supervisor refused ${action}: ${err.message}`, node });
       throw err;
     }
   }
-}
-
-/** What a supervisor reply says about one process (lenient: the launcher owns that shape). */
-function processFields(reply: unknown): { running?: boolean; pid?: number | null } {
-  if (!isRecord(reply)) return {};
-  const out: { running?: boolean; pid?: number | null } = {};
-  if (typeof reply.running === 'boolean') out.running = reply.running;
-  if (typeof reply.pid === 'number' || reply.pid === null) out.pid = reply.pid as number | null;
-  return out;
 }

@@ -1,10 +1,10 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservices';
 import type Redis from 'ioredis';
 import { firstValueFrom, timeout, TimeoutError } from 'rxjs';
 import { GATEWAY_CONFIG } from '../config/config.module';
 import type { GatewayConfig } from '../config/config';
-import { redisOptionsFromUrl } from '../config/redis-options';
+import { redisOptions } from '@app/config';
 
 /** Nobody answered within the time given. */
 export class ControlTimeoutError extends Error {
@@ -39,54 +39,53 @@ function describe(err: unknown): string {
 }
 
 /**
- * Request/response to replicas' and the launcher's control handlers over the @nestjs/microservices
- * Redis transport. The transport waits forever by itself, so every request carries a timeout.
+ * Request/response to replicas' control handlers over the @nestjs/microservices Redis transport,
+ * through each replica's home Redis (where its control server listens): one client per distinct
+ * Redis, so a dead Redis cuts off only the replica it homes. The transport waits forever by itself,
+ * so every request carries a timeout.
  */
 @Injectable()
 export class ControlPlane implements OnApplicationShutdown {
-  private readonly logger = new Logger('ControlPlane');
-  private readonly client: ClientProxy;
+  private readonly clients = new Map<string, ClientProxy>(); // by Redis URL
+  private readonly routes: Record<string, string>;
 
   constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
-    this.client = ClientProxyFactory.create({
-      transport: Transport.REDIS,
-      options: { ...redisOptionsFromUrl(config.busUrl), retryAttempts: RETRY_ATTEMPTS, retryDelay: RETRY_DELAY_MS },
-    });
+    this.routes = config.busRoutes;
+    for (const url of new Set(Object.values(config.busRoutes))) {
+      this.clients.set(
+        url,
+        ClientProxyFactory.create({
+          transport: Transport.REDIS,
+          options: { ...redisOptions(url).options, retryAttempts: RETRY_ATTEMPTS, retryDelay: RETRY_DELAY_MS },
+        }),
+      );
+    }
   }
 
-  async request<T>(pattern: string, data: unknown, timeoutMs: number): Promise<T> {
+  /** Sends `data` to `pattern` through the home Redis of replica `node`. */
+  async request<T>(node: string, pattern: string, data: unknown, timeoutMs: number): Promise<T> {
+    const client = this.clients.get(this.routes[node]);
+    if (!client) throw new ControlFailedError(pattern, `no bus route to ${node}`);
     try {
-      return await firstValueFrom(this.client.send<T>(pattern, data).pipe(timeout({ first: timeoutMs })));
+      return await firstValueFrom(client.send<T>(pattern, data).pipe(timeout({ first: timeoutMs })));
     } catch (err) {
       if (err instanceof TimeoutError) throw new ControlTimeoutError(pattern, timeoutMs);
       throw new ControlFailedError(pattern, describe(err));
     }
   }
 
-  /**
-   * Whether anything listens on `pattern` (PUBSUB NUMSUB): lets a missing launcher be told at once
-   * instead of after a timeout. undefined when Redis cannot say.
-   */
-  async hasListener(pattern: string, timeoutMs: number): Promise<boolean | undefined> {
-    try {
-      await withTimeout(this.client.connect(), timeoutMs, 'connect');
-      const [pub] = this.client.unwrap<[Redis, Redis]>();
-      const reply = (await withTimeout(pub.pubsub('NUMSUB', pattern), timeoutMs, 'PUBSUB NUMSUB')) as unknown[];
-      return Number(reply[1]) > 0;
-    } catch (err) {
-      this.logger.warn(`cannot tell whether ${pattern} has listeners: ${describe(err)}`);
-      return undefined;
-    }
-  }
-
   async onApplicationShutdown(): Promise<void> {
-    // close() quits politely, which waits for a Redis that may be gone: give it a moment, then cut.
-    await withTimeout(this.client.close(), 500, 'close').catch(() => undefined);
-    try {
-      for (const conn of this.client.unwrap<[Redis, Redis]>()) conn.disconnect();
-    } catch {
-      // never connected, or already closed
-    }
+    await Promise.all([...this.clients.values()].map((c) => closeClient(c)));
+  }
+}
+
+async function closeClient(client: ClientProxy): Promise<void> {
+  // close() quits politely, which waits for a Redis that may be gone: give it a moment, then cut.
+  await withTimeout(client.close(), 500, 'close').catch(() => undefined);
+  try {
+    for (const conn of client.unwrap<[Redis, Redis]>()) conn.disconnect();
+  } catch {
+    // never connected, or already closed
   }
 }
 

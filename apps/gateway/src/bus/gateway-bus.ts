@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Bus, BusCounters, Frame } from '@app/bus';
-import { BEACON_TOPIC, PBFT_CLIENT_ID, pbftReplyTopic } from '@app/wire';
+import { redisOptions } from '@app/config';
+import { BEACON_TOPIC, METRICS_TOPIC, PBFT_CLIENT_ID, pbftReplyTopic } from '@app/wire';
 import { GATEWAY_CONFIG } from '../config/config.module';
 import { GatewayConfig, redact } from '../config/config';
 
@@ -24,11 +25,14 @@ export class GatewayBus implements FramePort, OnModuleInit, OnApplicationShutdow
   private readonly bus: Bus;
   private readonly replyHandlers: Array<(from: string, body: unknown) => void> = [];
   private readonly beaconHandlers: Array<(body: unknown) => void> = [];
+  private readonly metricsHandlers: Array<(from: string, body: unknown) => void> = [];
 
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {
     // A PBFT gateway also hears the replies addressed to its client identity.
-    const topics = config.protocol === 'pbft' ? [BEACON_TOPIC, pbftReplyTopic(PBFT_CLIENT_ID)] : [BEACON_TOPIC];
-    this.bus = new Bus({ url: config.busUrl, cluster: config.cluster, self: this.self, topics });
+    // Replicas' metrics snapshots too, re-exposed on /metrics with a node label.
+    const topics = config.protocol === 'pbft' ? [BEACON_TOPIC, METRICS_TOPIC, pbftReplyTopic(PBFT_CLIENT_ID)] : [BEACON_TOPIC, METRICS_TOPIC];
+    // No home of its own: it listens on every replica's home Redis and reaches each replica through it.
+    this.bus = new Bus({ homes: config.busRoutes, redisOptions: (url) => redisOptions(url).options, cluster: config.cluster, self: this.self, topics });
     this.bus.onFrame((f) => this.route(f));
   }
 
@@ -40,7 +44,8 @@ export class GatewayBus implements FramePort, OnModuleInit, OnApplicationShutdow
     try {
       await this.bus.start();
     } catch (err) {
-      throw new Error(`cannot reach the bus Redis at ${redact(this.config.busUrl)}: ${(err as Error).message}`);
+      const homes = [...new Set(Object.values(this.config.busRoutes))].map(redact).join(', ');
+      throw new Error(`cannot reach any bus Redis (${homes}): ${(err as Error).message}`);
     }
     this.logger.log(`on the bus as ${this.self} (cluster ${this.config.cluster})`);
   }
@@ -55,6 +60,11 @@ export class GatewayBus implements FramePort, OnModuleInit, OnApplicationShutdow
 
   onBeacon(handler: (body: unknown) => void): void {
     this.beaconHandlers.push(handler);
+  }
+
+  /** Replicas' metrics snapshots (topic `metrics`), with the sender's id. */
+  onMetrics(handler: (from: string, body: unknown) => void): void {
+    this.metricsHandlers.push(handler);
   }
 
   /** Whether a frame to replica `id` can go out now (the Redis that carries its inbox is connected). */
@@ -77,6 +87,7 @@ export class GatewayBus implements FramePort, OnModuleInit, OnApplicationShutdow
 
   private route(frame: Frame): void {
     if (frame.topic === BEACON_TOPIC) for (const h of this.beaconHandlers) h(frame.body);
+    else if (frame.topic === METRICS_TOPIC) for (const h of this.metricsHandlers) h(frame.from, frame.body);
     else for (const h of this.replyHandlers) h(frame.from, frame.body);
   }
 }

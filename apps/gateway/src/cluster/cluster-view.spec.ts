@@ -1,6 +1,6 @@
 import type { Beacon } from '@app/wire';
 import { parseBeacon } from './beacon';
-import { ClusterView } from './cluster-view';
+import { ClusterView, quorumSize } from './cluster-view';
 import { presentCluster } from './present-cluster';
 
 const beacon = (id: string, over: Partial<Beacon> = {}): Beacon => ({
@@ -91,6 +91,93 @@ describe('ClusterView', () => {
     expect(p).toMatchObject({ protocol: 'pbft', leader: 'n1', view: 7 });
     expect(p).not.toHaveProperty('term');
     expect((p.nodes as Array<Record<string, unknown>>)[0]).toMatchObject({ view: 7 });
+  });
+});
+
+describe('ClusterView: liveness and quorum', () => {
+  const BEACON_MS = 200;
+  function live(nodes = ['n1', 'n2', 'n3'], protocol: 'raft' | 'pbft' = 'raft') {
+    const clock = { now: 50_000 };
+    const down = new Set<string>();
+    const view = new ClusterView({ nodes, protocol, staleAfterMs: 900, now: () => clock.now, reachable: (id) => !down.has(id) });
+    const beat = (ids = nodes, over: Partial<Beacon> = {}) => ids.forEach((id) => view.observe(beacon(id, { protocol, ...over })));
+    return { view, clock, down, beat };
+  }
+
+  it('quorum is a Raft majority or PBFT 2f+1', () => {
+    expect([1, 2, 3, 4, 5].map((n) => quorumSize('raft', n))).toEqual([1, 2, 2, 3, 3]);
+    expect([4, 5, 7, 10].map((n) => quorumSize('pbft', n))).toEqual([3, 3, 5, 7]);
+    expect(live(['n1', 'n2', 'n3', 'n4'], 'pbft').view.quorumSize()).toBe(3);
+  });
+
+  it('a replica whose beacons stop (every 200 ms before) is dead within 1 s', () => {
+    const { view, clock, beat } = live();
+    for (let t = 0; t < 5; t++) {
+      beat();
+      clock.now += BEACON_MS;
+    }
+    beat(); // n3 is SIGKILLed right after this beacon
+    for (let t = 0; t < 4; t++) {
+      clock.now += BEACON_MS;
+      beat(['n1', 'n2']);
+    }
+    expect(view.node('n3').alive).toBe(true); // 800 ms: one beacon period of slack left
+    clock.now += BEACON_MS;
+    beat(['n1', 'n2']);
+    expect(view.node('n3')).toMatchObject({ alive: false, lastSeenMs: 1000 });
+    expect(view.aliveNodes()).toEqual(['n1', 'n2']);
+  });
+
+  it('reachable = alive by beacon, not isolated, and reachable on the bus', () => {
+    const { view, down, beat } = live(['n1', 'n2', 'n3', 'n4', 'n5']);
+    beat(['n1', 'n2']);
+    view.observe(beacon('n3', { isolated: true }));
+    view.observe(beacon('n4', { alive: false }));
+    beat(['n5']);
+    down.add('n5'); // its inbox's Redis is gone
+    expect(view.reachableNodes()).toEqual(['n1', 'n2']);
+    expect(view.aliveNodes()).toEqual(['n1', 'n2', 'n3', 'n5']);
+  });
+
+  it('knows no quorum is reachable only once it could have heard every replica', () => {
+    const { view, clock, down, beat } = live();
+    expect(view.quorumUnreachable()).toBe(false); // just started: nobody heard yet is unknown, not dead
+    down.add('n2');
+    down.add('n3');
+    expect(view.quorumUnreachable()).toBe(true); // an unreachable inbox is known at once
+    down.clear();
+    clock.now += 901;
+    expect(view.quorumUnreachable()).toBe(true); // a beacon period passed in silence
+    beat(['n1']);
+    expect(view.quorumUnreachable()).toBe(true);
+    beat(['n2']); // leader unknown, but a majority is alive: electing, not lost
+    expect(view.leader()).toBeNull();
+    expect(view.quorumUnreachable()).toBe(false);
+    clock.now += 901;
+    expect(view.quorumUnreachable()).toBe(true);
+  });
+
+  it('PBFT needs 2f+1 reachable replicas', () => {
+    const { view, clock, beat } = live(['n1', 'n2', 'n3', 'n4'], 'pbft');
+    clock.now += 1000;
+    beat(['n1', 'n2']);
+    expect(view.quorumUnreachable()).toBe(true);
+    beat(['n3']);
+    expect(view.quorumUnreachable()).toBe(false);
+  });
+
+  it('names replicas whose digest disagrees with a strict majority at the same applied index', () => {
+    const { view, beat } = live(['n1', 'n2', 'n3', 'n4', 'n5']);
+    beat(['n1', 'n2'], { appliedIndex: 7, digest: 'good' });
+    beat(['n3'], { appliedIndex: 7, digest: 'bad' });
+    beat(['n4'], { appliedIndex: 9, digest: 'other' }); // alone at its index: nothing to compare
+    beat(['n5'], { appliedIndex: 7 }); // no digest (large state): no evidence either way
+    expect(view.divergedNodes()).toEqual(['n3']);
+    beat(['n2'], { appliedIndex: 7, digest: 'bad' }); // 1 against 2... now 2 against 1
+    expect(view.divergedNodes()).toEqual(['n1']);
+    view.observe(beacon('n1', { appliedIndex: 8, digest: 'good' }));
+    beat(['n4'], { appliedIndex: 8, digest: 'other' }); // a tie: neither is trusted
+    expect(view.divergedNodes()).toEqual(['n1', 'n4']);
   });
 });
 

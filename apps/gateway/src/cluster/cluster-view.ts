@@ -33,6 +33,13 @@ export interface ClusterViewOptions {
   /** A node not heard for longer than this is not alive. */
   staleAfterMs: number;
   now?: () => number;
+  /** Whether a frame to replica `id` can go out now (GatewayBus.reachable); always, when not given. */
+  reachable?: (id: string) => boolean;
+}
+
+/** Replicas whose agreement orders a request: a Raft majority, or PBFT's 2f+1 of n = 3f+1. */
+export function quorumSize(protocol: Protocol, n: number): number {
+  return protocol === 'pbft' ? 2 * Math.floor((n - 1) / 3) + 1 : Math.floor(n / 2) + 1;
 }
 
 // Raft says leader; PBFT replicas may say primary.
@@ -48,10 +55,15 @@ export class ClusterView {
   private readonly last = new Map<string, { beacon: Beacon; at: number }>();
   private readonly leaderListeners: Array<(leader: string) => void> = [];
   private readonly now: () => number;
+  private readonly reachable: (id: string) => boolean;
+  /** Until one beacon period has passed, a node never heard from is unknown rather than dead. */
+  private readonly startedAt: number;
 
   constructor(private readonly opts: ClusterViewOptions) {
     this.members = new Set(opts.nodes);
     this.now = opts.now ?? Date.now;
+    this.reachable = opts.reachable ?? (() => true);
+    this.startedAt = this.now();
   }
 
   get protocol(): Protocol {
@@ -97,6 +109,66 @@ export class ClusterView {
       const seen = this.last.get(id);
       return seen !== undefined && this.isAlive(seen.beacon, seen.at, now);
     });
+  }
+
+  /** Replicas needed to order anything (see quorumSize). */
+  quorumSize(): number {
+    return quorumSize(this.opts.protocol, this.opts.nodes.length);
+  }
+
+  /**
+   * Replicas that can take part in ordering a request now: alive by beacon, not isolated (an
+   * isolated replica hears no peer), and reachable on the bus (the Redis of its inbox is up).
+   */
+  reachableNodes(): string[] {
+    const now = this.now();
+    return this.opts.nodes.filter((id) => {
+      const seen = this.last.get(id);
+      return seen !== undefined && this.isAlive(seen.beacon, seen.at, now) && !seen.beacon.isolated && this.reachable(id);
+    });
+  }
+
+  /**
+   * The gateway knows that fewer than a quorum of replicas can be reached, so nothing can be
+   * ordered now and a client may be told at once. Right after start, a node not yet heard from
+   * is unknown, not dead: that is not knowing.
+   */
+  quorumUnreachable(): boolean {
+    const now = this.now();
+    const starting = now - this.startedAt <= this.opts.staleAfterMs;
+    const possible = this.opts.nodes.filter((id) => {
+      if (!this.reachable(id)) return false;
+      const seen = this.last.get(id);
+      if (seen === undefined) return starting;
+      return this.isAlive(seen.beacon, seen.at, now) && !seen.beacon.isolated;
+    });
+    return possible.length < this.quorumSize();
+  }
+
+  /**
+   * Reachable replicas whose state disagrees with their peers': at one applied index every
+   * correct replica has the same digest, so where digests differ at one index, only a strict
+   * majority of the replicas at that index is trusted (on a tie, none of them is).
+   */
+  divergedNodes(): string[] {
+    const byIndex = new Map<number, Array<{ id: string; digest: string }>>();
+    for (const id of this.reachableNodes()) {
+      const b = this.last.get(id)!.beacon;
+      if (b.digest === undefined) continue;
+      const group = byIndex.get(b.appliedIndex);
+      if (group) group.push({ id, digest: b.digest });
+      else byIndex.set(b.appliedIndex, [{ id, digest: b.digest }]);
+    }
+    const diverged: string[] = [];
+    for (const group of byIndex.values()) {
+      const counts = new Map<string, number>();
+      for (const { digest } of group) counts.set(digest, (counts.get(digest) ?? 0) + 1);
+      if (counts.size < 2) continue;
+      const [top] = [...counts].sort((a, b) => b[1] - a[1]);
+      const trusted = top[1] * 2 > group.length ? top[0] : null;
+      for (const { id, digest } of group) if (digest !== trusted) diverged.push(id);
+    }
+    return this.opts.nodes.filter((id) => diverged.includes(id));
   }
 
   node(id: string): NodeView {

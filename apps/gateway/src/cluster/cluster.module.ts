@@ -13,7 +13,12 @@ import { ClusterView } from './cluster-view';
       provide: ClusterView,
       inject: [GATEWAY_CONFIG, GatewayBus],
       useFactory: (config: GatewayConfig, bus: GatewayBus): ClusterView => {
-        const view = new ClusterView({ nodes: config.nodes, protocol: config.protocol, staleAfterMs: config.beaconTimeoutMs });
+        const view = new ClusterView({
+          nodes: config.nodes,
+          protocol: config.protocol,
+          staleAfterMs: config.beaconTimeoutMs,
+          reachable: (id) => bus.reachable(id),
+        });
         bus.onBeacon((body) => {
           const beacon = parseBeacon(body);
           if (beacon !== null) view.observe(beacon);

@@ -84,7 +84,7 @@ describe('command batches through BullMQ', () => {
   it('unknown job → 404', async () => {
     const res = await http(gw.base, 'GET', '/v1/commands/never-submitted');
     expect(res.status).toBe(404);
-    expect(res.body).toEqual({ error: expect.any(String), id: 'never-submitted' });
+    expect(res.body).toMatchObject({ type: 'https://synod.dev/problems/not-found', status: 404, detail: expect.any(String), id: 'never-submitted' });
   });
 });
 

@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig, parseSize, redact } from './config';
+import { ConfigError, loadConfig, redact } from './config';
+import { redisOptionsFromUrl } from './redis-options';
 
 const BUS = { BUS_URL: 'redis://127.0.0.1:7000' };
 
@@ -14,86 +15,133 @@ function problems(env: Record<string, string>): string[] {
 
 describe('loadConfig', () => {
   it('has the documented defaults', () => {
-    expect(loadConfig(BUS)).toEqual(
-      expect.objectContaining({
-        port: 3000,
-        cluster: 'synod',
-        busUrl: 'redis://127.0.0.1:7000',
-        queueUrl: 'redis://127.0.0.1:7000',
-        nodes: ['n1', 'n2', 'n3'],
-        protocol: 'raft',
-        adminToken: null,
-        requestTimeoutMs: 5000,
-        attemptTimeoutMs: 1000,
-        maxKeyBytes: 1024,
-        maxValueBytes: 65536,
-        bodyLimitBytes: 1024 * 1024,
-      }),
-    );
+    expect(loadConfig(BUS)).toEqual({
+      port: 3000,
+      host: '127.0.0.1',
+      cluster: 'synod',
+      busRoutes: { n1: 'redis://127.0.0.1:7000', n2: 'redis://127.0.0.1:7000', n3: 'redis://127.0.0.1:7000' },
+      busUrl: 'redis://127.0.0.1:7000',
+      queueUrl: 'redis://127.0.0.1:7000',
+      nodes: ['n1', 'n2', 'n3'],
+      protocol: 'raft',
+      adminToken: null,
+      supervisorUrl: null,
+      supervisorToken: null,
+      requestTimeoutMs: 5000,
+      attemptTimeoutMs: 1000,
+      controlTimeoutMs: 5000,
+      supervisorTimeoutMs: 1000,
+      beaconTimeoutMs: 900,
+      maxKeyBytes: 1024,
+      maxValueBytes: 65536,
+      bodyLimitBytes: 1024 * 1024,
+      bodyLimit: '1mb',
+      maxBatchRequests: 512,
+      commandAttempts: 10,
+      commandBackoffMs: 250,
+      keysDir: null,
+    });
     expect(loadConfig({ ...BUS, PROTOCOL: 'pbft', KEYS_DIR: '/keys' }).nodes).toEqual(['n1', 'n2', 'n3', 'n4']);
   });
 
   it('requires a bus URL, taking REDIS_URL when BUS_URL is unset', () => {
     expect(problems({})).toEqual([expect.stringContaining('BUS_URL is required')]);
-    expect(loadConfig({ REDIS_URL: 'redis://h:1' }).busUrl).toBe('redis://h:1');
+    expect(loadConfig({ REDIS_URL: 'redis://h:1' })).toMatchObject({ busUrl: 'redis://h:1', queueUrl: 'redis://h:1' });
     expect(loadConfig({ REDIS_URL: 'redis://h:1', BUS_URL: 'redis://b:2', QUEUE_URL: 'redis://q:3' })).toMatchObject({ busUrl: 'redis://b:2', queueUrl: 'redis://q:3' });
+  });
+
+  it('takes a home Redis per node from BUS_URLS; busUrl is the first node\'s', () => {
+    const c = loadConfig({ NODES: 'a,b', BUS_URLS: 'a=redis://h:7001, b=redis+sentinel://s1:26379,s2:26379/bus', QUEUE_URL: 'redis://q:1' });
+    expect(c.busRoutes).toEqual({ a: 'redis://h:7001', b: 'redis+sentinel://s1:26379,s2:26379/bus' });
+    expect(c.busUrl).toBe('redis://h:7001');
+    expect(c.queueUrl).toBe('redis://q:1');
+    // With one home per node there is no obvious queue Redis: say so, unless REDIS_URL gives one.
+    expect(problems({ NODES: 'a', BUS_URLS: 'a=redis://h:7001' })).toEqual([expect.stringMatching(/^QUEUE_URL is required with BUS_URLS/)]);
+    expect(loadConfig({ NODES: 'a', BUS_URLS: 'a=redis://h:7001', REDIS_URL: 'redis://r:1' }).queueUrl).toBe('redis://r:1');
   });
 
   it('reads every variable', () => {
     const c = loadConfig({
       ...BUS,
       PORT: '8080',
+      HOST: '0.0.0.0',
       CLUSTER: 'c-1',
       NODES: ' a , b,c ',
       ADMIN_TOKEN: 's3cret',
+      SUPERVISOR_URL: 'http://127.0.0.1:3100/',
+      SUPERVISOR_TOKEN: 'sup',
       REQUEST_TIMEOUT_MS: '2000',
       ATTEMPT_TIMEOUT_MS: '300',
+      CONTROL_TIMEOUT_MS: '700',
+      BEACON_TIMEOUT_MS: '1500',
       MAX_KEY_BYTES: '10',
       MAX_VALUE_BYTES: '20',
       BODY_LIMIT: '512kb',
     });
-    expect(c).toMatchObject({ port: 8080, cluster: 'c-1', nodes: ['a', 'b', 'c'], adminToken: 's3cret', requestTimeoutMs: 2000, attemptTimeoutMs: 300, maxKeyBytes: 10, maxValueBytes: 20, bodyLimitBytes: 512 * 1024 });
+    expect(c).toMatchObject({
+      port: 8080,
+      host: '0.0.0.0',
+      cluster: 'c-1',
+      nodes: ['a', 'b', 'c'],
+      adminToken: 's3cret',
+      supervisorUrl: 'http://127.0.0.1:3100',
+      supervisorToken: 'sup',
+      requestTimeoutMs: 2000,
+      attemptTimeoutMs: 300,
+      controlTimeoutMs: 700,
+      supervisorTimeoutMs: 700,
+      beaconTimeoutMs: 1500,
+      maxKeyBytes: 10,
+      maxValueBytes: 20,
+      bodyLimitBytes: 512 * 1024,
+      bodyLimit: '512kb',
+    });
+    expect(loadConfig({ ...BUS, REQUEST_TIMEOUT_MS: '100', ATTEMPT_TIMEOUT_MS: '300' }).attemptTimeoutMs).toBe(100);
   });
 
   it('names every bad value at once', () => {
     const found = problems({
       BUS_URL: 'http://x',
       PORT: '70000',
+      HOST: 'not a host',
       CLUSTER: 'a:b',
       NODES: 'n1,,n2',
       PROTOCOL: 'paxos',
+      SUPERVISOR_URL: 'ftp://x',
       REQUEST_TIMEOUT_MS: 'soon',
+      BEACON_TIMEOUT_MS: '1',
       MAX_KEY_BYTES: '0',
       MAX_VALUE_BYTES: '-5',
       BODY_LIMIT: 'lots',
     });
-    for (const name of ['BUS_URL', 'PORT', 'CLUSTER', 'NODES', 'PROTOCOL', 'REQUEST_TIMEOUT_MS', 'MAX_KEY_BYTES', 'MAX_VALUE_BYTES', 'BODY_LIMIT']) {
-      expect(found.some((p) => p.startsWith(name))).toBe(true);
-    }
-    expect(found).toHaveLength(9);
+    const names = ['BUS_URL', 'PORT', 'HOST', 'CLUSTER', 'NODES', 'PROTOCOL', 'SUPERVISOR_URL', 'REQUEST_TIMEOUT_MS', 'BEACON_TIMEOUT_MS', 'MAX_KEY_BYTES', 'MAX_VALUE_BYTES', 'BODY_LIMIT'];
+    for (const name of names) expect(found.filter((p) => p.startsWith(`${name} `))).toHaveLength(1);
+    expect(found).toHaveLength(names.length);
   });
 
-  it('refuses duplicate nodes and a PBFT cluster below 3f+1 = 4', () => {
-    expect(problems({ ...BUS, NODES: 'n1,n2,n1' })).toEqual([expect.stringContaining('n1 more than once')]);
-    expect(problems({ ...BUS, PROTOCOL: 'pbft', NODES: 'n1,n2,n3', KEYS_DIR: '/keys' })).toEqual([expect.stringContaining('at least 4')]);
+  it('refuses duplicate nodes and a PBFT cluster that is not 3f+1', () => {
+    expect(problems({ ...BUS, NODES: 'n1,n2,n1' })).toEqual(['NODES lists n1 more than once']);
+    expect(problems({ ...BUS, PROTOCOL: 'pbft', NODES: 'n1,n2,n3', KEYS_DIR: '/keys' })).toEqual([expect.stringContaining('3f+1 replicas (4, 7, ...), NODES has 3')]);
+    expect(problems({ ...BUS, PROTOCOL: 'pbft', NODES: 'a,b,c,d,e', KEYS_DIR: '/keys' })).toEqual([expect.stringContaining('NODES has 5')]);
     expect(problems({ ...BUS, PROTOCOL: 'pbft' })).toEqual([expect.stringContaining('KEYS_DIR')]);
   });
 
-  it('never shows a password', () => {
-    expect(problems({ BUS_URL: 'http://user:hunter2@host' })[0]).not.toContain('hunter2');
+  it('never shows a password or a token', () => {
+    const found = problems({
+      BUS_URL: 'http://user:hunter2@host',
+      QUEUE_URL: 'redis://:hunter2@h:1/x',
+      SUPERVISOR_URL: 'gopher://u:hunter2@h',
+      ADMIN_TOKEN: 'hunter2',
+      SUPERVISOR_TOKEN: 'hunter2',
+    });
+    expect(found).toHaveLength(3);
+    expect(found.join('\n')).not.toContain('hunter2');
     expect(redact('redis://:hunter2@h:1/0')).toBe('redis://:***@h:1/0');
   });
 });
 
-describe('parseSize', () => {
-  it.each([
-    ['1mb', 1048576],
-    ['512kb', 524288],
-    ['100', 100],
-    ['2 MB', 2097152],
-    ['1.5kb', 1536],
-    ['lots', null],
-    ['', null],
-    ['-1kb', null],
-  ])('%p → %p', (s, n) => expect(parseSize(s)).toBe(n));
+describe('redisOptionsFromUrl (the gateway\'s name for libs/config redisOptions)', () => {
+  it('gives ioredis options', () => {
+    expect(redisOptionsFromUrl('redis://u:p@h:7/2')).toEqual({ host: 'h', port: 7, username: 'u', password: 'p', db: 2 });
+  });
 });

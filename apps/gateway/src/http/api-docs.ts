@@ -1,13 +1,22 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiHeader, ApiResponse } from '@nestjs/swagger';
-import { ErrorDto } from './error.dto';
+import { ApiExtraModels, ApiHeader, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import { ProblemDto } from './error.dto';
+import { PROBLEM_CONTENT_TYPE } from './problem';
+
+/** An error answer in the OpenAPI document: problem details under their own media type. */
+export function ApiProblem(status: number, description: string): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    ApiExtraModels(ProblemDto),
+    ApiResponse({ status, description, content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: getSchemaPath(ProblemDto) } } } }),
+  );
+}
 
 /** The error answers every call that goes through consensus can give. */
 export function ApiConsensusErrors(): MethodDecorator {
   return applyDecorators(
-    ApiResponse({ status: 400, description: 'Bad input; `field` names it', type: ErrorDto }),
-    ApiResponse({ status: 503, description: 'No leader / no quorum before the deadline; nothing applied. Has Retry-After', type: ErrorDto }),
-    ApiResponse({ status: 504, description: 'Sent but unanswered by the deadline: outcome unknown, retry with the same Idempotency-Key (`requestId`)', type: ErrorDto }),
+    ApiProblem(400, 'Bad input; `field` names it'),
+    ApiProblem(503, 'No leader / no quorum before the deadline; nothing applied. Has Retry-After'),
+    ApiProblem(504, 'Sent but unanswered by the deadline: outcome unknown, retry with the same Idempotency-Key (`requestId`)'),
   );
 }
 

@@ -1,28 +1,39 @@
+import { defaultProblem, problem, PROBLEMS, type Problem, type ProblemType } from './problem';
+
 /**
- * An error answer the gateway means to give: status, JSON body and headers. Thrown anywhere on
- * the request path and written by the exception filter; the body always has `error`.
+ * An error answer the gateway means to give: an RFC 9457 problem and headers. Thrown anywhere on
+ * the request path and written by the exception filter.
+ *
+ * `new ApiError(status, { error, ...extensions })`: `error` becomes `detail` (the words a human
+ * reads), the other members become extensions, and the problem type follows from the status
+ * unless `kind` names one.
  */
 export class ApiError extends Error {
+  readonly problem: Problem;
+
   constructor(
     readonly status: number,
-    readonly body: { error: string } & Record<string, unknown>,
+    body: { error: string } & Record<string, unknown>,
     readonly headers: Record<string, string> = {},
+    kind: ProblemType = defaultProblem(status),
   ) {
     super(body.error);
     this.name = 'ApiError';
+    const { error, ...extensions } = body;
+    this.problem = problem(kind, status, error, extensions);
   }
 
   /** 400 naming the offending field. */
-  static badField(field: string, error: string): ApiError {
-    return new ApiError(400, { error, field });
+  static badField(field: string, detail: string): ApiError {
+    return new ApiError(400, { error: detail, field }, {}, PROBLEMS.invalidField);
   }
 
   /** 413 naming the field over its size limit. */
   static tooLarge(field: string, limitBytes: number): ApiError {
-    return new ApiError(413, { error: `${field} is larger than ${limitBytes} bytes`, field, limit: limitBytes });
+    return new ApiError(413, { error: `${field} is larger than ${limitBytes} bytes`, field, limit: limitBytes }, {}, PROBLEMS.tooLarge);
   }
 
-  static notFound(error: string, extra: Record<string, unknown> = {}): ApiError {
-    return new ApiError(404, { error, ...extra });
+  static notFound(detail: string, extra: Record<string, unknown> = {}): ApiError {
+    return new ApiError(404, { error: detail, ...extra }, {}, PROBLEMS.notFound);
   }
 }

@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 export interface Request extends IncomingMessage {
   route?: { path: string };
   baseUrl?: string;
+  originalUrl?: string;
   body?: unknown;
 }
 

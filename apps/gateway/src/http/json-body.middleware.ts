@@ -1,10 +1,12 @@
 import { express, type Middleware } from './express';
 import { Logger } from '@nestjs/common';
+import { sendProblem } from './send-problem';
 import { toHttpError } from './to-http-error';
 
 /**
  * JSON bodies of any content type (a curl -d without -H still works), at most `limitBytes`.
- * Parser errors are answered here: Express would otherwise answer them with an HTML page.
+ * Parser errors are answered here (as problem details): Express would otherwise answer them with an
+ * HTML page.
  */
 export function jsonBody(limitBytes: number, limitText: string): Middleware {
   const parse = express.json({ limit: limitBytes, strict: false, type: () => true });
@@ -19,7 +21,7 @@ export function jsonBody(limitBytes: number, limitText: string): Middleware {
       if (out.unexpected) logger.error(`body parser: ${err instanceof Error ? err.message : String(err)}`);
       // The rest of an oversized body is not read: close rather than leave it in the socket.
       if (out.status === 413) res.set('Connection', 'close');
-      res.status(out.status).set(out.headers).json(out.body);
+      sendProblem(req, res, out);
     });
   };
 }

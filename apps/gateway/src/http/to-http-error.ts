@@ -1,10 +1,12 @@
 import { HttpException } from '@nestjs/common';
 import { ConsensusTimeoutError, ConsensusUnavailableError } from '../consensus/errors';
 import { ApiError } from './api-error';
+import { blankProblem, problem, PROBLEMS, type Problem } from './problem';
 
 export interface HttpError {
   status: number;
-  body: { error: string } & Record<string, unknown>;
+  /** RFC 9457 body, less `instance` (the writer adds the request's path). */
+  body: Problem;
   headers: Record<string, string>;
   /** Not the client's doing: log it. */
   unexpected: boolean;
@@ -14,19 +16,21 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null;
 }
 
+const answer = (body: Problem, headers: Record<string, string> = {}, unexpected = false): HttpError => ({ status: body.status, body, headers, unexpected });
+
 /** body-parser errors carry `type`; see its README for the list. */
 function fromBodyParser(err: Record<string, unknown>, bodyLimit: string): HttpError | null {
   switch (err.type) {
     case 'entity.parse.failed':
-      return { status: 400, body: { error: 'malformed JSON body' }, headers: {}, unexpected: false };
+      return answer(problem(PROBLEMS.malformedBody, 400, 'malformed JSON body', { field: 'body' }));
     case 'entity.too.large':
-      return { status: 413, body: { error: `request body is larger than ${bodyLimit}`, limit: err.limit ?? bodyLimit }, headers: {}, unexpected: false };
+      return answer(problem(PROBLEMS.tooLarge, 413, `request body is larger than ${bodyLimit}`, { field: 'body', limit: err.limit ?? bodyLimit }));
     case 'encoding.unsupported':
     case 'charset.unsupported':
-      return { status: 415, body: { error: String(err.message) }, headers: {}, unexpected: false };
+      return answer(problem(blankProblem(415), 415, String(err.message)));
     case 'request.aborted':
     case 'request.size.invalid':
-      return { status: 400, body: { error: String(err.message) }, headers: {}, unexpected: false };
+      return answer(problem(blankProblem(400), 400, String(err.message)));
     default:
       return null;
   }
@@ -37,25 +41,14 @@ function fromBodyParser(err: Record<string, unknown>, bodyLimit: string): HttpEr
  * provoke is a 4xx; a 5xx other than 501/502/503/504 means a gateway bug and is logged.
  */
 export function toHttpError(err: unknown, bodyLimit = 'the body limit'): HttpError {
-  if (err instanceof ApiError) return { status: err.status, body: err.body, headers: err.headers, unexpected: false };
+  if (err instanceof ApiError) return answer(err.problem, err.headers);
   if (err instanceof ConsensusTimeoutError) {
-    return {
-      status: 504,
-      body: {
-        error: `no answer from the cluster within ${err.timeoutMs} ms: the outcome is unknown; retry with the same Idempotency-Key`,
-        requestId: err.requestId,
-      },
-      headers: {},
-      unexpected: false,
-    };
+    const detail = `no answer from the cluster within ${err.timeoutMs} ms: the outcome is unknown; retry with the same Idempotency-Key`;
+    return answer(problem(PROBLEMS.outcomeUnknown, 504, detail, { requestId: err.requestId }));
   }
   if (err instanceof ConsensusUnavailableError) {
-    return {
-      status: 503,
-      body: { error: `no leader available (${err.reason}); nothing was applied, retry later`, requestId: err.requestId },
-      headers: { 'Retry-After': '1' },
-      unexpected: false,
-    };
+    const detail = `no leader available (${err.reason}); nothing was applied, retry later`;
+    return answer(problem(PROBLEMS.unavailable, 503, detail, { requestId: err.requestId, reason: err.reason }), { 'Retry-After': '1' });
   }
   if (isRecord(err)) {
     const parsed = fromBodyParser(err, bodyLimit);
@@ -65,11 +58,11 @@ export function toHttpError(err: unknown, bodyLimit = 'the body limit'): HttpErr
     const status = err.getStatus();
     const response = err.getResponse();
     const message = typeof response === 'string' ? response : isRecord(response) && typeof response.message === 'string' ? response.message : err.message;
-    return { status, body: { error: message }, headers: {}, unexpected: status >= 500 };
+    return answer(problem(blankProblem(status), status, message), {}, status >= 500);
   }
   // http-errors style (express internals): a 4xx status we can pass on.
   if (isRecord(err) && typeof err.status === 'number' && err.status >= 400 && err.status < 500) {
-    return { status: err.status, body: { error: String(err.message ?? 'bad request') }, headers: {}, unexpected: false };
+    return answer(problem(blankProblem(err.status), err.status, String(err.message ?? 'bad request')));
   }
-  return { status: 500, body: { error: 'internal error' }, headers: {}, unexpected: true };
+  return answer(problem(blankProblem(500), 500, 'internal error'), {}, true);
 }

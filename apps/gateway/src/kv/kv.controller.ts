@@ -1,15 +1,16 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiError } from '../http/api-error';
-import { ApiConsensusErrors, ApiIdempotencyKey } from '../http/api-docs';
-import { ErrorDto } from '../http/error.dto';
-import { parseCas, parseConsistency, parseDelete, parseIdempotencyKey, parseKey, parseListQuery, parsePut } from './kv-input';
+import { ApiConsensusErrors, ApiIdempotencyKey, ApiProblem } from '../http/api-docs';
+import { parseIdempotencyKey } from '../http/idempotency-key';
+import { parseOrBadField } from '../http/validation';
+import { checkBytes, checkCommandBytes } from './kv-limits';
 import { presentItem, presentResult } from './kv-responses';
-import { CasBodyDto, CasResultDto, DeleteResultDto, ItemDto, ListResultDto, NotFoundDto, PutBodyDto } from './kv.dto';
+import { CasBodyDto, CasResultDto, DeleteResultDto, ItemDto, KeySchema, ListQueryDto, ListResultDto, PutBodyDto, ReadQueryDto } from './kv.dto';
 import { KvService } from './kv.service';
 
 const KEY_PARAM = { name: 'key', description: 'The key, percent-encoded as one path segment (encodeURIComponent)' };
-const TOO_LARGE = { status: 413, description: 'Key or value over its limit (`field` names it), or body over BODY_LIMIT', type: ErrorDto };
+const TOO_LARGE = 'Key or value over its limit (`field` and `limit` name it), or body over BODY_LIMIT';
 
 @ApiTags('kv')
 @Controller('v1/kv')
@@ -18,28 +19,25 @@ export class KvController {
 
   @Get()
   @ApiOperation({ summary: 'List keys by prefix, in key order' })
-  @ApiQuery({ name: 'prefix', required: false })
-  @ApiQuery({ name: 'limit', required: false, description: '1-1000, default 100' })
-  @ApiQuery({ name: 'consistency', required: false, enum: ['linearizable', 'stale'] })
   @ApiOkResponse({ type: ListResultDto })
+  @ApiProblem(413, 'prefix over MAX_KEY_BYTES')
   @ApiConsensusErrors()
-  async list(@Query('prefix') prefix: unknown, @Query('limit') limit: unknown, @Query('consistency') consistency: unknown): Promise<ListResultDto> {
-    const query = parseListQuery(prefix, limit, this.kv.limits);
-    const items = await this.kv.list(query, parseConsistency(consistency));
+  async list(@Query() q: ListQueryDto): Promise<ListResultDto> {
+    checkBytes(q.prefix, 'prefix', this.kv.limits.maxKeyBytes);
+    const items = await this.kv.list({ op: 'list', prefix: q.prefix, limit: q.limit }, q.consistency);
     return { items: items.map(presentItem) };
   }
 
   @Get(':key')
   @ApiOperation({ summary: 'Read one key' })
   @ApiParam(KEY_PARAM)
-  @ApiQuery({ name: 'consistency', required: false, enum: ['linearizable', 'stale'], description: 'linearizable (default): through the leader; stale: any alive replica' })
   @ApiOkResponse({ type: ItemDto })
-  @ApiResponse({ status: 404, description: 'No such key', type: NotFoundDto })
-  @ApiResponse(TOO_LARGE)
+  @ApiProblem(404, 'No such key')
+  @ApiProblem(413, TOO_LARGE)
   @ApiConsensusErrors()
-  async get(@Param('key') rawKey: string, @Query('consistency') consistency: unknown): Promise<ItemDto> {
-    const key = parseKey(rawKey, this.kv.limits);
-    const item = await this.kv.get(key, parseConsistency(consistency));
+  async get(@Param('key') rawKey: string, @Query() q: ReadQueryDto): Promise<ItemDto> {
+    const key = this.key(rawKey);
+    const item = await this.kv.get(key, q.consistency);
     if (item === null) throw ApiError.notFound('not found', { key });
     return presentItem(item);
   }
@@ -48,13 +46,13 @@ export class KvController {
   @ApiOperation({ summary: 'Write a key' })
   @ApiParam(KEY_PARAM)
   @ApiIdempotencyKey()
-  @ApiBody({ type: PutBodyDto })
   @ApiOkResponse({ type: ItemDto })
-  @ApiResponse(TOO_LARGE)
+  @ApiProblem(413, TOO_LARGE)
   @ApiConsensusErrors()
-  async put(@Param('key') key: string, @Body() body: unknown, @Headers('idempotency-key') idem: unknown): Promise<unknown> {
+  async put(@Param('key') rawKey: string, @Body() body: PutBodyDto, @Headers('idempotency-key') idem: unknown): Promise<unknown> {
     const id = parseIdempotencyKey(idem);
-    return presentResult(await this.kv.execute(parsePut(key, body, this.kv.limits), id));
+    const cmd = checkCommandBytes({ op: 'put', key: this.key(rawKey), value: body.value }, this.kv.limits);
+    return presentResult(await this.kv.execute(cmd, id));
   }
 
   @Delete(':key')
@@ -62,11 +60,11 @@ export class KvController {
   @ApiParam(KEY_PARAM)
   @ApiIdempotencyKey()
   @ApiOkResponse({ type: DeleteResultDto })
-  @ApiResponse(TOO_LARGE)
+  @ApiProblem(413, TOO_LARGE)
   @ApiConsensusErrors()
-  async delete(@Param('key') key: string, @Headers('idempotency-key') idem: unknown): Promise<unknown> {
+  async delete(@Param('key') rawKey: string, @Headers('idempotency-key') idem: unknown): Promise<unknown> {
     const id = parseIdempotencyKey(idem);
-    return presentResult(await this.kv.execute(parseDelete(key, this.kv.limits), id));
+    return presentResult(await this.kv.execute({ op: 'delete', key: this.key(rawKey) }, id));
   }
 
   @Post(':key/cas')
@@ -74,12 +72,19 @@ export class KvController {
   @ApiOperation({ summary: 'Compare-and-swap: write value if the current value equals expected (null = absent)' })
   @ApiParam(KEY_PARAM)
   @ApiIdempotencyKey()
-  @ApiBody({ type: CasBodyDto })
   @ApiOkResponse({ type: CasResultDto })
-  @ApiResponse(TOO_LARGE)
+  @ApiProblem(413, TOO_LARGE)
   @ApiConsensusErrors()
-  async cas(@Param('key') key: string, @Body() body: unknown, @Headers('idempotency-key') idem: unknown): Promise<unknown> {
+  async cas(@Param('key') rawKey: string, @Body() body: CasBodyDto, @Headers('idempotency-key') idem: unknown): Promise<unknown> {
     const id = parseIdempotencyKey(idem);
-    return presentResult(await this.kv.execute(parseCas(key, body, this.kv.limits), id));
+    const cmd = checkCommandBytes({ op: 'cas', key: this.key(rawKey), expected: body.expected, value: body.value }, this.kv.limits);
+    return presentResult(await this.kv.execute(cmd, id));
+  }
+
+  /** The key from the URL path (Express has already percent-decoded it): the same schema as in a batch. */
+  private key(raw: string): string {
+    const key = parseOrBadField(KeySchema, raw, 'key');
+    checkBytes(key, 'key', this.kv.limits.maxKeyBytes);
+    return key;
   }
 }

@@ -1,41 +1,97 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { createZodDto } from 'nestjs-zod';
+import { z } from 'zod';
+import { jsonObject, mustBe, orNull } from '../http/validation';
 
-// Shapes for the OpenAPI document; the bodies themselves are checked by kv-input.ts.
+/**
+ * The KV request and response shapes, once: nestjs-zod's pipe checks requests against these
+ * schemas and @nestjs/swagger documents them. Byte limits are configuration, so they are checked
+ * after the schema, in kv-limits.ts.
+ */
 
-export class PutBodyDto {
-  @ApiProperty({ example: 'blue', description: 'At most MAX_VALUE_BYTES (UTF-8) bytes' }) value!: string;
-}
+export const DEFAULT_LIST_LIMIT = 100;
+export const MAX_LIST_LIMIT = 1000;
 
-export class CasBodyDto {
-  @ApiProperty({ type: String, nullable: true, example: 'blue', description: 'The current value required, or null for "key must be absent"' })
-  expected!: string | null;
-  @ApiProperty({ example: 'green' }) value!: string;
-}
+// A lone surrogate does not survive UTF-8 encoding, so the value a replica decodes from the log
+// would differ from the one the client sent (the state machine refuses it too; this names the field).
+const LONE_SURROGATE = /\p{Cs}/u;
+const wellFormed = [(s: string) => !LONE_SURROGATE.test(s), { error: 'must be well-formed UTF-16 (lone surrogate)' }] as const;
 
-export class ItemDto {
-  @ApiProperty({ example: 'color' }) key!: string;
-  @ApiProperty({ example: 'blue' }) value!: string;
-  @ApiProperty({ example: 42, description: 'Log position of the last change' }) revision!: number;
-}
+/** `?x=` counts as absent, as it always has. */
+const emptyAsAbsent = (v: unknown): unknown => (v === '' ? undefined : v);
 
-export class DeleteResultDto {
-  @ApiProperty() key!: string;
-  @ApiProperty({ description: 'false when the key was absent' }) deleted!: boolean;
-  @ApiProperty() revision!: number;
-}
+export const KeySchema = z
+  .string({ error: mustBe('a string', 'is required') })
+  .min(1, { error: 'must not be empty' })
+  .refine(...wellFormed)
+  .meta({ description: 'Non-empty; at most MAX_KEY_BYTES bytes of UTF-8', example: 'color' });
 
-export class CasResultDto {
-  @ApiProperty() succeeded!: boolean;
-  @ApiProperty({ type: String, nullable: true, description: 'The value now (the new one on success, the current one on failure)' })
-  value!: string | null;
-  @ApiProperty() revision!: number;
-}
+export const ValueSchema = z
+  .string({ error: mustBe('a string') })
+  .refine(...wellFormed)
+  .meta({ description: 'At most MAX_VALUE_BYTES bytes of UTF-8', example: 'blue' });
 
-export class ListResultDto {
-  @ApiProperty({ type: [ItemDto] }) items!: ItemDto[];
-}
+/** Required, and null is meaningful ("must be absent"), so absence is not null. */
+export const ExpectedSchema = orNull(
+  z.string({ error: mustBe('a string or null', 'is required (a string, or null for "key must be absent")') }).refine(...wellFormed),
+  'string',
+).meta({ description: 'The current value required, or null for "key must be absent"', example: 'blue' });
 
-export class NotFoundDto {
-  @ApiProperty({ example: 'not found' }) error!: string;
-  @ApiPropertyOptional() key?: string;
-}
+export const ConsistencySchema = z
+  .preprocess(
+    emptyAsAbsent,
+    z.enum(['linearizable', 'stale'], { error: (iss) => `must be "linearizable" or "stale", got ${JSON.stringify(iss.input)}` }).default('linearizable'),
+  )
+  .meta({ description: 'linearizable (default): through the leader; stale: any alive replica' });
+
+const badLimit = (iss: { input?: unknown }): string => `must be an integer from 1 to ${MAX_LIST_LIMIT}, got ${JSON.stringify(iss.input)}`;
+const LimitSchema = z
+  .preprocess(
+    emptyAsAbsent,
+    z
+      .string({ error: badLimit })
+      .regex(/^\d{1,7}$/, { error: badLimit })
+      .refine((s) => Number(s) >= 1 && Number(s) <= MAX_LIST_LIMIT, { error: badLimit })
+      .optional(),
+  )
+  .transform((s) => (s === undefined ? DEFAULT_LIST_LIMIT : Number(s)))
+  .meta({ description: `1 to ${MAX_LIST_LIMIT}, default ${DEFAULT_LIST_LIMIT}`, example: '10' });
+
+// ---- requests
+
+export class PutBodyDto extends createZodDto(jsonObject({ value: ValueSchema })) {}
+
+export class CasBodyDto extends createZodDto(jsonObject({ expected: ExpectedSchema, value: ValueSchema })) {}
+
+export class ReadQueryDto extends createZodDto(z.object({ consistency: ConsistencySchema })) {}
+
+export class ListQueryDto extends createZodDto(
+  z.object({
+    prefix: z.string({ error: 'must be given once, as a string' }).default('').meta({ description: 'Keys starting with this (at most MAX_KEY_BYTES bytes)' }),
+    limit: LimitSchema,
+    consistency: ConsistencySchema,
+  }),
+) {}
+
+// ---- responses (documentation: the controller builds them in kv-responses.ts)
+
+const ItemSchema = z.object({
+  key: z.string().meta({ example: 'color' }),
+  value: z.string().meta({ example: 'blue' }),
+  revision: z.number().int().meta({ example: 42, description: 'Log position of the last change' }),
+});
+
+export class ItemDto extends createZodDto(ItemSchema) {}
+
+export class DeleteResultDto extends createZodDto(
+  z.object({ key: z.string(), deleted: z.boolean().meta({ description: 'false when the key was absent' }), revision: z.number().int() }),
+) {}
+
+export class CasResultDto extends createZodDto(
+  z.object({
+    succeeded: z.boolean(),
+    value: orNull(z.string(), 'string').meta({ description: 'The value now (the new one on success, the current one on failure)' }),
+    revision: z.number().int(),
+  }),
+) {}
+
+export class ListResultDto extends createZodDto(z.object({ items: z.array(ItemSchema) })) {}

@@ -63,7 +63,8 @@ describe('KV over REST', () => {
 
     const gone = await http(gw.base, 'GET', '/v1/kv/color');
     expect(gone.status).toBe(404);
-    expect(gone.body).toEqual({ error: 'not found', key: 'color' });
+    expect(gone.body).toEqual({ type: 'https://synod.dev/problems/not-found', title: 'Not found', status: 404, detail: 'not found', instance: '/v1/kv/color', key: 'color' });
+    expect(gone.headers.get('content-type')).toContain('application/problem+json');
   });
 
   it('keys are one percent-encoded path segment', async () => {
@@ -125,7 +126,14 @@ describe('KV over REST', () => {
       const started = Date.now();
       const put = await http(gw.base, 'PUT', '/v1/kv/lost', { body: { value: 'v' }, headers: { 'Idempotency-Key': 'lost-1' } });
       expect(put.status).toBe(504);
-      expect(put.body).toEqual({ error: expect.stringContaining('unknown'), requestId: 'lost-1' });
+      expect(put.body).toEqual({
+        type: 'https://synod.dev/problems/outcome-unknown',
+        title: 'Outcome unknown',
+        status: 504,
+        detail: expect.stringContaining('unknown'),
+        instance: '/v1/kv/lost',
+        requestId: 'lost-1',
+      });
       expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
       // sent again on each attempt timeout, with the same id
       const sent = leader().proposals.filter((p) => p.requests.some((r) => r.id === 'lost-1'));
@@ -144,7 +152,8 @@ describe('KV over REST', () => {
       const put = await http(gw.base, 'PUT', '/v1/kv/refused', { body: { value: 'v' } });
       expect(put.status).toBe(503);
       expect(put.headers.get('retry-after')).toBe('1');
-      expect(put.body.error).toContain('no-quorum');
+      expect(put.body).toMatchObject({ type: 'https://synod.dev/problems/unavailable', status: 503, reason: 'no-quorum' });
+      expect(put.body.detail).toContain('no-quorum');
     } finally {
       leader().mode = { kind: 'serve' };
     }
@@ -172,12 +181,12 @@ describe('KV over REST', () => {
   });
 
   it('/health, /metrics, /docs and / answer', async () => {
-    expect((await http(gw.base, 'GET', '/health')).body).toEqual({ status: 'ok', leader: 'n1' });
+    expect((await http(gw.base, 'GET', '/health')).body).toMatchObject({ status: 'ready', leader: 'n1' });
     const metrics = await http(gw.base, 'GET', '/metrics');
     expect(metrics.status).toBe(200);
     expect(metrics.headers.get('content-type')).toContain('text/plain');
-    expect(metrics.text).toMatch(/synod_gateway_http_requests_total\{method="PUT",route="\/v1\/kv\/:key",status="200"\} \d+/);
-    expect(metrics.text).toMatch(/synod_gateway_http_request_duration_seconds\{route="\/v1\/kv\/:key",quantile="0.99"\}/);
+    expect(metrics.text).toMatch(/synod_gateway_http_request_duration_seconds_count\{method="PUT",route="\/v1\/kv\/:key",status="200"\} [1-9]/);
+    expect(metrics.text).toMatch(/synod_gateway_http_request_duration_seconds_bucket\{le="\+Inf",method="PUT",route="\/v1\/kv\/:key",status="200"\} [1-9]/);
     expect(metrics.text).toMatch(/synod_gateway_bus_frames_total\{kind="sent"\} [1-9]/);
     const docs = await http(gw.base, 'GET', '/docs');
     expect(docs.status).toBe(200);
@@ -198,7 +207,7 @@ describe('KV over REST', () => {
 describe('bad input', () => {
   const huge = (n: number): string => 'x'.repeat(n);
   const table: Array<[string, string, string, { body?: unknown; headers?: Record<string, string> }, number, Record<string, unknown>]> = [
-    ['malformed JSON', 'PUT', '/v1/kv/k', { body: '{"value": "x"' }, 400, { error: 'malformed JSON body' }],
+    ['malformed JSON', 'PUT', '/v1/kv/k', { body: '{"value": "x"' }, 400, { detail: 'malformed JSON body', field: 'body' }],
     ['missing value', 'PUT', '/v1/kv/k', { body: {} }, 400, { field: 'value' }],
     ['no body at all', 'PUT', '/v1/kv/k', {}, 400, { field: 'value' }],
     ['value not a string', 'PUT', '/v1/kv/k', { body: { value: 42 } }, 400, { field: 'value' }],
@@ -228,9 +237,17 @@ describe('bad input', () => {
     ['commands not an array', 'POST', '/v1/commands', { body: { commands: 'put' } }, 400, { field: 'commands' }],
     ['commands empty', 'POST', '/v1/commands', { body: { commands: [] } }, 400, { field: 'commands' }],
     ['command with bad op', 'POST', '/v1/commands', { body: { commands: [{ op: 'get', key: 'a' }] } }, 400, { field: 'commands[0].op' }],
+    ['command that is not an object', 'POST', '/v1/commands', { body: { commands: [null] } }, 400, { field: 'commands[0]' }],
+    ['cas command without expected', 'POST', '/v1/commands', { body: { commands: [{ op: 'cas', key: 'a', value: 'b' }] } }, 400, { field: 'commands[0].expected' }],
+    ['command with an empty key', 'POST', '/v1/commands', { body: { commands: [{ op: 'delete', key: '' }] } }, 400, { field: 'commands[0].key' }],
+    ['lone surrogate in a command value', 'POST', '/v1/commands', { body: '{"commands": [{"op": "put", "key": "a", "value": "\\udc00"}]}' }, 400, { field: 'commands[0].value' }],
+    ['commands body an array', 'POST', '/v1/commands', { body: [] }, 400, { field: 'body' }],
+    ['empty Idempotency-Key on a batch', 'POST', '/v1/commands', { body: { commands: [{ op: 'delete', key: 'a' }] }, headers: { 'Idempotency-Key': '' } }, 400, { field: 'Idempotency-Key' }],
+    ['bad byzantine behavior', 'POST', '/v1/admin/nodes/n1/byzantine', { body: { behavior: 'chaotic' } }, 400, { field: 'behavior' }],
+    ['huge prefix', 'GET', `/v1/kv?prefix=${huge(65)}`, {}, 413, { field: 'prefix', limit: 64 }],
     ['command with huge value', 'POST', '/v1/commands', { body: { commands: [{ op: 'put', key: 'a', value: 'v' }, { op: 'put', key: 'b', value: huge(1001) }] } }, 413, { field: 'commands[1].value' }],
     ['unknown command job', 'GET', '/v1/commands/no-such-job', {}, 404, {}],
-    ['text/plain body that is not JSON', 'PUT', '/v1/kv/k', { body: 'value=x', headers: { 'content-type': 'text/plain' } }, 400, { error: 'malformed JSON body' }],
+    ['text/plain body that is not JSON', 'PUT', '/v1/kv/k', { body: 'value=x', headers: { 'content-type': 'text/plain' } }, 400, { detail: 'malformed JSON body' }],
     ['unsupported charset', 'PUT', '/v1/kv/k', { body: '{"value":"x"}', headers: { 'content-type': 'application/json; charset=klingon' } }, 415, {}],
     ['unsupported encoding', 'PUT', '/v1/kv/k', { body: '{"value":"x"}', headers: { 'content-encoding': 'zstd-ish' } }, 415, {}],
   ];
@@ -238,8 +255,31 @@ describe('bad input', () => {
   it.each(table)('%s → %s %s answers %#', async (_name, method, path, opts, status, fields) => {
     const res = await http(gw.base, method, path, opts);
     expect(res.status).toBe(status);
-    expect(res.body).toEqual(expect.objectContaining({ error: expect.any(String), ...fields }));
-    expect(res.headers.get('content-type')).toContain('application/json');
+    // RFC 9457 problem details; `instance` is the path without the query string
+    expect(res.body).toEqual(
+      expect.objectContaining({ type: expect.any(String), title: expect.any(String), status, detail: expect.any(String), instance: path.split('?')[0], ...fields }),
+    );
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+  });
+
+  it('problem details name the type, the field and the limit, with the words of the old `error`', async () => {
+    const bad = await http(gw.base, 'PUT', '/v1/kv/k', { body: { value: 42 } });
+    expect(bad.body).toEqual({
+      type: 'https://synod.dev/problems/invalid-field',
+      title: 'A request field is invalid',
+      status: 400,
+      detail: 'value must be a string, got number',
+      instance: '/v1/kv/k',
+      field: 'value',
+    });
+    const big = await http(gw.base, 'PUT', `/v1/kv/${huge(65)}`, { body: { value: 'x' } });
+    expect(big.body).toMatchObject({ type: 'https://synod.dev/problems/too-large', status: 413, detail: 'key is larger than 64 bytes', field: 'key', limit: 64 });
+    const batch = await http(gw.base, 'POST', '/v1/commands', { body: { commands: [{ op: 'get', key: 'a' }] } });
+    expect(batch.body).toMatchObject({ field: 'commands[0].op', detail: 'commands[0].op must be "put", "delete" or "cas", got "get"' });
+    const list = await http(gw.base, 'GET', '/v1/kv?limit=ten');
+    expect(list.body).toMatchObject({ field: 'limit', detail: 'limit must be an integer from 1 to 1000, got "ten"' });
+    const route = await http(gw.base, 'GET', '/v1/nothing');
+    expect(route.body).toMatchObject({ type: 'about:blank', title: 'Not Found', status: 404, instance: '/v1/nothing' });
   });
 
   it('odd input never yields a 500, and the gateway keeps serving', async () => {
@@ -266,7 +306,7 @@ describe('bad input', () => {
     for (const [method, path, opts] of odd) {
       const res = await http(gw.base, method, path, opts);
       expect({ method, path, status: res.status < 500 }).toEqual({ method, path, status: true });
-      if (res.status >= 400) expect({ path, method, error: typeof res.body?.error, text: typeof res.body?.error === 'string' ? '' : res.text }).toEqual({ path, method, error: 'string', text: '' });
+      if (res.status >= 400) expect({ path, method, detail: typeof res.body?.detail, text: typeof res.body?.detail === 'string' ? '' : res.text }).toEqual({ path, method, detail: 'string', text: '' });
     }
     // nothing polluted, and the gateway still works
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
@@ -299,7 +339,7 @@ describe('no leader', () => {
       const res = await http(lonely.base, method, path, { body });
       expect(res.status).toBe(503);
       expect(res.headers.get('retry-after')).toBe('1');
-      expect(res.body.error).toContain('no leader');
+      expect(res.body.detail).toContain('no leader');
     }
     expect(follower.proposals).toHaveLength(0);
     const c = await http(lonely.base, 'GET', '/v1/cluster');

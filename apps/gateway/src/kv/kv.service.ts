@@ -5,7 +5,8 @@ import type { Consistency, ReadQuery } from '@app/wire';
 import { GATEWAY_CONFIG } from '../config/config.module';
 import type { GatewayConfig } from '../config/config';
 import { CONSENSUS_CLIENT, type ConsensusClient } from '../consensus/consensus-client';
-import { toRequest, type KvLimits } from './kv-input';
+import type { KvLimits } from './kv-limits';
+import { toRequest } from './kv-request';
 
 /** The one way in to the replicated store, for the REST controller and the batch worker alike. */
 @Injectable()

@@ -1,47 +1,41 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { Histogram, type Registry } from 'prom-client';
 import type { NextFunction, Request, Response } from '../http/express';
-import { family, Reservoir, type Sample } from './prometheus';
+import { METRICS_REGISTRY } from './registry';
 
-const QUANTILES = [0.5, 0.9, 0.99];
+/**
+ * From 1 ms (a stale read served locally) to the 5 s request deadline and past it (a watch stream
+ * lasts as long as its client), so that the deadline's 503/504 answers land in a bucket of their own.
+ */
+const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-/** Requests by route and status, and latency by route, measured from arrival to the last byte. */
+/** Request latency by route template, method and status, measured from arrival to the last byte. */
 @Injectable()
 export class HttpMetrics {
-  private readonly counts = new Map<string, { method: string; route: string; status: string; n: number }>();
-  private readonly latency = new Map<string, Reservoir>();
+  private readonly duration: Histogram<'method' | 'route' | 'status'>;
 
-  /** Express middleware: install first, so that errors answered early are counted too. */
+  constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
+    this.duration = new Histogram({
+      name: 'synod_gateway_http_request_duration_seconds',
+      help: 'HTTP request latency by method, route template and status (its _count is the request count).',
+      labelNames: ['method', 'route', 'status'],
+      buckets: BUCKETS,
+      registers: [registry],
+    });
+  }
+
+  /** Express middleware: install before the body parser, so that errors answered early are counted too. */
   readonly middleware = (req: Request, res: Response, next: NextFunction): void => {
     const start = process.hrtime.bigint();
     res.once('finish', () => {
-      // The route pattern, not the URL: one series per route however many keys there are.
+      // The route template, not the URL: one series per route however many keys there are.
       const route = (req.route?.path as string | undefined) ?? (res.statusCode === 404 ? 'unmatched' : 'middleware');
-      const base = (req.baseUrl ?? '') + route;
-      this.observe(req.method ?? 'GET', base, res.statusCode, Number(process.hrtime.bigint() - start) / 1e9);
+      this.observe(req.method ?? 'GET', (req.baseUrl ?? '') + route, res.statusCode, Number(process.hrtime.bigint() - start) / 1e9);
     });
     next();
   };
 
   observe(method: string, route: string, status: number, seconds: number): void {
-    const key = `${method} ${route} ${status}`;
-    const c = this.counts.get(key);
-    if (c) c.n++;
-    else this.counts.set(key, { method, route, status: String(status), n: 1 });
-    const r = this.latency.get(route) ?? new Reservoir();
-    this.latency.set(route, r);
-    r.observe(seconds);
-  }
-
-  render(prefix: string): string {
-    const count: Sample[] = [...this.counts.values()].map((c) => ({ labels: { method: c.method, route: c.route, status: c.status }, value: c.n }));
-    const lat: Sample[] = [];
-    for (const [route, r] of this.latency) {
-      for (const q of QUANTILES) lat.push({ labels: { route, quantile: String(q) }, value: r.quantile(q) });
-      lat.push({ labels: { route }, value: r.sum, suffix: '_sum' }, { labels: { route }, value: r.count, suffix: '_count' });
-    }
-    return [
-      family(`${prefix}_http_requests_total`, 'counter', 'HTTP requests by method, route and status.', count),
-      family(`${prefix}_http_request_duration_seconds`, 'summary', 'HTTP request latency by route (quantiles over the last 1024).', lat),
-    ].join('\n');
+    this.duration.observe({ method, route, status: String(status) }, seconds);
   }
 }

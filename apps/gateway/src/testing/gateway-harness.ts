@@ -13,7 +13,8 @@ export interface RunningGateway {
 /** A gateway on a free port, configured from `env` (BUS_URL etc.) plus direct overrides. */
 export async function startGateway(env: Record<string, string>, overrides: Partial<GatewayConfig> = {}): Promise<RunningGateway> {
   const config = { ...loadConfig(env), ...overrides };
-  const app = await createGatewayApp(config, { logger: process.env.GATEWAY_TEST_LOGS ? ['error', 'warn', 'log'] : false });
+  // GATEWAY_TEST_LOGS=1 shows the gateway's JSON log lines (at LOG_LEVEL).
+  const app = await createGatewayApp(config, { logger: process.env.GATEWAY_TEST_LOGS ? undefined : false });
   await app.listen(0, '127.0.0.1');
   const addr = app.getHttpServer().address() as { port: number };
   return { app, config, base: `http://127.0.0.1:${addr.port}`, close: () => app.close() };

@@ -2,28 +2,99 @@ import { ConfigError, loadNodeConfig } from './node-config';
 
 const base = { NODE_ID: 'n1', NODES: 'n1,n2,n3', BUS_URL: 'redis://127.0.0.1:7000', STORAGE_URL: 'redis://127.0.0.1:7001' };
 
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadNodeConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
 describe('replica configuration', () => {
   it('accepts a minimal environment and fills in the defaults', () => {
-    const cfg = loadNodeConfig(base);
-    expect(cfg).toMatchObject({ cluster: 'synod', nodeId: 'n1', nodes: ['n1', 'n2', 'n3'], protocol: 'raft', tickMs: 50, electionTicks: 10 });
+    expect(loadNodeConfig(base)).toEqual({
+      cluster: 'synod',
+      nodeId: 'n1',
+      nodes: ['n1', 'n2', 'n3'],
+      protocol: 'raft',
+      busRoutes: { n1: 'redis://127.0.0.1:7000', n2: 'redis://127.0.0.1:7000', n3: 'redis://127.0.0.1:7000' },
+      busUrl: 'redis://127.0.0.1:7000',
+      storageUrl: 'redis://127.0.0.1:7001',
+      httpHost: '127.0.0.1',
+      httpPort: 0,
+      tickMs: 50,
+      electionTicks: 10,
+      heartbeatTicks: 2,
+      beaconMs: 200,
+      snapshotEvery: 10_000,
+      maxEntriesPerMessage: 256,
+      maxBytesPerMessage: 1024 * 1024,
+      maxInflight: 64,
+      keysDir: null,
+      pbftMaxBatch: 64,
+      pbftCheckpointInterval: 32,
+    });
+  });
+
+  it('reads every variable', () => {
+    const cfg = loadNodeConfig({
+      ...base,
+      CLUSTER: 'c-1',
+      HTTP_HOST: '0.0.0.0',
+      HTTP_PORT: '9100',
+      TICK_MS: '20',
+      ELECTION_TICKS: '30',
+      HEARTBEAT_TICKS: '5',
+      BEACON_MS: '100',
+      SNAPSHOT_EVERY: '7',
+      MAX_ENTRIES_PER_MESSAGE: '8',
+      MAX_BYTES_PER_MESSAGE: '4096',
+      MAX_INFLIGHT: '9',
+      PBFT_MAX_BATCH: '10',
+      PBFT_CHECKPOINT_INTERVAL: '11',
+    });
+    expect(cfg).toMatchObject({ cluster: 'c-1', httpHost: '0.0.0.0', httpPort: 9100, tickMs: 20, electionTicks: 30, heartbeatTicks: 5, beaconMs: 100, snapshotEvery: 7, maxEntriesPerMessage: 8, maxBytesPerMessage: 4096, maxInflight: 9, pbftMaxBatch: 10, pbftCheckpointInterval: 11 });
+  });
+
+  it('takes REDIS_URL for the bus and the storage when they are unset', () => {
+    expect(loadNodeConfig({ NODE_ID: 'n2', REDIS_URL: 'redis://r:1' })).toMatchObject({ nodes: ['n1', 'n2', 'n3'], busUrl: 'redis://r:1', storageUrl: 'redis://r:1' });
+  });
+
+  it('takes its own home, and every other node\'s, from BUS_URLS', () => {
+    const cfg = loadNodeConfig({ ...base, BUS_URL: '', NODE_ID: 'n2', BUS_URLS: 'n1=redis://h:7001,n2=redis://h:7002,n3=rediss://h:7003' });
+    expect(cfg.busRoutes).toEqual({ n1: 'redis://h:7001', n2: 'redis://h:7002', n3: 'rediss://h:7003' });
+    expect(cfg.busUrl).toBe('redis://h:7002');
   });
 
   it('names every bad value at once', () => {
-    let err: ConfigError | undefined;
-    try {
-      loadNodeConfig({ NODE_ID: 'n9', NODES: 'n1,n1,bad id', BUS_URL: 'http://x', TICK_MS: 'fast', PROTOCOL: 'paxos', HEARTBEAT_TICKS: '20' });
-    } catch (e) {
-      err = e as ConfigError;
-    }
-    expect(err).toBeInstanceOf(ConfigError);
-    const text = err!.problems.join('\n');
-    for (const name of ['NODES contains an invalid id', 'NODES has duplicates', 'NODE_ID n9 is not in NODES', 'BUS_URL must be a redis:// URL', 'STORAGE_URL is required', 'TICK_MS must be an integer', 'PROTOCOL must be raft or pbft', 'HEARTBEAT_TICKS must be below ELECTION_TICKS']) {
-      expect(text).toContain(name);
-    }
+    const found = problems({ NODE_ID: 'n9', NODES: 'n1,n1,bad id', BUS_URL: 'http://x', TICK_MS: 'fast', PROTOCOL: 'paxos', HEARTBEAT_TICKS: '20', HTTP_HOST: 'a/b' });
+    expect(found).toEqual([
+      'NODES contains an invalid id "bad id" (ids are 1-64 characters of [A-Za-z0-9_-])',
+      'NODES lists n1 more than once',
+      'PROTOCOL must be raft or pbft, got "paxos"',
+      expect.stringMatching(/^BUS_URL must be a Redis URL: .*got "http:\/\/x"$/),
+      expect.stringMatching(/^HTTP_HOST must be a host name/),
+      'TICK_MS must be an integer in [1, 10000], got "fast"',
+      'NODE_ID n9 is not in NODES (n1,n1,bad id)',
+      expect.stringMatching(/^STORAGE_URL is required/),
+      'HEARTBEAT_TICKS must be below ELECTION_TICKS (20 >= 10)',
+    ]);
+  });
+
+  it('requires NODE_ID', () => {
+    expect(problems({ ...base, NODE_ID: '' })).toEqual([expect.stringMatching(/^NODE_ID is required/)]);
   });
 
   it('refuses a PBFT cluster that is not 3f+1 or has no keys', () => {
-    expect(() => loadNodeConfig({ ...base, PROTOCOL: 'pbft' })).toThrow(/3f\+1[\s\S]*KEYS_DIR/);
-    expect(() => loadNodeConfig({ ...base, PROTOCOL: 'pbft', NODES: 'n1,n2,n3,n4', KEYS_DIR: '/tmp/k' })).not.toThrow();
+    expect(problems({ ...base, PROTOCOL: 'pbft' })).toEqual([expect.stringContaining('3f+1'), expect.stringContaining('KEYS_DIR is required')]);
+    expect(loadNodeConfig({ ...base, PROTOCOL: 'pbft', NODES: 'n1,n2,n3,n4', KEYS_DIR: '/tmp/k' }).keysDir).toBe('/tmp/k');
+  });
+
+  it('never shows a password', () => {
+    const found = problems({ ...base, STORAGE_URL: 'redis://:hunter2@h:1/zero', BUS_URLS: 'n1=redis://:hunter2@x:0' });
+    expect(found.length).toBeGreaterThanOrEqual(3);
+    expect(found.join('\n')).not.toContain('hunter2');
   });
 });

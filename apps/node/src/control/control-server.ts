@@ -1,4 +1,5 @@
 import { ServerRedis } from '@nestjs/microservices';
+import { redisOptions } from '@app/config';
 import { asTransportError, controlPattern, ControlRequest } from '@app/wire';
 import type { NodeConfig } from '../config/node-config';
 import type { ReplicaService } from '../replica/replica.service';
@@ -10,11 +11,9 @@ import type { ReplicaService } from '../replica/replica.service';
  * Redis restart (retryAttempts).
  */
 export function createControlServer(cfg: NodeConfig, replica: ReplicaService): ServerRedis {
-  const url = new URL(cfg.busUrl);
+  // On this replica's home Redis, where the gateway sends to it (the same door as its bus inbox).
   const server = new ServerRedis({
-    host: url.hostname,
-    port: Number(url.port || 6379),
-    password: url.password || undefined,
+    ...redisOptions(cfg.busRoutes[cfg.nodeId]).options,
     retryAttempts: Number.MAX_SAFE_INTEGER,
     retryDelay: 500,
   });

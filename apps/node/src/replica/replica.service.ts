@@ -1,4 +1,5 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { redisOptions } from '@app/config';
 import Redis from 'ioredis';
 import { Bus, Frame } from '@app/bus';
 import { RedisStore } from '@app/storage';
@@ -29,10 +30,11 @@ export class ReplicaService implements OnApplicationShutdown {
   readonly counters = { peerFramesDroppedIsolated: 0, framesWhileKilled: 0, unknownFrames: 0 };
 
   constructor(@Inject(NODE_CONFIG) private readonly cfg: NodeConfig) {
-    this.bus = new Bus({ url: cfg.busUrl, cluster: cfg.cluster, self: cfg.nodeId, topics: [BROADCAST_TOPIC] });
+    // Peers reach this replica through its home Redis only; it reaches each peer through the peer's.
+    this.bus = new Bus({ homes: cfg.busRoutes, redisOptions: (url) => redisOptions(url).options, cluster: cfg.cluster, self: cfg.nodeId, topics: [BROADCAST_TOPIC] });
     this.bus.onFrame((f) => this.onFrame(f));
     // Commands fail fast while the storage Redis is away; the runtime retries them.
-    this.storageRedis = new Redis(cfg.storageUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: (n) => Math.min(50 * n, 500) });
+    this.storageRedis = new Redis({ ...redisOptions(cfg.storageUrl).options, enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: (n) => Math.min(50 * n, 500) });
     this.storageRedis.on('error', () => undefined);
     this.store = new RedisStore({ redis: this.storageRedis, cluster: cfg.cluster, node: cfg.nodeId });
   }
@@ -158,7 +160,7 @@ export class ReplicaService implements OnApplicationShutdown {
     }
     this.bus.batch(() => {
       for (const [to, ms] of byPeer) {
-        if (to === null) this.bus.publish(BROADCAST_TOPIC, { t: frame, ms });
+        if (to === null) this.bus.broadcast(BROADCAST_TOPIC, { t: frame, ms });
         else this.bus.send(to, { t: frame, ms });
       }
     });
@@ -235,7 +237,10 @@ export class ReplicaService implements OnApplicationShutdown {
     }
   }
 
+  /** A line through the app's pino logger (main.ts): JSON, with the node id, URL passwords hidden. */
   log(msg: string): void {
-    process.stdout.write(`[${this.cfg.nodeId}] ${msg}\n`);
+    this.logger.log(msg);
   }
+
+  private readonly logger = new Logger('Replica');
 }

@@ -3,5 +3,7 @@ export interface LeaderSource {
   leader(): string | null;
   aliveNodes(): string[];
   isMember(id: string): boolean;
+  /** The gateway knows fewer than a majority of replicas can be reached: nothing can commit now. */
+  quorumUnreachable(): boolean;
   onLeader(listener: (leader: string) => void): void;
 }

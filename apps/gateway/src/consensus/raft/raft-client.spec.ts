@@ -42,6 +42,10 @@ class FakeLeaders implements LeaderSource {
   isMember(id: string): boolean {
     return ['n1', 'n2', 'n3'].includes(id);
   }
+  noQuorum = false;
+  quorumUnreachable(): boolean {
+    return this.noQuorum;
+  }
   onLeader(l: (leader: string) => void): void {
     this.listeners.push(l);
   }
@@ -255,6 +259,56 @@ describe('RaftClient', () => {
     }
     client.onReply('n1', { t: 'result', corr: f.body.corr, results: [{ op: 'put', key: 'k', value: 'v', revision: 9 }] });
     await expect(p).resolves.toMatchObject({ revision: 9 });
+  });
+
+  it('with no quorum reachable, answers unavailable at once and sends nothing; a stale read still goes', async () => {
+    make();
+    leaders.noQuorum = true;
+    const started = Date.now();
+    const err = await client.submit(put('r1')).catch((e: unknown) => e);
+    expect(Date.now() - started).toBeLessThan(50); // the deadline is 400 ms
+    expect(err).toBeInstanceOf(ConsensusUnavailableError);
+    expect((err as ConsensusUnavailableError).reason).toBe('no quorum reachable');
+    await expect(client.read('q1', { op: 'get', key: 'k' }, 'linearizable')).rejects.toBeInstanceOf(ConsensusUnavailableError);
+    expect(port.sent).toHaveLength(0);
+    expect(client.stats().unavailable).toBe(2);
+
+    const stale = client.read('q2', { op: 'get', key: 'k' }, 'stale');
+    await turn();
+    expect(port.sent.map((s) => s.body.t)).toEqual(['read']);
+    client.onReply('n1', { t: 'read-result', corr: port.sent[0].body.corr, items: [], appliedIndex: 0 });
+    await expect(stale).resolves.toEqual([]);
+  });
+
+  it('an election with a quorum alive keeps waiting; a waiting request ends at once when the quorum goes', async () => {
+    make({ leaderPollMs: 10 });
+    leaders.current = null;
+    const started = Date.now();
+    const p = client.submit(put('r1')).catch((e: unknown) => e);
+    await tick(100);
+    expect(port.sent).toHaveLength(0); // still waiting for a leader: no 503 while merely electing
+    leaders.noQuorum = true;
+    const err = await p;
+    expect(Date.now() - started).toBeLessThan(250); // well before the 400 ms deadline
+    expect((err as ConsensusUnavailableError).reason).toBe('no quorum reachable');
+  });
+
+  it('a refused request ends at once when the quorum goes; one with an unanswered attempt still waits for its fate', async () => {
+    make();
+    const refused = client.submit(put('a')).catch((e: unknown) => e);
+    await turn();
+    const [f] = port.take();
+    leaders.noQuorum = true;
+    client.onReply('n1', { t: 'redirect', corr: f.body.corr, leader: null, reason: 'no-quorum' });
+    expect(await refused).toBeInstanceOf(ConsensusUnavailableError);
+
+    leaders.noQuorum = false;
+    const started = Date.now();
+    const unknown = client.submit(put('b')).catch((e: unknown) => e);
+    await turn();
+    leaders.noQuorum = true; // the frame went out and was never answered: it may have been applied
+    expect(await unknown).toBeInstanceOf(ConsensusTimeoutError);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(390);
   });
 
   it('close() rejects whatever waits and refuses new calls', async () => {

@@ -61,6 +61,7 @@ interface Attempt {
 }
 
 const FATE_KNOWN_REFUSALS = new Set(['not-leader', 'transferring', 'no-quorum', 'killed', 'overloaded']);
+const NO_QUORUM = 'no quorum reachable';
 
 /**
  * The Raft side of the gateway: sends each command to the leader and waits for its result.
@@ -158,6 +159,13 @@ export class RaftClient implements ConsensusClient {
 
   private start(id: string, write: KvRequest | null, read: Call['read']): Promise<KvResult | KvItem[]> {
     if (this.closed) return Promise.reject(new ConsensusClosedError(id));
+    // As PBFT's client does: with no quorum reachable nothing can commit, so say so now (nothing sent)
+    // rather than at the deadline. A stale read needs no quorum; a mere election (leader unknown,
+    // quorum alive) waits as before.
+    if (read?.consistency !== 'stale' && this.leaders.quorumUnreachable()) {
+      this.counters.unavailable++;
+      return Promise.reject(new ConsensusUnavailableError(NO_QUORUM, id));
+    }
     return new Promise((resolve, reject) => {
       const call: Call = {
         id,
@@ -196,6 +204,11 @@ export class RaftClient implements ConsensusClient {
     for (const call of this.queue.splice(0)) {
       // Too late to begin another attempt: the deadline decides.
       if (call.settled || now >= call.lastSendAt) continue;
+      if (this.knownUnavailable(call)) {
+        this.counters.unavailable++;
+        this.settle(call, new ConsensusUnavailableError(NO_QUORUM, call.id));
+        continue;
+      }
       const target = this.targetOf(call);
       if (target === null) {
         this.parked.add(call);
@@ -220,6 +233,15 @@ export class RaftClient implements ConsensusClient {
       });
     }
     if (this.parked.size > 0 && this.pollTimer === null) this.pollTimer = setInterval(() => this.unpark(), this.leaderPollMs);
+  }
+
+  /**
+   * A waiting call (parked, refused, about to be retried) whose every attempt was answered, while
+   * the gateway knows no quorum is reachable: nothing was applied and nothing can be, so 503 now.
+   * A call with an unanswered attempt keeps trying: its fate is unknown (504 at the deadline).
+   */
+  private knownUnavailable(call: Call): boolean {
+    return call.read?.consistency !== 'stale' && call.attempts.every((a) => a.answered) && this.leaders.quorumUnreachable();
   }
 
   private hold(target: string, calls: Call[]): void {

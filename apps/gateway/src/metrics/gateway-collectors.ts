@@ -1,0 +1,81 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Registry } from 'prom-client';
+import { GatewayBus } from '../bus/gateway-bus';
+import { ClusterView } from '../cluster/cluster-view';
+import { CONSENSUS_CLIENT, type ConsensusClient } from '../consensus/consensus-client';
+import { byLabel, counterOf, gaugeOf } from './collect';
+import { METRICS_REGISTRY } from './registry';
+import { ReplicaSeries } from './replica-series';
+
+const P = 'synod_gateway';
+
+/** The gateway's own numbers (bus, consensus client, cluster view) as prom-client collectors. */
+@Injectable()
+export class GatewayCollectors {
+  /** Set by the exposition after each scrape; read by the next one. */
+  conflictingFamilies = 0;
+
+  constructor(
+    @Inject(METRICS_REGISTRY) registry: Registry,
+    bus: GatewayBus,
+    view: ClusterView,
+    @Inject(CONSENSUS_CLIENT) client: ConsensusClient,
+    replicas: ReplicaSeries,
+  ) {
+    const b = () => bus.counters;
+    counterOf(registry, {
+      name: `${P}_bus_frames_total`,
+      help: 'Bus frames by kind: sent, received, malformed (failed to decode), dropped (not published).',
+      labelNames: ['kind'],
+      read: () => [
+        [{ kind: 'sent' }, b().sent],
+        [{ kind: 'received' }, b().received],
+        [{ kind: 'malformed' }, b().malformed],
+        [{ kind: 'dropped' }, b().dropped],
+      ],
+    });
+    counterOf(registry, { name: `${P}_bus_reconnects_total`, help: 'Bus Redis connections that came back after a loss.', read: () => b().reconnects });
+    counterOf(registry, { name: `${P}_bus_handler_errors_total`, help: 'Exceptions thrown by frame handlers.', read: () => b().handlerErrors });
+
+    const c = () => client.stats();
+    counterOf(registry, { name: `${P}_consensus_frames_total`, help: 'Frames sent to replicas, by type.', labelNames: ['type'], read: () => byLabel('type', c().frames) });
+    counterOf(registry, {
+      name: `${P}_consensus_proposed_requests_total`,
+      help: 'Client requests carried by propose frames (divide by frames for the batch size).',
+      read: () => c().proposedRequests,
+    });
+    counterOf(registry, { name: `${P}_consensus_retries_total`, help: 'Requests sent again after an unanswered attempt.', read: () => c().retries });
+    counterOf(registry, { name: `${P}_consensus_redirects_total`, help: 'Redirects received, by reason.', labelNames: ['reason'], read: () => byLabel('reason', c().redirects) });
+    counterOf(registry, { name: `${P}_consensus_late_replies_total`, help: 'Replies for requests no longer waited for.', read: () => c().lateReplies });
+    counterOf(registry, {
+      name: `${P}_consensus_failures_total`,
+      help: 'Requests that ended without a result: unavailable (503) or timeout (504, outcome unknown).',
+      labelNames: ['outcome'],
+      read: () => [
+        [{ outcome: 'unavailable' }, c().unavailable],
+        [{ outcome: 'timeout' }, c().timedOut],
+      ],
+    });
+    gaugeOf(registry, { name: `${P}_consensus_in_flight`, help: 'Requests waiting for an answer.', read: () => c().inFlight });
+
+    gaugeOf(registry, { name: `${P}_cluster_leader_known`, help: '1 when a leader/primary is known.', read: () => (view.leader() === null ? 0 : 1) });
+    gaugeOf(registry, { name: `${P}_cluster_nodes_alive`, help: 'Configured nodes heard from recently.', read: () => view.aliveNodes().length });
+
+    counterOf(registry, {
+      name: `${P}_replica_metrics_frames_total`,
+      help: "Replicas' metrics snapshots heard on the bus: accepted, malformed (dropped), overflow (too many senders).",
+      labelNames: ['outcome'],
+      read: () => [
+        [{ outcome: 'accepted' }, replicas.counters.accepted],
+        [{ outcome: 'malformed' }, replicas.counters.malformed],
+        [{ outcome: 'overflow' }, replicas.counters.overflow],
+      ],
+    });
+    gaugeOf(registry, { name: `${P}_replica_metrics_nodes`, help: 'Replicas whose metrics snapshot is fresh (re-exposed with a node label).', read: () => replicas.snapshots().length });
+    gaugeOf(registry, {
+      name: `${P}_replica_metrics_conflicts`,
+      help: 'Replica families left out of the last scrape: the name is taken with another type.',
+      read: () => this.conflictingFamilies,
+    });
+  }
+}

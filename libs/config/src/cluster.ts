@@ -1,0 +1,67 @@
+import type { Protocol } from '@app/wire';
+import { id, nodeList, optionalText, protocol, redisUrl, routes, type Report } from './pieces';
+
+/** The variables every member of a cluster reads (replica and gateway alike). */
+export const clusterShape = {
+  CLUSTER: id('synod'),
+  NODES: nodeList(),
+  PROTOCOL: protocol(),
+  /** PBFT: the directory of Ed25519 key files (libs/wire/src/keys.ts). */
+  KEYS_DIR: optionalText(),
+};
+
+/** Where the replicas' inboxes live: one Redis for all, or each replica's own "home". */
+export const busShape = {
+  BUS_URL: redisUrl(),
+  BUS_URLS: routes(),
+  /** The fallback for every Redis URL that is unset. */
+  REDIS_URL: redisUrl(),
+};
+
+interface ClusterVars {
+  NODES: string[] | undefined;
+  PROTOCOL: Protocol;
+  KEYS_DIR: string | null;
+}
+
+interface BusVars {
+  BUS_URL: string | undefined;
+  BUS_URLS: Record<string, string> | undefined;
+  REDIS_URL: string | undefined;
+}
+
+export const ignore: Report = () => undefined;
+
+/** NODES, or the default cluster of the protocol: 3 Raft replicas, 4 PBFT replicas (f = 1). */
+export function clusterNodes(v: ClusterVars): string[] {
+  return v.NODES ?? (v.PROTOCOL === 'pbft' ? ['n1', 'n2', 'n3', 'n4'] : ['n1', 'n2', 'n3']);
+}
+
+/** The rules a cluster obeys whoever reads it. */
+export function checkCluster(v: ClusterVars, bad: Report): void {
+  const n = clusterNodes(v).length;
+  if (v.PROTOCOL === 'pbft' && (n < 4 || (n - 1) % 3 !== 0)) bad(`PBFT needs n = 3f+1 replicas (4, 7, ...), NODES has ${n}`);
+  if (v.PROTOCOL === 'pbft' && !v.KEYS_DIR) bad('KEYS_DIR is required with PROTOCOL=pbft (the launcher sets it)');
+}
+
+/**
+ * Every node's bus home: BUS_URLS as given, or BUS_URL (else REDIS_URL) for all. {} when there is
+ * none, after reporting it. `single` is the one URL when one was given for all, else null.
+ */
+export function busRoutes(v: BusVars, nodes: string[], bad: Report): { routes: Record<string, string>; single: string | null } {
+  if (v.BUS_URLS !== undefined) {
+    if (v.BUS_URL !== undefined) bad('BUS_URL and BUS_URLS are both set; set BUS_URL (one Redis for every inbox) or BUS_URLS (a home per node), not both');
+    const missing = nodes.filter((n) => !(n in v.BUS_URLS!));
+    const strangers = Object.keys(v.BUS_URLS).filter((n) => !nodes.includes(n));
+    if (missing.length > 0) bad(`BUS_URLS has no URL for ${missing.join(', ')} (every node in NODES needs its home Redis)`);
+    if (strangers.length > 0) bad(`BUS_URLS names ${strangers.join(', ')}, not in NODES (${nodes.join(',')})`);
+    return { routes: { ...v.BUS_URLS }, single: null };
+  }
+  const single = v.BUS_URL ?? v.REDIS_URL;
+  // No localhost default: a process silently talking to some other Redis looks healthy and serves nothing.
+  if (single === undefined) {
+    bad('BUS_URL is required (the Redis of the bus, e.g. redis://127.0.0.1:6379), or BUS_URLS (n1=redis://…,n2=…, a home Redis per node); REDIS_URL is used when both are unset');
+    return { routes: {}, single: null };
+  }
+  return { routes: Object.fromEntries(nodes.map((n) => [n, single])), single };
+}

@@ -1,0 +1,108 @@
+import { z } from 'zod';
+import type { Protocol } from '@app/wire';
+import { busRoutes, busShape, checkCluster, clusterNodes, clusterShape, ignore } from './cluster';
+import { parseEnv } from './config-error';
+import { host, int, port, redisUrl, requiredId, type Report } from './pieces';
+
+/** Everything a replica is told at start, validated once; each bad value gets its own message. */
+export interface NodeConfig {
+  cluster: string;
+  nodeId: string;
+  /** Every replica of the cluster, this one included. */
+  nodes: string[];
+  protocol: Protocol;
+  /** Every node's bus home (its inbox's Redis), by node id. */
+  busRoutes: Record<string, string>;
+  /** This replica's own bus home (busRoutes[nodeId]). */
+  busUrl: string;
+  storageUrl: string;
+  /** Address of the health/metrics server. */
+  httpHost: string;
+  httpPort: number;
+  tickMs: number;
+  electionTicks: number;
+  heartbeatTicks: number;
+  beaconMs: number;
+  /** Take a state-machine snapshot and compact the log every this many applied entries. */
+  snapshotEvery: number;
+  maxEntriesPerMessage: number;
+  /** Entry bytes per AppendEntries: keeps frames well under Redis's pub/sub output-buffer limits. */
+  maxBytesPerMessage: number;
+  maxInflight: number;
+  /** PBFT: the directory of Ed25519 key files (libs/wire/src/keys.ts). */
+  keysDir: string | null;
+  /** PBFT: requests per pre-prepare at most. */
+  pbftMaxBatch: number;
+  /** PBFT: K, a checkpoint every K sequence numbers (the log window is 4K). */
+  pbftCheckpointInterval: number;
+}
+
+const nodeVars = z.object({
+  ...clusterShape,
+  ...busShape,
+  NODE_ID: requiredId("this replica's id, one of NODES"),
+  STORAGE_URL: redisUrl(),
+  HTTP_HOST: host('127.0.0.1'),
+  HTTP_PORT: port(0),
+  TICK_MS: int(50, 1, 10_000),
+  ELECTION_TICKS: int(10, 2, 10_000),
+  HEARTBEAT_TICKS: int(2, 1, 10_000),
+  BEACON_MS: int(200, 10, 60_000),
+  SNAPSHOT_EVERY: int(10_000, 1, 100_000_000),
+  MAX_ENTRIES_PER_MESSAGE: int(256, 1, 100_000),
+  MAX_BYTES_PER_MESSAGE: int(1024 * 1024, 1024, 64 * 1024 * 1024),
+  MAX_INFLIGHT: int(64, 1, 10_000),
+  PBFT_MAX_BATCH: int(64, 1, 10_000),
+  PBFT_CHECKPOINT_INTERVAL: int(32, 1, 100_000),
+});
+type NodeVars = z.output<typeof nodeVars>;
+
+/** The rules across variables; the same code reports (in the check) and derives (in the build). */
+function derive(v: NodeVars, bad: Report) {
+  checkCluster(v, bad);
+  const nodes = clusterNodes(v);
+  if (v.NODE_ID && !nodes.includes(v.NODE_ID)) bad(`NODE_ID ${v.NODE_ID} is not in NODES (${nodes.join(',')})`);
+  const bus = busRoutes(v, nodes, bad);
+  const storageUrl = v.STORAGE_URL ?? v.REDIS_URL;
+  if (storageUrl === undefined) bad("STORAGE_URL is required (the Redis of this replica's log); REDIS_URL is used when it is unset");
+  if (v.HEARTBEAT_TICKS >= v.ELECTION_TICKS) bad(`HEARTBEAT_TICKS must be below ELECTION_TICKS (${v.HEARTBEAT_TICKS} >= ${v.ELECTION_TICKS})`);
+  return { nodes, busRoutes: bus.routes, storageUrl: storageUrl ?? '' };
+}
+
+/** The replica's environment schema (apps/node). */
+export const nodeEnvSchema = nodeVars
+  .superRefine(
+    (v, ctx) => void derive(v, (message) => ctx.addIssue({ code: 'custom', message })),
+    // Run even when a variable is bad: every piece still yields a value, and every problem is listed.
+    { when: () => true },
+  )
+  .transform((v): NodeConfig => {
+    const d = derive(v, ignore);
+    return {
+      cluster: v.CLUSTER,
+      nodeId: v.NODE_ID,
+      nodes: d.nodes,
+      protocol: v.PROTOCOL,
+      busRoutes: d.busRoutes,
+      busUrl: d.busRoutes[v.NODE_ID],
+      storageUrl: d.storageUrl,
+      httpHost: v.HTTP_HOST,
+      httpPort: v.HTTP_PORT,
+      tickMs: v.TICK_MS,
+      electionTicks: v.ELECTION_TICKS,
+      heartbeatTicks: v.HEARTBEAT_TICKS,
+      beaconMs: v.BEACON_MS,
+      snapshotEvery: v.SNAPSHOT_EVERY,
+      maxEntriesPerMessage: v.MAX_ENTRIES_PER_MESSAGE,
+      maxBytesPerMessage: v.MAX_BYTES_PER_MESSAGE,
+      maxInflight: v.MAX_INFLIGHT,
+      keysDir: v.KEYS_DIR,
+      pbftMaxBatch: v.PBFT_MAX_BATCH,
+      pbftCheckpointInterval: v.PBFT_CHECKPOINT_INTERVAL,
+    };
+  });
+
+/** Reads and checks a replica's environment; throws ConfigError listing every problem at once. */
+export function loadNodeConfig(env: Record<string, string | undefined> = process.env): NodeConfig {
+  return parseEnv(nodeEnvSchema, env, 'replica');
+}
