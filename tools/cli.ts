@@ -80,7 +80,10 @@ export function numberFlag(values: Values, name: string, dflt: number, min = 0):
 export function choiceFlag<T extends string>(values: Values, name: string, choices: readonly T[], dflt: T): T {
   const v = values[name];
   if (v === undefined) return dflt;
-  if (!(choices as readonly string[]).includes(v)) throw new UsageError(`--${name} must be ${choices.join(' or ')}, got "${v}"`);
+  if (!(choices as readonly string[]).includes(v)) {
+    const list = choices.length > 1 ? `${choices.slice(0, -1).join(', ')} or ${choices[choices.length - 1]}` : choices[0];
+    throw new UsageError(`--${name} must be ${list}, got "${v}"`);
+  }
   return v as T;
 }
 

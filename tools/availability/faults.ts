@@ -1,4 +1,5 @@
 import Redis from 'ioredis';
+import { redisOptions } from '@app/config';
 
 /** The single-process deaths the supervisor must recover from, each a SIGKILL from outside. */
 export const KILL_TARGETS = ['replica-leader', 'replica-follower', 'redis-leader', 'redis-follower', 'redis-queue', 'gateway'] as const;
@@ -18,7 +19,7 @@ async function json(url: string): Promise<any> {
 
 /** The pid a Redis reports of itself (it runs on this machine: the launcher spawned it). */
 async function redisPid(url: string): Promise<number> {
-  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const r = new Redis({ ...redisOptions(url).options, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   r.on('error', () => undefined);
   try {
     await r.connect();

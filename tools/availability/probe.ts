@@ -94,7 +94,7 @@ export class AvailabilityProbe {
 
   private async checkReady(): Promise<void> {
     const at = Date.now();
-    let ready = false;
+    let ready: boolean;
     try {
       const res = await fetch(`${this.base()}/health/ready`, { signal: AbortSignal.timeout(1000) });
       ready = res.status === 200;

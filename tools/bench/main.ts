@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Launcher } from '../../apps/launcher/src/launcher';
 import { parseArgs as launcherOptions } from '../../apps/launcher/src/options';
 import { choiceFlag, intFlag, numberFlag, parseFlags, usageExitCode } from '../cli';
+import { progressLines } from '../progress';
 import { getRequest, putRequest, runLoad, summarize } from './http-load';
 
 /**
@@ -116,9 +117,14 @@ async function benchProtocol(protocol: 'raft' | 'pbft', o: BenchOptions): Promis
     await phase(`stale reads, ${o.connections} connections`, o.connections, o.duration, stale);
     if (o.failovers > 0) {
       const times: number[] = [];
-      for (let i = 0; i < o.failovers; i++) {
-        times.push(await failover(base, i));
-        progress(`${protocol} failover ${i + 1}/${o.failovers}: ${times[i]} ms to the next acknowledged write`);
+      const stop = progressLines('bench', `${protocol} failovers`, null, () => `${times.length}/${o.failovers} done`);
+      try {
+        for (let i = 0; i < o.failovers; i++) {
+          times.push(await failover(base, i));
+          progress(`${protocol} failover ${i + 1}/${o.failovers}: ${times[i]} ms to the next acknowledged write`);
+        }
+      } finally {
+        stop();
       }
       out.push(`${protocol} failover (kill ${protocol === 'raft' ? 'leader' : 'primary'} → next acknowledged write): median ${median(times)} ms over ${times.length} [${times.join(', ')}]`);
     }

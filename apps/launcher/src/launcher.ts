@@ -63,7 +63,7 @@ export class Launcher {
 
     // Fail fast, before anything is spawned, when the gateway's port is taken.
     const port = this.o.port === 0 ? await freePort() : this.o.port;
-    const host = process.env.HOST || '127.0.0.1';
+    const host = this.o.host;
     await assertPortFree(port, host, 'the gateway');
 
     const spawnRedis = async (name: string): Promise<RedisProcess> => {

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Launcher } from './launcher';
-import { parseArgs } from './options';
+import { HelpRequested, parseArgs } from './options';
 import { redisServerAvailable } from './redis-process';
 
 /** `npm start`: a local cluster in one command; Ctrl-C stops everything. */
@@ -9,6 +9,10 @@ async function main(): Promise<void> {
   try {
     opts = parseArgs(process.argv.slice(2), process.env);
   } catch (err) {
+    if (err instanceof HelpRequested) {
+      process.stdout.write(`${err.usage}\n`);
+      process.exit(0);
+    }
     process.stderr.write(`${(err as Error).message}\n`);
     process.exit(2);
   }

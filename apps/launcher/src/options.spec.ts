@@ -31,8 +31,27 @@ describe('launcher command line', () => {
 
   it('reads every flag, in both --flag value and --flag=value forms', () => {
     const o = parseArgs(
-      ['--protocol=pbft', '--nodes', '7', '--fresh', '--port', '0', '--cluster', 'c-1', '--data', '/tmp/d', '--shared-redis', '--appendfsync', 'no',
-        '--node-env', 'TICK_MS=20', '--node-env', 'X=a=b', '--gateway-env', 'ADMIN_TOKEN=t'],
+      [
+        '--protocol=pbft',
+        '--nodes',
+        '7',
+        '--fresh',
+        '--port',
+        '0',
+        '--cluster',
+        'c-1',
+        '--data',
+        '/tmp/d',
+        '--shared-redis',
+        '--appendfsync',
+        'no',
+        '--node-env',
+        'TICK_MS=20',
+        '--node-env',
+        'X=a=b',
+        '--gateway-env',
+        'ADMIN_TOKEN=t',
+      ],
       {},
     );
     expect(o).toMatchObject({ protocol: 'pbft', nodes: 7, fresh: true, port: 0, cluster: 'c-1', dataDir: '/tmp/d', sharedRedis: true, appendfsync: 'no' });
@@ -63,10 +82,13 @@ describe('launcher command line', () => {
   });
 
   it('names every bad flag and variable at once, then the usage', () => {
-    const found = problems(['--protocol', 'paxos', '--nodes', '40', '--port', '70000', '--cluster', 'a:b', '--appendfsync', 'sometimes', '--node-env', 'novalue'], {
-      HOST: 'a b',
-      REDIS_URL: 'http://user:hunter2@x',
-    });
+    const found = problems(
+      ['--protocol', 'paxos', '--nodes', '40', '--port', '70000', '--cluster', 'a:b', '--appendfsync', 'sometimes', '--node-env', 'novalue'],
+      {
+        HOST: 'a b',
+        REDIS_URL: 'http://user:hunter2@x',
+      },
+    );
     expect(found).toEqual([
       expect.stringMatching(/^REDIS_URL must be a Redis URL: the scheme must be redis:\/\//),
       expect.stringMatching(/^HOST must be a host name/),
@@ -88,7 +110,10 @@ describe('launcher command line', () => {
   });
 
   it('checks PORT and CLUSTER from the environment with the same rules', () => {
-    expect(problems([], { PORT: 'soon', CLUSTER: 'a b' })).toEqual(['PORT must be an integer in [0, 65535], got "soon"', 'CLUSTER must be 1-64 characters of [A-Za-z0-9_-], got "a b"']);
+    expect(problems([], { PORT: 'soon', CLUSTER: 'a b' })).toEqual([
+      'PORT must be an integer in [0, 65535], got "soon"',
+      'CLUSTER must be 1-64 characters of [A-Za-z0-9_-], got "a b"',
+    ]);
   });
 
   it('refuses a PBFT size that is not 3f+1', () => {

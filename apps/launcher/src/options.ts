@@ -111,7 +111,8 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv): LauncherOptio
   const cluster = values.cluster === undefined ? fromEnv.cluster : check(CLUSTER, values.cluster, '--cluster', problems);
   const appendfsync = check(APPENDFSYNC, values.appendfsync, '--appendfsync', problems) ?? 'always';
   if (values.nodes === undefined) nodes = protocol === 'pbft' ? 4 : 3;
-  else if (protocol === 'pbft' && nodes > 0 && (nodes < 4 || (nodes - 1) % 3 !== 0)) problems.push(`PBFT needs n = 3f+1 replicas (4, 7, ...), --nodes is ${nodes}`);
+  else if (protocol === 'pbft' && nodes > 0 && (nodes < 4 || (nodes - 1) % 3 !== 0))
+    problems.push(`PBFT needs n = 3f+1 replicas (4, 7, ...), --nodes is ${nodes}`);
 
   const nodeEnv = pairs(values['node-env'], '--node-env', problems);
   const gatewayEnv = pairs(values['gateway-env'], '--gateway-env', problems);

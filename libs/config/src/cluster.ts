@@ -60,7 +60,9 @@ export function busRoutes(v: BusVars, nodes: string[], bad: Report): { routes: R
   const single = v.BUS_URL ?? v.REDIS_URL;
   // No localhost default: a process silently talking to some other Redis looks healthy and serves nothing.
   if (single === undefined) {
-    bad('BUS_URL is required (the Redis of the bus, e.g. redis://127.0.0.1:6379), or BUS_URLS (n1=redis://…,n2=…, a home Redis per node); REDIS_URL is used when both are unset');
+    bad(
+      'BUS_URL is required (the Redis of the bus, e.g. redis://127.0.0.1:6379), or BUS_URLS (n1=redis://…,n2=…, a home Redis per node); REDIS_URL is used when both are unset',
+    );
     return { routes: {}, single: null };
   }
   return { routes: Object.fromEntries(nodes.map((n) => [n, single])), single };

@@ -74,7 +74,8 @@ function derive(v: GatewayVars, bad: Report) {
   const bus = busRoutes(v, nodes, bad);
   const queueUrl = v.QUEUE_URL ?? bus.single ?? v.REDIS_URL;
   // Only when a bus exists: with none, the bus problem already says what to set.
-  if (queueUrl === undefined && v.BUS_URLS !== undefined) bad('QUEUE_URL is required with BUS_URLS (the Redis of the command queue); REDIS_URL is used when it is unset');
+  if (queueUrl === undefined && v.BUS_URLS !== undefined)
+    bad('QUEUE_URL is required with BUS_URLS (the Redis of the command queue); REDIS_URL is used when it is unset');
   return { nodes, busRoutes: bus.routes, queueUrl: queueUrl ?? '' };
 }
 

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { Protocol } from '@app/wire';
 import { redact } from './redact';
@@ -102,7 +103,8 @@ export function nodeList() {
 export function host(dflt: string) {
   return variable((t, bad) => {
     if (t === undefined) return dflt;
-    if (/^[A-Za-z0-9._:%-]{1,253}$/.test(t) || /^\[[0-9A-Fa-f:.]+\]$/.test(t)) return t.replace(/^\[(.*)\]$/, '$1');
+    const bare = t.replace(/^\[(.*)\]$/, '$1');
+    if (isIP(bare) !== 0 || /^[A-Za-z0-9_]([A-Za-z0-9._-]{0,252})$/.test(t)) return bare;
     bad(`must be a host name or IP address to listen on (e.g. 127.0.0.1 or 0.0.0.0), got ${JSON.stringify(t)}`);
     return dflt;
   });
@@ -169,7 +171,7 @@ export function routes() {
 export function httpUrl() {
   return variable((t, bad): string | null => {
     if (t === undefined) return null;
-    let ok = false;
+    let ok: boolean;
     try {
       const u = new URL(t);
       ok = (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '' && !u.search && !u.hash;

@@ -31,13 +31,24 @@ describe('redisOptions', () => {
   });
 
   it('turns on TLS for rediss://, checking the host name (not an IP) against the certificate', () => {
-    expect(options('rediss://u:p@redis.example.com:6380/1')).toEqual({ host: 'redis.example.com', port: 6380, username: 'u', password: 'p', db: 1, tls: { servername: 'redis.example.com' } });
+    expect(options('rediss://u:p@redis.example.com:6380/1')).toEqual({
+      host: 'redis.example.com',
+      port: 6380,
+      username: 'u',
+      password: 'p',
+      db: 1,
+      tls: { servername: 'redis.example.com' },
+    });
     expect(options('rediss://10.0.0.5').tls).toEqual({});
   });
 
-  it('reads a Sentinel URL: sentinels, master name, db, the master\'s login and the sentinels\'', () => {
+  it("reads a Sentinel URL: sentinels, master name, db, the master's login and the sentinels'", () => {
     expect(options('redis+sentinel://s1:26379,s2,[::1]:26380/bus')).toEqual({
-      sentinels: [{ host: 's1', port: 26379 }, { host: 's2', port: 26379 }, { host: '::1', port: 26380 }],
+      sentinels: [
+        { host: 's1', port: 26379 },
+        { host: 's2', port: 26379 },
+        { host: '::1', port: 26380 },
+      ],
       name: 'bus',
     });
     expect(options('redis+sentinel://u:p@s1/bus/3?sentinelUsername=su&sentinelPassword=s%26p')).toEqual({
@@ -84,7 +95,13 @@ describe('redisOptions', () => {
   ])('refuses %p', (url, why) => expect(failure(url)).toMatch(why));
 
   it('never puts a piece of the URL in its message', () => {
-    for (const url of ['redis://:hunter2@', 'redis://:hunter2@h:hunter2', 'redis://u:hunter2@h/hunter2', 'redis+sentinel://:x@s/hunter2?hunter2=1', 'hunter2://h']) {
+    for (const url of [
+      'redis://:hunter2@',
+      'redis://:hunter2@h:hunter2',
+      'redis://u:hunter2@h/hunter2',
+      'redis+sentinel://:x@s/hunter2?hunter2=1',
+      'hunter2://h',
+    ]) {
       expect(failure(url)).not.toContain('hunter2');
     }
   });
@@ -112,6 +129,7 @@ describe('redisOptions against real Redis', () => {
   let sentinelPort: number;
   let dir: string;
   const clients: Redis[] = [];
+  // disconnectTimeout: ioredis leaves a timer of that length behind when the socket already closed.
   const connect = (url: string): Redis => {
     const c = new Redis({ ...redisOptions(url).options, maxRetriesPerRequest: 1, retryStrategy: () => null, disconnectTimeout: 100 });
     clients.push(c);

@@ -16,7 +16,18 @@ export class RedisUrlError extends Error {
  */
 export type RedisUrlOptions = Pick<
   RedisOptions,
-  'host' | 'port' | 'username' | 'password' | 'db' | 'tls' | 'sentinels' | 'name' | 'sentinelUsername' | 'sentinelPassword' | 'enableTLSForSentinelMode' | 'sentinelTLS'
+  | 'host'
+  | 'port'
+  | 'username'
+  | 'password'
+  | 'db'
+  | 'tls'
+  | 'sentinels'
+  | 'name'
+  | 'sentinelUsername'
+  | 'sentinelPassword'
+  | 'enableTLSForSentinelMode'
+  | 'sentinelTLS'
 >;
 
 export interface ParsedRedisUrl {

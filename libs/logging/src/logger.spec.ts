@@ -51,6 +51,7 @@ describe('createLogger', () => {
     const info = capture('info');
     info.log.info({ context: 'RouterExplorer' }, 'Mapped {/v1/kv/:key, PUT} route');
     info.log.info({ context: 'InstanceLoader' }, 'AppModule dependencies initialized');
+    info.log.info({ context: 'Server' }, 'Connected to Redis. Subscribing to channels...');
     info.log.info({ context: 'Gateway' }, 'listening');
     info.log.warn({ context: 'NestApplication' }, 'a warning stays a warning');
     await flush();

@@ -20,10 +20,11 @@ export function logLevel(env: Record<string, string | undefined> = process.env):
 
 /**
  * Nest's start-up chatter: one line per module (InstanceLoader) and per route (RoutesResolver,
- * RouterExplorer), ~40 lines that say nothing an operator acts on. Logged at debug instead of info,
- * so LOG_LEVEL=debug still shows them.
+ * RouterExplorer), ~40 lines that say nothing an operator acts on, and the Redis control transport's
+ * "Connected to Redis" twice per replica (Server). Logged at debug instead of info, so LOG_LEVEL=debug
+ * still shows them; their warnings and errors keep their level.
  */
-const BOOT_CONTEXTS = new Set(['NestFactory', 'InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestApplication', 'NestMicroservice']);
+const BOOT_CONTEXTS = new Set(['NestFactory', 'InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestApplication', 'NestMicroservice', 'Server']);
 const INFO = 30;
 
 export interface CreateLoggerOptions {

@@ -47,10 +47,13 @@ describe('loadConfig', () => {
   it('requires a bus URL, taking REDIS_URL when BUS_URL is unset', () => {
     expect(problems({})).toEqual([expect.stringContaining('BUS_URL is required')]);
     expect(loadConfig({ REDIS_URL: 'redis://h:1' })).toMatchObject({ busUrl: 'redis://h:1', queueUrl: 'redis://h:1' });
-    expect(loadConfig({ REDIS_URL: 'redis://h:1', BUS_URL: 'redis://b:2', QUEUE_URL: 'redis://q:3' })).toMatchObject({ busUrl: 'redis://b:2', queueUrl: 'redis://q:3' });
+    expect(loadConfig({ REDIS_URL: 'redis://h:1', BUS_URL: 'redis://b:2', QUEUE_URL: 'redis://q:3' })).toMatchObject({
+      busUrl: 'redis://b:2',
+      queueUrl: 'redis://q:3',
+    });
   });
 
-  it('takes a home Redis per node from BUS_URLS; busUrl is the first node\'s', () => {
+  it("takes a home Redis per node from BUS_URLS; busUrl is the first node's", () => {
     const c = loadConfig({ NODES: 'a,b', BUS_URLS: 'a=redis://h:7001, b=redis+sentinel://s1:26379,s2:26379/bus', QUEUE_URL: 'redis://q:1' });
     expect(c.busRoutes).toEqual({ a: 'redis://h:7001', b: 'redis+sentinel://s1:26379,s2:26379/bus' });
     expect(c.busUrl).toBe('redis://h:7001');
@@ -114,14 +117,29 @@ describe('loadConfig', () => {
       MAX_VALUE_BYTES: '-5',
       BODY_LIMIT: 'lots',
     });
-    const names = ['BUS_URL', 'PORT', 'HOST', 'CLUSTER', 'NODES', 'PROTOCOL', 'SUPERVISOR_URL', 'REQUEST_TIMEOUT_MS', 'BEACON_TIMEOUT_MS', 'MAX_KEY_BYTES', 'MAX_VALUE_BYTES', 'BODY_LIMIT'];
+    const names = [
+      'BUS_URL',
+      'PORT',
+      'HOST',
+      'CLUSTER',
+      'NODES',
+      'PROTOCOL',
+      'SUPERVISOR_URL',
+      'REQUEST_TIMEOUT_MS',
+      'BEACON_TIMEOUT_MS',
+      'MAX_KEY_BYTES',
+      'MAX_VALUE_BYTES',
+      'BODY_LIMIT',
+    ];
     for (const name of names) expect(found.filter((p) => p.startsWith(`${name} `))).toHaveLength(1);
     expect(found).toHaveLength(names.length);
   });
 
   it('refuses duplicate nodes and a PBFT cluster that is not 3f+1', () => {
     expect(problems({ ...BUS, NODES: 'n1,n2,n1' })).toEqual(['NODES lists n1 more than once']);
-    expect(problems({ ...BUS, PROTOCOL: 'pbft', NODES: 'n1,n2,n3', KEYS_DIR: '/keys' })).toEqual([expect.stringContaining('3f+1 replicas (4, 7, ...), NODES has 3')]);
+    expect(problems({ ...BUS, PROTOCOL: 'pbft', NODES: 'n1,n2,n3', KEYS_DIR: '/keys' })).toEqual([
+      expect.stringContaining('3f+1 replicas (4, 7, ...), NODES has 3'),
+    ]);
     expect(problems({ ...BUS, PROTOCOL: 'pbft', NODES: 'a,b,c,d,e', KEYS_DIR: '/keys' })).toEqual([expect.stringContaining('NODES has 5')]);
     expect(problems({ ...BUS, PROTOCOL: 'pbft' })).toEqual([expect.stringContaining('KEYS_DIR')]);
   });
@@ -140,7 +158,7 @@ describe('loadConfig', () => {
   });
 });
 
-describe('redisOptionsFromUrl (the gateway\'s name for libs/config redisOptions)', () => {
+describe("redisOptionsFromUrl (the gateway's name for libs/config redisOptions)", () => {
   it('gives ioredis options', () => {
     expect(redisOptionsFromUrl('redis://u:p@h:7/2')).toEqual({ host: 'h', port: 7, username: 'u', password: 'p', db: 2 });
   });

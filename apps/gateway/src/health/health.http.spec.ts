@@ -33,7 +33,7 @@ describe('gateway /health', () => {
   it('live is 200 while the process serves HTTP', async () => {
     const live = await http(gw.base, 'GET', '/health/live');
     expect(live.status).toBe(200);
-    expect(live.body).toEqual({ status: 'live' });
+    expect(live.body).toEqual({ status: 'live', pid: expect.any(Number) });
   });
 
   it('no leader (quorum alive, electing): ready and /health are 503 and say the leader check failed', async () => {

@@ -14,7 +14,7 @@ export function httpLogger(root: Logger): HttpLogger {
   return pinoHttp({
     logger: root,
     genReqId: requestId,
-    quietReqLogger: true,
+    quietReqLogger: process.env.TMP_QUIET === '1',
     customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error): LevelWithSilent =>
       err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug',
     customSuccessMessage: (req: IncomingMessage, res: ServerResponse, ms: number) => `${req.method} ${redactUrl(urlOf(req))} ${res.statusCode} ${ms}ms`,

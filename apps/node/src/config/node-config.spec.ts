@@ -55,21 +55,47 @@ describe('replica configuration', () => {
       PBFT_MAX_BATCH: '10',
       PBFT_CHECKPOINT_INTERVAL: '11',
     });
-    expect(cfg).toMatchObject({ cluster: 'c-1', httpHost: '0.0.0.0', httpPort: 9100, tickMs: 20, electionTicks: 30, heartbeatTicks: 5, beaconMs: 100, snapshotEvery: 7, maxEntriesPerMessage: 8, maxBytesPerMessage: 4096, maxInflight: 9, pbftMaxBatch: 10, pbftCheckpointInterval: 11 });
+    expect(cfg).toMatchObject({
+      cluster: 'c-1',
+      httpHost: '0.0.0.0',
+      httpPort: 9100,
+      tickMs: 20,
+      electionTicks: 30,
+      heartbeatTicks: 5,
+      beaconMs: 100,
+      snapshotEvery: 7,
+      maxEntriesPerMessage: 8,
+      maxBytesPerMessage: 4096,
+      maxInflight: 9,
+      pbftMaxBatch: 10,
+      pbftCheckpointInterval: 11,
+    });
   });
 
   it('takes REDIS_URL for the bus and the storage when they are unset', () => {
-    expect(loadNodeConfig({ NODE_ID: 'n2', REDIS_URL: 'redis://r:1' })).toMatchObject({ nodes: ['n1', 'n2', 'n3'], busUrl: 'redis://r:1', storageUrl: 'redis://r:1' });
+    expect(loadNodeConfig({ NODE_ID: 'n2', REDIS_URL: 'redis://r:1' })).toMatchObject({
+      nodes: ['n1', 'n2', 'n3'],
+      busUrl: 'redis://r:1',
+      storageUrl: 'redis://r:1',
+    });
   });
 
-  it('takes its own home, and every other node\'s, from BUS_URLS', () => {
+  it("takes its own home, and every other node's, from BUS_URLS", () => {
     const cfg = loadNodeConfig({ ...base, BUS_URL: '', NODE_ID: 'n2', BUS_URLS: 'n1=redis://h:7001,n2=redis://h:7002,n3=rediss://h:7003' });
     expect(cfg.busRoutes).toEqual({ n1: 'redis://h:7001', n2: 'redis://h:7002', n3: 'rediss://h:7003' });
     expect(cfg.busUrl).toBe('redis://h:7002');
   });
 
   it('names every bad value at once', () => {
-    const found = problems({ NODE_ID: 'n9', NODES: 'n1,n1,bad id', BUS_URL: 'http://x', TICK_MS: 'fast', PROTOCOL: 'paxos', HEARTBEAT_TICKS: '20', HTTP_HOST: 'a/b' });
+    const found = problems({
+      NODE_ID: 'n9',
+      NODES: 'n1,n1,bad id',
+      BUS_URL: 'http://x',
+      TICK_MS: 'fast',
+      PROTOCOL: 'paxos',
+      HEARTBEAT_TICKS: '20',
+      HTTP_HOST: 'a/b',
+    });
     expect(found).toEqual([
       'NODES contains an invalid id "bad id" (ids are 1-64 characters of [A-Za-z0-9_-])',
       'NODES lists n1 more than once',
