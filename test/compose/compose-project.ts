@@ -102,7 +102,12 @@ export class ComposeProject {
         clearTimeout(timer);
         const run = { code: code ?? -1, out };
         if (run.code === 0 || opts.allowFail) resolve(run);
-        else reject(new Error(`${this.cmd.join(' ')} ${full.slice(this.cmd.length - 1).join(' ')} ${signal ? `killed (${signal}, over ${timeoutMs} ms)` : `exited ${code}`}:\n${tail(out, 40)}`));
+        else
+          reject(
+            new Error(
+              `${this.cmd.join(' ')} ${full.slice(this.cmd.length - 1).join(' ')} ${signal ? `killed (${signal}, over ${timeoutMs} ms)` : `exited ${code}`}:\n${tail(out, 40)}`,
+            ),
+          );
       });
     });
   }
@@ -116,7 +121,10 @@ export class ComposeProject {
   /** Stops and removes every container, network and volume of the project; never throws. */
   async down(): Promise<Run> {
     // Every profile: pbft's extra replica and Redis are removed whatever the last `up` was.
-    return this.compose(['down', '-v', '--remove-orphans', '-t', '5'], 180_000, { allowFail: true, allProfiles: true }).catch((err) => ({ code: -1, out: String(err) }));
+    return this.compose(['down', '-v', '--remove-orphans', '-t', '5'], 180_000, { allowFail: true, allProfiles: true }).catch((err) => ({
+      code: -1,
+      out: String(err),
+    }));
   }
 
   async containerId(service: string): Promise<string> {
@@ -168,20 +176,28 @@ export class ComposeProject {
 
   /** The cluster state once a leader (primary) is known and every listed node is alive. */
   waitForLeader(ms: number, alive = this.topology.nodes): Promise<any> {
-    return waitFor(async () => {
-      const r = await this.cluster();
-      if (r.status !== 200 || !r.body.leader) return null;
-      const up = new Set(r.body.nodes.filter((n: any) => n.alive).map((n: any) => n.id));
-      return alive.every((id) => up.has(id)) ? r.body : null;
-    }, ms, `a leader and ${alive.join(',')} alive in /v1/cluster`);
+    return waitFor(
+      async () => {
+        const r = await this.cluster();
+        if (r.status !== 200 || !r.body.leader) return null;
+        const up = new Set(r.body.nodes.filter((n: any) => n.alive).map((n: any) => n.id));
+        return alive.every((id) => up.has(id)) ? r.body : null;
+      },
+      ms,
+      `a leader and ${alive.join(',')} alive in /v1/cluster`,
+    );
   }
 
   /** A write that may need a retry while a leader is being elected; resolves with the 200 reply. */
   writeEventually(key: string, value: string, ms: number): Promise<Reply> {
-    return waitFor(async () => {
-      const r = await this.http('PUT', `/v1/kv/${encodeURIComponent(key)}`, { value });
-      return r.status === 200 ? r : null;
-    }, ms, `PUT ${key} to answer 200`);
+    return waitFor(
+      async () => {
+        const r = await this.http('PUT', `/v1/kv/${encodeURIComponent(key)}`, { value });
+        return r.status === 200 ? r : null;
+      },
+      ms,
+      `PUT ${key} to answer 200`,
+    );
   }
 
   private variables(): Record<string, string> {

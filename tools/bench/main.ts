@@ -92,7 +92,9 @@ const median = (xs: number[]) => {
 
 async function benchProtocol(protocol: 'raft' | 'pbft', o: BenchOptions): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'synod-bench-'));
-  const launcher = new Launcher(launcherOptions(['--protocol', protocol, '--port', '0', '--data', dir, '--cluster', `bench${process.pid}`], { ...process.env, REDIS_URL: '' }));
+  const launcher = new Launcher(
+    launcherOptions(['--protocol', protocol, '--port', '0', '--data', dir, '--cluster', `bench${process.pid}`], { ...process.env, REDIS_URL: '' }),
+  );
   const out: string[] = [];
   try {
     progress(`${protocol}: starting a fresh cluster`);
@@ -126,7 +128,9 @@ async function benchProtocol(protocol: 'raft' | 'pbft', o: BenchOptions): Promis
       } finally {
         stop();
       }
-      out.push(`${protocol} failover (kill ${protocol === 'raft' ? 'leader' : 'primary'} → next acknowledged write): median ${median(times)} ms over ${times.length} [${times.join(', ')}]`);
+      out.push(
+        `${protocol} failover (kill ${protocol === 'raft' ? 'leader' : 'primary'} → next acknowledged write): median ${median(times)} ms over ${times.length} [${times.join(', ')}]`,
+      );
     }
     for (const line of out) process.stdout.write(line + '\n');
     return out;

@@ -31,7 +31,13 @@ export async function execute(op: RecordedOp, o: KvClientOptions): Promise<Recor
   for (let attempt = 0; ; attempt++) {
     const reply = await send(op, o, headers);
     const at = o.recorder.now();
-    op.attempts.push(reply.error ? { at, status: 0, error: reply.error } : reply.status === 200 ? { at, status: 200 } : { at, status: reply.status, error: errorText(reply.body) });
+    op.attempts.push(
+      reply.error
+        ? { at, status: 0, error: reply.error }
+        : reply.status === 200
+          ? { at, status: 200 }
+          : { at, status: reply.status, error: errorText(reply.body) },
+    );
     const outcome = classify(op, reply);
     if (outcome === 'ok') {
       op.status = 'ok';

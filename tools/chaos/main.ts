@@ -24,10 +24,13 @@ async function main(): Promise<void> {
     log('note: the PBFT gateway orders every read (f+1 matching replies), whatever consistency asks: a stale-reads canary cannot fire there');
   }
   // A hung run must not hold the machine: the workload, the finale and the check get this long.
-  const watchdog = setTimeout(() => {
-    log('run did not finish in time; giving up');
-    process.exit(3);
-  }, (o.duration + 600) * 1000);
+  const watchdog = setTimeout(
+    () => {
+      log('run did not finish in time; giving up');
+      process.exit(3);
+    },
+    (o.duration + 600) * 1000,
+  );
   watchdog.unref();
   const r = await runChaos(o, log);
   if (r.faultErrors.length > 0) log(`admin errors during the run:\n  ${r.faultErrors.join('\n  ')}`);

@@ -40,7 +40,12 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void = ()
     const firstSpare = o.clients + readers;
     const durability = new DurabilityStream(firstSpare, kv);
     const work = Promise.all([
-      runWorkload(rng.fork(0), { clients: o.clients, readers, keys: o.keys, readConsistency: o.canary === 'stale-reads' ? 'stale' : 'linearizable' }, kv, stopped),
+      runWorkload(
+        rng.fork(0),
+        { clients: o.clients, readers, keys: o.keys, readConsistency: o.canary === 'stale-reads' ? 'stale' : 'linearizable' },
+        kv,
+        stopped,
+      ),
       o.durabilityEveryMs > 0 ? durability.run(o.durabilityEveryMs, stopped) : Promise.resolve(),
     ]);
     const faults = (o.canary === 'stale-reads' ? nemesis.runStaleReadCanary(stopped) : nemesis.run(stopped)).then(() => nemesis.healAll());
@@ -85,7 +90,14 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void = ()
       duration: o.duration,
       ops: recorder.counts(),
       linearizable: check.incomplete && check.linearizable ? null : check.linearizable,
-      check: { keys: check.keys, ops: check.ops, incomplete: check.incomplete, unknownKeys: check.unknownKeys, violations: check.violations.length, ms: checkMs },
+      check: {
+        keys: check.keys,
+        ops: check.ops,
+        incomplete: check.incomplete,
+        unknownKeys: check.unknownKeys,
+        violations: check.violations.length,
+        ms: checkMs,
+      },
       durability: { ...dur, lostCount: dur.lost.length },
       convergence,
       faults: nemesis.counts(),

@@ -45,7 +45,7 @@ export async function createGatewayApp(config: GatewayConfig, opts: GatewayAppOp
   app.set('etag', false);
   // Before any route: the request id and log line, metrics (they see every answer), then the body
   // parser with our limit.
-  if (process.env.TMP_NOLOG !== '1') app.use(httpLogger(log));
+  app.use(httpLogger(log));
   app.use(app.get(HttpMetrics).middleware);
   app.use(jsonBody(config.bodyLimitBytes, config.bodyLimit));
   app.useGlobalFilters(new ApiExceptionFilter(config.bodyLimit));

@@ -80,8 +80,33 @@ describe('ClusterView', () => {
       leader: 'n2',
       term: 4,
       nodes: [
-        { id: 'n1', role: 'unknown', alive: false, term: 0, leader: null, commitIndex: 0, appliedIndex: 0, isolated: false, byzantine: 'none', lastSeenMs: null, pid: null },
-        { id: 'n2', role: 'leader', alive: true, term: 4, leader: 'n2', commitIndex: 5, appliedIndex: 4, isolated: false, byzantine: 'none', lastSeenMs: 0, pid: 100, stableCheckpoint: 10 },
+        {
+          id: 'n1',
+          role: 'unknown',
+          alive: false,
+          term: 0,
+          leader: null,
+          commitIndex: 0,
+          appliedIndex: 0,
+          isolated: false,
+          byzantine: 'none',
+          lastSeenMs: null,
+          pid: null,
+        },
+        {
+          id: 'n2',
+          role: 'leader',
+          alive: true,
+          term: 4,
+          leader: 'n2',
+          commitIndex: 5,
+          appliedIndex: 4,
+          isolated: false,
+          byzantine: 'none',
+          lastSeenMs: 0,
+          pid: 100,
+          stableCheckpoint: 10,
+        },
         expect.objectContaining({ id: 'n3', role: 'unknown' }),
       ],
     });
@@ -188,10 +213,16 @@ describe('parseBeacon', () => {
     );
   });
 
-  it.each([null, 'beacon', [], { t: 'other', id: 'n1', role: 'x', term: 1 }, { t: 'beacon', role: 'x', term: 1 }, { t: 'beacon', id: 'n1', term: 1 }, { t: 'beacon', id: 'n1', role: 'x', term: 'one' }, { t: 'beacon', id: 'n1', role: 'x', term: NaN }])(
-    'drops %p',
-    (junk) => {
-      expect(parseBeacon(junk)).toBeNull();
-    },
-  );
+  it.each([
+    null,
+    'beacon',
+    [],
+    { t: 'other', id: 'n1', role: 'x', term: 1 },
+    { t: 'beacon', role: 'x', term: 1 },
+    { t: 'beacon', id: 'n1', term: 1 },
+    { t: 'beacon', id: 'n1', role: 'x', term: 'one' },
+    { t: 'beacon', id: 'n1', role: 'x', term: NaN },
+  ])('drops %p', (junk) => {
+    expect(parseBeacon(junk)).toBeNull();
+  });
 });

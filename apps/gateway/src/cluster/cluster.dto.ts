@@ -20,7 +20,7 @@ export class NodeDto {
 export class ClusterDto {
   @ApiProperty({ enum: ['raft', 'pbft'] }) protocol!: string;
   @ApiProperty({ type: String, nullable: true, description: 'Raft leader or PBFT primary; null when none is known' }) leader!: string | null;
-  @ApiPropertyOptional({ description: 'Raft: the leader\'s term' }) term?: number;
+  @ApiPropertyOptional({ description: "Raft: the leader's term" }) term?: number;
   @ApiPropertyOptional({ description: 'PBFT: the current view' }) view?: number;
   @ApiProperty({ type: [NodeDto] }) nodes!: NodeDto[];
 }

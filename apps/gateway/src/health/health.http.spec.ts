@@ -14,7 +14,10 @@ beforeAll(async () => {
   redis = await startRedis({ appendfsync: 'no' });
   // No leader at first: every replica a follower (an election in progress).
   cluster = await startFakeCluster(redis.url, CLUSTER, ['n1', 'n2', 'n3'], { leader: null });
-  gw = await startGateway({ BUS_URL: redis.url, CLUSTER, NODES: 'n1,n2,n3' }, { requestTimeoutMs: REQUEST_TIMEOUT_MS, attemptTimeoutMs: 1000, beaconTimeoutMs: 900 });
+  gw = await startGateway(
+    { BUS_URL: redis.url, CLUSTER, NODES: 'n1,n2,n3' },
+    { requestTimeoutMs: REQUEST_TIMEOUT_MS, attemptTimeoutMs: 1000, beaconTimeoutMs: 900 },
+  );
   await waitUntil('every replica heard', async () => (await http(gw.base, 'GET', '/health/ready')).body.reachable?.length === 3);
 });
 
@@ -26,8 +29,7 @@ afterAll(async () => {
 
 const replica = (id: string): FakeReplica => cluster.replicas.get(id) as FakeReplica;
 const ready = () => http(gw.base, 'GET', '/health/ready');
-const aliveOf = async (id: string): Promise<boolean> =>
-  (await http(gw.base, 'GET', '/v1/cluster')).body.nodes.find((n: { id: string }) => n.id === id).alive;
+const aliveOf = async (id: string): Promise<boolean> => (await http(gw.base, 'GET', '/v1/cluster')).body.nodes.find((n: { id: string }) => n.id === id).alive;
 
 describe('gateway /health', () => {
   it('live is 200 while the process serves HTTP', async () => {
@@ -57,7 +59,14 @@ describe('gateway /health', () => {
     replica('n1').become('leader');
     await waitUntil('ready', async () => (await ready()).status === 200);
     const r = await ready();
-    expect(r.body).toEqual({ status: 'ready', leader: 'n1', checks: { leader: true, quorum: true, bus: true }, reachable: ['n1', 'n2', 'n3'], quorumSize: 2, diverged: [] });
+    expect(r.body).toEqual({
+      status: 'ready',
+      leader: 'n1',
+      checks: { leader: true, quorum: true, bus: true },
+      reachable: ['n1', 'n2', 'n3'],
+      quorumSize: 2,
+      diverged: [],
+    });
     expect((await http(gw.base, 'GET', '/health')).status).toBe(200);
     expect((await http(gw.base, 'PUT', '/v1/kv/a', { body: { value: 'one' } })).status).toBe(200);
   });
@@ -119,6 +128,13 @@ describe('gateway /health', () => {
     } finally {
       await redis.restart();
     }
-    await waitUntil('ready after the bus is back', async () => (await ready()).status === 200, 10_000);
+    await waitUntil(
+      'the bus and the replicas heard again',
+      async () => {
+        const r = await ready();
+        return r.body.checks.bus === true && r.body.reachable.length === 3;
+      },
+      10_000,
+    );
   });
 });

@@ -52,7 +52,12 @@ describe('gateway readiness', () => {
     clock.now += 600;
     view.observe(beacon('n1', { role: 'leader', term: 3 }));
     clock.now += 400; // n2 silent for 1 s
-    expect(assessReadiness(view, true)).toMatchObject({ status: 'unready', leader: 'n1', checks: { leader: true, quorum: false, bus: true }, reachable: ['n1'] });
+    expect(assessReadiness(view, true)).toMatchObject({
+      status: 'unready',
+      leader: 'n1',
+      checks: { leader: true, quorum: false, bus: true },
+      reachable: ['n1'],
+    });
   });
 
   it('a leader whose inbox cannot be reached, or that is isolated, does not count', () => {

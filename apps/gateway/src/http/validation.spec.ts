@@ -39,7 +39,9 @@ describe('zod issues → 400 naming the field', () => {
     expect(commands({ commands: [{ op: 'cas', key: 'a', expected: 3, value: 'b' }] }).problem.detail).toBe(
       'commands[0].expected must be a string or null, got number',
     );
-    expect(commands({ commands: [{ op: 'put', key: 'a', value: '\ud800' }] }).problem.detail).toBe('commands[0].value must be well-formed UTF-16 (lone surrogate)');
+    expect(commands({ commands: [{ op: 'put', key: 'a', value: '\ud800' }] }).problem.detail).toBe(
+      'commands[0].value must be well-formed UTF-16 (lone surrogate)',
+    );
   });
 
   it('parses a good batch into commands, dropping stray members', () => {

@@ -63,7 +63,14 @@ describe('KV over REST', () => {
 
     const gone = await http(gw.base, 'GET', '/v1/kv/color');
     expect(gone.status).toBe(404);
-    expect(gone.body).toEqual({ type: 'https://synod.dev/problems/not-found', title: 'Not found', status: 404, detail: 'not found', instance: '/v1/kv/color', key: 'color' });
+    expect(gone.body).toEqual({
+      type: 'https://synod.dev/problems/not-found',
+      title: 'Not found',
+      status: 404,
+      detail: 'not found',
+      instance: '/v1/kv/color',
+      key: 'color',
+    });
     expect(gone.headers.get('content-type')).toContain('application/problem+json');
   });
 
@@ -238,16 +245,58 @@ describe('bad input', () => {
     ['commands empty', 'POST', '/v1/commands', { body: { commands: [] } }, 400, { field: 'commands' }],
     ['command with bad op', 'POST', '/v1/commands', { body: { commands: [{ op: 'get', key: 'a' }] } }, 400, { field: 'commands[0].op' }],
     ['command that is not an object', 'POST', '/v1/commands', { body: { commands: [null] } }, 400, { field: 'commands[0]' }],
-    ['cas command without expected', 'POST', '/v1/commands', { body: { commands: [{ op: 'cas', key: 'a', value: 'b' }] } }, 400, { field: 'commands[0].expected' }],
+    [
+      'cas command without expected',
+      'POST',
+      '/v1/commands',
+      { body: { commands: [{ op: 'cas', key: 'a', value: 'b' }] } },
+      400,
+      { field: 'commands[0].expected' },
+    ],
     ['command with an empty key', 'POST', '/v1/commands', { body: { commands: [{ op: 'delete', key: '' }] } }, 400, { field: 'commands[0].key' }],
-    ['lone surrogate in a command value', 'POST', '/v1/commands', { body: '{"commands": [{"op": "put", "key": "a", "value": "\\udc00"}]}' }, 400, { field: 'commands[0].value' }],
+    [
+      'lone surrogate in a command value',
+      'POST',
+      '/v1/commands',
+      { body: '{"commands": [{"op": "put", "key": "a", "value": "\\udc00"}]}' },
+      400,
+      { field: 'commands[0].value' },
+    ],
     ['commands body an array', 'POST', '/v1/commands', { body: [] }, 400, { field: 'body' }],
-    ['empty Idempotency-Key on a batch', 'POST', '/v1/commands', { body: { commands: [{ op: 'delete', key: 'a' }] }, headers: { 'Idempotency-Key': '' } }, 400, { field: 'Idempotency-Key' }],
+    [
+      'empty Idempotency-Key on a batch',
+      'POST',
+      '/v1/commands',
+      { body: { commands: [{ op: 'delete', key: 'a' }] }, headers: { 'Idempotency-Key': '' } },
+      400,
+      { field: 'Idempotency-Key' },
+    ],
     ['bad byzantine behavior', 'POST', '/v1/admin/nodes/n1/byzantine', { body: { behavior: 'chaotic' } }, 400, { field: 'behavior' }],
     ['huge prefix', 'GET', `/v1/kv?prefix=${huge(65)}`, {}, 413, { field: 'prefix', limit: 64 }],
-    ['command with huge value', 'POST', '/v1/commands', { body: { commands: [{ op: 'put', key: 'a', value: 'v' }, { op: 'put', key: 'b', value: huge(1001) }] } }, 413, { field: 'commands[1].value' }],
+    [
+      'command with huge value',
+      'POST',
+      '/v1/commands',
+      {
+        body: {
+          commands: [
+            { op: 'put', key: 'a', value: 'v' },
+            { op: 'put', key: 'b', value: huge(1001) },
+          ],
+        },
+      },
+      413,
+      { field: 'commands[1].value' },
+    ],
     ['unknown command job', 'GET', '/v1/commands/no-such-job', {}, 404, {}],
-    ['text/plain body that is not JSON', 'PUT', '/v1/kv/k', { body: 'value=x', headers: { 'content-type': 'text/plain' } }, 400, { detail: 'malformed JSON body' }],
+    [
+      'text/plain body that is not JSON',
+      'PUT',
+      '/v1/kv/k',
+      { body: 'value=x', headers: { 'content-type': 'text/plain' } },
+      400,
+      { detail: 'malformed JSON body' },
+    ],
     ['unsupported charset', 'PUT', '/v1/kv/k', { body: '{"value":"x"}', headers: { 'content-type': 'application/json; charset=klingon' } }, 415, {}],
     ['unsupported encoding', 'PUT', '/v1/kv/k', { body: '{"value":"x"}', headers: { 'content-encoding': 'zstd-ish' } }, 415, {}],
   ];
@@ -257,7 +306,14 @@ describe('bad input', () => {
     expect(res.status).toBe(status);
     // RFC 9457 problem details; `instance` is the path without the query string
     expect(res.body).toEqual(
-      expect.objectContaining({ type: expect.any(String), title: expect.any(String), status, detail: expect.any(String), instance: path.split('?')[0], ...fields }),
+      expect.objectContaining({
+        type: expect.any(String),
+        title: expect.any(String),
+        status,
+        detail: expect.any(String),
+        instance: path.split('?')[0],
+        ...fields,
+      }),
     );
     expect(res.headers.get('content-type')).toContain('application/problem+json');
   });
@@ -273,7 +329,13 @@ describe('bad input', () => {
       field: 'value',
     });
     const big = await http(gw.base, 'PUT', `/v1/kv/${huge(65)}`, { body: { value: 'x' } });
-    expect(big.body).toMatchObject({ type: 'https://synod.dev/problems/too-large', status: 413, detail: 'key is larger than 64 bytes', field: 'key', limit: 64 });
+    expect(big.body).toMatchObject({
+      type: 'https://synod.dev/problems/too-large',
+      status: 413,
+      detail: 'key is larger than 64 bytes',
+      field: 'key',
+      limit: 64,
+    });
     const batch = await http(gw.base, 'POST', '/v1/commands', { body: { commands: [{ op: 'get', key: 'a' }] } });
     expect(batch.body).toMatchObject({ field: 'commands[0].op', detail: 'commands[0].op must be "put", "delete" or "cas", got "get"' });
     const list = await http(gw.base, 'GET', '/v1/kv?limit=ten');
@@ -306,7 +368,13 @@ describe('bad input', () => {
     for (const [method, path, opts] of odd) {
       const res = await http(gw.base, method, path, opts);
       expect({ method, path, status: res.status < 500 }).toEqual({ method, path, status: true });
-      if (res.status >= 400) expect({ path, method, detail: typeof res.body?.detail, text: typeof res.body?.detail === 'string' ? '' : res.text }).toEqual({ path, method, detail: 'string', text: '' });
+      if (res.status >= 400)
+        expect({ path, method, detail: typeof res.body?.detail, text: typeof res.body?.detail === 'string' ? '' : res.text }).toEqual({
+          path,
+          method,
+          detail: 'string',
+          text: '',
+        });
     }
     // nothing polluted, and the gateway still works
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
@@ -358,11 +426,18 @@ describe('no leader', () => {
   });
 
   it('a request waiting for a leader goes as soon as one appears', async () => {
-    const pending = http(lonely.base, 'PUT', '/v1/kv/late', { body: { value: 'v' } });
-    await new Promise((r) => setTimeout(r, 150));
-    follower.become('leader', 2);
-    const res = await pending;
-    expect(res.status).toBe(200);
-    follower.become('follower', 2);
+    // A quorum alive and no leader yet (an election): the request waits. With no quorum it would get 503 at once.
+    const others = await Promise.all(['n2', 'n3'].map((id) => new FakeReplica({ url: redis.url, cluster: 'leaderless', id, store: new FakeStore() }).start()));
+    try {
+      await waitUntil('a quorum alive', async () => (await http(lonely.base, 'GET', '/health/ready')).body.checks?.quorum === true);
+      const pending = http(lonely.base, 'PUT', '/v1/kv/late', { body: { value: 'v' } });
+      await new Promise((r) => setTimeout(r, 150));
+      follower.become('leader', 2);
+      const res = await pending;
+      expect(res.status).toBe(200);
+      follower.become('follower', 2);
+    } finally {
+      await Promise.all(others.map((o) => o.stop()));
+    }
   });
 });

@@ -8,13 +8,13 @@ import { requestId } from './request-id';
  * pino-http for the gateway: every request gets an id (X-Request-Id in, and out), and one line when
  * it ends — at debug for a success (a busy gateway answers thousands a second, and /metrics and the
  * health checks are scraped all the time), info for a client error, error for a 5xx. Lines logged
- * while a request is handled carry its reqId.
+ * while a request is handled carry `req` (id, method, URL). Measured on the gateway: ~10-25 µs of CPU
+ * a request against ~1.5 ms for the whole request, within the noise, so the library stays.
  */
 export function httpLogger(root: Logger): HttpLogger {
   return pinoHttp({
     logger: root,
     genReqId: requestId,
-    quietReqLogger: process.env.TMP_QUIET === '1',
     customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error): LevelWithSilent =>
       err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug',
     customSuccessMessage: (req: IncomingMessage, res: ServerResponse, ms: number) => `${req.method} ${redactUrl(urlOf(req))} ${res.statusCode} ${ms}ms`,

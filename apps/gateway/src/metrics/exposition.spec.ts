@@ -35,7 +35,7 @@ describe('expose', () => {
     expect(text).toContain('synod_persist_seconds_count{node="n2"} 1');
   });
 
-  it("leaves out a replica family whose name the gateway has with another type, and says how many", async () => {
+  it('leaves out a replica family whose name the gateway has with another type, and says how many', async () => {
     const own = new Registry();
     new Counter({ name: 'synod_runtime_dropped_bad_signature_total', help: 'mine', registers: [own] }).inc(1);
     const liar: MetricFamily = { name: 'synod_runtime_dropped_bad_signature_total', help: 'x', type: 'gauge', values: [{ value: 99 }] };

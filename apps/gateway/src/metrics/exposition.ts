@@ -43,5 +43,7 @@ export async function expose(own: Registry, replicas: readonly NodeSnapshot[]): 
 }
 
 function withNode(v: MetricSample, node: string): MetricSample {
-  return v.metricName === undefined ? { value: v.value, labels: { ...v.labels, node } } : { value: v.value, labels: { ...v.labels, node }, metricName: v.metricName };
+  return v.metricName === undefined
+    ? { value: v.value, labels: { ...v.labels, node } }
+    : { value: v.value, labels: { ...v.labels, node }, metricName: v.metricName };
 }

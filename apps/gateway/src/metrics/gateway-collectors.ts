@@ -38,14 +38,24 @@ export class GatewayCollectors {
     counterOf(registry, { name: `${P}_bus_handler_errors_total`, help: 'Exceptions thrown by frame handlers.', read: () => b().handlerErrors });
 
     const c = () => client.stats();
-    counterOf(registry, { name: `${P}_consensus_frames_total`, help: 'Frames sent to replicas, by type.', labelNames: ['type'], read: () => byLabel('type', c().frames) });
+    counterOf(registry, {
+      name: `${P}_consensus_frames_total`,
+      help: 'Frames sent to replicas, by type.',
+      labelNames: ['type'],
+      read: () => byLabel('type', c().frames),
+    });
     counterOf(registry, {
       name: `${P}_consensus_proposed_requests_total`,
       help: 'Client requests carried by propose frames (divide by frames for the batch size).',
       read: () => c().proposedRequests,
     });
     counterOf(registry, { name: `${P}_consensus_retries_total`, help: 'Requests sent again after an unanswered attempt.', read: () => c().retries });
-    counterOf(registry, { name: `${P}_consensus_redirects_total`, help: 'Redirects received, by reason.', labelNames: ['reason'], read: () => byLabel('reason', c().redirects) });
+    counterOf(registry, {
+      name: `${P}_consensus_redirects_total`,
+      help: 'Redirects received, by reason.',
+      labelNames: ['reason'],
+      read: () => byLabel('reason', c().redirects),
+    });
     counterOf(registry, { name: `${P}_consensus_late_replies_total`, help: 'Replies for requests no longer waited for.', read: () => c().lateReplies });
     counterOf(registry, {
       name: `${P}_consensus_failures_total`,
@@ -71,7 +81,11 @@ export class GatewayCollectors {
         [{ outcome: 'overflow' }, replicas.counters.overflow],
       ],
     });
-    gaugeOf(registry, { name: `${P}_replica_metrics_nodes`, help: 'Replicas whose metrics snapshot is fresh (re-exposed with a node label).', read: () => replicas.snapshots().length });
+    gaugeOf(registry, {
+      name: `${P}_replica_metrics_nodes`,
+      help: 'Replicas whose metrics snapshot is fresh (re-exposed with a node label).',
+      read: () => replicas.snapshots().length,
+    });
     gaugeOf(registry, {
       name: `${P}_replica_metrics_conflicts`,
       help: 'Replica families left out of the last scrape: the name is taken with another type.',

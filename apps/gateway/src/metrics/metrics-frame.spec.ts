@@ -1,7 +1,13 @@
 import { Counter, Histogram, Registry } from 'prom-client';
 import { MAX_FAMILIES, parseMetricsBody } from './metrics-frame';
 
-const counter = (over: Record<string, unknown> = {}) => ({ name: 'synod_x_total', help: 'x', type: 'counter', values: [{ value: 1, labels: { a: 'b' } }], ...over });
+const counter = (over: Record<string, unknown> = {}) => ({
+  name: 'synod_x_total',
+  help: 'x',
+  type: 'counter',
+  values: [{ value: 1, labels: { a: 'b' } }],
+  ...over,
+});
 
 describe('parseMetricsBody', () => {
   it("takes what prom-client's getMetricsAsJSON() gives, histograms included", async () => {
@@ -51,7 +57,11 @@ describe('parseMetricsBody', () => {
   });
 
   it('drops unset (null) labels and keeps only known fields', () => {
-    const parsed = parseMetricsBody({ t: 'metrics', extra: 1, families: [counter({ aggregator: 'sum', values: [{ value: 2, labels: { a: null, b: 'c' }, junk: true }] })] });
+    const parsed = parseMetricsBody({
+      t: 'metrics',
+      extra: 1,
+      families: [counter({ aggregator: 'sum', values: [{ value: 2, labels: { a: null, b: 'c' }, junk: true }] })],
+    });
     expect(parsed).toEqual({ ok: true, families: [{ name: 'synod_x_total', help: 'x', type: 'counter', values: [{ value: 2, labels: { b: 'c' } }] }] });
   });
 });

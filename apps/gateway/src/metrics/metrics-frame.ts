@@ -67,7 +67,8 @@ function parseSample(v: unknown, allowed: ReadonlySet<string>): MetricSample | s
   if (typeof v.value !== 'number') return 'a sample value is not a number';
   const sample: MetricSample = { value: v.value, labels: {} };
   if (v.metricName !== undefined) {
-    if (typeof v.metricName !== 'string' || !allowed.has(v.metricName)) return `sample name ${JSON.stringify(v.metricName)?.slice(0, 80)} is not of this family`;
+    if (typeof v.metricName !== 'string' || !allowed.has(v.metricName))
+      return `sample name ${JSON.stringify(v.metricName)?.slice(0, 80)} is not of this family`;
     sample.metricName = v.metricName;
   }
   if (v.labels !== undefined) {

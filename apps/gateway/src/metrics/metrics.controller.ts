@@ -20,7 +20,7 @@ export class MetricsController {
   @ApiOperation({
     summary:
       "Prometheus metrics: the gateway's (HTTP latency histogram, bus, consensus client, cluster, process and Node.js runtime) " +
-      "and every replica's, labelled node=\"<id>\" (relayed over the bus; a replica silent for 10 s drops out)",
+      'and every replica\'s, labelled node="<id>" (relayed over the bus; a replica silent for 10 s drops out)',
   })
   @ApiProduces('text/plain')
   @ApiOkResponse({ description: 'Prometheus text format 0.0.4' })

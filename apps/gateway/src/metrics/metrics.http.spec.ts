@@ -104,9 +104,15 @@ describe("replicas' series through the gateway", () => {
     expect(malformed(before)).toBe(0);
 
     publisher.publish(METRICS_TOPIC, { t: 'metrics', families: [{ name: 'bad name', help: '', type: 'counter', values: [] }] });
-    publisher.publish(METRICS_TOPIC, { t: 'metrics', families: [{ name: 'synod_x', help: '', type: 'gauge', values: [{ value: 1, labels: { 'a"}': 'x' } }] }] });
+    publisher.publish(METRICS_TOPIC, {
+      t: 'metrics',
+      families: [{ name: 'synod_x', help: '', type: 'gauge', values: [{ value: 1, labels: { 'a"}': 'x' } }] }],
+    });
     publisher.publish(METRICS_TOPIC, 'not even an object');
-    publisher.publish(METRICS_TOPIC, { t: 'metrics', families: Array.from({ length: 5000 }, (_, i) => ({ name: `f${i}`, help: '', type: 'gauge', values: [] })) });
+    publisher.publish(METRICS_TOPIC, {
+      t: 'metrics',
+      families: Array.from({ length: 5000 }, (_, i) => ({ name: `f${i}`, help: '', type: 'gauge', values: [] })),
+    });
     await raw.publish(topicChannel(CLUSTER, METRICS_TOPIC), Buffer.from([1, 0xc1, 0xff, 0x00])); // not msgpack
     await raw.publish(topicChannel(CLUSTER, METRICS_TOPIC), encodeFrame('not a node id!', (await replicaSnapshot('x', 1)) as unknown));
 

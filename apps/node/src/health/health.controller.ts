@@ -1,47 +1,79 @@
-import { Controller, Get, Header, Inject } from '@nestjs/common';
+import { Controller, Get, Inject, Res } from '@nestjs/common';
+import type { Response } from 'express';
 import { NODE_CONFIG } from '../config/config.module';
 import type { NodeConfig } from '../config/node-config';
 import { ReplicaService } from '../replica/replica.service';
+import { catchUpTarget, isReady, knowsLeader, type ReplicaChecks } from './readiness';
 
-@Controller()
+/**
+ * How long readiness waits for the replica to apply what was committed when asked, and for the
+ * storage Redis to answer. Under load commitIndex runs a Ready ahead of appliedIndex at any given
+ * instant; a replica that cannot close that gap within this long is behind (or stuck), not busy.
+ */
+export const READY_WAIT_MS = 500;
+const POLL_MS = 10;
+
+/**
+ * Liveness (the process serves HTTP) apart from readiness (the replica takes part in consensus:
+ * alive, storage and bus up, a leader known, caught up). An unready replica answers 503 with every check.
+ */
+@Controller('health')
 export class HealthController {
   constructor(
     private readonly replica: ReplicaService,
     @Inject(NODE_CONFIG) private readonly cfg: NodeConfig,
   ) {}
 
-  @Get('health')
-  health() {
-    return { status: 'ok', ...this.replica.controlStatus() };
+  @Get('live')
+  live() {
+    return { status: 'live', id: this.cfg.nodeId, pid: process.pid };
   }
 
-  @Get('metrics')
-  @Header('Content-Type', 'text/plain; version=0.0.4')
-  metrics(): string {
-    const labels = `node="${this.cfg.nodeId}",cluster="${this.cfg.cluster}"`;
-    const s = this.replica.controlStatus();
-    const lines = [
-      `synod_node_alive{${labels}} ${s.alive ? 1 : 0}`,
-      `synod_node_isolated{${labels}} ${s.isolated ? 1 : 0}`,
-      `synod_node_term{${labels}} ${s.term}`,
-      `synod_node_commit_index{${labels}} ${s.commitIndex}`,
-      `synod_node_applied_index{${labels}} ${s.appliedIndex}`,
-      `synod_node_is_leader{${labels}} ${s.role === 'leader' || s.role === 'primary' ? 1 : 0}`,
-    ];
-    const counters: Record<string, number> = {
-      ...prefix('bus_', this.replica.bus.counters),
-      ...prefix('replica_', this.replica.counters),
-      ...prefix('runtime_', this.replica.runtimeStatus()?.counters ?? {}),
+  @Get('ready')
+  async ready(@Res({ passthrough: true }) res: Response) {
+    const [storage, caughtUp] = await Promise.all([this.storageAnswers(), this.catchesUp()]);
+    const checks: ReplicaChecks = {
+      alive: this.replica.runtimeStatus() !== null,
+      storage,
+      bus: this.replica.bus.listening(),
+      leader: knowsLeader(this.replica.runtimeStatus()),
+      caughtUp,
     };
-    for (const [k, v] of Object.entries(counters)) lines.push(`synod_${snake(k)}{${labels}} ${v}`);
-    return lines.join('\n') + '\n';
+    const ready = isReady(checks);
+    res.status(ready ? 200 : 503);
+    return { status: ready ? 'ready' : 'unready', checks, ...this.replica.controlStatus() };
   }
-}
 
-function prefix(p: string, o: object): Record<string, number> {
-  return Object.fromEntries(Object.entries(o).map(([k, v]) => [p + k, Number(v)]));
-}
+  /** Kept for the docs and compose files that name it: the same answer as /health/ready. */
+  @Get()
+  health(@Res({ passthrough: true }) res: Response) {
+    return this.ready(res);
+  }
 
-function snake(s: string): string {
-  return s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+  private async storageAnswers(): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), READY_WAIT_MS)));
+    try {
+      return await Promise.race([this.replica.pingStorage().then((pong) => pong === 'PONG'), timeout]);
+    } catch {
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Whether the runtime applies, within READY_WAIT_MS, everything it knew committed when asked. */
+  private async catchesUp(): Promise<boolean> {
+    const first = this.replica.runtimeStatus();
+    if (first === null || first.role === 'starting') return false;
+    const target = catchUpTarget(this.cfg.protocol, first);
+    const deadline = Date.now() + READY_WAIT_MS;
+    for (;;) {
+      const s = this.replica.runtimeStatus();
+      if (s === null) return false; // killed meanwhile
+      if (s.appliedIndex >= target) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  }
 }

@@ -132,6 +132,7 @@ export class PbftRuntime implements ReplicaRuntime {
       commitIndex: s.lastExecuted,
       appliedIndex: s.lastExecuted,
       stableCheckpoint: s.stableCheckpoint,
+      lowWaterMark: s.lowWaterMark,
       digest: this.digests.get(s.lastExecuted, this.app?.kv),
       counters: {
         ...this.counters,

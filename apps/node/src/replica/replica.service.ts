@@ -106,6 +106,11 @@ export class ReplicaService implements OnApplicationShutdown {
     };
   }
 
+  /** Readiness: a PING to the storage Redis (rejects at once while disconnected: no offline queue). */
+  pingStorage(): Promise<string> {
+    return this.storageRedis.ping();
+  }
+
   runtimeStatus() {
     return this.runtime?.status() ?? null;
   }

@@ -9,6 +9,8 @@ export interface RuntimeStatus {
   commitIndex: number;
   appliedIndex: number;
   stableCheckpoint?: number;
+  /** PBFT: h, the latest stable checkpoint certified by 2f+1 (its state may still be in transfer). */
+  lowWaterMark?: number;
   digest?: string;
   counters: Record<string, number>;
 }

@@ -117,8 +117,8 @@ export class PbftClient implements ConsensusClient {
 
   private call(id: string, op: PbftOp): Promise<PbftOpResult> {
     if (this.closed) return Promise.reject(new ConsensusClosedError(id));
-    // Fewer than 2f+1 live replicas cannot order anything: say so at once (nothing was sent).
-    if (this.view.aliveNodes().length < 2 * this.f + 1) {
+    // Fewer than 2f+1 reachable replicas cannot order anything: say so at once (nothing was sent).
+    if (this.view.quorumUnreachable()) {
       this.counters.unavailable++;
       return Promise.reject(new ConsensusUnavailableError('fewer than 2f+1 replicas alive', id));
     }

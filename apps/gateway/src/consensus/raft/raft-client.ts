@@ -201,10 +201,11 @@ export class RaftClient implements ConsensusClient {
     const proposals = new Map<string, Call[]>();
     const reads: Array<[string, Call]> = [];
     const now = Date.now();
+    const noQuorum = this.leaders.quorumUnreachable();
     for (const call of this.queue.splice(0)) {
       // Too late to begin another attempt: the deadline decides.
       if (call.settled || now >= call.lastSendAt) continue;
-      if (this.knownUnavailable(call)) {
+      if (noQuorum && this.fateKnownNeedsQuorum(call)) {
         this.counters.unavailable++;
         this.settle(call, new ConsensusUnavailableError(NO_QUORUM, call.id));
         continue;
@@ -236,12 +237,12 @@ export class RaftClient implements ConsensusClient {
   }
 
   /**
-   * A waiting call (parked, refused, about to be retried) whose every attempt was answered, while
-   * the gateway knows no quorum is reachable: nothing was applied and nothing can be, so 503 now.
-   * A call with an unanswered attempt keeps trying: its fate is unknown (504 at the deadline).
+   * A call that needs a quorum (not a stale read) and whose every attempt was answered: when the
+   * gateway knows no quorum is reachable, nothing was applied and nothing can be, so 503 now. A
+   * call with an unanswered attempt keeps trying: its fate is unknown (504 at the deadline).
    */
-  private knownUnavailable(call: Call): boolean {
-    return call.read?.consistency !== 'stale' && call.attempts.every((a) => a.answered) && this.leaders.quorumUnreachable();
+  private fateKnownNeedsQuorum(call: Call): boolean {
+    return call.read?.consistency !== 'stale' && call.attempts.every((a) => a.answered);
   }
 
   private hold(target: string, calls: Call[]): void {

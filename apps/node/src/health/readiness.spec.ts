@@ -1,0 +1,76 @@
+import type { RuntimeStatus } from '../replica/runtime';
+import { HealthController, READY_WAIT_MS } from './health.controller';
+import { catchUpTarget, isReady, knowsLeader } from './readiness';
+
+const status = (over: Partial<RuntimeStatus> = {}): RuntimeStatus => ({
+  role: 'follower',
+  term: 2,
+  leader: 'n1',
+  commitIndex: 10,
+  appliedIndex: 10,
+  counters: {},
+  ...over,
+});
+
+describe('replica readiness rules', () => {
+  it('Raft must apply its commitIndex; PBFT must have executed up to h (else state transfer is under way)', () => {
+    expect(catchUpTarget('raft', status({ commitIndex: 12, appliedIndex: 9 }))).toBe(12);
+    expect(catchUpTarget('pbft', status({ commitIndex: 40, appliedIndex: 40, stableCheckpoint: 32, lowWaterMark: 64 }))).toBe(64);
+    expect(catchUpTarget('pbft', status({ stableCheckpoint: 32 }))).toBe(32);
+  });
+
+  it('a leader is known only by a loaded runtime that names one', () => {
+    expect(knowsLeader(status())).toBe(true);
+    expect(knowsLeader(status({ leader: null }))).toBe(false); // electing / view change
+    expect(knowsLeader(status({ role: 'starting' }))).toBe(false);
+    expect(knowsLeader(null)).toBe(false); // killed
+  });
+
+  it('ready needs every check', () => {
+    const all = { alive: true, storage: true, bus: true, leader: true, caughtUp: true };
+    expect(isReady(all)).toBe(true);
+    for (const k of Object.keys(all)) expect(isReady({ ...all, [k]: false })).toBe(false);
+  });
+});
+
+describe('replica /health/ready catch-up', () => {
+  /** The controller over a replica whose status the test moves (Redis is not what is under test here). */
+  function controller(protocol: 'raft' | 'pbft', s: { current: RuntimeStatus | null }) {
+    const replica = {
+      runtimeStatus: () => s.current,
+      controlStatus: () => ({ id: 'n1' }),
+      pingStorage: () => Promise.resolve('PONG'),
+      bus: { listening: () => true },
+    };
+    const res = {
+      code: 0,
+      status(c: number) {
+        this.code = c;
+        return this;
+      },
+    };
+    const c = new HealthController(replica as never, { nodeId: 'n1', protocol } as never);
+    return { ask: async () => ({ body: await c.ready(res as never), code: res.code }) };
+  }
+
+  it('a replica applying what was committed when asked is caught up (busy, not behind)', async () => {
+    const s = { current: status({ commitIndex: 20, appliedIndex: 15 }) as RuntimeStatus | null };
+    const { ask } = controller('raft', s);
+    setTimeout(() => (s.current = status({ commitIndex: 30, appliedIndex: 21 })), 50); // past 20, while more commits
+    expect(await ask()).toMatchObject({ code: 200, body: { status: 'ready', checks: { caughtUp: true } } });
+  });
+
+  it('one that does not reach it within the wait is behind: 503', async () => {
+    const s = { current: status({ commitIndex: 20, appliedIndex: 15 }) as RuntimeStatus | null };
+    const started = Date.now();
+    expect(await controller('raft', s).ask()).toMatchObject({ code: 503, body: { status: 'unready', checks: { caughtUp: false, leader: true } } });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(READY_WAIT_MS - 5);
+  });
+
+  it('PBFT executing below the certified stable checkpoint is not caught up', async () => {
+    const behind = { current: status({ role: 'backup', appliedIndex: 40, commitIndex: 40, stableCheckpoint: 32, lowWaterMark: 64 }) as RuntimeStatus | null };
+    expect(await controller('pbft', behind).ask()).toMatchObject({ code: 503, body: { checks: { caughtUp: false } } });
+    const fine = { current: status({ role: 'backup', appliedIndex: 70, commitIndex: 70, stableCheckpoint: 64, lowWaterMark: 64 }) as RuntimeStatus | null };
+    expect(await controller('pbft', fine).ask()).toMatchObject({ code: 200 });
+  });
+});
