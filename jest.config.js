@@ -20,6 +20,8 @@ module.exports = {
       testEnvironment: 'node',
       rootDir: __dirname,
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      // The compose suite tests the container image and needs an engine: .ci/compose-e2e.sh runs it.
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/compose/'],
       globalSetup: '<rootDir>/test/support/global-setup.js',
       moduleNameMapper,
       transform,

@@ -10,6 +10,7 @@ import { AppModule } from './app.module';
 import type { GatewayConfig } from './config/config';
 import { ApiExceptionFilter } from './http/api-exception.filter';
 import { jsonBody } from './http/json-body.middleware';
+import { sameOriginWrites } from './http/same-origin.middleware';
 import { ProblemValidationPipe } from './http/validation';
 import { httpLogger } from './logging/http-logger';
 import { HttpMetrics } from './metrics/http-metrics';
@@ -43,10 +44,13 @@ export async function createGatewayApp(config: GatewayConfig, opts: GatewayAppOp
   app.disable('x-powered-by');
   // Express would hash every JSON answer for an ETag no client of this API uses.
   app.set('etag', false);
-  // Before any route: the request id and log line, metrics (they see every answer), then the body
-  // parser with our limit.
+  // Before any route: the request id and log line, metrics (they see every answer), CORS (only
+  // for the origins configured: none by default, so no Access-Control-* header at all), the refusal
+  // of cross-origin writes, then the body parser (application/json only) with our limit.
   app.use(httpLogger(log));
   app.use(app.get(HttpMetrics).middleware);
+  if (config.corsOrigins.length > 0) app.enableCors({ origin: config.corsOrigins });
+  app.use(sameOriginWrites(config.corsOrigins));
   app.use(jsonBody(config.bodyLimitBytes, config.bodyLimit));
   app.useGlobalFilters(new ApiExceptionFilter(config.bodyLimit));
   app.useGlobalPipes(new ProblemValidationPipe());

@@ -376,8 +376,13 @@ async function close(conn: Redis): Promise<void> {
     conn.once('end', resolve);
     timer = setTimeout(resolve, CLOSE_WAIT_MS);
   });
-  if (status === 'ready') await conn.quit().catch(() => conn.disconnect());
+  // QUIT is not awaited beyond CLOSE_WAIT_MS: a frozen Redis never answers it.
+  if (status === 'ready') void conn.quit().catch(() => undefined);
   else conn.disconnect();
   if (conn.status !== 'end') await ended;
   clearTimeout(timer);
+  const stuck = conn.status !== 'end';
+  // Also closes what QUIT leaves open: the Sentinel failover detector's connections (ioredis #1362).
+  conn.disconnect();
+  if (stuck) await new Promise((r) => setTimeout(r, DISCONNECT_TIMEOUT_MS + 10));
 }

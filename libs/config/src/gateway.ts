@@ -1,8 +1,9 @@
+import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
 import type { Protocol } from '@app/wire';
 import { busRoutes, busShape, checkCluster, clusterNodes, clusterShape, ignore } from './cluster';
 import { parseEnv } from './config-error';
-import { host, httpUrl, int, ms, port, redisUrl, secret, size, type Report } from './pieces';
+import { host, httpUrl, int, ms, port, redisUrl, secret, size, variable, type Report } from './pieces';
 
 /** Everything the gateway reads from its environment, resolved and checked. */
 export interface GatewayConfig {
@@ -18,8 +19,10 @@ export interface GatewayConfig {
   queueUrl: string;
   nodes: string[];
   protocol: Protocol;
-  /** null = admin routes are open. */
+  /** null = admin routes are open (only ever on a loopback HOST: elsewhere the config is refused). */
   adminToken: string | null;
+  /** Origins allowed cross-origin (CORS) and to send writes; empty = CORS off, same origin only. */
+  corsOrigins: string[];
   /** The launcher's supervisor (http://host:port), or null when nothing supervises the processes. */
   supervisorUrl: string | null;
   /** Bearer token for the supervisor; null = none. */
@@ -55,6 +58,7 @@ const gatewayVars = z.object({
   PORT: port(3000),
   HOST: host('127.0.0.1'),
   ADMIN_TOKEN: secret(),
+  CORS_ORIGINS: originList(),
   SUPERVISOR_URL: httpUrl(),
   SUPERVISOR_TOKEN: secret(),
   REQUEST_TIMEOUT_MS: ms(5000, 10),
@@ -68,8 +72,49 @@ const gatewayVars = z.object({
 });
 type GatewayVars = z.output<typeof gatewayVars>;
 
+/** Loopback: 127.0.0.0/8, ::1 (and 127/8 mapped into IPv6). */
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+LOOPBACK.addSubnet('::ffff:127.0.0.0', 104, 'ipv6');
+
+/** Whether a bind address is reachable from this machine only. */
+export function isLoopback(address: string): boolean {
+  if (address.toLowerCase() === 'localhost') return true;
+  const family = isIP(address);
+  return family !== 0 && LOOPBACK.check(address, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/**
+ * A comma list of web origins (https://app.example.com, http://localhost:8080), each as a browser
+ * writes it in an Origin header (lower case, no default port, no path); unset = none.
+ */
+function originList() {
+  return variable((t, bad): string[] => {
+    if (t === undefined) return [];
+    const out: string[] = [];
+    for (const entry of t.split(',').map((s) => s.trim())) {
+      let origin: string | null = null;
+      try {
+        const u = new URL(entry);
+        const web = u.protocol === 'http:' || u.protocol === 'https:';
+        if (web && !u.username && !u.password && u.pathname === '/' && !/[?#]/.test(entry)) origin = u.origin;
+      } catch {
+        origin = null;
+      }
+      if (origin === null) bad(`must be comma-separated origins like https://app.example.com (scheme, host and port only; "*" is not accepted), got ${JSON.stringify(entry)}`);
+      else if (!out.includes(origin)) out.push(origin);
+    }
+    return out;
+  });
+}
+
 function derive(v: GatewayVars, bad: Report) {
   checkCluster(v, bad);
+  // The admin API can crash replicas: off loopback it always has a door.
+  if (v.ADMIN_TOKEN === null && !isLoopback(v.HOST)) {
+    bad(`ADMIN_TOKEN is required when HOST is not a loopback address (HOST is ${v.HOST}): the admin API would be open to the network; set ADMIN_TOKEN, or HOST=127.0.0.1`);
+  }
   const nodes = clusterNodes(v);
   const bus = busRoutes(v, nodes, bad);
   const queueUrl = v.QUEUE_URL ?? bus.single ?? v.REDIS_URL;
@@ -98,6 +143,7 @@ export const gatewayEnvSchema = gatewayVars
       nodes: d.nodes,
       protocol: v.PROTOCOL,
       adminToken: v.ADMIN_TOKEN,
+      corsOrigins: v.CORS_ORIGINS,
       supervisorUrl: v.SUPERVISOR_URL,
       supervisorToken: v.SUPERVISOR_TOKEN,
       requestTimeoutMs: v.REQUEST_TIMEOUT_MS,

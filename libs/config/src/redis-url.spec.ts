@@ -50,6 +50,7 @@ describe('redisOptions', () => {
         { host: '::1', port: 26380 },
       ],
       name: 'bus',
+      failoverDetector: true,
     });
     expect(options('redis+sentinel://u:p@s1/bus/3?sentinelUsername=su&sentinelPassword=s%26p')).toEqual({
       sentinels: [{ host: 's1', port: 26379 }],
@@ -59,6 +60,7 @@ describe('redisOptions', () => {
       password: 'p',
       sentinelUsername: 'su',
       sentinelPassword: 's&p',
+      failoverDetector: true,
     });
     expect(options('rediss+sentinel://s1/bus')).toMatchObject({ tls: {}, enableTLSForSentinelMode: true, sentinelTLS: {} });
   });

@@ -28,6 +28,7 @@ export type RedisUrlOptions = Pick<
   | 'sentinelPassword'
   | 'enableTLSForSentinelMode'
   | 'sentinelTLS'
+  | 'failoverDetector'
 >;
 
 export interface ParsedRedisUrl {
@@ -89,6 +90,9 @@ export function redisOptions(url: string): ParsedRedisUrl {
     if (extra.length > 0) throw new RedisUrlError('the path of a redis+sentinel URL is /<masterName>[/db]');
     options.sentinels = hosts;
     options.name = master;
+    // Follow Sentinel's +switch-master, not only a closed socket: a master that is frozen or cut off
+    // by a partition keeps its sockets open, and without this a client waits on it forever.
+    options.failoverDetector = true;
     setDb(options, db);
     for (const [key, value] of new URLSearchParams(query)) {
       if (!SENTINEL_PARAMS.includes(key)) throw new RedisUrlError(`unknown query parameter (only ${SENTINEL_PARAMS.join(', ')})`);

@@ -2,6 +2,7 @@ import { Body, Controller, Get, Headers, HttpCode, Param, Post, Res } from '@nes
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from '../http/express';
 import { ApiIdempotencyKey, ApiProblem } from '../http/api-docs';
+import { requestFingerprint } from '../http/fingerprint';
 import { parseIdempotencyKey } from '../http/idempotency-key';
 import { checkCommandBytes } from '../kv/kv-limits';
 import { KvService } from '../kv/kv.service';
@@ -23,11 +24,12 @@ export class CommandsController {
   @ApiAcceptedResponse({ type: JobAcceptedDto })
   @ApiProblem(400, 'Bad batch; `field` names the command and field, e.g. commands[3].value')
   @ApiProblem(413, 'A key or value over its limit (`field` names it), or body over BODY_LIMIT')
+  @ApiProblem(422, 'The Idempotency-Key was already used for a different batch; nothing queued')
   @ApiProblem(503, 'The queue Redis is unreachable')
   async submit(@Body() body: CommandsBodyDto, @Headers('idempotency-key') idem: unknown, @Res({ passthrough: true }) res: Response): Promise<JobAcceptedDto> {
     const key = parseIdempotencyKey(idem);
     const commands = body.commands.map((c, i) => checkCommandBytes(c, this.kv.limits, `commands[${i}]`));
-    const id = await this.commands.submit(commands, key);
+    const id = await this.commands.submit(commands, key, requestFingerprint('POST', '/v1/commands', body));
     res.location(`/v1/commands/${encodeURIComponent(id)}`);
     return { id };
   }

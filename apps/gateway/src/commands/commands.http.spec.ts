@@ -81,6 +81,31 @@ describe('command batches through BullMQ', () => {
     expect(new Set(applied.map((r) => r.id)).size).toBe(2); // one request id per job
   });
 
+  it('the same Idempotency-Key with another batch → 422, nothing queued; the first job is untouched', async () => {
+    const headers = { 'Idempotency-Key': 'batch-reused' };
+    const first = await http(gw.base, 'POST', '/v1/commands', { body: { commands: [{ op: 'put', key: 'reuse-a', value: '1' }] }, headers });
+    expect(first.status).toBe(202);
+    const other = await http(gw.base, 'POST', '/v1/commands', { body: { commands: [{ op: 'put', key: 'reuse-b', value: '1' }] }, headers });
+    expect(other.status).toBe(422);
+    expect(other.body).toMatchObject({
+      type: 'https://synod.dev/problems/idempotency-key-reused',
+      status: 422,
+      detail: expect.stringContaining('"batch-reused" was already used for a different batch'),
+      field: 'Idempotency-Key',
+      instance: '/v1/commands',
+    });
+    // members in another order are the same batch
+    const same = await http(gw.base, 'POST', '/v1/commands', { body: '{"commands":[{"value":"1","key":"reuse-a","op":"put"}]}', headers });
+    expect(same.status).toBe(202);
+    expect(same.body.id).toBe(first.body.id);
+    const job = await settled(gw, first.body.id);
+    expect(job.results).toEqual([{ op: 'put', key: 'reuse-a', value: '1', revision: expect.any(Number) }]);
+    expect((await http(gw.base, 'GET', '/v1/kv/reuse-b')).status).toBe(404);
+    // every command carries the batch's fingerprint into the state machine
+    const sent = (cluster.replicas.get('n1') as FakeReplica).proposals.flatMap((p) => p.requests).filter((r) => r.cmd.key === 'reuse-a');
+    expect(sent[0]).toMatchObject({ id: `job:${first.body.id}:0`, fingerprint: expect.any(String) });
+  });
+
   it('unknown job → 404', async () => {
     const res = await http(gw.base, 'GET', '/v1/commands/never-submitted');
     expect(res.status).toBe(404);

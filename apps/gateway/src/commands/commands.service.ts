@@ -7,6 +7,7 @@ import { GATEWAY_CONFIG } from '../config/config.module';
 import { type GatewayConfig, redact } from '../config/config';
 import { redisOptionsFromUrl } from '../config/redis-options';
 import { ApiError } from '../http/api-error';
+import { PROBLEMS } from '../http/problem';
 import { COMMANDS_QUEUE, queuePrefix, type CommandsJobData, type CommandsJobResult } from './commands.queue';
 import { jobIdFor } from './job-id';
 
@@ -41,10 +42,18 @@ export class CommandsService implements OnApplicationShutdown {
     };
   }
 
-  /** A new job, or the existing one when the Idempotency-Key was seen before. */
-  async submit(commands: KvCommand[], idempotencyKey: string | undefined): Promise<string> {
+  /**
+   * A new job, or the existing one when the Idempotency-Key was seen before with the same request
+   * (`fingerprint`); seen with another request, 422 and nothing is queued.
+   */
+  async submit(commands: KvCommand[], idempotencyKey: string | undefined, fingerprint: string): Promise<string> {
     const jobId = idempotencyKey === undefined ? randomUUID() : jobIdFor(idempotencyKey);
-    const job = await this.unavailableOnError(() => this.queue.add('batch', { commands }, { ...this.jobOptions, jobId }));
+    const job = await this.unavailableOnError(() => this.queue.add('batch', { commands, fingerprint }, { ...this.jobOptions, jobId }));
+    if (idempotencyKey !== undefined) {
+      // BullMQ answers an existing id with our new data, not the stored data: read what is stored.
+      const stored = await this.unavailableOnError(() => this.queue.getJob(jobId));
+      if (stored !== undefined && stored.data.fingerprint !== fingerprint) throw keyReused(idempotencyKey);
+    }
     return job.id ?? jobId;
   }
 
@@ -73,4 +82,16 @@ export class CommandsService implements OnApplicationShutdown {
       throw new ApiError(503, { error: 'the command queue is unavailable (its Redis cannot be reached); retry later' }, { 'Retry-After': '1' });
     }
   }
+}
+
+function keyReused(idempotencyKey: string): ApiError {
+  return new ApiError(
+    422,
+    {
+      error: `Idempotency-Key ${JSON.stringify(idempotencyKey)} was already used for a different batch; nothing was queued. Send a new key for a new batch`,
+      field: 'Idempotency-Key',
+    },
+    {},
+    PROBLEMS.idempotencyKeyReused,
+  );
 }

@@ -50,14 +50,19 @@ export class CommandsWorker implements OnApplicationBootstrap, OnModuleDestroy {
     const jobId = job.id as string;
     const results: KvResult[] = [];
     for (const [i, cmd] of job.data.commands.entries()) {
+      let result: KvResult;
       try {
-        results.push(await this.kv.execute(cmd, commandRequestId(jobId, i)));
+        result = await this.kv.execute(cmd, commandRequestId(jobId, i), job.data.fingerprint);
       } catch (err) {
         if (err instanceof ConsensusUnavailableError || err instanceof ConsensusTimeoutError) {
           throw new Error(`command ${i}: ${err.message}; will retry`);
         }
         throw new UnrecoverableError(`command ${i}: ${(err as Error).message}`);
       }
+      // Its request id was first used by another batch under this job id (one removed and
+      // submitted anew within the dedup window): nothing of this one may be applied under it.
+      if (result.op === 'conflict') throw new UnrecoverableError(`command ${i}: the job id was already used by a different batch; nothing applied`);
+      results.push(result);
     }
     return { results };
   }

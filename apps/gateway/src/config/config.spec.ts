@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { ConfigError, loadConfig, redact } from './config';
 import { redisOptionsFromUrl } from './redis-options';
 
@@ -25,6 +26,7 @@ describe('loadConfig', () => {
       nodes: ['n1', 'n2', 'n3'],
       protocol: 'raft',
       adminToken: null,
+      corsOrigins: [],
       supervisorUrl: null,
       supervisorToken: null,
       requestTimeoutMs: 5000,
@@ -100,6 +102,42 @@ describe('loadConfig', () => {
       bodyLimit: '512kb',
     });
     expect(loadConfig({ ...BUS, REQUEST_TIMEOUT_MS: '100', ATTEMPT_TIMEOUT_MS: '300' }).attemptTimeoutMs).toBe(100);
+  });
+
+  it('refuses a HOST off loopback without ADMIN_TOKEN: the admin API would be open to the network', () => {
+    for (const host of ['0.0.0.0', '::', '10.1.2.3', '192.168.0.7', 'gateway.example', '[::]']) {
+      const found = problems({ ...BUS, HOST: host });
+      expect(found).toEqual([expect.stringMatching(/^ADMIN_TOKEN is required when HOST is not a loopback address/)]);
+      expect(found[0]).toContain(host.replace(/^\[(.*)\]$/, '$1'));
+      // a blank token is no token (compose's ${ADMIN_TOKEN:-} when unset)
+      expect(problems({ ...BUS, HOST: host, ADMIN_TOKEN: '  ' })).toHaveLength(1);
+      expect(loadConfig({ ...BUS, HOST: host, ADMIN_TOKEN: 't0ken' })).toMatchObject({ adminToken: 't0ken' });
+    }
+    for (const host of ['127.0.0.1', '127.8.9.10', '::1', '[::1]', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1', 'localhost', 'LOCALHOST']) {
+      expect({ host, problems: problems({ ...BUS, HOST: host }) }).toEqual({ host, problems: [] });
+    }
+  });
+
+  // The real entry point (through ts-node, so no build is needed): refused before anything starts.
+  it('the config problem is an exit 2 with a clear message from the gateway process', () => {
+    const main = require.resolve('../main');
+    const r = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', main], {
+      env: { PATH: process.env.PATH, BUS_URL: 'redis://127.0.0.1:1', HOST: '0.0.0.0' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^gateway: invalid gateway configuration:\n {2}- ADMIN_TOKEN is required when HOST is not a loopback address \(HOST is 0\.0\.0\.0\)/);
+  }, 60_000);
+
+  it('reads CORS_ORIGINS as origins (none by default), and refuses anything else', () => {
+    expect(loadConfig({ ...BUS, CORS_ORIGINS: 'https://App.example.com, http://localhost:8080/,https://app.example.com:443' }).corsOrigins).toEqual([
+      'https://app.example.com',
+      'http://localhost:8080',
+    ]);
+    for (const bad of ['*', 'app.example.com', 'https://a.example/path', 'ftp://a.example', 'https://u:p@a.example', 'https://a.example/?q', 'https://a.example,']) {
+      expect({ bad, problems: problems({ ...BUS, CORS_ORIGINS: bad }) }).toEqual({ bad, problems: [expect.stringMatching(/^CORS_ORIGINS must be comma-separated origins/)] });
+    }
   });
 
   it('names every bad value at once', () => {

@@ -25,7 +25,9 @@ export function ApiIdempotencyKey(): MethodDecorator {
     ApiHeader({
       name: 'Idempotency-Key',
       required: false,
-      description: 'The request id (at most 200 characters): the same key twice gives one effect and the first answer',
+      description:
+        'The request id (at most 200 characters): the same key with the same request (method, path, body) gives one effect and the first answer; with a different request, 422',
     }),
+    ApiProblem(422, 'The Idempotency-Key was already used for a different request; nothing applied'),
   );
 }

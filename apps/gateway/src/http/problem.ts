@@ -30,6 +30,12 @@ export const PROBLEMS = {
   unavailable: { type: `${BASE}/unavailable`, title: 'Unavailable; nothing was applied' },
   /** 504: sent, but no answer by the deadline: the outcome is unknown; retry with `requestId`. */
   outcomeUnknown: { type: `${BASE}/outcome-unknown`, title: 'Outcome unknown' },
+  /** 415: a request body that is not `application/json`; `contentType` names what was sent (null: none). */
+  unsupportedMediaType: { type: `${BASE}/unsupported-media-type`, title: 'The request body must be application/json' },
+  /** 403: a write from a web page of another origin (its Origin is not in CORS_ORIGINS); `origin` names it. */
+  crossOrigin: { type: `${BASE}/cross-origin`, title: 'Cross-origin write refused' },
+  /** 422: the Idempotency-Key was first used for another request (method, path or body); nothing was applied. */
+  idempotencyKeyReused: { type: `${BASE}/idempotency-key-reused`, title: 'Idempotency-Key reused for a different request' },
 } as const satisfies Record<string, ProblemType>;
 
 /**

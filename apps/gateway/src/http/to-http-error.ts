@@ -1,6 +1,7 @@
 import { HttpException } from '@nestjs/common';
 import { ConsensusTimeoutError, ConsensusUnavailableError } from '../consensus/errors';
 import { ApiError } from './api-error';
+import { clientRequestId } from './idempotency-key';
 import { blankProblem, problem, PROBLEMS, type Problem } from './problem';
 
 export interface HttpError {
@@ -44,11 +45,11 @@ export function toHttpError(err: unknown, bodyLimit = 'the body limit'): HttpErr
   if (err instanceof ApiError) return answer(err.problem, err.headers);
   if (err instanceof ConsensusTimeoutError) {
     const detail = `no answer from the cluster within ${err.timeoutMs} ms: the outcome is unknown; retry with the same Idempotency-Key`;
-    return answer(problem(PROBLEMS.outcomeUnknown, 504, detail, { requestId: err.requestId }));
+    return answer(problem(PROBLEMS.outcomeUnknown, 504, detail, { requestId: clientRequestId(err.requestId) }));
   }
   if (err instanceof ConsensusUnavailableError) {
     const detail = `no leader available (${err.reason}); nothing was applied, retry later`;
-    return answer(problem(PROBLEMS.unavailable, 503, detail, { requestId: err.requestId, reason: err.reason }), { 'Retry-After': '1' });
+    return answer(problem(PROBLEMS.unavailable, 503, detail, { requestId: clientRequestId(err.requestId), reason: err.reason }), { 'Retry-After': '1' });
   }
   if (isRecord(err)) {
     const parsed = fromBodyParser(err, bodyLimit);

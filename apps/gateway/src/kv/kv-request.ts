@@ -6,9 +6,9 @@ import { ApiError } from '../http/api-error';
  * the REST ones. The zod schemas already refuse what it refuses, so this fires only on a gap
  * between the two, and then still as a 400 naming the field.
  */
-export function toRequest(id: string, ts: number, cmd: KvCommand): KvRequest {
+export function toRequest(id: string, ts: number, cmd: KvCommand, fingerprint?: string): KvRequest {
   try {
-    return validateRequest({ id, ts, cmd });
+    return validateRequest({ id, ts, cmd, fingerprint });
   } catch (err) {
     if (!(err instanceof KvValidationError)) throw err;
     const field = err.field.startsWith('cmd.') ? err.field.slice(4) : err.field === 'id' ? 'Idempotency-Key' : err.field;

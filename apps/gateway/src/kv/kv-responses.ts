@@ -1,4 +1,4 @@
-import type { KvItem, KvResult } from '@app/consensus/kv';
+import type { KvEffect, KvItem } from '@app/consensus/kv';
 
 export type PutResponse = { key: string; value: string; revision: number };
 export type DeleteResponse = { key: string; deleted: boolean; revision: number };
@@ -6,9 +6,9 @@ export type CasResponse = { succeeded: boolean; value: string | null; revision: 
 
 /**
  * The REST shape of a result. Shaped by the result's own op: a retried Idempotency-Key gets the
- * first answer, whatever the retry asked.
+ * first answer (a retry asks the same: KvService.write refuses a key reused for another request).
  */
-export function presentResult(r: KvResult): PutResponse | DeleteResponse | CasResponse {
+export function presentResult(r: KvEffect): PutResponse | DeleteResponse | CasResponse {
   switch (r.op) {
     case 'put':
       return { key: r.key, value: r.value, revision: r.revision };

@@ -2,12 +2,16 @@ import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Put, Que
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiError } from '../http/api-error';
 import { ApiConsensusErrors, ApiIdempotencyKey, ApiProblem } from '../http/api-docs';
+import { requestFingerprint } from '../http/fingerprint';
 import { parseIdempotencyKey } from '../http/idempotency-key';
 import { parseOrBadField } from '../http/validation';
 import { checkBytes, checkCommandBytes } from './kv-limits';
 import { presentItem, presentResult } from './kv-responses';
 import { CasBodyDto, CasResultDto, DeleteResultDto, ItemDto, KeySchema, ListQueryDto, ListResultDto, PutBodyDto, ReadQueryDto } from './kv.dto';
 import { KvService } from './kv.service';
+
+/** A key's path in its canonical spelling (percent-encoded one way), for fingerprints. */
+const keyPath = (key: string): string => `/v1/kv/${encodeURIComponent(key)}`;
 
 const KEY_PARAM = { name: 'key', description: 'The key, percent-encoded as one path segment (encodeURIComponent)' };
 const TOO_LARGE = 'Key or value over its limit (`field` and `limit` name it), or body over BODY_LIMIT';
@@ -50,9 +54,9 @@ export class KvController {
   @ApiProblem(413, TOO_LARGE)
   @ApiConsensusErrors()
   async put(@Param('key') rawKey: string, @Body() body: PutBodyDto, @Headers('idempotency-key') idem: unknown): Promise<unknown> {
-    const id = parseIdempotencyKey(idem);
+    const idempotencyKey = parseIdempotencyKey(idem);
     const cmd = checkCommandBytes({ op: 'put', key: this.key(rawKey), value: body.value }, this.kv.limits);
-    return presentResult(await this.kv.execute(cmd, id));
+    return presentResult(await this.kv.write(cmd, idempotencyKey, requestFingerprint('PUT', keyPath(cmd.key), body)));
   }
 
   @Delete(':key')
@@ -63,8 +67,10 @@ export class KvController {
   @ApiProblem(413, TOO_LARGE)
   @ApiConsensusErrors()
   async delete(@Param('key') rawKey: string, @Headers('idempotency-key') idem: unknown): Promise<unknown> {
-    const id = parseIdempotencyKey(idem);
-    return presentResult(await this.kv.execute({ op: 'delete', key: this.key(rawKey) }, id));
+    const idempotencyKey = parseIdempotencyKey(idem);
+    const key = this.key(rawKey);
+    // A DELETE's body, if any, is not read: it is no part of the request.
+    return presentResult(await this.kv.write({ op: 'delete', key }, idempotencyKey, requestFingerprint('DELETE', keyPath(key))));
   }
 
   @Post(':key/cas')
@@ -76,9 +82,9 @@ export class KvController {
   @ApiProblem(413, TOO_LARGE)
   @ApiConsensusErrors()
   async cas(@Param('key') rawKey: string, @Body() body: CasBodyDto, @Headers('idempotency-key') idem: unknown): Promise<unknown> {
-    const id = parseIdempotencyKey(idem);
+    const idempotencyKey = parseIdempotencyKey(idem);
     const cmd = checkCommandBytes({ op: 'cas', key: this.key(rawKey), expected: body.expected, value: body.value }, this.kv.limits);
-    return presentResult(await this.kv.execute(cmd, id));
+    return presentResult(await this.kv.write(cmd, idempotencyKey, requestFingerprint('POST', `${keyPath(cmd.key)}/cas`, body)));
   }
 
   /** The key from the URL path (Express has already percent-decoded it): the same schema as in a batch. */

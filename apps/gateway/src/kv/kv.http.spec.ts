@@ -81,16 +81,18 @@ describe('KV over REST', () => {
     expect((await http(gw.base, 'GET', `/v1/kv/${encodeURIComponent(key)}`)).body.value).toBe('x');
   });
 
-  it('the same Idempotency-Key twice is one effect with the first answer', async () => {
+  it('the same Idempotency-Key twice with the same request is one effect with the first answer', async () => {
     const headers = { 'Idempotency-Key': 'idem-put-1' };
     const before = leader().proposedRequests;
     const first = await http(gw.base, 'PUT', '/v1/kv/counter', { body: { value: '1' }, headers });
-    const second = await http(gw.base, 'PUT', '/v1/kv/counter', { body: { value: '2' }, headers });
+    await http(gw.base, 'PUT', '/v1/kv/counter', { body: { value: '2' } });
+    const second = await http(gw.base, 'PUT', '/v1/kv/counter', { body: { value: '1' }, headers });
     expect(second.status).toBe(200);
     expect(second.body).toEqual(first.body);
-    expect(leader().proposedRequests - before).toBe(2); // both reached the leader...
-    expect((await http(gw.base, 'GET', '/v1/kv/counter')).body.value).toBe('1'); // ...one took effect
-    expect(leader().proposals.at(-1)?.requests[0].id).toBe('idem-put-1');
+    expect(leader().proposedRequests - before).toBe(3); // all reached the leader...
+    expect((await http(gw.base, 'GET', '/v1/kv/counter')).body.value).toBe('2'); // ...the retry took no effect
+    // REST request ids live in their own namespace, with the request's fingerprint
+    expect(leader().proposals.at(-1)?.requests[0]).toMatchObject({ id: 'rest:idem-put-1', fingerprint: expect.stringMatching(/^[\w-]{43}$/) });
   });
 
   it('concurrent writes travel batched: fewer propose frames than requests', async () => {
@@ -143,7 +145,7 @@ describe('KV over REST', () => {
       });
       expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
       // sent again on each attempt timeout, with the same id
-      const sent = leader().proposals.filter((p) => p.requests.some((r) => r.id === 'lost-1'));
+      const sent = leader().proposals.filter((p) => p.requests.some((r) => r.id === 'rest:lost-1'));
       expect(sent.length).toBeGreaterThanOrEqual(3);
     } finally {
       leader().mode = { kind: 'serve' };
@@ -290,12 +292,12 @@ describe('bad input', () => {
     ],
     ['unknown command job', 'GET', '/v1/commands/no-such-job', {}, 404, {}],
     [
-      'text/plain body that is not JSON',
+      'text/plain body',
       'PUT',
       '/v1/kv/k',
       { body: 'value=x', headers: { 'content-type': 'text/plain' } },
-      400,
-      { detail: 'malformed JSON body' },
+      415,
+      { type: 'https://synod.dev/problems/unsupported-media-type', contentType: 'text/plain' },
     ],
     ['unsupported charset', 'PUT', '/v1/kv/k', { body: '{"value":"x"}', headers: { 'content-type': 'application/json; charset=klingon' } }, 415, {}],
     ['unsupported encoding', 'PUT', '/v1/kv/k', { body: '{"value":"x"}', headers: { 'content-encoding': 'zstd-ish' } }, 415, {}],

@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import type { KvCommand, KvItem, KvResult } from '@app/consensus/kv';
+import type { KvCommand, KvEffect, KvItem, KvResult } from '@app/consensus/kv';
 import type { Consistency, ReadQuery } from '@app/wire';
 import { GATEWAY_CONFIG } from '../config/config.module';
 import type { GatewayConfig } from '../config/config';
 import { CONSENSUS_CLIENT, type ConsensusClient } from '../consensus/consensus-client';
+import { ApiError } from '../http/api-error';
+import { restRequestId } from '../http/idempotency-key';
+import { PROBLEMS } from '../http/problem';
 import type { KvLimits } from './kv-limits';
 import { toRequest } from './kv-request';
 
@@ -20,9 +23,31 @@ export class KvService {
     this.limits = { maxKeyBytes: config.maxKeyBytes, maxValueBytes: config.maxValueBytes };
   }
 
-  /** Orders `cmd` under `requestId` (a fresh one when none): the same id twice is one effect, one answer. */
-  execute(cmd: KvCommand, requestId: string = randomUUID()): Promise<KvResult> {
-    return this.client.submit(toRequest(requestId, Date.now(), cmd));
+  /**
+   * Orders `cmd` under `requestId`: the same id twice with the same fingerprint is one effect and
+   * one answer; with another fingerprint the answer is a `conflict` and nothing is applied.
+   */
+  execute(cmd: KvCommand, requestId: string, fingerprint?: string): Promise<KvResult> {
+    return this.client.submit(toRequest(requestId, Date.now(), cmd, fingerprint));
+  }
+
+  /**
+   * A REST write: under `rest:<Idempotency-Key>` (a fresh key when the client sent none), with the
+   * request's fingerprint. A key already used for another request is a 422, and nothing is applied.
+   */
+  async write(cmd: KvCommand, idempotencyKey: string | undefined, fingerprint: string): Promise<KvEffect> {
+    const key = idempotencyKey ?? randomUUID();
+    const result = await this.execute(cmd, restRequestId(key), fingerprint);
+    if (result.op !== 'conflict') return result;
+    throw new ApiError(
+      422,
+      {
+        error: `Idempotency-Key ${JSON.stringify(key)} was already used for a different request (another method, path or body); nothing was applied. Send a new key for a new request`,
+        field: 'Idempotency-Key',
+      },
+      {},
+      PROBLEMS.idempotencyKeyReused,
+    );
   }
 
   async get(key: string, consistency: Consistency): Promise<KvItem | null> {

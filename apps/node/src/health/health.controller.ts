@@ -32,16 +32,18 @@ export class HealthController {
   @Get('ready')
   async ready(@Res({ passthrough: true }) res: Response) {
     const [storage, caughtUp] = await Promise.all([this.storageAnswers(), this.catchesUp()]);
+    const fatal = this.replica.runtimeStatus()?.fatal;
     const checks: ReplicaChecks = {
       alive: this.replica.runtimeStatus() !== null,
       storage,
       bus: this.replica.bus.listening(),
       leader: knowsLeader(this.replica.runtimeStatus()),
       caughtUp,
+      termLeft: fatal === undefined,
     };
     const ready = isReady(checks);
     res.status(ready ? 200 : 503);
-    return { status: ready ? 'ready' : 'unready', checks, ...this.replica.controlStatus() };
+    return { status: ready ? 'ready' : 'unready', checks, ...this.replica.controlStatus(), ...(fatal !== undefined ? { fatal } : {}) };
   }
 
   /** Kept for the docs and compose files that name it: the same answer as /health/ready. */

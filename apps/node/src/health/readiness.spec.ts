@@ -27,7 +27,7 @@ describe('replica readiness rules', () => {
   });
 
   it('ready needs every check', () => {
-    const all = { alive: true, storage: true, bus: true, leader: true, caughtUp: true };
+    const all = { alive: true, storage: true, bus: true, leader: true, caughtUp: true, termLeft: true };
     expect(isReady(all)).toBe(true);
     for (const k of Object.keys(all)) expect(isReady({ ...all, [k]: false })).toBe(false);
   });
@@ -65,6 +65,18 @@ describe('replica /health/ready catch-up', () => {
     const started = Date.now();
     expect(await controller('raft', s).ask()).toMatchObject({ code: 503, body: { status: 'unready', checks: { caughtUp: false, leader: true } } });
     expect(Date.now() - started).toBeGreaterThanOrEqual(READY_WAIT_MS - 5);
+  });
+
+  it('a runtime whose term/view is at its ceiling is unready, and the body says why', async () => {
+    const s = { current: status({ fatal: 'raft term 9007199254740990 is at the ceiling' }) as RuntimeStatus | null };
+    expect(await controller('raft', s).ask()).toMatchObject({
+      code: 503,
+      body: { status: 'unready', checks: { termLeft: false, leader: true, caughtUp: true }, fatal: 'raft term 9007199254740990 is at the ceiling' },
+    });
+    const fine = { current: status() as RuntimeStatus | null };
+    const ok = await controller('raft', fine).ask();
+    expect(ok).toMatchObject({ code: 200, body: { checks: { termLeft: true } } });
+    expect(ok.body).not.toHaveProperty('fatal');
   });
 
   it('PBFT executing below the certified stable checkpoint is not caught up', async () => {

@@ -12,6 +12,8 @@ export interface ReplicaChecks {
   leader: boolean;
   /** The replica has applied what it knows to be committed (see catchUpTarget). */
   caughtUp: boolean;
+  /** The Raft term / PBFT view can still be incremented (false: at its ceiling, RuntimeStatus.fatal). */
+  termLeft: boolean;
 }
 
 /**
@@ -29,5 +31,5 @@ export function knowsLeader(s: RuntimeStatus | null): boolean {
 }
 
 export function isReady(checks: ReplicaChecks): boolean {
-  return checks.alive && checks.storage && checks.bus && checks.leader && checks.caughtUp;
+  return checks.alive && checks.storage && checks.bus && checks.leader && checks.caughtUp && checks.termLeft;
 }

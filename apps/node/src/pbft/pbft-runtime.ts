@@ -3,7 +3,9 @@ import {
   createByzantine,
   ed25519Crypto,
   isByzantineBehavior,
+  MAX_VIEW,
   PbftCrypto,
+  PbftFatal,
   PbftMessage,
   PbftReady,
   PbftReplica,
@@ -40,6 +42,8 @@ export class PbftRuntime implements ReplicaRuntime {
   private readonly digests = new DigestCache();
   private lastView = -1;
   private lastPrimary = '';
+  /** The core's fatal condition, as one line for operators (status, health). */
+  private fatal: string | undefined;
 
   readonly counters = { requests: 0, badRequests: 0, executedBatches: 0, persists: 0, persistRetries: 0, malformedPeerFrames: 0, replies: 0 };
 
@@ -134,6 +138,7 @@ export class PbftRuntime implements ReplicaRuntime {
       stableCheckpoint: s.stableCheckpoint,
       lowWaterMark: s.lowWaterMark,
       digest: this.digests.get(s.lastExecuted, this.app?.kv),
+      ...(this.fatal !== undefined ? { fatal: this.fatal } : {}),
       counters: {
         ...this.counters,
         lowWaterMark: s.lowWaterMark,
@@ -148,6 +153,7 @@ export class PbftRuntime implements ReplicaRuntime {
 
   private async handleReady(): Promise<void> {
     const rd = this.replica.ready();
+    if (rd.fatal) this.reportFatal(rd.fatal);
     await this.persist(rd);
     if (this.loop.isStopped) return; // killed while persisting: this Ready never happened
     this.send(rd);
@@ -182,6 +188,16 @@ export class PbftRuntime implements ReplicaRuntime {
       this.counters.replies++;
       this.io.publish(pbftReplyTopic(reply.to), { t: 'pbft-reply', reply });
     }
+  }
+
+  /**
+   * The replica holds a view it cannot increment: it can never change view again, and restarting
+   * would not help (the view is durable). Say so once, loudly, and let readiness report it.
+   */
+  private reportFatal(f: PbftFatal): void {
+    this.fatal = `pbft view ${f.view} is at the ceiling (MAX_VIEW ${MAX_VIEW}): this replica can never change view again (a corrupt view reached it; it is durable, so a restart does not help: an operator must act)`;
+    this.io.error(`FATAL: ${this.fatal}`);
+    this.io.changed();
   }
 
   private noticeViewChange(): void {

@@ -1,11 +1,11 @@
 import { decodeRequest, encodeRequest, KvRequest, KvResult, KvStateMachine, validateRequest } from '@app/consensus/kv';
-import { HardState, RaftNode, Ready, SoftState } from '@app/consensus/raft';
+import { HardState, MAX_TERM, RaftFatal, RaftNode, Ready, SoftState } from '@app/consensus/raft';
 import type { DurableStore } from '@app/storage';
 import type { GatewayRequest, ProposeBody, ReadBody, RedirectBody } from '@app/wire';
 import type { NodeConfig } from '../config/node-config';
 import type { ReplicaRuntime, RuntimeIo, RuntimeStatus } from '../replica/runtime';
 import { encodeSnapshot, fromStoredState, toPersistBatch } from './codec';
-import { isRaftMessage } from './validate-message';
+import { raftMessageProblem } from './validate-message';
 import { DigestCache } from '../replica/digest-cache';
 import { ReadyLoop } from '../replica/ready-loop';
 
@@ -62,9 +62,13 @@ export class RaftRuntime implements ReplicaRuntime {
     readRounds: 0,
     readsServed: 0,
     malformedPeerFrames: 0,
+    /** Well-formed messages naming a term above MAX_TERM (forged or corrupt), dropped. */
+    dropped_term_beyond_ceiling: 0,
     snapshots: 0,
     redirects: 0,
   };
+  /** The core's fatal condition, as one line for operators (status, health). */
+  private fatal: string | undefined;
 
   constructor(
     private readonly cfg: NodeConfig,
@@ -116,11 +120,10 @@ export class RaftRuntime implements ReplicaRuntime {
       return;
     }
     for (const m of ms) {
-      if (!isRaftMessage(m)) {
-        this.counters.malformedPeerFrames++;
-        continue;
-      }
-      this.node.step(m);
+      const problem = raftMessageProblem(m);
+      if (problem === 'malformed') this.counters.malformedPeerFrames++;
+      else if (problem === 'term-beyond-ceiling') this.counters.dropped_term_beyond_ceiling++;
+      else this.node.step(m);
     }
     this.loop.kick();
   }
@@ -140,6 +143,7 @@ export class RaftRuntime implements ReplicaRuntime {
       commitIndex: s?.commitIndex ?? 0,
       appliedIndex: this.appliedIndex,
       digest: this.digests.get(this.appliedIndex, this.kv),
+      ...(this.fatal !== undefined ? { fatal: this.fatal } : {}),
       counters: { ...this.counters, pendingProposals: this.pendingCount, snapshotIndex: this.snapshotIndex },
     };
   }
@@ -204,6 +208,7 @@ export class RaftRuntime implements ReplicaRuntime {
 
   private async handleReady(): Promise<void> {
     const rd = this.node.ready();
+    if (rd.fatal) this.reportFatal(rd.fatal);
     // Entries committed before this Ready's new ones are already on this node's disk (and on a
     // majority's): apply them now rather than after the write of the new ones (thesis §10.2.1).
     const applyFirst = !rd.snapshot && (rd.entries.length === 0 || rd.committedEntries.every((e) => e.index < rd.entries[0].index));
@@ -293,6 +298,17 @@ export class RaftRuntime implements ReplicaRuntime {
       }
       this.readsAwaitingApply = still;
     }
+  }
+
+  /**
+   * The core holds a term it cannot increment: it will never campaign again, and restarting would
+   * not help (the term is durable). Say so once, loudly, and let readiness report it, rather than
+   * retry elections that peers must refuse. The node still votes and follows (or leads) in that term.
+   */
+  private reportFatal(f: RaftFatal): void {
+    this.fatal = `raft term ${f.term} is at the ceiling (MAX_TERM ${MAX_TERM}): this node can never start an election again (a forged or corrupt term reached it; it is durable, so a restart does not help: an operator must act)`;
+    this.io.error(`FATAL: ${this.fatal}`);
+    this.io.changed();
   }
 
   /** A leader that lost its role cannot finish what it accepted: tell the gateways to retry elsewhere. */

@@ -122,6 +122,7 @@ export class ReplicaService implements OnApplicationShutdown {
       publish: (topic, body) => this.bus.publish(topic, body),
       changed: () => this.beaconNow(),
       log: (msg) => this.log(msg),
+      error: (msg) => this.logger.error(msg),
       fatal: (err) => this.restartAfterFatal(runtime, err),
     };
     const runtime: ReplicaRuntime =

@@ -12,6 +12,11 @@ export interface RuntimeStatus {
   /** PBFT: h, the latest stable checkpoint certified by 2f+1 (its state may still be in transfer). */
   lowWaterMark?: number;
   digest?: string;
+  /**
+   * Set when the core reported a condition it cannot leave by itself (a Raft term or PBFT view at
+   * its ceiling): one line for operators. The replica is then unready until someone acts.
+   */
+  fatal?: string;
   counters: Record<string, number>;
 }
 
@@ -43,6 +48,8 @@ export interface RuntimeIo {
   /** A state change worth an immediate beacon (role, leader, term). */
   changed(): void;
   log(msg: string): void;
+  /** A condition an operator must see (error level); restarting would not help. */
+  error(msg: string): void;
   /** The runtime cannot go on (see ReadyLoop): the replica restarts it from storage. */
   fatal(err: Error): void;
 }

@@ -7,6 +7,9 @@ const samples: KvRequest[] = [
   { id: 'r3', ts: 5, cmd: { op: 'delete', key: 'k' } },
   { id: 'r4', ts: 6, cmd: { op: 'cas', key: 'k', expected: null, value: 'v' } },
   { id: 'r5', ts: 7.5, cmd: { op: 'cas', key: 'k', expected: 'old', value: 'new' } },
+  { id: 'rest:r6', ts: 8, cmd: { op: 'put', key: 'k', value: 'v' }, fingerprint: 'Zm9v-fp' },
+  { id: 'rest:r7', ts: 9, cmd: { op: 'delete', key: 'k' }, fingerprint: 'fp' },
+  { id: 'rest:r8', ts: 10, cmd: { op: 'cas', key: 'k', expected: null, value: 'v' }, fingerprint: 'x'.repeat(128) },
 ];
 
 function fieldOf(f: () => unknown): string {
@@ -58,6 +61,24 @@ describe('encodeRequest / decodeRequest', () => {
     ['value as number', packr.pack(['id', 1, 0, 'k', 3])],
     ['unknown extension', Uint8Array.of(0xd4, 0x01, 0x00)],
   ])('throws a clear Error on garbage: %s', (_name, bytes) => {
+    expect(() => decodeRequest(bytes)).toThrow(/KvRequest/);
+  });
+
+  it('the fingerprint is one trailing element, present only when the request has one', () => {
+    expect(packr.unpack(encodeRequest(samples[0]))).toHaveLength(5);
+    expect(packr.unpack(encodeRequest(samples[5]))).toEqual(['rest:r6', 8, 0, 'k', 'v', 'Zm9v-fp']);
+    expect(packr.unpack(encodeRequest(samples[6]))).toEqual(['rest:r7', 9, 1, 'k', 'fp']);
+    // entries written before fingerprints existed decode as requests without one
+    expect(decodeRequest(packr.pack(['old', 1, 2, 'k', null, 'v']))).toEqual({ id: 'old', ts: 1, cmd: { op: 'cas', key: 'k', expected: null, value: 'v' } });
+  });
+
+  it.each([
+    ['a nil fingerprint', packr.pack(['id', 1, 1, 'k', null])],
+    ['a numeric fingerprint', packr.pack(['id', 1, 0, 'k', 'v', 5])],
+    ['an empty fingerprint', packr.pack(['id', 1, 1, 'k', ''])],
+    ['a fingerprint over 128 characters', packr.pack(['id', 1, 1, 'k', 'x'.repeat(129)])],
+    ['two elements too many', packr.pack(['id', 1, 1, 'k', 'fp', 'more'])],
+  ])('refuses %s', (_name, bytes) => {
     expect(() => decodeRequest(bytes)).toThrow(/KvRequest/);
   });
 

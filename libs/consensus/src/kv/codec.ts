@@ -4,9 +4,11 @@ import { KvValidationError, validateRequest } from './validate';
 
 /**
  * Wire form of a request, a MessagePack array (field names would double the size of small commands):
- *   put    [id, ts, 0, key, value]
- *   delete [id, ts, 1, key]
- *   cas    [id, ts, 2, key, expected | nil, value]
+ *   put    [id, ts, 0, key, value, fingerprint?]
+ *   delete [id, ts, 1, key, fingerprint?]
+ *   cas    [id, ts, 2, key, expected | nil, value, fingerprint?]
+ * The fingerprint is one more element only when the request has one, so entries written before it
+ * existed still decode (as requests without one).
  */
 const OP_PUT = 0;
 const OP_DELETE = 1;
@@ -14,14 +16,15 @@ const OP_CAS = 2;
 
 /** Validates first: a malformed command must never reach the log, where every replica would trip on it. */
 export function encodeRequest(req: KvRequest): Uint8Array {
-  const { id, ts, cmd } = validateRequest(req);
+  const { id, ts, cmd, fingerprint } = validateRequest(req);
+  const fp = fingerprint === undefined ? [] : [fingerprint];
   switch (cmd.op) {
     case 'put':
-      return packr.pack([id, ts, OP_PUT, cmd.key, cmd.value]);
+      return packr.pack([id, ts, OP_PUT, cmd.key, cmd.value, ...fp]);
     case 'delete':
-      return packr.pack([id, ts, OP_DELETE, cmd.key]);
+      return packr.pack([id, ts, OP_DELETE, cmd.key, ...fp]);
     case 'cas':
-      return packr.pack([id, ts, OP_CAS, cmd.key, cmd.expected, cmd.value]);
+      return packr.pack([id, ts, OP_CAS, cmd.key, cmd.expected, cmd.value, ...fp]);
   }
 }
 
@@ -35,10 +38,16 @@ export function decodeRequest(data: Uint8Array): KvRequest {
   }
   if (!Array.isArray(t) || t.length < 4) throw new Error('malformed KvRequest: expected an array of at least 4 fields');
   const [id, ts, op, key] = t as unknown[];
+  // Fields of the command proper; one more is the fingerprint.
+  const width = op === OP_PUT ? 5 : op === OP_DELETE ? 4 : op === OP_CAS ? 6 : -1;
+  if (width < 0 || (t.length !== width && t.length !== width + 1)) {
+    throw new KvValidationError('cmd.op', `unknown op code ${String(op)} with ${t.length} fields`);
+  }
   let cmd: unknown;
-  if (op === OP_PUT && t.length === 5) cmd = { op: 'put', key, value: t[4] };
-  else if (op === OP_DELETE && t.length === 4) cmd = { op: 'delete', key };
-  else if (op === OP_CAS && t.length === 6) cmd = { op: 'cas', key, expected: t[4], value: t[5] };
-  else throw new KvValidationError('cmd.op', `unknown op code ${String(op)} with ${t.length} fields`);
-  return validateRequest({ id, ts, cmd });
+  if (op === OP_PUT) cmd = { op: 'put', key, value: t[4] };
+  else if (op === OP_DELETE) cmd = { op: 'delete', key };
+  else cmd = { op: 'cas', key, expected: t[4], value: t[5] };
+  // A fingerprint element is never nil (encodeRequest leaves it out instead).
+  if (t.length === width + 1 && (t[width] === null || t[width] === undefined)) throw new KvValidationError('fingerprint', 'must be a string, got nil');
+  return validateRequest({ id, ts, cmd, fingerprint: t.length === width + 1 ? t[width] : undefined });
 }

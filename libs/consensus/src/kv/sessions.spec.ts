@@ -1,8 +1,8 @@
 import { seededRng } from '../util/rng';
 import { ClientSessions } from './sessions';
-import type { KvResult } from './types';
+import type { KvEffect } from './types';
 
-const result = (revision: number): KvResult => ({ op: 'delete', key: 'k', deleted: false, revision });
+const result = (revision: number): KvEffect => ({ op: 'delete', key: 'k', deleted: false, revision });
 
 /** The rule, written as plainly as possible: what ClientSessions must hold after every step. */
 class NaiveSessions {

@@ -1,10 +1,12 @@
 import { SessionHeap, type HeapItem } from './session-heap';
-import type { KvResult } from './types';
+import type { KvEffect } from './types';
 
 /** One remembered client request: its first result, kept so that a retry gets it back unchanged. */
 export interface Session extends HeapItem {
   id: string;
-  result: KvResult;
+  result: KvEffect;
+  /** The first request's fingerprint (undefined: it had none); a retry must carry the same. */
+  fingerprint: string | undefined;
   /** False once expired or evicted (it may still sit in the FIFO until it reaches the front). */
   live: boolean;
 }
@@ -51,14 +53,19 @@ export class ClientSessions {
     this.expire();
   }
 
-  lookup(id: string): KvResult | undefined {
+  lookup(id: string): KvEffect | undefined {
     return this.byId.get(id)?.result;
   }
 
+  /** The remembered first request under `id`: its result and its fingerprint. */
+  find(id: string): Readonly<Pick<Session, 'result' | 'fingerprint'>> | undefined {
+    return this.byId.get(id);
+  }
+
   /** Remembers a first result. `revision` is the applied position (orders sessions, strictly increasing). */
-  record(id: string, ts: number, revision: number, result: KvResult): void {
+  record(id: string, ts: number, revision: number, result: KvEffect, fingerprint?: string): void {
     if (this._latestTs - ts > this.ttlMs || this.maxSessions <= 0) return; // already expired: never kept
-    const s: Session = { id, ts, revision, result, live: true, heapIndex: -1 };
+    const s: Session = { id, ts, revision, result, fingerprint, live: true, heapIndex: -1 };
     this.byId.set(id, s);
     this.heap.push(s);
     this.fifo.push(s);
@@ -71,15 +78,15 @@ export class ClientSessions {
   }
 
   /** For restore: `latestTs`, then sessions in applied order; the limits are then enforced. */
-  load(latestTs: number, sessions: Iterable<{ id: string; ts: number; result: KvResult }>): void {
+  load(latestTs: number, sessions: Iterable<{ id: string; ts: number; result: KvEffect; fingerprint?: string }>): void {
     if (this.byId.size > 0 || this.head > 0) throw new Error('ClientSessions.load: not empty');
     this._latestTs = latestTs;
     let prev = -Infinity;
-    for (const { id, ts, result } of sessions) {
+    for (const { id, ts, result, fingerprint } of sessions) {
       if (this.byId.has(id)) throw new Error(`ClientSessions.load: duplicate request id ${JSON.stringify(id)}`);
       if (!(result.revision > prev)) throw new Error('ClientSessions.load: sessions not in applied order');
       prev = result.revision;
-      const s: Session = { id, ts, revision: result.revision, result, live: true, heapIndex: -1 };
+      const s: Session = { id, ts, revision: result.revision, result, fingerprint, live: true, heapIndex: -1 };
       this.byId.set(id, s);
       this.heap.push(s);
       this.fifo.push(s);

@@ -1,24 +1,28 @@
 import { packr } from './msgpack';
-import type { KvResult } from './types';
+import type { KvEffect } from './types';
 
 /** Everything a KvStateMachine is, as plain data. `data` sorted by key; `sessions` in applied order. */
 export interface KvSnapshotState {
   appliedRevision: number;
   latestTs: number;
   data: Array<{ key: string; value: string; revision: number }>;
-  sessions: Array<{ id: string; ts: number; result: KvResult }>;
+  /** fingerprint: the first request's (undefined when it had none). */
+  sessions: Array<{ id: string; ts: number; result: KvEffect; fingerprint?: string }>;
 }
 
 /**
  * MessagePack array: [MAGIC, VERSION, appliedRevision, latestTs, [key, value, revision, ...],
- * [id, ts, result, ...]] with result = [0, key, value, rev] | [1, key, deleted, rev] |
- * [2, key, succeeded, value | nil, rev]. Flat arrays keep it compact. The encoding is canonical
- * (a function of the state alone), so its hash is the state's digest.
+ * [id, ts, result, fingerprint | nil, ...]] with result = [0, key, value, rev] |
+ * [1, key, deleted, rev] | [2, key, succeeded, value | nil, rev]. Flat arrays keep it compact. The
+ * encoding is canonical (a function of the state alone), so its hash is the state's digest.
+ * Version 1 had no fingerprint ([id, ts, result, ...]); it is still read, never written.
  */
 const MAGIC = 'synod-kv';
-const VERSION = 1;
+const VERSION = 2;
+/** Elements per session in the flat array, by version. */
+const SESSION_WIDTH: Record<number, number> = { 1: 3, 2: 4 };
 
-function resultTuple(r: KvResult): unknown[] {
+function resultTuple(r: KvEffect): unknown[] {
   switch (r.op) {
     case 'put':
       return [0, r.key, r.value, r.revision];
@@ -37,12 +41,13 @@ export function encodeSnapshot(s: KvSnapshotState): Uint8Array {
     data[i++] = d.value;
     data[i++] = d.revision;
   }
-  const sessions: unknown[] = new Array(s.sessions.length * 3);
+  const sessions: unknown[] = new Array(s.sessions.length * 4);
   i = 0;
   for (const x of s.sessions) {
     sessions[i++] = x.id;
     sessions[i++] = x.ts;
     sessions[i++] = resultTuple(x.result);
+    sessions[i++] = x.fingerprint ?? null;
   }
   return packr.pack([MAGIC, VERSION, s.appliedRevision, s.latestTs, data, sessions]);
 }
@@ -54,7 +59,7 @@ function fail(what: string): never {
 const isRevision = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const isTs = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 
-function decodeResult(t: unknown, appliedRevision: number): KvResult {
+function decodeResult(t: unknown, appliedRevision: number): KvEffect {
   if (!Array.isArray(t)) fail('session result is not an array');
   const rev = t[t.length - 1];
   if (!isRevision(rev) || rev < 1 || rev > appliedRevision) fail('session result revision out of range');
@@ -81,12 +86,13 @@ export function decodeSnapshot(bytes: Uint8Array): KvSnapshotState {
     fail(`not MessagePack (${(e as Error).message})`);
   }
   if (!Array.isArray(root) || root.length !== 6 || root[0] !== MAGIC) fail('not a KV snapshot');
-  if (root[1] !== VERSION) fail(`unsupported version ${String(root[1])}`);
+  const width = typeof root[1] === 'number' ? SESSION_WIDTH[root[1]] : undefined;
+  if (width === undefined) fail(`unsupported version ${String(root[1])}`);
   const [, , appliedRevision, latestTs, flatData, flatSessions] = root as unknown[];
   if (!isRevision(appliedRevision)) fail('appliedRevision');
   if (!isTs(latestTs)) fail('latestTs');
   if (!Array.isArray(flatData) || flatData.length % 3 !== 0) fail('data');
-  if (!Array.isArray(flatSessions) || flatSessions.length % 3 !== 0) fail('sessions');
+  if (!Array.isArray(flatSessions) || flatSessions.length % width !== 0) fail('sessions');
 
   const data: KvSnapshotState['data'] = [];
   let prevKey: string | null = null;
@@ -102,12 +108,18 @@ export function decodeSnapshot(bytes: Uint8Array): KvSnapshotState {
   }
 
   const sessions: KvSnapshotState['sessions'] = [];
-  for (let i = 0; i < flatSessions.length; i += 3) {
+  for (let i = 0; i < flatSessions.length; i += width) {
     const id: unknown = flatSessions[i];
     const ts: unknown = flatSessions[i + 1];
-    if (typeof id !== 'string') fail(`session ${i / 3} id`);
-    if (!isTs(ts)) fail(`session ${i / 3} ts`);
-    sessions.push({ id, ts, result: decodeResult(flatSessions[i + 2], appliedRevision) });
+    if (typeof id !== 'string') fail(`session ${i / width} id`);
+    if (!isTs(ts)) fail(`session ${i / width} ts`);
+    const session: KvSnapshotState['sessions'][number] = { id, ts, result: decodeResult(flatSessions[i + 2], appliedRevision) };
+    if (width === 4) {
+      const fp: unknown = flatSessions[i + 3];
+      if (fp !== null && (typeof fp !== 'string' || fp === '')) fail(`session ${i / width} fingerprint`);
+      if (fp !== null) session.fingerprint = fp;
+    }
+    sessions.push(session);
   }
   return { appliedRevision, latestTs, data, sessions };
 }

@@ -1,5 +1,6 @@
 import { seededRng } from '../util/rng';
 import { KvStateMachine, decodeRequest, encodeRequest, type KvCommand, type KvRequest } from './index';
+import { packr } from './msgpack';
 
 let nextId = 0;
 const req = (cmd: KvCommand, ts = 1000, id = `req-${++nextId}`): KvRequest => ({ id, ts, cmd });
@@ -148,6 +149,37 @@ describe('KvStateMachine: client sessions (exactly-once)', () => {
     expect(sm.size).toBe(1);
   });
 
+  it('a duplicate id with the same fingerprint is a retry: the first result, no second effect', () => {
+    const sm = new KvStateMachine();
+    const first = sm.apply(1, { ...req(put('a', '1'), 1000, 'rest:K'), fingerprint: 'fp-1' });
+    sm.apply(2, req(put('a', '2'), 1001, 'other'));
+    expect(sm.apply(3, { ...req(put('a', '1'), 1002, 'rest:K'), fingerprint: 'fp-1' })).toEqual(first);
+    expect(sm.get('a')?.value).toBe('2');
+  });
+
+  it('a duplicate id with another fingerprint is a conflict: nothing applied, nothing remembered', () => {
+    const sm = new KvStateMachine();
+    const first = sm.apply(1, { ...req(put('idemA', 'x'), 1000, 'rest:K'), fingerprint: 'fp-A' });
+    const sessions = sm.sessionCount;
+    expect(sm.apply(2, { ...req(put('idemB', 'y'), 1000, 'rest:K'), fingerprint: 'fp-B' })).toEqual({ op: 'conflict', key: 'idemB', revision: 2 });
+    expect(sm.apply(3, { ...req(del('idemA'), 1000, 'rest:K'), fingerprint: 'fp-C' })).toEqual({ op: 'conflict', key: 'idemA', revision: 3 });
+    expect(sm.get('idemB')).toBeNull();
+    expect(sm.get('idemA')).toEqual({ key: 'idemA', value: 'x', revision: 1 });
+    expect(sm.sessionCount).toBe(sessions);
+    expect(sm.appliedRevision).toBe(3);
+    // the conflicts did not replace the first request's session: its retry still gets its answer
+    expect(sm.apply(4, { ...req(put('idemA', 'x'), 1000, 'rest:K'), fingerprint: 'fp-A' })).toEqual(first);
+  });
+
+  it('a fingerprint on one side only is a different request', () => {
+    const sm = new KvStateMachine();
+    sm.apply(1, { ...req(put('a', '1'), 1000, 'with'), fingerprint: 'fp' });
+    sm.apply(2, req(put('b', '1'), 1000, 'without'));
+    expect(sm.apply(3, req(put('a', '1'), 1000, 'with'))).toMatchObject({ op: 'conflict' });
+    expect(sm.apply(4, { ...req(put('b', '1'), 1000, 'without'), fingerprint: 'fp' })).toMatchObject({ op: 'conflict' });
+    expect(sm.apply(5, req(put('b', '1'), 1000, 'without'))).toEqual({ op: 'put', key: 'b', value: '1', revision: 2 });
+  });
+
   it('a retried delete reports the first outcome, not "missing"', () => {
     const sm = new KvStateMachine();
     sm.apply(1, req(put('k', 'v')));
@@ -231,7 +263,9 @@ function history(seed: number, n: number): Array<{ revision: number; req: KvRequ
     }
     if (roll < 0.2 && sent.length > 0) {
       const old = sent[rng.int(Math.max(0, sent.length - 50), sent.length - 1)];
-      out.push({ revision, req: { ...old, ts } });
+      // Mostly a retry; sometimes the id reused for another request (another fingerprint).
+      const reuse = rng.next() < 0.25;
+      out.push({ revision, req: reuse ? { ...old, ts, fingerprint: `other-${rng.int(0, 3)}` } : { ...old, ts } });
       continue;
     }
     const key = `k${rng.int(0, 40)}`;
@@ -242,7 +276,7 @@ function history(seed: number, n: number): Array<{ revision: number; req: KvRequ
         : which === 1
           ? del(key)
           : cas(key, rng.next() < 0.3 ? null : `v${rng.int(0, 5)}`, `v${rng.int(0, 5)}`);
-    const r = { id: `s${seed}-${i}`, ts, cmd };
+    const r: KvRequest = rng.next() < 0.5 ? { id: `s${seed}-${i}`, ts, cmd, fingerprint: `fp-${i}` } : { id: `s${seed}-${i}`, ts, cmd };
     sent.push(r);
     out.push({ revision, req: r });
   }
@@ -339,6 +373,34 @@ describe('KvStateMachine: determinism, snapshot, digest', () => {
     expect(r.get('a')?.value).toBe('1');
   });
 
+  it('restore keeps fingerprints: after restore a reused id with another request is still a conflict', () => {
+    const sm = new KvStateMachine();
+    const first = sm.apply(1, { ...req(put('a', '1'), 1000, 'X'), fingerprint: 'fp-X' });
+    sm.apply(2, req(put('b', '1'), 1000, 'Y'));
+    const r = KvStateMachine.restore(sm.snapshot());
+    expect(r.digest()).toBe(sm.digest());
+    expect(r.apply(3, { ...req(put('a', '2'), 1000, 'X'), fingerprint: 'fp-other' })).toEqual({ op: 'conflict', key: 'a', revision: 3 });
+    expect(r.apply(4, { ...req(put('a', '1'), 1000, 'X'), fingerprint: 'fp-X' })).toEqual(first);
+    expect(r.apply(5, req(put('b', '1'), 1000, 'Y'))).toMatchObject({ op: 'put', revision: 2 });
+    expect(r.get('a')?.value).toBe('1');
+  });
+
+  it('the fingerprint is part of the state: same results so far, different fingerprints, different digests', () => {
+    const a = new KvStateMachine();
+    const b = new KvStateMachine();
+    expect(a.apply(1, { ...req(put('k', 'v'), 1000, 'X'), fingerprint: 'one' })).toEqual(b.apply(1, { ...req(put('k', 'v'), 1000, 'X'), fingerprint: 'two' }));
+    expect(a.digest()).not.toBe(b.digest());
+  });
+
+  it('reads a version 1 snapshot (sessions without fingerprints) and writes version 2', () => {
+    const v1 = packr.pack(['synod-kv', 1, 3, 1000, ['a', '1', 2], ['X', 1000, [0, 'a', '1', 2]]]);
+    const r = KvStateMachine.restore(v1);
+    expect(r.get('a')).toEqual({ key: 'a', value: '1', revision: 2 });
+    expect(r.apply(4, req(put('a', 'again'), 1000, 'X'))).toEqual({ op: 'put', key: 'a', value: '1', revision: 2 });
+    expect(r.apply(5, { ...req(put('a', 'again'), 1000, 'X'), fingerprint: 'fp' })).toMatchObject({ op: 'conflict' });
+    expect(packr.unpack(r.snapshot())[1]).toBe(2);
+  });
+
   it('an empty state snapshots and restores', () => {
     const sm = new KvStateMachine();
     const r = KvStateMachine.restore(sm.snapshot());
@@ -354,6 +416,11 @@ describe('KvStateMachine: determinism, snapshot, digest', () => {
     expect(() => KvStateMachine.restore(encodeRequest(req(put('a', '1'))))).toThrow(/snapshot/);
     const snap = Buffer.from(sm.snapshot());
     expect(() => KvStateMachine.restore(snap.subarray(0, snap.length - 2))).toThrow(/snapshot/);
+    const session = (fp: unknown) => packr.pack(['synod-kv', 2, 1, 1000, ['a', '1', 1], ['X', 1000, [0, 'a', '1', 1], fp]]);
+    expect(KvStateMachine.restore(session('fp')).apply(2, { ...req(put('a', '1'), 1000, 'X'), fingerprint: 'fp' }).revision).toBe(1);
+    expect(() => KvStateMachine.restore(session(7))).toThrow(/fingerprint/);
+    expect(() => KvStateMachine.restore(session(''))).toThrow(/fingerprint/);
+    expect(() => KvStateMachine.restore(packr.pack(['synod-kv', 3, 0, 0, [], []]))).toThrow(/version/);
   });
 
   it('restore with a smaller maxSessions trims the oldest sessions', () => {

@@ -4,6 +4,7 @@ import { decodeSnapshot, encodeSnapshot, type KvSnapshotState } from './snapshot
 import {
   DEFAULT_MAX_SESSIONS,
   DEFAULT_SESSION_TTL_MS,
+  type KvEffect,
   type KvItem,
   type KvOptions,
   type KvRequest,
@@ -58,8 +59,10 @@ export class KvStateMachine {
 
   /**
    * Applies one command at log position `revision` (strictly increasing). A request id already
-   * applied (and not yet expired) returns the first result unchanged and has no effect, whatever
-   * command the retry carries. Throws, changing nothing, on a bad position or unknown op.
+   * applied (and not yet expired) has no effect: with the first request's fingerprint (a retry) it
+   * returns the first result unchanged; with another (the id reused for a different request) it
+   * returns a `conflict`, which is not remembered. Throws, changing nothing, on a bad position or
+   * unknown op.
    */
   apply(revision: number, req: KvRequest): KvResult {
     this.checkPosition(revision);
@@ -70,10 +73,13 @@ export class KvStateMachine {
     this._appliedRevision = revision;
     // The retry's own ts counts: a retry arriving after the TTL finds its session gone.
     this.sessions.advance(req.ts);
-    const first = this.sessions.lookup(req.id);
-    if (first !== undefined) return { ...first };
+    const first = this.sessions.find(req.id);
+    if (first !== undefined) {
+      if (first.fingerprint !== req.fingerprint) return { op: 'conflict', key: cmd.key, revision };
+      return { ...first.result };
+    }
 
-    let result: KvResult;
+    let result: KvEffect;
     switch (cmd.op) {
       case 'put':
         this.write(cmd.key, cmd.value, revision);
@@ -97,7 +103,7 @@ export class KvStateMachine {
       }
     }
     // The cache keeps its own copy: a caller mutating what it got back must not change a retry's answer.
-    this.sessions.record(req.id, req.ts, revision, { ...result });
+    this.sessions.record(req.id, req.ts, revision, { ...result }, req.fingerprint);
     return result;
   }
 
@@ -152,7 +158,7 @@ export class KvStateMachine {
       data.push({ key, value: s.value, revision: s.revision });
     }
     const sessions: KvSnapshotState['sessions'] = [];
-    for (const x of this.sessions.entries()) sessions.push({ id: x.id, ts: x.ts, result: x.result });
+    for (const x of this.sessions.entries()) sessions.push({ id: x.id, ts: x.ts, result: x.result, fingerprint: x.fingerprint });
     return { appliedRevision: this._appliedRevision, latestTs: this.sessions.latestTs, data, sessions };
   }
 

@@ -1,4 +1,4 @@
-import type { KvCommand, KvRequest } from './types';
+import { MAX_FINGERPRINT_LENGTH, type KvCommand, type KvRequest } from './types';
 
 /** A structurally invalid request; `field` names the offending field (e.g. `cmd.key`) for a 400 answer. */
 export class KvValidationError extends Error {
@@ -61,5 +61,12 @@ export function validateRequest(x: unknown): KvRequest {
   if (typeof ts !== 'number' || !Number.isFinite(ts) || ts < 0) {
     throw new KvValidationError('ts', `must be a finite number >= 0, got ${describe(ts)} ${String(ts)}`);
   }
-  return { id, ts, cmd: validateCommand(x.cmd) };
+  const cmd = validateCommand(x.cmd);
+  // null counts as absent: a codec may turn a missing member into nil.
+  if (x.fingerprint === undefined || x.fingerprint === null) return { id, ts, cmd };
+  const fingerprint = str(x.fingerprint, 'fingerprint', false);
+  if (fingerprint.length > MAX_FINGERPRINT_LENGTH) {
+    throw new KvValidationError('fingerprint', `must be at most ${MAX_FINGERPRINT_LENGTH} characters, got ${fingerprint.length}`);
+  }
+  return { id, ts, cmd, fingerprint };
 }

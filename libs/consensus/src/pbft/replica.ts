@@ -22,6 +22,7 @@ import type {
   Forward,
   NewView,
   PbftConfig,
+  PbftFatal,
   PbftHardState,
   PbftLogEntry,
   PbftMessage,
@@ -39,6 +40,7 @@ import type {
   Status,
   ViewChange,
 } from './types';
+import { MAX_VIEW } from './types';
 import { wellFormed, wellFormedRequest } from './validate';
 
 /** The result a replica gives for a request whose execution threw (deterministically the same everywhere). */
@@ -74,6 +76,7 @@ interface Fetch {
 }
 
 interface Outbox {
+  fatal: PbftFatal | null;
   hardState: PbftHardState | null;
   newView: NewView | null;
   entries: Map<number, PbftLogEntry>;
@@ -159,7 +162,9 @@ export class PbftReplica {
   private readonly lastServed = new Map<ReplicaId, number>();
 
   private readonly dropped: Record<string, number> = {};
-  private readonly out: Outbox = { hardState: null, newView: null, entries: new Map(), stableCheckpoint: null, messages: [], replies: [], executed: [] };
+  /** The condition, once it arose (kept for status; the Outbox hands it out once). */
+  private fatal: PbftFatal | null = null;
+  private readonly out: Outbox = { fatal: null, hardState: null, newView: null, entries: new Map(), stableCheckpoint: null, messages: [], replies: [], executed: [] };
 
   constructor(config: PbftConfig, persisted: PbftPersistentState) {
     if (!config.replicas.includes(config.id)) throw new Error(`PbftReplica: ${config.id} is not in replicas`);
@@ -228,6 +233,8 @@ export class PbftReplica {
     if (!wellFormed(m)) return this.drop('malformed');
     if (m.from === this.id) return;
     if (!this.members.has(m.from)) return this.drop('non-member');
+    // Before the signature check (cheap, and nothing above the ceiling is ever legitimate).
+    if ('view' in m && m.view > MAX_VIEW && !this.cfg.faults?.skipViewCeiling) return this.drop('view-beyond-ceiling');
     if (!this.verify(m)) return this.drop('bad-signature');
     switch (m.type) {
       case 'Forward':
@@ -261,6 +268,7 @@ export class PbftReplica {
     this.flushForwards();
     const o = this.out;
     return (
+      o.fatal !== null ||
       o.hardState !== null ||
       o.newView !== null ||
       o.entries.size > 0 ||
@@ -282,12 +290,14 @@ export class PbftReplica {
       messages: o.messages.slice(),
       replies: o.replies.slice(),
       executed: o.executed.slice(),
+      fatal: o.fatal,
     };
   }
 
   /** The runtime persisted and sent `rd`: forget it (anything added since stays). */
   advance(rd: PbftReady): void {
     const o = this.out;
+    if (o.fatal === rd.fatal) o.fatal = null;
     if (o.hardState === rd.hardState) o.hardState = null;
     if (o.newView === rd.newView) o.newView = null;
     if (o.stableCheckpoint === rd.stableCheckpoint) o.stableCheckpoint = null;
@@ -310,6 +320,7 @@ export class PbftReplica {
       pendingRequests: this.waiting.size,
       logSize: this.slots.size,
       dropped: { ...this.dropped },
+      fatal: this.fatal,
     };
   }
 
@@ -327,6 +338,7 @@ export class PbftReplica {
   private restore(ps: PbftPersistentState): void {
     this.view = ps.hardState.view;
     this.active = ps.hardState.active;
+    this.checkViewCeiling(); // a durable view written before the ceiling existed
     if (this.active && ps.newView !== null && ps.newView.view === this.view) this.newView = ps.newView;
     const cp = ps.stableCheckpoint;
     if (cp !== null && cp.seq > 0) {
@@ -648,6 +660,13 @@ export class PbftReplica {
 
   // ---------------------------------------------------------------- view change
 
+  /** A replica holding MAX_VIEW can never change view again: report it, once. */
+  private checkViewCeiling(): void {
+    if (this.view < MAX_VIEW || this.fatal !== null || this.cfg.faults?.skipViewCeiling) return;
+    this.fatal = { reason: 'view-exhausted', view: this.view };
+    this.out.fatal = this.fatal;
+  }
+
   private timeout(): number {
     return this.cfg.requestTimeoutTicks * 2 ** Math.min(this.backoff, MAX_BACKOFF);
   }
@@ -655,7 +674,10 @@ export class PbftReplica {
   /** Stops accepting normal-case messages of the current view and votes for `target`. */
   private startViewChange(target: number): void {
     if (target <= this.view) return;
+    // No view left to move to: peers would drop the VIEW-CHANGE, so say so instead (once).
+    if (target > MAX_VIEW && !this.cfg.faults?.skipViewCeiling) return this.checkViewCeiling();
     this.view = target;
+    this.checkViewCeiling();
     this.active = false;
     this.persistHardState();
     this.newView = null;
@@ -781,6 +803,7 @@ export class PbftReplica {
 
   private enterNewView(nv: NewView, plan: NewViewPlan): void {
     this.view = nv.view;
+    this.checkViewCeiling();
     this.active = true;
     this.newView = nv;
     this.viewChangeDeadline = null;

@@ -7,6 +7,25 @@
  */
 export type ReplicaId = string;
 
+/**
+ * The highest view a message may carry and a replica may hold (Raft's MAX_TERM, for views). Views
+ * are JS numbers: past Number.MAX_SAFE_INTEGER `view + 1` is no longer exact and the shape check
+ * refuses it, so a replica there could never change view again. No cluster gets near it (2^53 view
+ * changes; f Byzantine replicas cannot drag correct ones up, the join rule needs f+1). A message
+ * with a higher view is dropped ('view-beyond-ceiling'); a replica holding MAX_VIEW reports it
+ * (PbftReady.fatal) instead of failing its next view change silently.
+ */
+export const MAX_VIEW = Number.MAX_SAFE_INTEGER - 1;
+
+/**
+ * A condition the replica cannot get out of by itself: it keeps doing what it still safely can, but
+ * an operator must act. `view-exhausted`: the view reached MAX_VIEW, so no view change is possible.
+ */
+export interface PbftFatal {
+  reason: 'view-exhausted';
+  view: number;
+}
+
 /** A client operation, signed by the client (the gateway holds its own key pair). */
 export interface ClientRequest {
   client: string;
@@ -223,6 +242,8 @@ export interface PbftFaults {
   weakQuorum?: boolean;
   /** VIEW-CHANGE messages carry an empty P set. */
   dropPreparedSetInViewChange?: boolean;
+  /** Take views above MAX_VIEW and change view past it without reporting (the silent stall it prevents). */
+  skipViewCeiling?: boolean;
 }
 
 /** What must be durable before the messages of the same Ready are sent. */
@@ -302,6 +323,8 @@ export interface PbftReady {
   messages: PbftMessage[];
   replies: Reply[];
   executed: ExecutedBatch[];
+  /** Set in the one Ready after the condition arose (status().fatal keeps it): log it, mark the replica unready. */
+  fatal: PbftFatal | null;
 }
 
 export interface PbftStatus {
@@ -322,6 +345,8 @@ export interface PbftStatus {
   logSize: number;
   /** Messages dropped, by reason. */
   dropped: Record<string, number>;
+  /** Set for good once the replica cannot go on by itself (see PbftFatal); null while all is well. */
+  fatal: PbftFatal | null;
 }
 
 export type ProposeResult =

@@ -9,11 +9,13 @@ import {
   HardState,
   InstallSnapshot,
   InstallSnapshotResponse,
+  MAX_TERM,
   Message,
   NodeId,
   PersistentState,
   ProposeResult,
   RaftConfig,
+  RaftFatal,
   Ready,
   ReadFailure,
   ReadState,
@@ -45,6 +47,8 @@ export interface RaftStatus {
   snapshotIndex: number;
   configuration: Configuration;
   progress: Record<NodeId, { matchIndex: number; nextIndex: number; state: string }>;
+  /** Set for good once the node cannot go on by itself (see RaftFatal); null while all is well. */
+  fatal: RaftFatal | null;
 }
 
 /**
@@ -80,6 +84,9 @@ export class RaftNode {
   private msgs: Message[] = [];
   private readStates: ReadState[] = [];
   private readFailures: ReadFailure[] = [];
+  /** The condition, once it arose; `fatalPending` until a Ready handed it out. */
+  private fatal: RaftFatal | null = null;
+  private fatalPending = false;
   private prevHardState: HardState;
   private prevSoftState: SoftState;
   private outstanding: Ready | null = null;
@@ -94,6 +101,7 @@ export class RaftNode {
     this.prevHardState = this.hardState();
     this.resetRandomizedElectionTimeout();
     this.prevSoftState = this.softState();
+    this.checkTermCeiling(); // a durable term written before the ceiling existed
   }
 
   // ---------------------------------------------------------------- inputs
@@ -153,6 +161,9 @@ export class RaftNode {
 
   step(m: Message): void {
     if (m.to !== this.id || !this.isMember(m.from) || m.from === this.id) return;
+    // Forged or corrupt: adopting it would leave no term to campaign in (the runtime's validator
+    // drops and counts these first; this keeps the simulator and any other driver to the same rule).
+    if (m.term > MAX_TERM && !this.cfg.faults?.skipTermCeiling) return;
     if (m.term > this.currentTerm) {
       if (m.type === 'RequestVote') {
         // Check-quorum lease: while we hear from a live leader, ignore candidates (disruptive rejoin).
@@ -209,6 +220,7 @@ export class RaftNode {
       this.log.pendingSnapshot !== null ||
       this.log.unstableFrom <= this.log.lastIndex() ||
       this.log.hasEntriesToApply() ||
+      this.fatalPending ||
       !sameHardState(hs, this.prevHardState) ||
       ss.role !== this.role ||
       ss.leader !== this.leader ||
@@ -229,7 +241,9 @@ export class RaftNode {
       committedEntries: this.log.entriesToApply(MAX_APPLY_PER_READY),
       readStates: this.readStates,
       readFailures: this.readFailures,
+      fatal: this.fatalPending ? this.fatal : null,
     };
+    this.fatalPending = false;
     this.msgs = [];
     this.readStates = [];
     this.readFailures = [];
@@ -272,6 +286,7 @@ export class RaftNode {
       snapshotIndex: this.log.snapshotIndex(),
       configuration: this.configuration,
       progress,
+      fatal: this.fatal,
     };
   }
 
@@ -291,6 +306,7 @@ export class RaftNode {
     if (term !== this.currentTerm) {
       this.currentTerm = term;
       this.votedFor = null;
+      this.checkTermCeiling();
     }
     this.role = 'follower';
     this.leader = leader;
@@ -337,6 +353,8 @@ export class RaftNode {
 
   /** Start a pre-vote round (§9.6) or a real election. */
   private campaign(preVote: boolean, transfer: boolean): void {
+    // No term left to campaign in: peers would drop the RequestVote, so say so instead (once).
+    if (this.currentTerm >= MAX_TERM && !this.cfg.faults?.skipTermCeiling) return this.checkTermCeiling();
     let term: number;
     if (preVote) {
       this.role = 'pre-candidate';
@@ -713,6 +731,13 @@ export class RaftNode {
   }
 
   // ---------------------------------------------------------------- helpers
+
+  /** A node holding MAX_TERM can never start an election again: report it, once. */
+  private checkTermCeiling(): void {
+    if (this.currentTerm < MAX_TERM || this.fatal !== null || this.cfg.faults?.skipTermCeiling) return;
+    this.fatal = { reason: 'term-exhausted', term: this.currentTerm };
+    this.fatalPending = true;
+  }
 
   private send(m: Message): void {
     this.msgs.push(m);

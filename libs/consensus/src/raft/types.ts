@@ -4,6 +4,18 @@
  */
 export type NodeId = string;
 
+/**
+ * The highest term a message may carry and a node may hold. Terms are JS numbers: beyond
+ * Number.MAX_SAFE_INTEGER `term + 1` is no longer exact (2^53 + 1 === 2^53) and the wire validator
+ * refuses the result, so a node that adopted such a term could never win an election again. One
+ * below the safe maximum, so that every term a node computes (at most MAX_TERM + 1) is still exact
+ * and compares correctly. No real cluster gets near it (2^53 elections);
+ * a term above it is forged or corrupt: the validator drops it and the core ignores it. A node that
+ * holds MAX_TERM (a durable state from before this limit, or a message carrying exactly MAX_TERM)
+ * cannot campaign any more and reports it (Ready.fatal) instead of failing silently.
+ */
+export const MAX_TERM = Number.MAX_SAFE_INTEGER - 1;
+
 export type EntryType = 'normal' | 'noop';
 
 /** One log entry. `data` is opaque to the core (an encoded state-machine command). */
@@ -128,6 +140,16 @@ export interface SoftState {
 }
 
 /**
+ * A condition the core cannot get out of by itself: it keeps running what it still safely can, but
+ * an operator must act. `term-exhausted`: currentTerm reached MAX_TERM, so this node can no longer
+ * start an election (it still votes, follows and, if leader, leads in that term).
+ */
+export interface RaftFatal {
+  reason: 'term-exhausted';
+  term: number;
+}
+
+/**
  * One batch of work (etcd's Ready). The runtime must, in order:
  *  1. persist `snapshot` (if any), then `hardState` and `entries` atomically
  *     (entries starting at or below the last stored index replace that suffix);
@@ -145,6 +167,8 @@ export interface Ready {
   committedEntries: Entry[];
   readStates: ReadState[];
   readFailures: ReadFailure[];
+  /** Set in the one Ready after the condition arose (status().fatal keeps it): log it, mark the node unready. */
+  fatal: RaftFatal | null;
 }
 
 /** What was on stable storage at start (a fresh node passes an empty one). */
@@ -183,6 +207,8 @@ export interface RaftFaults {
   commitPreviousTermByCount?: boolean;
   /** Do not put votedFor into the hard state (so a crash forgets the vote). */
   forgetVote?: boolean;
+  /** Adopt terms above MAX_TERM and campaign past it without reporting (the silent stall it prevents). */
+  skipTermCeiling?: boolean;
 }
 
 export type ProposeResult =

@@ -31,7 +31,8 @@ export function parseReply(body: unknown): Reply | null {
 }
 
 export function isResult(v: unknown): v is KvResult {
-  return isRecord(v) && (v.op === 'put' || v.op === 'delete' || v.op === 'cas') && typeof v.key === 'string' && typeof v.revision === 'number';
+  const op = isRecord(v) ? v.op : undefined;
+  return isRecord(v) && (op === 'put' || op === 'delete' || op === 'cas' || op === 'conflict') && typeof v.key === 'string' && typeof v.revision === 'number';
 }
 
 function isItem(v: unknown): v is KvItem {

@@ -2,7 +2,7 @@ import { createByzantine, type ByzantineBehavior, type ByzantineFilter } from '.
 import { signRequest } from '../client';
 import { hmacTestKeyring, type TestKeyring } from '../crypto';
 import { PbftReplica } from '../replica';
-import type { ClientRequest, ExecutedBatch, PbftConfig, PbftFaults, PbftMessage, PbftReady, ReplicaId, Reply } from '../types';
+import type { ClientRequest, ExecutedBatch, PbftConfig, PbftFatal, PbftFaults, PbftMessage, PbftReady, ReplicaId, Reply } from '../types';
 import { CounterApp, encodeCounterOp } from './counter-app';
 import { MemoryPbftStorage } from './memory-storage';
 
@@ -38,6 +38,8 @@ export class PbftHarness {
   readonly storage = new Map<ReplicaId, MemoryPbftStorage>();
   readonly byzantine = new Map<ReplicaId, ByzantineFilter>();
   readonly executed = new Map<ReplicaId, ExecutedBatch[]>();
+  /** Every Ready.fatal each replica handed out since its last (re)start. */
+  readonly fatals = new Map<ReplicaId, PbftFatal[]>();
   readonly replies: Reply[] = [];
   /** Every message handed to the network (after Byzantine filters), for inspection. */
   readonly sent: InFlight[] = [];
@@ -97,6 +99,7 @@ export class PbftHarness {
   private start(id: ReplicaId): void {
     const app = new CounterApp();
     this.apps.set(id, app);
+    this.fatals.set(id, []);
     this.replicas.set(id, new PbftReplica(this.config(id, app), this.storage.get(id)!.load()));
     this.collect(id);
   }
@@ -127,6 +130,7 @@ export class PbftHarness {
     const rd = r.ready();
     this.storage.get(id)!.apply(rd);
     this.executed.get(id)!.push(...rd.executed);
+    if (rd.fatal) this.fatals.get(id)!.push(rd.fatal);
     const byz = this.byzantine.get(id);
     const messages = byz ? byz.messages(rd.messages) : rd.messages;
     const replies = byz ? byz.replies(rd.replies) : rd.replies;

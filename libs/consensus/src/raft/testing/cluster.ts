@@ -1,5 +1,5 @@
 import { RaftNode } from '../node';
-import { Entry, Message, NodeId, PersistentState, RaftConfig, RaftFaults, ReadFailure, ReadState } from '../types';
+import { Entry, Message, NodeId, PersistentState, RaftConfig, RaftFatal, RaftFaults, ReadFailure, ReadState } from '../types';
 
 /**
  * A hand-driven cluster for unit tests: messages wait in a queue until delivered, links can be cut,
@@ -11,6 +11,8 @@ export class TestCluster {
   readonly applied = new Map<NodeId, Entry[]>();
   readonly readStates = new Map<NodeId, ReadState[]>();
   readonly readFailures = new Map<NodeId, ReadFailure[]>();
+  /** Every Ready.fatal each node handed out since its last (re)start. */
+  readonly fatals = new Map<NodeId, RaftFatal[]>();
   queue: Message[] = [];
   private cut = new Set<string>();
 
@@ -50,6 +52,7 @@ export class TestCluster {
     this.applied.set(id, []);
     this.readStates.set(id, []);
     this.readFailures.set(id, []);
+    this.fatals.set(id, []);
     this.process(id);
     return node;
   }
@@ -82,6 +85,7 @@ export class TestCluster {
       this.applied.get(id)!.push(...rd.committedEntries);
       this.readStates.get(id)!.push(...rd.readStates);
       this.readFailures.get(id)!.push(...rd.readFailures);
+      if (rd.fatal) this.fatals.get(id)!.push(rd.fatal);
       node.advance(rd);
     }
   }

@@ -74,6 +74,7 @@ export class SimClient {
   }
 
   sawWrite(r: KvResult): void {
+    if (r.op === 'conflict') return; // nothing applied (the simulated clients never reuse an id)
     if (r.op === 'delete') this.seen.set(r.key, null);
     else this.seen.set(r.key, r.value);
   }
