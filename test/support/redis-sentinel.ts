@@ -50,8 +50,22 @@ interface Proc {
   process: ChildProcess;
 }
 
+/** A process that exited during the set-up: most likely its free port was taken meanwhile. */
+class Exited extends Error {}
+
 export async function startSentinel(opts: { name?: string } = {}): Promise<TestSentinel> {
   const name = opts.name ?? `synod-${process.pid}`;
+  // freePort() only says a port was free a moment ago; other tests on this machine take ports too.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await trySetUp(name);
+    } catch (err) {
+      if (!(err instanceof Exited) || attempt === 3) throw err;
+    }
+  }
+}
+
+async function trySetUp(name: string): Promise<TestSentinel> {
   const procs: Proc[] = [];
   const stop = async (): Promise<void> => {
     await Promise.all(procs.map((p) => kill(p.process)));
@@ -62,7 +76,9 @@ export async function startSentinel(opts: { name?: string } = {}): Promise<TestS
     procs.push(master);
     const replica = launchData(await freePort(), ['--replicaof', '127.0.0.1', String(master.port)]);
     procs.push(replica);
-    await waitUntil(`replica on ${replica.port} in sync`, replica.port, async (c) => /master_link_status:up/.test(await c.info('replication')));
+    await started(master);
+    await started(replica);
+    await waitUntil(`replica on ${replica.port} in sync`, replica, async (c) => /master_link_status:up/.test(await c.info('replication')));
 
     const sentinels: Proc[] = [];
     for (let i = 0; i < 3; i++) {
@@ -86,11 +102,12 @@ export async function startSentinel(opts: { name?: string } = {}): Promise<TestS
       procs.push(s);
       sentinels.push(s);
     }
+    for (const s of sentinels) await started(s);
     // A failover needs each sentinel to know the replica (from the master's INFO) and its two peers
     // (from hello messages, every 2 s): only then can they agree the master is down and elect a leader.
     await Promise.all(
       sentinels.map((s) =>
-        waitUntil(`sentinel on ${s.port} sees the replica and its peers`, s.port, async (c) => {
+        waitUntil(`sentinel on ${s.port} sees the replica and its peers`, s, async (c) => {
           const m = fields((await c.call('SENTINEL', 'MASTER', name)) as string[]);
           return m['num-slaves'] === '1' && m['num-other-sentinels'] === '2';
         }),
@@ -155,10 +172,16 @@ function client(port: number): Redis {
   return c;
 }
 
-async function waitUntil(what: string, port: number, cond: (c: Redis) => Promise<boolean>): Promise<void> {
+/** Our process answers on its port (and not some other process that took the port first). */
+function started(p: Proc): Promise<void> {
+  return waitUntil(`redis-server on ${p.port}`, p, async (c) => (await c.info('server')).includes(`process_id:${p.process.pid}\r\n`));
+}
+
+async function waitUntil(what: string, p: Proc, cond: (c: Redis) => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + SETUP_TIMEOUT_MS;
   for (;;) {
-    const c = client(port);
+    if (p.process.exitCode !== null || p.process.signalCode !== null) throw new Exited(`redis-server on ${p.port} exited while waiting for ${what}`);
+    const c = client(p.port);
     try {
       await c.connect();
       if (await cond(c)) return;

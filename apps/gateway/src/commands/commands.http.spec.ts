@@ -1,6 +1,9 @@
 import { startRedis, type TestRedis } from '../../../../test/support/redis-server';
 import { FakeReplica, startFakeCluster } from '../testing/fake-replica';
 import { http, startGateway, waitUntil, type RunningGateway } from '../testing/gateway-harness';
+import { Queue } from 'bullmq';
+import { redisOptionsFromUrl } from '../config/redis-options';
+import { COMMANDS_QUEUE, queuePrefix } from './commands.queue';
 import { jobIdFor } from './job-id';
 
 jest.setTimeout(30_000);
@@ -104,6 +107,25 @@ describe('command batches through BullMQ', () => {
     // every command carries the batch's fingerprint into the state machine
     const sent = (cluster.replicas.get('n1') as FakeReplica).proposals.flatMap((p) => p.requests).filter((r) => r.cmd.key === 'reuse-a');
     expect(sent[0]).toMatchObject({ id: `job:${first.body.id}:0`, fingerprint: expect.any(String) });
+  });
+
+  it('a job id used again for another batch after the first job was removed: the batch fails, nothing applied', async () => {
+    const headers = { 'Idempotency-Key': 'batch-recycled' };
+    const first = await http(gw.base, 'POST', '/v1/commands', { body: { commands: [{ op: 'put', key: 'recycled', value: 'first' }] }, headers });
+    await settled(gw, first.body.id);
+    // BullMQ forgets completed jobs (after an hour, or past 10 000): the state machine still knows the ids
+    const queue = new Queue(COMMANDS_QUEUE, { connection: redisOptionsFromUrl(redis.url), prefix: queuePrefix(gw.config) });
+    try {
+      await queue.remove(first.body.id);
+    } finally {
+      await queue.close();
+    }
+    const again = await http(gw.base, 'POST', '/v1/commands', { body: { commands: [{ op: 'put', key: 'recycled', value: 'second' }] }, headers });
+    expect(again.status).toBe(202);
+    const job = await settled(gw, again.body.id);
+    expect(job.state).toBe('failed');
+    expect(job.error).toContain('already used by a different batch');
+    expect((await http(gw.base, 'GET', '/v1/kv/recycled')).body.value).toBe('first');
   });
 
   it('unknown job → 404', async () => {

@@ -58,9 +58,12 @@ export class CommandsService implements OnApplicationShutdown {
   }
 
   async status(id: string): Promise<CommandsJobView> {
+    // The state first: once it says completed or failed, the job's hash already holds the result
+    // or the reason (one script writes both). Read the other way round, a job finishing in between
+    // showed "failed" with no error.
+    const state = await this.unavailableOnError(() => this.queue.getJobState(id));
     const job = await this.unavailableOnError(() => this.queue.getJob(id));
-    if (!job) throw ApiError.notFound('no such command job', { id });
-    const state = await this.unavailableOnError(() => job.getState());
+    if (!job || state === 'unknown') throw ApiError.notFound('no such command job', { id });
     const view: CommandsJobView = { id, state, attemptsMade: job.attemptsMade };
     if (state === 'completed' && job.returnvalue) view.results = job.returnvalue.results;
     if (job.failedReason) view.error = job.failedReason;

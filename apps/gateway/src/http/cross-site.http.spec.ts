@@ -23,7 +23,18 @@ let gw: RunningGateway;
 beforeAll(async () => {
   redis = await startRedis({ appendfsync: 'no' });
   cluster = await startFakeCluster(redis.url, CLUSTER, ['n1', 'n2', 'n3']);
-  const status: ControlStatus = { id: 'n1', alive: true, isolated: false, byzantine: 'none', role: 'leader', term: 1, leader: 'n1', commitIndex: 0, appliedIndex: 0, pid: 1 };
+  const status: ControlStatus = {
+    id: 'n1',
+    alive: true,
+    isolated: false,
+    byzantine: 'none',
+    role: 'leader',
+    term: 1,
+    leader: 'n1',
+    commitIndex: 0,
+    appliedIndex: 0,
+    pid: 1,
+  };
   control = await startControlServer(redis.url, { [controlPattern(CLUSTER, 'n1')]: () => status });
   gw = await startGateway({ BUS_URL: redis.url, CLUSTER, NODES: 'n1,n2,n3' }, { requestTimeoutMs: 2000, attemptTimeoutMs: 400 });
   await waitUntil('leader known', async () => (await http(gw.base, 'GET', '/health')).body.leader === 'n1');

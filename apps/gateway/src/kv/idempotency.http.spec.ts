@@ -81,6 +81,26 @@ describe('Idempotency-Key reused for a different request', () => {
   });
 });
 
+describe('a replica that answers with the result of another request under the same id', () => {
+  it('(two requests with one key in flight at once, paired by id) → 422, not that other answer', async () => {
+    const store = cluster.store;
+    const apply = store.apply.bind(store);
+    // As a runtime that pairs answers with waiting requests by id alone would answer the second
+    // of two concurrent requests under one key: with the first one's result.
+    store.apply = () => [{ op: 'put', key: 'concurrent-A', value: 'a', revision: 1 }];
+    try {
+      const other = await http(gw.base, 'PUT', '/v1/kv/concurrent-B', { body: { value: 'a' }, headers: { 'Idempotency-Key': 'in-flight' } });
+      expectReused(other, 'in-flight', '/v1/kv/concurrent-B');
+      const sameKeyOtherValue = await http(gw.base, 'PUT', '/v1/kv/concurrent-A', { body: { value: 'b' }, headers: { 'Idempotency-Key': 'in-flight' } });
+      expectReused(sameKeyOtherValue, 'in-flight', '/v1/kv/concurrent-A');
+      const theSame = await http(gw.base, 'PUT', '/v1/kv/concurrent-A', { body: { value: 'a' }, headers: { 'Idempotency-Key': 'in-flight' } });
+      expect(theSame.status).toBe(200);
+    } finally {
+      store.apply = apply;
+    }
+  });
+});
+
 describe('the same request twice', () => {
   it('is one effect and the first answer; the body is compared as JSON, the key as decoded', async () => {
     const headers = { 'Idempotency-Key': 'cas-once' };
@@ -113,7 +133,10 @@ describe('the same request twice', () => {
 
 describe('REST keys and BullMQ batches live apart', () => {
   it('Idempotency-Key job:batch-1:0 on a PUT is a new request, not a batch command', async () => {
-    const accepted = await http(gw.base, 'POST', '/v1/commands', { body: { commands: [{ op: 'put', key: 'from-batch', value: 'b' }] }, headers: { 'Idempotency-Key': 'batch-1' } });
+    const accepted = await http(gw.base, 'POST', '/v1/commands', {
+      body: { commands: [{ op: 'put', key: 'from-batch', value: 'b' }] },
+      headers: { 'Idempotency-Key': 'batch-1' },
+    });
     expect(accepted.body.id).toBe('batch-1');
     await waitUntil('the batch ran', async () => (await http(gw.base, 'GET', '/v1/commands/batch-1')).body.state === 'completed');
     const batchIds = leader()
@@ -126,6 +149,10 @@ describe('REST keys and BullMQ batches live apart', () => {
     expect(put.status).toBe(200);
     expect(put.body).toEqual({ key: 'from-rest', value: 'r', revision: expect.any(Number) });
     expect((await get('from-rest')).body.value).toBe('r');
-    expect(leader().proposals.at(-1)?.requests.map((r) => r.id)).toEqual(['rest:job:batch-1:0']);
+    expect(
+      leader()
+        .proposals.at(-1)
+        ?.requests.map((r) => r.id),
+    ).toEqual(['rest:job:batch-1:0']);
   });
 });

@@ -38,7 +38,7 @@ export class KvService {
   async write(cmd: KvCommand, idempotencyKey: string | undefined, fingerprint: string): Promise<KvEffect> {
     const key = idempotencyKey ?? randomUUID();
     const result = await this.execute(cmd, restRequestId(key), fingerprint);
-    if (result.op !== 'conflict') return result;
+    if (result.op !== 'conflict' && answers(result, cmd)) return result;
     throw new ApiError(
       422,
       {
@@ -58,4 +58,16 @@ export class KvService {
   list(query: Extract<ReadQuery, { op: 'list' }>, consistency: Consistency): Promise<KvItem[]> {
     return this.client.read(randomUUID(), query, consistency);
   }
+}
+
+/**
+ * Whether `result` can be the answer to `cmd`. A replica that pairs answers with waiting requests
+ * by id alone hands a request the result of another one under the same id that was in flight at
+ * the same time (and applied first); such a result is about another command, so it is a reuse of
+ * the key too. (What cannot be told apart this way: a failed cas on the same key.)
+ */
+function answers(result: KvEffect, cmd: KvCommand): boolean {
+  if (result.op !== cmd.op || result.key !== cmd.key) return false;
+  if (cmd.op === 'put' || (cmd.op === 'cas' && result.op === 'cas' && result.succeeded)) return (result as { value: string | null }).value === cmd.value;
+  return true;
 }

@@ -48,8 +48,16 @@ async function storeAtView(view: number): Promise<RedisStore> {
 
 async function runtimeOn(store: RedisStore) {
   const cfg = loadNodeConfig({
-    CLUSTER: 'pceiling', NODE_ID: 'n1', NODES: NODES.join(','), PROTOCOL: 'pbft', BUS_URL: redis.url, STORAGE_URL: redis.url,
-    KEYS_DIR: keysDir, TICK_MS: '5', ELECTION_TICKS: '10', LOG_LEVEL: 'silent',
+    CLUSTER: 'pceiling',
+    NODE_ID: 'n1',
+    NODES: NODES.join(','),
+    PROTOCOL: 'pbft',
+    BUS_URL: redis.url,
+    STORAGE_URL: redis.url,
+    KEYS_DIR: keysDir,
+    TICK_MS: '5',
+    ELECTION_TICKS: '10',
+    LOG_LEVEL: 'silent',
   });
   const errors: string[] = [];
   const sent: PbftMessage[] = [];

@@ -43,7 +43,16 @@ async function storeWith(term: number | null): Promise<RedisStore> {
 }
 
 async function runtimeOn(store: RedisStore): Promise<Harness> {
-  const cfg = loadNodeConfig({ CLUSTER: 'ceiling', NODE_ID: 'n1', NODES: 'n1,n2,n3', PROTOCOL: 'raft', BUS_URL: redis.url, STORAGE_URL: redis.url, TICK_MS: '5', LOG_LEVEL: 'silent' });
+  const cfg = loadNodeConfig({
+    CLUSTER: 'ceiling',
+    NODE_ID: 'n1',
+    NODES: 'n1,n2,n3',
+    PROTOCOL: 'raft',
+    BUS_URL: redis.url,
+    STORAGE_URL: redis.url,
+    TICK_MS: '5',
+    LOG_LEVEL: 'silent',
+  });
   const h = { store, errors: [] as string[], sent: [] as Message[] } as Harness;
   const io: RuntimeIo = {
     sendToPeers: (_frame, ms) => void h.sent.push(...(ms as Message[])),

@@ -2,7 +2,11 @@ import { TestCluster } from './testing/cluster';
 import { Entry, MAX_TERM, Message, NodeId, PersistentState, RaftFaults } from './types';
 
 const E = (index: number, term: number): Entry => ({ index, term, type: 'normal', data: Buffer.from(`e${index}t${term}`) });
-const persisted = (term: number, entries: Entry[] = []): PersistentState => ({ hardState: { currentTerm: term, votedFor: null, commitIndex: 0 }, snapshot: null, entries });
+const persisted = (term: number, entries: Entry[] = []): PersistentState => ({
+  hardState: { currentTerm: term, votedFor: null, commitIndex: 0 },
+  snapshot: null,
+  entries,
+});
 
 /** A cluster whose nodes start from the given stored states (the same path as a process start). */
 function clusterFrom(states: Record<NodeId, PersistentState>, faults: Record<NodeId, RaftFaults> = {}): TestCluster {
@@ -31,7 +35,17 @@ const forgedVote = (to: NodeId, term: number, preVote = false): Message => ({
 const forged: Record<string, (to: NodeId, term: number) => Message> = {
   RequestVote: (to, term) => forgedVote(to, term),
   PreVote: (to, term) => forgedVote(to, term, true),
-  AppendEntries: (to, term) => ({ type: 'AppendEntries', from: 'n3', to, term, prevLogIndex: 1, prevLogTerm: 1, entries: [E(2, 1)], leaderCommit: 2, readCtx: null }),
+  AppendEntries: (to, term) => ({
+    type: 'AppendEntries',
+    from: 'n3',
+    to,
+    term,
+    prevLogIndex: 1,
+    prevLogTerm: 1,
+    entries: [E(2, 1)],
+    leaderCommit: 2,
+    readCtx: null,
+  }),
   InstallSnapshot: (to, term) => ({
     type: 'InstallSnapshot',
     from: 'n3',
