@@ -34,7 +34,14 @@ export class ReplicaService implements OnApplicationShutdown {
     this.bus = new Bus({ homes: cfg.busRoutes, redisOptions: (url) => redisOptions(url).options, cluster: cfg.cluster, self: cfg.nodeId, topics: [BROADCAST_TOPIC] });
     this.bus.onFrame((f) => this.onFrame(f));
     // Commands fail fast while the storage Redis is away; the runtime retries them.
-    this.storageRedis = new Redis({ ...redisOptions(cfg.storageUrl).options, enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: (n) => Math.min(50 * n, 500) });
+    // A dead socket is given up on quickly (disconnectTimeout) so a Sentinel failover is followed fast.
+    this.storageRedis = new Redis({
+      ...redisOptions(cfg.storageUrl).options,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      retryStrategy: (n) => Math.min(50 * n, 500),
+      disconnectTimeout: 100,
+    });
     this.storageRedis.on('error', () => undefined);
     this.store = new RedisStore({ redis: this.storageRedis, cluster: cfg.cluster, node: cfg.nodeId });
   }
