@@ -10,7 +10,10 @@ export default tseslint.config(
     rules: {
       // Wire frames and test bodies are untyped JSON by nature; `any` there is checked at runtime.
       '@typescript-eslint/no-explicit-any': 'off',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
       // Nest modules and DTO classes are empty by design.
       '@typescript-eslint/no-extraneous-class': 'off',
     },

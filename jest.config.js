@@ -1,5 +1,6 @@
-// Two projects: fast unit/simulation tests beside the code, and end-to-end tests on real
-// Redis and real processes in test/ (run one file at a time: they share 2 cores).
+// Two projects: fast unit/simulation tests beside the code, on jest's worker pool, and end-to-end
+// tests on real Redis and real processes in test/, one file at a time (test/support/serial-runner.js:
+// jest's maxWorkers is global, so the e2e project gets a serial runner instead).
 const moduleNameMapper = {
   '^@app/(consensus|storage|bus|wire|history|logging|config)$': '<rootDir>/libs/$1/src',
   '^@app/(consensus|storage|bus|wire|history|logging|config)/(.*)$': '<rootDir>/libs/$1/src/$2',
@@ -23,6 +24,7 @@ module.exports = {
       // The compose suite tests the container image and needs an engine: .ci/compose-e2e.sh runs it.
       testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/compose/'],
       globalSetup: '<rootDir>/test/support/global-setup.js',
+      runner: '<rootDir>/test/support/serial-runner.js',
       moduleNameMapper,
       transform,
     },

@@ -42,6 +42,42 @@ describe('launcher start-up checks', () => {
     }
   });
 
+  it("fails fast, with the child's own words, when a replica would refuse its configuration", async () => {
+    const data = mkdtempSync(join(tmpdir(), 'synod-launcher-'));
+    try {
+      const r = await run(['--port', '0', '--data', data, '--node-env', 'TICK_MS=abc'], 30_000);
+      expect(r.code).toBe(1);
+      expect(r.out).toMatch(/refuse their configuration[\s\S]*TICK_MS/);
+      expect(r.out).not.toContain('SYNOD_READY');
+    } finally {
+      rmSync(data, { recursive: true, force: true });
+    }
+  });
+
+  it('Ctrl-C stops everything without the supervisor restarting what the signal reached first', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'synod-launcher-'));
+    try {
+      const child = spawn(process.execPath, [LAUNCHER, '--port', '0', '--data', data], {
+        env: { ...process.env, REDIS_URL: '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (out += d));
+      const deadline = Date.now() + 40_000;
+      while (!out.includes('SYNOD_READY') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(out).toContain('SYNOD_READY');
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      process.kill(-child.pid!, 'SIGINT'); // the whole process group, as a terminal's Ctrl-C does
+      expect(await exited).toBe(0);
+      const after = out.slice(out.indexOf('stopping'));
+      expect(after).not.toMatch(/restarting in|restarted/);
+    } finally {
+      rmSync(data, { recursive: true, force: true });
+    }
+  });
+
   it('--help prints the usage and exits 0; a bad flag exits 2 with the usage', async () => {
     const help = await run(['--help'], 10_000);
     expect(help.code).toBe(0);

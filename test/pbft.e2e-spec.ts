@@ -18,10 +18,14 @@ describe('PBFT cluster', () => {
   };
   const expectModel = async () => {
     for (const [k, v] of model) {
-      const r = await waitFor(async () => {
-        const g = await c.get(k);
-        return g.status === 200 || g.status === 404 ? g : null;
-      }, 30_000, `a read of ${k}`);
+      const r = await waitFor(
+        async () => {
+          const g = await c.get(k);
+          return g.status === 200 || g.status === 404 ? g : null;
+        },
+        30_000,
+        `a read of ${k}`,
+      );
       expect({ key: k, status: r.status, value: r.body.value }).toEqual({ key: k, status: 200, value: v });
     }
   };
@@ -67,18 +71,22 @@ describe('PBFT cluster', () => {
     await expectModel();
   }, 120_000);
 
-  it.each(BEHAVIORS)('keeps answering correctly with a Byzantine primary: %s', async (behavior) => {
-    const primary = await c.waitForLeader();
-    const r = await c.http('POST', `/v1/admin/nodes/${primary}/byzantine`, { behavior });
-    expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ id: primary, byzantine: behavior });
-    try {
-      for (let i = 0; i < 6; i++) await write(`byz-${behavior}-${i % 2}`, `${behavior}-${i}`);
-      await expectModel();
-    } finally {
-      expect((await c.http('POST', `/v1/admin/nodes/${primary}/byzantine`, { behavior: 'none' })).status).toBe(200);
-    }
-  }, 120_000);
+  it.each(BEHAVIORS)(
+    'keeps answering correctly with a Byzantine primary: %s',
+    async (behavior) => {
+      const primary = await c.waitForLeader();
+      const r = await c.http('POST', `/v1/admin/nodes/${primary}/byzantine`, { behavior });
+      expect(r.status).toBe(200);
+      expect(r.body).toMatchObject({ id: primary, byzantine: behavior });
+      try {
+        for (let i = 0; i < 6; i++) await write(`byz-${behavior}-${i % 2}`, `${behavior}-${i}`);
+        await expectModel();
+      } finally {
+        expect((await c.http('POST', `/v1/admin/nodes/${primary}/byzantine`, { behavior: 'none' })).status).toBe(200);
+      }
+    },
+    120_000,
+  );
 
   it('keeps answering correctly with a Byzantine backup', async () => {
     const primary = await c.waitForLeader();

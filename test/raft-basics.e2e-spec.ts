@@ -43,12 +43,16 @@ describe('Raft cluster: reads, writes and input handling', () => {
     expect(del.body).toEqual({ key: 'alpha', deleted: true, revision: expect.any(Number) });
     expect((await c.get('alpha')).status).toBe(404);
 
-    const s = await waitFor(async () => {
-      const st = await c.clusterState();
-      const applied = new Set(st.nodes.map((n: any) => n.appliedIndex));
-      const digests = new Set(st.nodes.map((n: any) => n.digest));
-      return applied.size === 1 && digests.size === 1 && !digests.has(undefined) ? st : null;
-    }, 20_000, 'every replica at one applied index with one digest');
+    const s = await waitFor(
+      async () => {
+        const st = await c.clusterState();
+        const applied = new Set(st.nodes.map((n: any) => n.appliedIndex));
+        const digests = new Set(st.nodes.map((n: any) => n.digest));
+        return applied.size === 1 && digests.size === 1 && !digests.has(undefined) ? st : null;
+      },
+      20_000,
+      'every replica at one applied index with one digest',
+    );
     expect(s.protocol).toBe('raft');
     expect(s.nodes).toHaveLength(3);
     expect(s.nodes[0].appliedIndex).toBeGreaterThanOrEqual(36);
@@ -103,15 +107,25 @@ describe('Raft cluster: reads, writes and input handling', () => {
   });
 
   it('runs a batch of commands asynchronously through BullMQ, once per Idempotency-Key', async () => {
-    const body = { commands: [{ op: 'put', key: 'job-a', value: '1' }, { op: 'cas', key: 'job-a', expected: '1', value: '2' }, { op: 'delete', key: 'job-b' }] };
+    const body = {
+      commands: [
+        { op: 'put', key: 'job-a', value: '1' },
+        { op: 'cas', key: 'job-a', expected: '1', value: '2' },
+        { op: 'delete', key: 'job-b' },
+      ],
+    };
     const accepted = await c.http('POST', '/v1/commands', body, { 'idempotency-key': 'job-e2e-1' });
     expect(accepted.status).toBe(202);
     const again = await c.http('POST', '/v1/commands', body, { 'idempotency-key': 'job-e2e-1' });
     expect(again.body.id).toBe(accepted.body.id);
-    const done = await waitFor(async () => {
-      const r = await c.http('GET', `/v1/commands/${encodeURIComponent(accepted.body.id)}`);
-      return r.body.state === 'completed' ? r.body : null;
-    }, 20_000, 'the job to complete');
+    const done = await waitFor(
+      async () => {
+        const r = await c.http('GET', `/v1/commands/${encodeURIComponent(accepted.body.id)}`);
+        return r.body.state === 'completed' ? r.body : null;
+      },
+      20_000,
+      'the job to complete',
+    );
     expect(done.results).toHaveLength(3);
     expect(done.results[1]).toMatchObject({ succeeded: true, value: '2' });
     expect((await c.get('job-a')).body.value).toBe('2');

@@ -79,10 +79,14 @@ describe('Raft cluster under faults', () => {
       expect(next).not.toBe(old);
       await write('iso', 'after');
 
-      await waitFor(async () => {
-        const n = (await c.clusterState()).nodes.find((x: any) => x.id === old);
-        return n.role !== 'leader' ? true : null;
-      }, 20_000, 'the isolated leader to step down');
+      await waitFor(
+        async () => {
+          const n = (await c.clusterState()).nodes.find((x: any) => x.id === old);
+          return n.role !== 'leader' ? true : null;
+        },
+        20_000,
+        'the isolated leader to step down',
+      );
       const lin = await wire.read(old, 'iso', 'linearizable');
       expect(lin === null || lin.t === 'redirect').toBe(true); // never the stale value
       const stale = await wire.read(old, 'iso', 'stale');

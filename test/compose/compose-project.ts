@@ -1,6 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { waitFor } from '../support/cluster';
+
+// The suite's shared helpers, re-exported so compose.e2e-spec.ts keeps importing them from here.
+export { freePort } from '../support/redis-server';
+export { waitFor };
 
 /** The repository root: where docker-compose.yml and the Dockerfile are. */
 export const ROOT = join(__dirname, '..', '..');
@@ -21,18 +25,6 @@ export function dockerProblem(cmd: string[] | null): string | null {
   return null;
 }
 
-/** A TCP port nobody listens on right now (the gateway's published port). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 export interface Reply {
   status: number;
   body: any;
@@ -41,22 +33,6 @@ export interface Reply {
 export interface Run {
   code: number;
   out: string;
-}
-
-/** Polls `probe` until it returns something other than null/undefined/false, or throws after `ms`. */
-export async function waitFor<T>(probe: () => Promise<T | null | undefined | false>, ms: number, what: string): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== null && v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 export interface Topology {

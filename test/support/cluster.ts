@@ -116,28 +116,40 @@ export class TestCluster {
 
   /** Wait until some node is leader (optionally not `exclude`) and return its id. */
   async waitForLeader(exclude: string[] = [], timeoutMs = 20_000): Promise<string> {
-    return waitFor(async () => {
-      const s = await this.clusterState();
-      return s.leader && !exclude.includes(s.leader) ? (s.leader as string) : null;
-    }, timeoutMs, 'a leader');
+    return waitFor(
+      async () => {
+        const s = await this.clusterState();
+        return s.leader && !exclude.includes(s.leader) ? (s.leader as string) : null;
+      },
+      timeoutMs,
+      'a leader',
+    );
   }
 
   /** Put until one succeeds (after faults): the time it took is the unavailability window. */
   async putUntilOk(key: string, value: string, timeoutMs = 30_000): Promise<HttpResult> {
-    return waitFor(async () => {
-      const r = await this.put(key, value, { 'idempotency-key': `${key}=${value}` });
-      return r.status === 200 ? r : null;
-    }, timeoutMs, `a successful put of ${key}`);
+    return waitFor(
+      async () => {
+        const r = await this.put(key, value, { 'idempotency-key': `${key}=${value}` });
+        return r.status === 200 ? r : null;
+      },
+      timeoutMs,
+      `a successful put of ${key}`,
+    );
   }
 
   /** Wait until every alive node has applied the same index (convergence). */
   async waitForConvergence(timeoutMs = 20_000): Promise<any> {
-    return waitFor(async () => {
-      const s = await this.clusterState();
-      const alive = s.nodes.filter((n: any) => n.alive);
-      const idx = new Set(alive.map((n: any) => n.appliedIndex));
-      return alive.length > 0 && idx.size === 1 ? s : null;
-    }, timeoutMs, 'convergence');
+    return waitFor(
+      async () => {
+        const s = await this.clusterState();
+        const alive = s.nodes.filter((n: any) => n.alive);
+        const idx = new Set(alive.map((n: any) => n.appliedIndex));
+        return alive.length > 0 && idx.size === 1 ? s : null;
+      },
+      timeoutMs,
+      'convergence',
+    );
   }
 }
 

@@ -52,9 +52,22 @@ export async function startRedis(opts: { appendfsync?: 'always' | 'everysec' | '
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'synod-redis-'));
   const args = [
-    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '',
-    '--appendonly', 'yes', '--appendfsync', opts.appendfsync ?? 'always',
-    '--maxmemory-policy', 'noeviction', '--loglevel', 'warning',
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    'yes',
+    '--appendfsync',
+    opts.appendfsync ?? 'always',
+    '--maxmemory-policy',
+    'noeviction',
+    '--loglevel',
+    'warning',
   ];
   const launch = (): ChildProcess => spawn('redis-server', args, { stdio: 'ignore' });
   const handle: TestRedis = {
@@ -65,7 +78,10 @@ export async function startRedis(opts: { appendfsync?: 'always' | 'everysec' | '
     async kill() {
       const p = handle.process;
       if (p.exitCode !== null || p.signalCode !== null) return;
-      await new Promise<void>((r) => { p.once('exit', () => r()); p.kill('SIGKILL'); });
+      await new Promise<void>((r) => {
+        p.once('exit', () => r());
+        p.kill('SIGKILL');
+      });
     },
     async restart() {
       await handle.kill();

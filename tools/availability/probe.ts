@@ -60,9 +60,12 @@ export class AvailabilityProbe {
    * missing beacon, so a claim can be that old).
    */
   falseReady(faults: number[], graceMs: number): WriteSample[] {
+    // The claim in force at `t` is the check *sent* last before `t`, not the one that finished
+    // last: under load checks finish out of order, and a slow stale "ready" must not win.
     const claimedReady = (t: number): boolean => {
-      const before = this.ready.filter((r) => r.at <= t);
-      return before.length > 0 && before[before.length - 1].ready;
+      let latest: ReadySample | undefined;
+      for (const r of this.ready) if (r.at <= t && (latest === undefined || r.at > latest.at)) latest = r;
+      return latest?.ready ?? false;
     };
     return this.writes.filter((w) => !w.ok && claimedReady(w.start) && !faults.some((f) => w.start >= f - 200 && w.start <= f + graceMs));
   }

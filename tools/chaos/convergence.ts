@@ -28,7 +28,13 @@ export async function waitForConvergence(base: string, timeoutMs: number): Promi
       nodes = r.body.nodes;
       const sameIndex = nodes.length > 0 && nodes.every((n) => n.alive === true) && new Set(nodes.map((n) => n.appliedIndex)).size === 1;
       const digests = nodes.every((n) => typeof n.digest === 'string');
-      const done = (d: boolean): Convergence => ({ converged: true, digests: d, appliedIndex: nodes[0].appliedIndex as number, nodes, waitedMs: Date.now() - t0 });
+      const done = (d: boolean): Convergence => ({
+        converged: true,
+        digests: d,
+        appliedIndex: nodes[0].appliedIndex as number,
+        nodes,
+        waitedMs: Date.now() - t0,
+      });
       if (!sameIndex) agreedSince = null;
       else if (digests) {
         if (new Set(nodes.map((n) => n.digest)).size === 1) return done(true);

@@ -35,7 +35,12 @@ export function verdict(r: Omit<ChaosResult, 'passed' | 'summary'>): boolean {
 
 export function summaryLine(r: Omit<ChaosResult, 'summary'>): string {
   const f = r.faults;
-  const lin = r.linearizable === null ? `unknown (search budget hit on ${r.check.unknownKeys.join(', ')})` : r.linearizable ? 'yes' : `no (${r.check.violations} key${r.check.violations === 1 ? '' : 's'})`;
+  const lin =
+    r.linearizable === null
+      ? `unknown (search budget hit on ${r.check.unknownKeys.join(', ')})`
+      : r.linearizable
+        ? 'yes'
+        : `no (${r.check.violations} key${r.check.violations === 1 ? '' : 's'})`;
   const parts = [
     `${r.protocol} seed=${r.seed}${r.canary ? ` canary=${r.canary}` : ''}: ${r.ops.total} ops (${r.ops.ok} ok, ${r.ops.fail} failed, ${r.ops.info} indeterminate)`,
     `linearizable: ${lin}`,

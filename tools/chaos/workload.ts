@@ -29,7 +29,15 @@ export async function runWorkload(rng: Rng, o: WorkloadOptions, kv: KvClientOpti
   await Promise.all(Array.from({ length: n }, (_, c) => client(c, rng.fork(c), keys, c < o.clients ? MIX : READS, o, kv, stopped)));
 }
 
-async function client(id: number, rng: Rng, keys: string[], mix: Record<OpKind, number>, o: WorkloadOptions, kv: KvClientOptions, stopped: () => boolean): Promise<void> {
+async function client(
+  id: number,
+  rng: Rng,
+  keys: string[],
+  mix: Record<OpKind, number>,
+  o: WorkloadOptions,
+  kv: KvClientOptions,
+  stopped: () => boolean,
+): Promise<void> {
   // What this client last saw in each key: a cas that expects it has a fair chance to succeed.
   const seen = new Map<string, string | null>();
   for (let seq = 0; !stopped(); seq++) {

@@ -10,7 +10,7 @@ import { AppModule } from './app.module';
 import type { GatewayConfig } from './config/config';
 import { ApiExceptionFilter } from './http/api-exception.filter';
 import { jsonBody } from './http/json-body.middleware';
-import { sameOriginWrites } from './http/same-origin.middleware';
+import { loopbackHostsOnly, sameOriginWrites } from './http/same-origin.middleware';
 import { ProblemValidationPipe } from './http/validation';
 import { httpLogger } from './logging/http-logger';
 import { HttpMetrics } from './metrics/http-metrics';
@@ -49,6 +49,8 @@ export async function createGatewayApp(config: GatewayConfig, opts: GatewayAppOp
   // of cross-origin writes, then the body parser (application/json only) with our limit.
   app.use(httpLogger(log));
   app.use(app.get(HttpMetrics).middleware);
+  // An open API (no ADMIN_TOKEN, loopback only) answers only to loopback Host names: DNS rebinding.
+  if (config.adminToken === null) app.use(loopbackHostsOnly(config.host));
   if (config.corsOrigins.length > 0) app.enableCors({ origin: config.corsOrigins });
   app.use(sameOriginWrites(config.corsOrigins));
   app.use(jsonBody(config.bodyLimitBytes, config.bodyLimit));

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
+import { ConfigError, loadGatewayConfig, loadNodeConfig } from '@app/config';
 import { ensureKeys, PBFT_CLIENT_ID, type SupervisorAction, type SupervisorStatus } from '@app/wire';
 import { ManagedProcess } from './managed-process';
 import type { LauncherOptions } from './options';
@@ -18,12 +19,13 @@ export interface ClusterInfo {
   homes: Record<string, string>;
   /** The Redis of the gateway's BullMQ command queue. */
   queue: string;
-  nodes: Array<{ id: string; pid: number; storage: string }>;
+  nodes: Array<{ id: string; pid: number }>;
 }
 
 interface ManagedNode {
   id: string;
-  proc: ManagedProcess;
+  /** null until the replicas are spawned (the configuration is checked first). */
+  proc: ManagedProcess | null;
   /** Its own Redis (bus home and storage); null when every replica shares one Redis. */
   redis: RedisProcess | null;
   url: string;
@@ -75,26 +77,19 @@ export class Launcher {
     if (!shared && this.o.sharedRedis) shared = (await spawnRedis('shared')).url;
     for (const id of ids) {
       const redis = shared ? null : await spawnRedis(id);
-      this.nodes.push({ id, redis, url: redis?.url ?? shared!, proc: null! });
+      this.nodes.push({ id, redis, url: redis?.url ?? shared!, proc: null });
     }
     this.queueUrl = shared ?? (await spawnRedis('queue')).url;
-    await Promise.all(this.redis.map((r) => r.start()));
 
     const busUrls = this.nodes.map((n) => `${n.id}=${n.url}`).join(',');
     const common = { CLUSTER: this.o.cluster, NODES: ids.join(','), PROTOCOL: this.o.protocol, BUS_URLS: busUrls, KEYS_DIR: keysDir };
     // BUS_URL / REDIS_URL from the caller's shell would contradict BUS_URLS: the launcher decides.
     const inherited = { ...process.env, BUS_URL: undefined, REDIS_URL: undefined };
-    for (const n of this.nodes) {
-      const env = { ...inherited, ...common, NODE_ID: n.id, STORAGE_URL: n.url, HTTP_PORT: '0', ...this.o.nodeEnv };
-      n.proc = new ManagedProcess({ name: `replica ${n.id}`, spawn: () => spawn(process.execPath, [NODE_MAIN], { env, stdio: ['ignore', 'inherit', 'inherit'] }) }, log);
-    }
+    const nodeEnvs = this.nodes.map((n) => ({ ...inherited, ...common, NODE_ID: n.id, STORAGE_URL: n.url, HTTP_PORT: '0', ...this.o.nodeEnv }));
 
     const token = randomBytes(24).toString('hex');
     const sup = await startSupervisorServer({ list: () => this.nodes.map((n) => this.status(n)), act: (id, a) => this.act(id, a) }, token);
     this.supervisor = sup.server;
-
-    await Promise.all(this.nodes.map((n) => n.proc.start()));
-
     const gatewayEnv = {
       ...inherited,
       ...common,
@@ -105,6 +100,21 @@ export class Launcher {
       SUPERVISOR_TOKEN: token,
       ...this.o.gatewayEnv,
     };
+    // The children's own schemas, checked here: a configuration they would refuse (exit 2) fails the
+    // start with their words, instead of a "Synod is up" over children that cannot run.
+    const refused = [...nodeEnvs.map((env) => problems(() => loadNodeConfig(env))), problems(() => loadGatewayConfig(gatewayEnv))].flat();
+    if (refused.length > 0) throw new Error(`the children would refuse their configuration:\n  - ${refused.join('\n  - ')}`);
+
+    await Promise.all(this.redis.map((r) => r.start()));
+    const procs = this.nodes.map((n, i) => {
+      const env = nodeEnvs[i];
+      return (n.proc = new ManagedProcess(
+        { name: `replica ${n.id}`, spawn: () => spawn(process.execPath, [NODE_MAIN], { env, stdio: ['ignore', 'inherit', 'inherit'] }) },
+        log,
+      ));
+    });
+    await Promise.all(procs.map((p) => p.start()));
+
     const reachHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
     this.gateway = new ManagedProcess(
       {
@@ -119,6 +129,7 @@ export class Launcher {
   }
 
   async stop(): Promise<void> {
+    for (const p of [...this.nodes.map((n) => n.proc), this.gateway, ...this.redis.map((r) => r.proc)]) p?.release();
     await Promise.all([...this.nodes.map((n) => n.proc?.stop()), this.gateway?.stop()]);
     await new Promise<void>((r) => (this.supervisor ? this.supervisor.close(() => r()) : r()));
     await Promise.all(this.redis.map((r) => r.stop()));
@@ -130,10 +141,10 @@ export class Launcher {
     switch (action) {
       case 'hard-kill':
         log(`hard kill of replica ${id} (admin)`);
-        await n.proc.kill();
+        await n.proc?.kill();
         break;
       case 'respawn':
-        await n.proc.start();
+        await n.proc?.start();
         break;
       case 'storage-kill':
       case 'storage-restart':
@@ -146,7 +157,13 @@ export class Launcher {
   }
 
   private status(n: ManagedNode): SupervisorStatus {
-    return { id: n.id, running: n.proc.running, pid: n.proc.pid, storageRunning: n.redis ? n.redis.running : null, restarts: n.proc.restarts };
+    return {
+      id: n.id,
+      running: n.proc?.running ?? false,
+      pid: n.proc?.pid ?? null,
+      storageRunning: n.redis ? n.redis.running : null,
+      restarts: n.proc?.restarts ?? 0,
+    };
   }
 
   describe(): ClusterInfo {
@@ -156,8 +173,19 @@ export class Launcher {
       cluster: this.o.cluster,
       homes: Object.fromEntries(this.nodes.map((n) => [n.id, n.url])),
       queue: this.queueUrl,
-      nodes: this.nodes.map((n) => ({ id: n.id, pid: n.proc.pid ?? 0, storage: n.url })),
+      nodes: this.nodes.map((n) => ({ id: n.id, pid: n.proc?.pid ?? 0 })),
     };
+  }
+}
+
+/** The problems a configuration loader reports, or none. */
+function problems(load: () => unknown): string[] {
+  try {
+    load();
+    return [];
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
   }
 }
 

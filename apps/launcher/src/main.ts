@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { redact } from '@app/config';
 import { Launcher } from './launcher';
 import { HelpRequested, parseArgs } from './options';
 import { redisServerAvailable } from './redis-process';
@@ -43,17 +44,25 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const d = launcher.describe();
+  const homes = [...new Set(Object.values(d.homes))];
+  const redisLine =
+    homes.length === 1
+      ? `one Redis for everything: ${redact(homes[0])}`
+      : `one per replica (its log and bus inbox): ${Object.entries(d.homes)
+          .map(([id, url]) => `${id} ${redact(url)}`)
+          .join(', ')}`;
   process.stdout.write(
     `\nSynod is up (${opts.protocol}, ${opts.nodes} replicas)\n` +
       `  REST API   ${launcher.gatewayUrl}/v1/kv/{key}\n` +
       `  cluster    ${launcher.gatewayUrl}/v1/cluster\n` +
       `  dashboard  ${launcher.gatewayUrl}/\n` +
       `  OpenAPI    ${launcher.gatewayUrl}/docs\n` +
-      `  Redis      one per replica (its log and bus inbox): ${d.nodes.map((n) => `${n.id} ${n.storage}`).join(', ')}\n` +
+      `  Redis      ${redisLine}\n` +
       `Ctrl-C stops everything.\n`,
   );
-  // One machine-readable line for scripts and tests.
-  process.stdout.write(`SYNOD_READY ${JSON.stringify(d)}\n`);
+  // One machine-readable line for scripts and tests; no password in it (logs keep stdout).
+  const safe = { ...d, homes: Object.fromEntries(Object.entries(d.homes).map(([id, url]) => [id, redact(url)])), queue: redact(d.queue) };
+  process.stdout.write(`SYNOD_READY ${JSON.stringify(safe)}\n`);
 }
 
 void main();

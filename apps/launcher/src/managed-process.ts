@@ -17,6 +17,9 @@ export interface RestartPolicy {
   resetAfterMs: number;
 }
 
+/** Exit code of a Synod process whose configuration is invalid (see libs/config). */
+export const CONFIG_REFUSED = 2;
+
 export const DEFAULT_RESTART_POLICY: RestartPolicy = { initialBackoffMs: 100, maxBackoffMs: 5000, resetAfterMs: 10_000 };
 
 /**
@@ -64,25 +67,47 @@ export class ManagedProcess {
     child.once('exit', (code, sig) => this.onExit(child, code, sig));
     // 'error' without 'exit' (spawn failure) must not crash the launcher either.
     child.on('error', () => undefined);
-    if (this.spec.ready) await Promise.race([this.spec.ready(child), died]);
+    if (!this.spec.ready) return;
+    try {
+      await Promise.race([this.spec.ready(child), died]);
+    } catch (err) {
+      // Never leave a child that did not come up running unsupervised: its exit schedules the next
+      // try (or, on a first start, the launcher gives up).
+      if (isRunning(child)) child.kill('SIGKILL');
+      throw err;
+    }
+  }
+
+  /**
+   * From now on an exit is not a crash: nothing is restarted. Synchronous, so a launcher shutting
+   * down can release every child at once before stopping them in order (a Ctrl-C reaches the whole
+   * process group, and a Redis that exits before its turn must not be brought back).
+   */
+  release(): void {
+    this.wanted = false;
+    this.cancelRestart();
   }
 
   /** Stops the child for good (until start()): SIGTERM, then SIGKILL after graceMs. */
   async stop(graceMs = 5000): Promise<void> {
-    this.wanted = false;
-    this.cancelRestart();
+    this.release();
     await terminate(this.child, 'SIGTERM', graceMs);
   }
 
   /** A deliberate crash (an admin's hard kill, a storage-Redis kill): SIGKILL, and no restart. */
   async kill(): Promise<void> {
-    this.wanted = false;
-    this.cancelRestart();
+    this.release();
     await terminate(this.child, 'SIGKILL', 0);
   }
 
   private onExit(child: ChildProcess, code: number | null, sig: NodeJS.Signals | null): void {
     if (child !== this.child || !this.wanted) return;
+    if (code === CONFIG_REFUSED) {
+      // The child refused its configuration: the same configuration will be refused again.
+      this.wanted = false;
+      this.log(`${this.spec.name} refused its configuration (exit ${code}); not restarting it`);
+      return;
+    }
     const ranMs = this.now() - this.startedAt;
     if (ranMs >= this.policy.resetAfterMs) this.crashesInARow = 0;
     const backoff = Math.min(this.policy.initialBackoffMs * 2 ** this.crashesInARow, this.policy.maxBackoffMs);

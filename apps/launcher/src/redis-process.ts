@@ -19,11 +19,27 @@ export class RedisProcess {
     log: (line: string) => void,
   ) {
     const args = [
-      '--port', String(port), '--bind', '127.0.0.1', '--dir', dir,
-      '--appendonly', 'yes', '--appendfsync', appendfsync, '--save', '',
-      '--maxmemory-policy', 'noeviction', '--loglevel', 'warning', '--logfile', 'redis.log',
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      appendfsync,
+      '--save',
+      '',
+      '--maxmemory-policy',
+      'noeviction',
+      '--loglevel',
+      'warning',
+      '--logfile',
+      'redis.log',
       // A follower catching up receives large frames; Redis's default (32 MB hard) would cut it off.
-      '--client-output-buffer-limit', 'pubsub 512mb 256mb 60',
+      '--client-output-buffer-limit',
+      'pubsub 512mb 256mb 60',
     ];
     this.proc = new ManagedProcess(
       {
@@ -92,7 +108,13 @@ export function assertPortFree(port: number, host: string, what: string): Promis
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new Error(err.code === 'EADDRINUSE' ? `${what} port ${port} on ${host} is already in use (pick another with --port or PORT)` : `${what} cannot bind ${host}:${port}: ${err.message}`)),
+      reject(
+        new Error(
+          err.code === 'EADDRINUSE'
+            ? `${what} port ${port} on ${host} is already in use (pick another with --port or PORT)`
+            : `${what} cannot bind ${host}:${port}: ${err.message}`,
+        ),
+      ),
     );
     srv.listen(port, host, () => srv.close(() => resolve()));
   });

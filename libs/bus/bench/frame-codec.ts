@@ -23,6 +23,12 @@ function measure(label: string, iterations: number, fn: () => void): void {
 const frame = encodeFrame('n1', body);
 console.log(`frame size: ${frame.length} bytes (64 entries)`);
 const N = 20_000;
-measure('encode', N, () => { encodeFrame('n1', body); });
-measure('decode', N, () => { decodeFrame(frame); });
-measure('encode+decode', N, () => { decodeFrame(encodeFrame('n1', body)); });
+measure('encode', N, () => {
+  encodeFrame('n1', body);
+});
+measure('decode', N, () => {
+  decodeFrame(frame);
+});
+measure('encode+decode', N, () => {
+  decodeFrame(encodeFrame('n1', body));
+});

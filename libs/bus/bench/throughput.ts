@@ -49,8 +49,9 @@ async function run(url: string, label: string, body: unknown, total: number, per
   while (received < total - pub.counters.dropped && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   console.log(
-    `${label.padEnd(44)} ${Math.round(received / seconds).toLocaleString('en-US').padStart(9)} frames/s` +
-      `  (${received}/${total} received, ${pub.counters.dropped} dropped, ${seconds.toFixed(2)} s)`,
+    `${label.padEnd(44)} ${Math.round(received / seconds)
+      .toLocaleString('en-US')
+      .padStart(9)} frames/s` + `  (${received}/${total} received, ${pub.counters.dropped} dropped, ${seconds.toFixed(2)} s)`,
   );
   await Promise.all([pub.stop(), sub.stop()]);
 }

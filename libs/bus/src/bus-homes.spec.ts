@@ -60,7 +60,10 @@ describe('Bus with one home Redis per replica', () => {
     await new Promise((r) => setTimeout(r, 100)); // and no duplicates after that
     expect(n2.frames.map((f) => f.body).sort()).toEqual(['prepare', 'to n2']);
     expect(n3.frames.map((f) => f.body).sort()).toEqual(['prepare', 'to n3']);
-    expect(gw.frames.map((f) => [f.from, f.body]).sort()).toEqual([['n2', 'reply'], ['n3', 'beacon']]);
+    expect(gw.frames.map((f) => [f.from, f.body]).sort()).toEqual([
+      ['n2', 'reply'],
+      ['n3', 'beacon'],
+    ]);
     expect(n1.frames).toEqual([]);
   });
 

@@ -10,10 +10,10 @@ export interface BusOptions {
    * home and is reached through the sender's home.
    */
   homes?: Record<string, string>;
-  /** One Redis for every endpoint (the smallest set-up): the home of anyone not in `homes`. */
+  /** Or one Redis for every endpoint (tests, benches): everyone's home. */
   url?: string;
-  cluster: string;        // channel prefix: synod:<cluster>:...
-  self: string;           // this endpoint's id (a node id like "n1", or "gw-<uuid>" for a gateway)
+  cluster: string; // channel prefix: synod:<cluster>:...
+  self: string; // this endpoint's id (a node id like "n1", or "gw-<uuid>" for a gateway)
   /** extra channels to listen on besides the direct one, e.g. ['broadcast'] for replicas, ['beacons'] for gateways */
   topics?: string[];
   /**
@@ -28,7 +28,11 @@ export interface BusOptions {
 }
 
 /** `topic` is 'direct' for a frame that came on this endpoint's own channel, else the topic name. */
-export interface Frame<T = unknown> { from: string; topic: string; body: T }
+export interface Frame<T = unknown> {
+  from: string;
+  topic: string;
+  body: T;
+}
 
 export interface BusCounters {
   /** frames handed to a publisher's socket */
@@ -59,6 +63,8 @@ interface Link {
   url: string;
   pub: Redis;
   sub: Redis | null;
+  /** The subscriber's first SUBSCRIBE went through; from then on ioredis resubscribes by itself. */
+  subscribed: boolean;
 }
 
 /**
@@ -90,6 +96,8 @@ export class Bus {
   constructor(opts: BusOptions) {
     if (!opts.cluster) throw new Error('Bus: cluster must be non-empty');
     if (!opts.self) throw new Error('Bus: self must be non-empty');
+    // Two routing modes, never mixed: one Redis for everyone (url), or each replica's home (homes).
+    if (opts.url !== undefined && opts.homes !== undefined) throw new Error('Bus: give url or homes, not both');
     this.homes = { ...(opts.homes ?? {}) };
     this.fallbackUrl = opts.url;
     const urls = [...new Set([...Object.values(this.homes), ...(opts.url ? [opts.url] : [])])];
@@ -124,6 +132,7 @@ export class Bus {
         sub: listens
           ? connect(base, { lazyConnect: true, retryStrategy, disconnectTimeout: DISCONNECT_TIMEOUT_MS, autoResubscribe: true, maxRetriesPerRequest: null })
           : null,
+        subscribed: false,
       };
       this.watch(link.pub);
       if (link.sub) {
@@ -143,13 +152,15 @@ export class Bus {
   async start(): Promise<void> {
     if (this.state !== 'new') throw new Error(`Bus: start() on a ${this.state} bus`);
     this.state = 'started';
-    const channels = [...this.topicOf.keys()];
-    const listening = this.listenUrls.map(async (url) => {
-      const link = this.links.get(url)!;
+    const listens = this.listenUrls.map((url) => this.links.get(url)!);
+    // Subscribe whenever a subscriber becomes ready and has not subscribed yet: one that failed at
+    // start comes back through retryStrategy, possibly before the others have settled.
+    for (const link of listens) link.sub!.on('ready', () => void this.subscribe(link).catch(() => undefined));
+    const listening = listens.map(async (link) => {
       await Promise.all([link.pub.connect(), link.sub!.connect()]);
-      await link.sub!.subscribe(...channels);
+      await this.subscribe(link);
     });
-    for (const link of this.links.values()) if (!this.listenUrls.includes(link.url)) link.pub.connect().catch(() => undefined);
+    for (const link of this.links.values()) if (!link.sub) link.pub.connect().catch(() => undefined);
     // Wait for every listener to connect or fail: one suffices for an endpoint without a home (and
     // with a home there is exactly one).
     const settled = await Promise.allSettled(listening);
@@ -158,13 +169,12 @@ export class Bus {
       // ioredis rejects with a bare "Connection is closed."; the cause is in the error event.
       throw this.lastError ?? (settled[0] as PromiseRejectedResult).reason;
     }
-    // Listeners that failed at start come back through retryStrategy; subscribe once they do.
-    this.listenUrls.forEach((url, i) =>
-      listening[i].catch(() => {
-        const sub = this.links.get(url)!.sub!;
-        sub.once('ready', () => void sub.subscribe(...channels).catch(() => undefined));
-      }),
-    );
+  }
+
+  private async subscribe(link: Link): Promise<void> {
+    if (link.subscribed || this.state !== 'started') return;
+    await link.sub!.subscribe(...this.topicOf.keys());
+    link.subscribed = true;
   }
 
   onFrame(handler: (frame: Frame) => void): void {
@@ -184,7 +194,10 @@ export class Bus {
   listening(from?: string): boolean {
     if (this.state !== 'started') return false;
     const urls = from === undefined ? this.listenUrls : [this.homeOf(from) ?? this.homeOf(this.self)].filter((u): u is string => u !== undefined);
-    return urls.some((u) => this.links.get(u)?.sub?.status === 'ready');
+    return urls.some((u) => {
+      const link = this.links.get(u);
+      return link?.sub?.status === 'ready' && link.subscribed;
+    });
   }
 
   /** To the direct channel of endpoint `to`. */

@@ -21,7 +21,13 @@ describe('encodeFrame / decodeFrame', () => {
 
   it('keeps binary fields as bytes', () => {
     const all = new Uint8Array(256).map((_, i) => i);
-    const body = { entries: [{ index: 1, term: 1, command: all }, { index: 2, term: 1, command: new Uint8Array(0) }], digest: Buffer.from('abc') };
+    const body = {
+      entries: [
+        { index: 1, term: 1, command: all },
+        { index: 2, term: 1, command: new Uint8Array(0) },
+      ],
+      digest: Buffer.from('abc'),
+    };
     const out = decodeFrame(encodeFrame('n1', body)) as { body: typeof body };
     const [e1, e2] = out.body.entries;
     expect(e1.command).toBeInstanceOf(Uint8Array);
@@ -39,7 +45,14 @@ describe('encodeFrame / decodeFrame', () => {
   });
 
   it('decodes a Map as a plain object and keeps numbers, strings and nesting', () => {
-    const out = decodeFrame(encodeFrame('n1', { m: new Map<string, unknown>([['a', 1], ['b', { c: 'd' }]]) }));
+    const out = decodeFrame(
+      encodeFrame('n1', {
+        m: new Map<string, unknown>([
+          ['a', 1],
+          ['b', { c: 'd' }],
+        ]),
+      }),
+    );
     expect(out?.body).toEqual({ m: { a: 1, b: { c: 'd' } } });
   });
 

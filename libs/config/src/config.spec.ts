@@ -82,7 +82,8 @@ describe('pieces', () => {
       ['[::1]', '::1'],
       ['gateway.local', 'gateway.local'],
     ]) {
-      expect(gateway({ BUS_URL: 'redis://b:1', HOST: text }).host).toBe(out);
+      // Off loopback the admin API needs a token (gateway.ts): give one, so only HOST is tested.
+      expect(gateway({ BUS_URL: 'redis://b:1', HOST: text, ADMIN_TOKEN: 't' }).host).toBe(out);
     }
     for (const bad of ['http://h', 'h:80', '[h]', 'a b']) expect(problems(gateway, { BUS_URL: 'redis://b:1', HOST: bad })).toHaveLength(1);
   });

@@ -13,8 +13,6 @@ export interface GatewayConfig {
   cluster: string;
   /** Every node's bus home (its inbox's Redis), by node id. */
   busRoutes: Record<string, string>;
-  /** The first node's bus home, for code that still knows one bus Redis (and the control plane). */
-  busUrl: string;
   /** Redis of the BullMQ command queue. */
   queueUrl: string;
   nodes: string[];
@@ -102,7 +100,8 @@ function originList() {
       } catch {
         origin = null;
       }
-      if (origin === null) bad(`must be comma-separated origins like https://app.example.com (scheme, host and port only; "*" is not accepted), got ${JSON.stringify(entry)}`);
+      if (origin === null)
+        bad(`must be comma-separated origins like https://app.example.com (scheme, host and port only; "*" is not accepted), got ${JSON.stringify(entry)}`);
       else if (!out.includes(origin)) out.push(origin);
     }
     return out;
@@ -113,7 +112,9 @@ function derive(v: GatewayVars, bad: Report) {
   checkCluster(v, bad);
   // The admin API can crash replicas: off loopback it always has a door.
   if (v.ADMIN_TOKEN === null && !isLoopback(v.HOST)) {
-    bad(`ADMIN_TOKEN is required when HOST is not a loopback address (HOST is ${v.HOST}): the admin API would be open to the network; set ADMIN_TOKEN, or HOST=127.0.0.1`);
+    bad(
+      `ADMIN_TOKEN is required when HOST is not a loopback address (HOST is ${v.HOST}): the admin API would be open to the network; set ADMIN_TOKEN, or HOST=127.0.0.1`,
+    );
   }
   const nodes = clusterNodes(v);
   const bus = busRoutes(v, nodes, bad);
@@ -138,7 +139,6 @@ export const gatewayEnvSchema = gatewayVars
       host: v.HOST,
       cluster: v.CLUSTER,
       busRoutes: d.busRoutes,
-      busUrl: d.busRoutes[d.nodes[0]],
       queueUrl: d.queueUrl,
       nodes: d.nodes,
       protocol: v.PROTOCOL,

@@ -7,5 +7,5 @@ export * as pieces from './pieces';
 export { ID, check } from './pieces';
 export { busRoutes, busShape, checkCluster, clusterNodes, clusterShape } from './cluster';
 export { loadNodeConfig, nodeEnvSchema, type NodeConfig } from './node';
-export { gatewayEnvSchema, loadGatewayConfig, type GatewayConfig } from './gateway';
+export { gatewayEnvSchema, isLoopback, loadGatewayConfig, type GatewayConfig } from './gateway';
 export { launcherEnvSchema, loadLauncherEnv, type LauncherEnv } from './launcher';

@@ -13,8 +13,6 @@ export interface NodeConfig {
   protocol: Protocol;
   /** Every node's bus home (its inbox's Redis), by node id. */
   busRoutes: Record<string, string>;
-  /** This replica's own bus home (busRoutes[nodeId]). */
-  busUrl: string;
   storageUrl: string;
   /** Address of the health/metrics server. */
   httpHost: string;
@@ -84,7 +82,6 @@ export const nodeEnvSchema = nodeVars
       nodes: d.nodes,
       protocol: v.PROTOCOL,
       busRoutes: d.busRoutes,
-      busUrl: d.busRoutes[v.NODE_ID],
       storageUrl: d.storageUrl,
       httpHost: v.HTTP_HOST,
       httpPort: v.HTTP_PORT,

@@ -6,12 +6,14 @@ const SECRET_PARAM = /pass|token|secret/i;
  * any password-like query parameter become ***. Works on any text, well-formed or not (a garbage URL
  * is exactly what ends up in an error message), and on multi-host URLs that `new URL` refuses
  * (redis+sentinel://h1:26379,h2:26379/…). When in doubt it hides more, never less: the user part
- * ends at the LAST @, so a password with a raw / ? or @ in it is still hidden whole.
+ * ends at the LAST @, so a password with a raw / ? or @ in it is still hidden whole. A request path
+ * (text starting with /, e.g. /v1/kv/a@b?token=x) has no user part: `@` is fine in a path, and only
+ * its secret query values are hidden. The one redaction of the project: libs/logging uses it too.
  */
 export function redact(url: string): string {
   const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(url);
   const start = scheme ? scheme[0].length : 0;
-  const at = url.lastIndexOf('@');
+  const at = url.startsWith('/') ? -1 : url.lastIndexOf('@');
   let head = '';
   let rest = url;
   if (at >= start) {

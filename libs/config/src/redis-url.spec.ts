@@ -121,6 +121,8 @@ describe('redact', () => {
     ['user:hunter2@host', '***@host'],
     ['redis://h:1/2', 'redis://h:1/2'],
     ['http://h/?token=abc&x=1', 'http://h/?token=***&x=1'],
+    // a request path: @ belongs to the path, only secret query values go
+    ['/v1/kv/a@b?password=x&limit=1', '/v1/kv/a@b?password=***&limit=1'],
   ])('%p → %p', (url, out) => expect(redact(url)).toBe(out));
 });
 

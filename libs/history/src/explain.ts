@@ -60,9 +60,7 @@ export function shownOps(window: FailingWindow): RegOp[] {
     if (op.kind === 'cas') seen.add(op.expected);
     if (op.kind === 'delete' && op.obs === NO) seen.add(ABSENT);
   }
-  return window.ops
-    .filter((op) => !op.optional || seen.has(op.kind === 'delete' ? ABSENT : op.arg))
-    .sort((a, b) => a.invoke - b.invoke || a.src.id - b.src.id);
+  return window.ops.filter((op) => !op.optional || seen.has(op.kind === 'delete' ? ABSENT : op.arg)).sort((a, b) => a.invoke - b.invoke || a.src.id - b.src.id);
 }
 
 /** Values the culprit read could have returned, found by trying each value the window mentions. */

@@ -32,7 +32,11 @@ export class ConfigMemo {
   private readonly needDelete: Int32Array;
   private readonly words: number;
 
-  constructor(det: readonly RegOp[], private readonly opt: readonly RegOp[], private readonly optPos: Float64Array) {
+  constructor(
+    det: readonly RegOp[],
+    private readonly opt: readonly RegOp[],
+    private readonly optPos: Float64Array,
+  ) {
     det.forEach((op, i) => {
       if (op.kind === 'get') this.valueDeadFrom.set(op.obs, i + 1);
       if (op.kind === 'cas') this.valueDeadFrom.set(op.expected, i + 1);
@@ -53,10 +57,7 @@ export class ConfigMemo {
     const casOpen = (op: RegOp) => op.kind === 'cas' && (op.obs === NO || op.obs === UNSEEN);
     const usesPresent = (op: RegOp) => casOpen(op) || (op.kind === 'delete' && op.obs === YES);
     const usesAbsent = (op: RegOp) =>
-      (op.kind === 'get' && op.obs === ABSENT) ||
-      (op.kind === 'delete' && op.obs === NO) ||
-      casOpen(op) ||
-      (op.kind === 'cas' && op.expected === ABSENT);
+      (op.kind === 'get' && op.obs === ABSENT) || (op.kind === 'delete' && op.obs === NO) || casOpen(op) || (op.kind === 'cas' && op.expected === ABSENT);
     const optionalCasOnAbsent = opt.filter((op) => op.kind === 'cas' && op.expected === ABSENT).length;
     this.needSpent = new Int32Array(det.length + 1);
     this.needDelete = new Int32Array(det.length + 1);

@@ -15,7 +15,7 @@ export function canonicalize(ops: readonly RegOp[], initial: number): { ops: Reg
   }
   const canon = (v: number) => (observed.has(v) ? v : OTHER);
   return {
-    ops: ops.map((op) => (op.kind === 'put' || op.kind === 'cas') && !observed.has(op.arg) ? { ...op, arg: OTHER } : op),
+    ops: ops.map((op) => ((op.kind === 'put' || op.kind === 'cas') && !observed.has(op.arg) ? { ...op, arg: OTHER } : op)),
     initial: canon(initial),
   };
 }

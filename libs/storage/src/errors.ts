@@ -9,7 +9,10 @@ export type StorageErrorCode =
 
 /** Every rejection leaves the store unchanged. */
 export class StorageError extends Error {
-  constructor(readonly code: StorageErrorCode, message: string) {
+  constructor(
+    readonly code: StorageErrorCode,
+    message: string,
+  ) {
     super(`${code}: ${message}`);
     this.name = 'StorageError';
   }

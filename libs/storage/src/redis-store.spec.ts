@@ -38,7 +38,11 @@ const streamIds = async (key: string): Promise<string[]> => (await redis.xrange(
 describe('RedisStore on Redis', () => {
   it('puts one replica under one hash tag and refuses names that would break it', () => {
     expect(storeKeys('c1', 'n2')).toEqual({
-      log: 'synod:{c1:n2}:log', hardState: 'synod:{c1:n2}:hs', snapshot: 'synod:{c1:n2}:snap', meta: 'synod:{c1:n2}:meta', slots: 'synod:{c1:n2}:slots',
+      log: 'synod:{c1:n2}:log',
+      hardState: 'synod:{c1:n2}:hs',
+      snapshot: 'synod:{c1:n2}:snap',
+      meta: 'synod:{c1:n2}:meta',
+      slots: 'synod:{c1:n2}:slots',
     });
     expect(() => storeKeys('c{1', 'n2')).toThrow();
     expect(() => storeKeys('c1', 'n}2')).toThrow();
@@ -114,11 +118,9 @@ describe('RedisStore on Redis', () => {
       try {
         const state = await new RedisStore({ redis: fresh, cluster, node: 'n1' }).load();
         expect(state.hardState?.toString()).toBe('term=7');
-        expect(state.snapshot && { index: state.snapshot.index, data: Buffer.from(state.snapshot.data).toString() })
-          .toEqual({ index: 400, data: 'snap400' });
+        expect(state.snapshot && { index: state.snapshot.index, data: Buffer.from(state.snapshot.data).toString() }).toEqual({ index: 400, data: 'snap400' });
         const expected = [...recs(401, 994), ...recs(995, 999, 't'), ...recs(1000, 1001, 'u')];
-        expect(state.records.map((r) => [r.index, Buffer.from(r.data).toString()]))
-          .toEqual(expected.map((r) => [r.index, r.data.toString()]));
+        expect(state.records.map((r) => [r.index, Buffer.from(r.data).toString()])).toEqual(expected.map((r) => [r.index, r.data.toString()]));
         const otherState = await new RedisStore({ redis: fresh, cluster, node: 'n2' }).load();
         expect(otherState.records.map((r) => r.index)).toEqual([1, 2, 3]);
         // The generation survived too: a truncation below the top still works after the restart.

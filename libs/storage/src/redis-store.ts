@@ -17,8 +17,7 @@ export interface RedisStoreOptions {
 const EMPTY = Buffer.alloc(0);
 
 /** A view, not a copy: ioredis only needs Buffers to send bytes as they are. */
-const asBuffer = (data: Uint8Array): Buffer =>
-  Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+const asBuffer = (data: Uint8Array): Buffer => (Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
 
 /** Reply buffers are slices of socket chunks; copy so a record does not pin a whole chunk. */
 const own = (data: Buffer): Buffer => Buffer.from(data);
@@ -69,8 +68,7 @@ export class RedisStore implements DurableStore {
         .map(([k, v]) => ({ index: Number(k), data: own(v) }))
         .sort((a, b) => a.index - b.index);
 
-      const snap: StoredSnapshot | null =
-        snapIndex && snapData ? { index: Number(snapIndex.toString('latin1')), data: own(snapData) } : null;
+      const snap: StoredSnapshot | null = snapIndex && snapData ? { index: Number(snapIndex.toString('latin1')), data: own(snapData) } : null;
       const records: LogRecord[] = [];
       let expected = (snap?.index ?? 0) + 1;
       for (;;) {

@@ -99,7 +99,11 @@ export function durableStoreContract(name: string, makeHarness: () => StoreHarne
       await store.persist({ records: [rec(1, 'b')] });
       expect((await reloaded()).records).toEqual([[1, 'b1']]);
       await store.persist({ records: recs(2, 3, 'c') });
-      expect((await reloaded()).records).toEqual([[1, 'b1'], [2, 'c2'], [3, 'c3']]);
+      expect((await reloaded()).records).toEqual([
+        [1, 'b1'],
+        [2, 'c2'],
+        [3, 'c3'],
+      ]);
     });
 
     it('survives many truncations in a row, each below the previous top', async () => {
@@ -186,7 +190,12 @@ export function durableStoreContract(name: string, makeHarness: () => StoreHarne
       await store.persist({
         hardState: new Uint8Array([0, 1, 0]),
         snapshot: { index: 2, data: new Uint8Array([0, 0xff, 0]) },
-        records: [{ index: 3, data: zeros }, { index: 4, data: empty }, { index: 5, data: large }, { index: 6, data: offsetView }],
+        records: [
+          { index: 3, data: zeros },
+          { index: 4, data: empty },
+          { index: 5, data: large },
+          { index: 6, data: offsetView },
+        ],
       });
       const state = await (await harness.open('n1')).load();
       expect(Array.from(state.hardState ?? [])).toEqual([0, 1, 0]);
@@ -250,17 +259,29 @@ export function durableStoreContract(name: string, makeHarness: () => StoreHarne
       it('upserts and drops slots by index, in the same atomic batch as the log', async () => {
         await store.persist({ records: recs(1, 2), slots: { put: [rec(5, 'a'), rec(3, 'a'), rec(4, 'a')] } });
         await store.persist({ slots: { put: [rec(4, 'b')], drop: [3] } });
-        expect(await slotView(store)).toEqual([[4, 'b4'], [5, 'a5']]);
-        expect(await slotView(await harness.open('n1'))).toEqual([[4, 'b4'], [5, 'a5']]);
+        expect(await slotView(store)).toEqual([
+          [4, 'b4'],
+          [5, 'a5'],
+        ]);
+        expect(await slotView(await harness.open('n1'))).toEqual([
+          [4, 'b4'],
+          [5, 'a5'],
+        ]);
         expect(view(await store.load()).records).toEqual(pairs(recs(1, 2)));
       });
 
       it('drops slots at or below a snapshot, installed or from compaction, and ignores puts below it', async () => {
         await store.persist({ records: recs(1, 6), slots: { put: [rec(2, 's'), rec(7, 's'), rec(9, 's')] } });
         await store.compact({ index: 3, data: bytes('snap3') });
-        expect(await slotView(store)).toEqual([[7, 's7'], [9, 's9']]);
+        expect(await slotView(store)).toEqual([
+          [7, 's7'],
+          [9, 's9'],
+        ]);
         await store.persist({ snapshot: { index: 8, data: bytes('snap8') }, slots: { put: [rec(8, 'x'), rec(10, 'x')] } });
-        expect(await slotView(store)).toEqual([[9, 's9'], [10, 'x10']]);
+        expect(await slotView(store)).toEqual([
+          [9, 's9'],
+          [10, 'x10'],
+        ]);
       });
 
       it('a bad slot makes the whole batch fail', async () => {
@@ -276,7 +297,9 @@ export function durableStoreContract(name: string, makeHarness: () => StoreHarne
       await other.compact({ index: 1, data: bytes('s-n2') });
       expect(await reloaded()).toEqual({ hardState: 'hs-n1', snapshot: null, records: pairs(recs(1, 3, 'a')) });
       expect(view(await (await harness.open('n2')).load())).toEqual({
-        hardState: 'hs-n2', snapshot: { index: 1, data: 's-n2' }, records: [[2, 'b2']],
+        hardState: 'hs-n2',
+        snapshot: { index: 1, data: 's-n2' },
+        records: [[2, 'b2']],
       });
       await other.destroy();
       expect((await reloaded()).records).toEqual(pairs(recs(1, 3, 'a')));

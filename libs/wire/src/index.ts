@@ -78,15 +78,10 @@ export interface PbftReplyBody {
  * command). Writes go through the KV state machine (exactly-once by request id); reads are
  * ordered too, so a read answered by f+1 matching replies is linearizable.
  */
-export type PbftOp =
-  | { kind: 'write'; request: KvRequest }
-  | { kind: 'read'; query: ReadQuery };
+export type PbftOp = { kind: 'write'; request: KvRequest } | { kind: 'read'; query: ReadQuery };
 
 /** The result of one PbftOp; a request's result bytes encode PbftOpResult[] in batch order. */
-export type PbftOpResult =
-  | { kind: 'write'; result: KvResult }
-  | { kind: 'read'; items: KvItem[] }
-  | { kind: 'error'; error: string };
+export type PbftOpResult = { kind: 'write'; result: KvResult } | { kind: 'read'; items: KvItem[] } | { kind: 'error'; error: string };
 
 // ---- replica -> topic 'beacons'
 

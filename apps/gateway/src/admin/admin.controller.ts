@@ -12,8 +12,8 @@ function AdminErrors(): MethodDecorator & ClassDecorator {
   return applyDecorators(
     ApiProblem(401, 'ADMIN_TOKEN is set and the bearer token is missing or wrong'),
     ApiProblem(404, 'Unknown node'),
-    ApiProblem(502, 'The replica answered with an error'),
-    ApiProblem(504, "The replica's control plane did not answer in time"),
+    ApiProblem(502, "The replica answered with an error, or the supervisor refused the gateway's SUPERVISOR_TOKEN"),
+    ApiProblem(504, "The replica's control plane (or the supervisor) did not answer in time; the action may have happened"),
   );
 }
 
@@ -31,7 +31,7 @@ export class AdminController {
   @ApiParam(NODE)
   @ApiOkResponse({ type: ControlStatusDto })
   @ApiProblem(400, 'Bad mode')
-  @ApiProblem(501, 'mode=hard but no launcher supervisor answered')
+  @ApiProblem(501, 'mode=hard but no launcher supervisor is configured')
   kill(@Param('id') id: string, @Query() q: KillQueryDto): Promise<object> {
     return this.admin.kill(id, q.mode);
   }
@@ -51,7 +51,7 @@ export class AdminController {
   @ApiParam(NODE)
   @ApiOkResponse({ type: ProcessStatusDto })
   @ApiProblem(409, 'The cluster runs on one shared Redis: there is no per-replica Redis to kill')
-  @ApiProblem(501, 'No launcher supervisor answered')
+  @ApiProblem(501, 'No launcher supervisor is configured')
   storageKill(@Param('id') id: string): Promise<object> {
     return this.admin.storage(id, 'kill');
   }
@@ -62,7 +62,7 @@ export class AdminController {
   @ApiParam(NODE)
   @ApiOkResponse({ type: ProcessStatusDto })
   @ApiProblem(409, 'The cluster runs on one shared Redis: there is no per-replica Redis to restart')
-  @ApiProblem(501, 'No launcher supervisor answered')
+  @ApiProblem(501, 'No launcher supervisor is configured')
   storageRestart(@Param('id') id: string): Promise<object> {
     return this.admin.storage(id, 'restart');
   }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { controlPattern, ensureKeys, PBFT_CLIENT_ID, type ControlRequest, type ControlStatus, type SupervisorAction, type SupervisorStatus } from '@app/wire';
 import type { Server } from 'node:http';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { startSupervisorServer, UnknownNodeError } from '../../../launcher/src/supervisor-server';
 import { startRedis, type TestRedis } from '../../../../test/support/redis-server';
 import { startControlServer, type ControlServer } from '../testing/control-server';
@@ -21,7 +22,18 @@ let replicas: ControlServer;
 
 /** A replica's control plane: applies the action to a status it keeps. */
 function replica(id: string): (data: unknown) => ControlStatus {
-  const status: ControlStatus = { id, alive: true, isolated: false, byzantine: 'none', role: 'follower', term: 1, leader: null, commitIndex: 0, appliedIndex: 0, pid: 4242 };
+  const status: ControlStatus = {
+    id,
+    alive: true,
+    isolated: false,
+    byzantine: 'none',
+    role: 'follower',
+    term: 1,
+    leader: null,
+    commitIndex: 0,
+    appliedIndex: 0,
+    pid: 4242,
+  };
   return (data) => {
     const req = data as ControlRequest;
     if (req.action === 'kill') status.alive = false;
@@ -43,7 +55,7 @@ beforeAll(async () => {
     [controlPattern(CLUSTER, 'n1')]: replica('n1'),
     [controlPattern(CLUSTER, 'n2')]: replica('n2'),
   });
-  gw = await startGateway({ BUS_URL: redis.url, CLUSTER, NODES: 'n1,n2,n3', ADMIN_TOKEN: TOKEN }, { controlTimeoutMs: 700, supervisorTimeoutMs: 300 });
+  gw = await startGateway({ BUS_URL: redis.url, CLUSTER, NODES: 'n1,n2,n3', ADMIN_TOKEN: TOKEN }, { controlTimeoutMs: 700, supervisorTimeoutMs: 1000 });
 });
 
 afterAll(async () => {
@@ -139,7 +151,7 @@ describe('admin API', () => {
       door = started.server;
       sup = await startGateway(
         { BUS_URL: redis.url, CLUSTER, NODES: 'n1,n2,n3', ADMIN_TOKEN: TOKEN, SUPERVISOR_URL: started.url, SUPERVISOR_TOKEN: 'sup-token' },
-        { controlTimeoutMs: 700, supervisorTimeoutMs: 300 },
+        { controlTimeoutMs: 700, supervisorTimeoutMs: 1000 },
       );
     });
     afterAll(async () => {
@@ -155,7 +167,11 @@ describe('admin API', () => {
       const revive = await http(sup.base, 'POST', '/v1/admin/nodes/n3/revive', { headers: auth });
       expect(revive.status).toBe(200);
       expect(revive.body).toMatchObject({ id: 'n3', respawned: true, running: true, pid: 999 });
-      expect(calls).toEqual([['n3', 'hard-kill'], ['*', 'list'], ['n3', 'respawn']]);
+      expect(calls).toEqual([
+        ['n3', 'hard-kill'],
+        ['*', 'list'],
+        ['n3', 'respawn'],
+      ]);
     });
 
     it('revive of a running process goes to the replica', async () => {
@@ -165,7 +181,7 @@ describe('admin API', () => {
       expect(replicas.calls.slice(before).map((c) => c.data)).toEqual([{ action: 'revive' }]);
     });
 
-    it("storage kill and restart go to the supervisor; without the admin token they are refused", async () => {
+    it('storage kill and restart go to the supervisor; without the admin token they are refused', async () => {
       expect((await http(sup.base, 'POST', '/v1/admin/nodes/n2/storage/kill')).status).toBe(401);
       const kill = await http(sup.base, 'POST', '/v1/admin/nodes/n2/storage/kill', { headers: auth });
       expect(kill.status).toBe(200);
@@ -175,6 +191,21 @@ describe('admin API', () => {
       expect((await http(sup.base, 'POST', '/v1/admin/nodes/n9/storage/kill', { headers: auth })).status).toBe(404);
     });
 
+    it('a gateway whose SUPERVISOR_TOKEN the supervisor refuses → 502 (misconfigured), nothing done', async () => {
+      const wrong = await startGateway(
+        { BUS_URL: redis.url, CLUSTER, NODES: 'n1,n2,n3', ADMIN_TOKEN: TOKEN, SUPERVISOR_URL: sup.config.supervisorUrl!, SUPERVISOR_TOKEN: 'not-sup-token' },
+        { controlTimeoutMs: 700, supervisorTimeoutMs: 1000 },
+      );
+      try {
+        const res = await http(wrong.base, 'POST', '/v1/admin/nodes/n1/kill?mode=hard', { headers: auth });
+        expect(res.status).toBe(502);
+        expect(res.body.detail).toContain('SUPERVISOR_TOKEN');
+        expect(processes.get('n1')!.running).toBe(true);
+      } finally {
+        await wrong.close();
+      }
+    });
+
     it('the supervisor door refuses a caller without its token', async () => {
       const list = await fetch(`${sup.config.supervisorUrl}/v1/nodes`);
       expect(list.status).toBe(401);
@@ -182,6 +213,30 @@ describe('admin API', () => {
       expect(forged.status).toBe(401);
       expect(processes.get('n1')!.running).toBe(true);
     });
+  });
+
+  it('a supervisor that is configured but never answers → 504 (the action may have happened), not 501', async () => {
+    // Accepts the connection, then says nothing.
+    const sockets = new Set<Socket>();
+    const mute = createServer((s) => void sockets.add(s));
+    await new Promise<void>((r) => mute.listen(0, '127.0.0.1', r));
+    const { port } = mute.address() as AddressInfo;
+    const slow = await startGateway(
+      { BUS_URL: redis.url, CLUSTER, NODES: 'n1,n2,n3', ADMIN_TOKEN: TOKEN, SUPERVISOR_URL: `http://127.0.0.1:${port}`, SUPERVISOR_TOKEN: 'sup-token' },
+      { controlTimeoutMs: 700, supervisorTimeoutMs: 1000 },
+    );
+    try {
+      const started = Date.now();
+      const res = await http(slow.base, 'POST', '/v1/admin/nodes/n1/kill?mode=hard', { headers: auth });
+      expect(res.status).toBe(504);
+      expect(res.body).toMatchObject({ status: 504, node: 'n1', detail: expect.stringContaining('may have happened') });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(650);
+      expect((await http(slow.base, 'POST', '/v1/admin/nodes/n1/storage/kill', { headers: auth })).status).toBe(504);
+    } finally {
+      await slow.close();
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => mute.close(r));
+    }
   });
 
   it('storage kill without a supervisor → 501', async () => {

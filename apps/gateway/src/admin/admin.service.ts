@@ -1,12 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import {
-  controlPattern,
-  type ByzantineBehavior,
-  type ControlRequest,
-  type ControlStatus,
-  type SupervisorAction,
-  type SupervisorStatus,
-} from '@app/wire';
+import { controlPattern, type ByzantineBehavior, type ControlRequest, type ControlStatus, type SupervisorAction, type SupervisorStatus } from '@app/wire';
 import { GATEWAY_CONFIG } from '../config/config.module';
 import type { GatewayConfig } from '../config/config';
 import { ApiError } from '../http/api-error';
@@ -38,7 +31,7 @@ export class AdminService {
     const status = await this.supervisor(id, 'hard-kill');
     if (status === null) {
       throw new ApiError(501, {
-        error: 'a hard kill needs the launcher\'s supervisor (npm start owns the processes), and none answered; use kill without mode=hard',
+        error: "a hard kill needs the launcher's supervisor (npm start owns the processes), and none is configured; use kill without mode=hard",
         node: id,
       });
     }
@@ -51,8 +44,9 @@ export class AdminService {
     const processes = await this.processes.list(this.config.supervisorTimeoutMs).catch(() => null);
     const proc = processes?.find((p) => p.id === id);
     if (proc !== undefined && !proc.running) {
+      // Only reached with a supervisor that listed the process: null here cannot mean "none configured".
       const status = await this.supervisor(id, 'respawn');
-      if (status === null) throw new ApiError(504, { error: `the supervisor did not confirm the respawn of ${id} within ${this.config.controlTimeoutMs} ms`, node: id });
+      if (status === null) throw new ApiError(501, { error: `respawn needs the launcher's supervisor, and none is configured`, node: id });
       return { ...status, alive: status.running, respawned: true };
     }
     return this.control(id, { action: 'revive' });
@@ -63,7 +57,10 @@ export class AdminService {
     this.checkNode(id);
     const status = await this.supervisor(id, action === 'kill' ? 'storage-kill' : 'storage-restart');
     if (status === null) {
-      throw new ApiError(501, { error: `storage ${action} needs the launcher's supervisor (npm start owns the Redis processes), and none answered`, node: id });
+      throw new ApiError(501, {
+        error: `storage ${action} needs the launcher's supervisor (npm start owns the Redis processes), and none is configured`,
+        node: id,
+      });
     }
     return status;
   }
@@ -97,7 +94,10 @@ export class AdminService {
       reply = await this.plane.request(id, controlPattern(this.config.cluster, id), req, this.config.controlTimeoutMs);
     } catch (err) {
       if (err instanceof ControlTimeoutError) {
-        throw new ApiError(504, { error: `node ${id} did not answer the ${req.action} request within ${err.timeoutMs} ms (is its process running?)`, node: id });
+        throw new ApiError(504, {
+          error: `node ${id} did not answer the ${req.action} request within ${err.timeoutMs} ms (is its process running?)`,
+          node: id,
+        });
       }
       if (err instanceof ControlFailedError) throw new ApiError(502, { error: `node ${id} refused ${req.action}: ${err.detail}`, node: id });
       throw err;
@@ -108,13 +108,26 @@ export class AdminService {
     return reply as unknown as ControlStatus;
   }
 
-  /** The supervisor's answer, or null when there is no supervisor (none configured, or no answer in time). */
+  /**
+   * The supervisor's answer, or null when none is configured. A configured supervisor that does not
+   * answer in time is a 504: the action may have happened. A 401 means our SUPERVISOR_TOKEN is not
+   * its token: the gateway is misconfigured (502), not the request in conflict (409).
+   */
   private async supervisor(node: string, action: SupervisorAction): Promise<SupervisorStatus | null> {
+    let status: SupervisorStatus | null;
     try {
-      return await this.processes.act(node, action, this.config.controlTimeoutMs);
+      status = await this.processes.act(node, action, this.config.controlTimeoutMs);
     } catch (err) {
-      if (err instanceof SupervisorRefusedError) throw new ApiError(409, { error: `the supervisor refused ${action}: ${err.message}`, node });
-      throw err;
+      if (!(err instanceof SupervisorRefusedError)) throw err;
+      if (err.status === 401) throw new ApiError(502, { error: `the supervisor refused the gateway's SUPERVISOR_TOKEN for ${action}: ${err.message}`, node });
+      throw new ApiError(409, { error: `the supervisor refused ${action}: ${err.message}`, node });
     }
+    if (status === null && this.processes.present) {
+      throw new ApiError(504, {
+        error: `the supervisor did not answer ${action} of ${node} within ${this.config.controlTimeoutMs} ms; it may have happened (GET /v1/cluster shows who is alive)`,
+        node,
+      });
+    }
+    return status;
   }
 }

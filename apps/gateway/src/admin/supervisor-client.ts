@@ -3,8 +3,15 @@ import type { SupervisorAction, SupervisorStatus } from '@app/wire';
 import { GATEWAY_CONFIG } from '../config/config.module';
 import type { GatewayConfig } from '../config/config';
 
-/** The supervisor said no (unknown node, no per-replica Redis, ...). */
-export class SupervisorRefusedError extends Error {}
+/** The supervisor said no (unknown node, no per-replica Redis, ...; 401: our token is not its token). */
+export class SupervisorRefusedError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
 
 /**
  * The launcher's supervisor over HTTP (SUPERVISOR_URL with SUPERVISOR_TOKEN): hard kill, respawn,
@@ -41,7 +48,7 @@ export class SupervisorClient {
       return null; // gone or too slow: the caller answers as if there were none
     }
     const body = (await res.json().catch(() => ({}))) as { error?: string };
-    if (!res.ok) throw new SupervisorRefusedError(body.error ?? `status ${res.status}`);
+    if (!res.ok) throw new SupervisorRefusedError(body.error ?? `status ${res.status}`, res.status);
     return body as T;
   }
 }

@@ -45,7 +45,7 @@ export class GatewayBus implements FramePort, OnModuleInit, OnApplicationShutdow
       await this.bus.start();
     } catch (err) {
       const homes = [...new Set(Object.values(this.config.busRoutes))].map(redact).join(', ');
-      throw new Error(`cannot reach any bus Redis (${homes}): ${(err as Error).message}`);
+      throw new Error(`cannot reach any bus Redis (${homes}): ${(err as Error).message}`, { cause: err });
     }
     this.logger.log(`on the bus as ${this.self} (cluster ${this.config.cluster})`);
   }

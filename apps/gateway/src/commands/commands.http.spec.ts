@@ -2,7 +2,7 @@ import { startRedis, type TestRedis } from '../../../../test/support/redis-serve
 import { FakeReplica, startFakeCluster } from '../testing/fake-replica';
 import { http, startGateway, waitUntil, type RunningGateway } from '../testing/gateway-harness';
 import { Queue } from 'bullmq';
-import { redisOptionsFromUrl } from '../config/redis-options';
+import { redisOptions } from '@app/config';
 import { COMMANDS_QUEUE, queuePrefix } from './commands.queue';
 import { jobIdFor } from './job-id';
 
@@ -114,7 +114,7 @@ describe('command batches through BullMQ', () => {
     const first = await http(gw.base, 'POST', '/v1/commands', { body: { commands: [{ op: 'put', key: 'recycled', value: 'first' }] }, headers });
     await settled(gw, first.body.id);
     // BullMQ forgets completed jobs (after an hour, or past 10 000): the state machine still knows the ids
-    const queue = new Queue(COMMANDS_QUEUE, { connection: redisOptionsFromUrl(redis.url), prefix: queuePrefix(gw.config) });
+    const queue = new Queue(COMMANDS_QUEUE, { connection: redisOptions(redis.url).options, prefix: queuePrefix(gw.config) });
     try {
       await queue.remove(first.body.id);
     } finally {

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Queue, type JobsOptions } from 'bullmq';
 import Redis from 'ioredis';
+import { redisOptions } from '@app/config';
 import type { KvCommand } from '@app/consensus/kv';
 import { GATEWAY_CONFIG } from '../config/config.module';
 import { type GatewayConfig, redact } from '../config/config';
-import { redisOptionsFromUrl } from '../config/redis-options';
 import { ApiError } from '../http/api-error';
 import { PROBLEMS } from '../http/problem';
 import { COMMANDS_QUEUE, queuePrefix, type CommandsJobData, type CommandsJobResult } from './commands.queue';
@@ -30,7 +30,7 @@ export class CommandsService implements OnApplicationShutdown {
 
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {
     // No offline queue: with Redis away a submission fails now (503) instead of hanging.
-    this.redis = new Redis({ ...redisOptionsFromUrl(config.queueUrl), enableOfflineQueue: false, disconnectTimeout: 100 });
+    this.redis = new Redis({ ...redisOptions(config.queueUrl).options, enableOfflineQueue: false, disconnectTimeout: 100 });
     this.redis.on('error', () => undefined); // reported through the queue's own 'error'
     this.queue = new Queue(COMMANDS_QUEUE, { connection: this.redis, prefix: queuePrefix(config) });
     this.queue.on('error', (err) => this.logger.warn(`queue Redis ${redact(config.queueUrl)}: ${err.message}`));

@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { redisOptions } from '@app/config';
 import type { KvResult } from '@app/consensus/kv';
 import { GATEWAY_CONFIG } from '../config/config.module';
 import { type GatewayConfig, redact } from '../config/config';
-import { redisOptionsFromUrl } from '../config/redis-options';
 import { ConsensusTimeoutError, ConsensusUnavailableError } from '../consensus/errors';
 import { KvService } from '../kv/kv.service';
 import { COMMANDS_QUEUE, queuePrefix, type CommandsJobData, type CommandsJobResult } from './commands.queue';
@@ -30,7 +30,7 @@ export class CommandsWorker implements OnApplicationBootstrap, OnModuleDestroy {
     this.worker = new Worker<CommandsJobData, CommandsJobResult>(COMMANDS_QUEUE, (job) => this.run(job), {
       // Blocking commands must wait out a Redis restart rather than fail (BullMQ requires null here).
       // disconnectTimeout: ioredis keeps a timer that long after a forced close (default 2 s).
-      connection: { ...redisOptionsFromUrl(this.config.queueUrl), maxRetriesPerRequest: null, disconnectTimeout: 100 },
+      connection: { ...redisOptions(this.config.queueUrl).options, maxRetriesPerRequest: null, disconnectTimeout: 100 },
       prefix: queuePrefix(this.config),
       concurrency: 16,
       // Seconds an idle worker blocks waiting for a job; BullMQ keeps a timer that long (+1 s)
@@ -55,7 +55,7 @@ export class CommandsWorker implements OnApplicationBootstrap, OnModuleDestroy {
         result = await this.kv.execute(cmd, commandRequestId(jobId, i), job.data.fingerprint);
       } catch (err) {
         if (err instanceof ConsensusUnavailableError || err instanceof ConsensusTimeoutError) {
-          throw new Error(`command ${i}: ${err.message}; will retry`);
+          throw new Error(`command ${i}: ${err.message}; will retry`, { cause: err });
         }
         throw new UnrecoverableError(`command ${i}: ${(err as Error).message}`);
       }

@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
 import { ConfigError, loadConfig, redact } from './config';
-import { redisOptionsFromUrl } from './redis-options';
 
 const BUS = { BUS_URL: 'redis://127.0.0.1:7000' };
 
@@ -21,7 +20,6 @@ describe('loadConfig', () => {
       host: '127.0.0.1',
       cluster: 'synod',
       busRoutes: { n1: 'redis://127.0.0.1:7000', n2: 'redis://127.0.0.1:7000', n3: 'redis://127.0.0.1:7000' },
-      busUrl: 'redis://127.0.0.1:7000',
       queueUrl: 'redis://127.0.0.1:7000',
       nodes: ['n1', 'n2', 'n3'],
       protocol: 'raft',
@@ -48,17 +46,19 @@ describe('loadConfig', () => {
 
   it('requires a bus URL, taking REDIS_URL when BUS_URL is unset', () => {
     expect(problems({})).toEqual([expect.stringContaining('BUS_URL is required')]);
-    expect(loadConfig({ REDIS_URL: 'redis://h:1' })).toMatchObject({ busUrl: 'redis://h:1', queueUrl: 'redis://h:1' });
+    expect(loadConfig({ REDIS_URL: 'redis://h:1' })).toMatchObject({
+      busRoutes: { n1: 'redis://h:1', n2: 'redis://h:1', n3: 'redis://h:1' },
+      queueUrl: 'redis://h:1',
+    });
     expect(loadConfig({ REDIS_URL: 'redis://h:1', BUS_URL: 'redis://b:2', QUEUE_URL: 'redis://q:3' })).toMatchObject({
-      busUrl: 'redis://b:2',
+      busRoutes: { n1: 'redis://b:2', n2: 'redis://b:2', n3: 'redis://b:2' },
       queueUrl: 'redis://q:3',
     });
   });
 
-  it("takes a home Redis per node from BUS_URLS; busUrl is the first node's", () => {
+  it('takes a home Redis per node from BUS_URLS', () => {
     const c = loadConfig({ NODES: 'a,b', BUS_URLS: 'a=redis://h:7001, b=redis+sentinel://s1:26379,s2:26379/bus', QUEUE_URL: 'redis://q:1' });
     expect(c.busRoutes).toEqual({ a: 'redis://h:7001', b: 'redis+sentinel://s1:26379,s2:26379/bus' });
-    expect(c.busUrl).toBe('redis://h:7001');
     expect(c.queueUrl).toBe('redis://q:1');
     // With one home per node there is no obvious queue Redis: say so, unless REDIS_URL gives one.
     expect(problems({ NODES: 'a', BUS_URLS: 'a=redis://h:7001' })).toEqual([expect.stringMatching(/^QUEUE_URL is required with BUS_URLS/)]);
@@ -127,7 +127,9 @@ describe('loadConfig', () => {
       timeout: 60_000,
     });
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/^gateway: invalid gateway configuration:\n {2}- ADMIN_TOKEN is required when HOST is not a loopback address \(HOST is 0\.0\.0\.0\)/);
+    expect(r.stderr).toMatch(
+      /^gateway: invalid gateway configuration:\n {2}- ADMIN_TOKEN is required when HOST is not a loopback address \(HOST is 0\.0\.0\.0\)/,
+    );
   }, 60_000);
 
   it('reads CORS_ORIGINS as origins (none by default), and refuses anything else', () => {
@@ -135,8 +137,19 @@ describe('loadConfig', () => {
       'https://app.example.com',
       'http://localhost:8080',
     ]);
-    for (const bad of ['*', 'app.example.com', 'https://a.example/path', 'ftp://a.example', 'https://u:p@a.example', 'https://a.example/?q', 'https://a.example,']) {
-      expect({ bad, problems: problems({ ...BUS, CORS_ORIGINS: bad }) }).toEqual({ bad, problems: [expect.stringMatching(/^CORS_ORIGINS must be comma-separated origins/)] });
+    for (const bad of [
+      '*',
+      'app.example.com',
+      'https://a.example/path',
+      'ftp://a.example',
+      'https://u:p@a.example',
+      'https://a.example/?q',
+      'https://a.example,',
+    ]) {
+      expect({ bad, problems: problems({ ...BUS, CORS_ORIGINS: bad }) }).toEqual({
+        bad,
+        problems: [expect.stringMatching(/^CORS_ORIGINS must be comma-separated origins/)],
+      });
     }
   });
 
@@ -193,11 +206,5 @@ describe('loadConfig', () => {
     expect(found).toHaveLength(3);
     expect(found.join('\n')).not.toContain('hunter2');
     expect(redact('redis://:hunter2@h:1/0')).toBe('redis://:***@h:1/0');
-  });
-});
-
-describe("redisOptionsFromUrl (the gateway's name for libs/config redisOptions)", () => {
-  it('gives ioredis options', () => {
-    expect(redisOptionsFromUrl('redis://u:p@h:7/2')).toEqual({ host: 'h', port: 7, username: 'u', password: 'p', db: 2 });
   });
 });

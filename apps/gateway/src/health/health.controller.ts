@@ -35,7 +35,7 @@ export class HealthController {
     return r;
   }
 
-  /** Kept for the docs and compose files that name it: the same answer as /health/ready. */
+  /** Kept as an honest alias of /health/ready for existing probes: the same answer, the same status. */
   @Get()
   @ApiOperation({ summary: 'Same as /health/ready' })
   @ApiOkResponse({ type: ReadinessDto, description: 'Ready' })

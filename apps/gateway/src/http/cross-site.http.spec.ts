@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { controlPattern, type ControlStatus } from '@app/wire';
 import { startRedis, type TestRedis } from '../../../../test/support/redis-server';
 import { startControlServer, type ControlServer } from '../testing/control-server';
@@ -202,5 +203,55 @@ describe('cross-origin writes', () => {
       expect(plain.status).toBe(415);
       expect((await http(open.base, 'GET', '/v1/kv/cors-ok')).body.value).toBe('v');
     });
+  });
+});
+
+/** A request with a Host header of our choosing (fetch sets Host from the URL). */
+function withHost(base: string, method: string, path: string, host: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const req = request(base + path, { method, headers: { ...headers, host } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text.startsWith('{') ? JSON.parse(text) : text }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('DNS rebinding (no ADMIN_TOKEN)', () => {
+  it('refuses every request whose Host is not a loopback name or the HOST, even "same origin" (403, nothing applied)', async () => {
+    const calls = control.calls.length;
+    const proposals = leader().proposedRequests;
+    const port = new URL(gw.base).port;
+    // The page of evil.example, now resolving to 127.0.0.1: its Origin and Host agree.
+    const rebound = { Origin: `http://evil.example:${port}` };
+    for (const host of [`evil.example:${port}`, 'evil.example', '127.0.0.1.evil.example', 'localhost.evil.example:1', 'a b', '[::2]:1']) {
+      const kill = await withHost(gw.base, 'POST', '/v1/admin/nodes/n1/kill', host, rebound);
+      expect({ host, status: kill.status }).toEqual({ host, status: 403 });
+      expect(kill.body).toMatchObject({ type: 'https://synod.dev/problems/host-not-allowed', status: 403, host, instance: '/v1/admin/nodes/n1/kill' });
+      // reads too: the page could read every value
+      expect((await withHost(gw.base, 'GET', '/v1/kv/json-ok', host)).status).toBe(403);
+    }
+    expect(control.calls.length).toBe(calls);
+    expect(leader().proposedRequests).toBe(proposals);
+  });
+
+  it('serves localhost, 127.x and [::1], with or without a port, in any case', async () => {
+    const port = new URL(gw.base).port;
+    for (const host of [`localhost:${port}`, 'LocalHost', `127.0.0.1:${port}`, '127.0.0.2', `[::1]:${port}`, '[::1]']) {
+      const res = await withHost(gw.base, 'GET', '/v1/kv/json-ok', host);
+      expect({ host, status: res.status }).toEqual({ host, status: 200 });
+    }
+  });
+
+  it('with ADMIN_TOKEN the Host is not checked (the token is the door)', async () => {
+    const locked = await startGateway({ BUS_URL: redis.url, CLUSTER, NODES: 'n1,n2,n3', ADMIN_TOKEN: 't' });
+    try {
+      expect((await withHost(locked.base, 'GET', '/health/live', 'gateway.example')).status).toBe(200);
+    } finally {
+      await locked.close();
+    }
   });
 });

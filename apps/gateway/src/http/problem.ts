@@ -34,6 +34,8 @@ export const PROBLEMS = {
   unsupportedMediaType: { type: `${BASE}/unsupported-media-type`, title: 'The request body must be application/json' },
   /** 403: a write from a web page of another origin (its Origin is not in CORS_ORIGINS); `origin` names it. */
   crossOrigin: { type: `${BASE}/cross-origin`, title: 'Cross-origin write refused' },
+  /** 403: a request to the open (tokenless) API under a Host name that is not this machine's; `host` names it. */
+  hostNotAllowed: { type: `${BASE}/host-not-allowed`, title: 'Host not allowed' },
   /** 422: the Idempotency-Key was first used for another request (method, path or body); nothing was applied. */
   idempotencyKeyReused: { type: `${BASE}/idempotency-key-reused`, title: 'Idempotency-Key reused for a different request' },
 } as const satisfies Record<string, ProblemType>;

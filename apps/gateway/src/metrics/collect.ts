@@ -11,37 +11,25 @@ interface Spec {
 }
 
 /**
- * A counter whose value lives elsewhere (the bus's and the consensus client's own plain counters,
- * which stay cheap on the hot path): prom-client asks for it at scrape time through collect().
- * A value that went down (a component rebuilt) is exposed as is; Prometheus reads that as a reset.
+ * A counter or gauge whose value lives elsewhere (the bus's and the consensus client's own plain
+ * counters, which stay cheap on the hot path): prom-client asks for it at scrape time through
+ * collect(). A counter value that went down (a component rebuilt) is exposed as is; Prometheus reads
+ * that as a reset. Not a number (or, for a counter, below zero) reads as 0.
  */
-export function counterOf(registry: Registry, spec: Spec): Counter<string> {
-  return new Counter({
+export function scraped(registry: Registry, kind: 'counter' | 'gauge', spec: Spec): void {
+  const clean = kind === 'counter' ? sane : finite;
+  const Metric = kind === 'counter' ? Counter : Gauge;
+  new Metric({
     name: spec.name,
     help: spec.help,
     labelNames: spec.labelNames ?? [],
     registers: [registry],
     collect() {
+      // After reset() adding is setting, and inc() is what both kinds have.
       this.reset();
       const r = spec.read();
-      if (typeof r === 'number') this.inc(sane(r));
-      else for (const [labels, v] of r) this.inc(labels, sane(v));
-    },
-  });
-}
-
-/** A gauge read at scrape time. */
-export function gaugeOf(registry: Registry, spec: Spec): Gauge<string> {
-  return new Gauge({
-    name: spec.name,
-    help: spec.help,
-    labelNames: spec.labelNames ?? [],
-    registers: [registry],
-    collect() {
-      this.reset();
-      const r = spec.read();
-      if (typeof r === 'number') this.set(finite(r));
-      else for (const [labels, v] of r) this.set(labels, finite(v));
+      if (typeof r === 'number') this.inc(clean(r));
+      else for (const [labels, v] of r) this.inc(labels, clean(v));
     },
   });
 }

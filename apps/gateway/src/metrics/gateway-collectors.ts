@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client';
 import { GatewayBus } from '../bus/gateway-bus';
 import { ClusterView } from '../cluster/cluster-view';
 import { CONSENSUS_CLIENT, type ConsensusClient } from '../consensus/consensus-client';
-import { byLabel, counterOf, gaugeOf } from './collect';
+import { byLabel, scraped } from './collect';
 import { METRICS_REGISTRY } from './registry';
 import { ReplicaSeries } from './replica-series';
 
@@ -23,7 +23,7 @@ export class GatewayCollectors {
     replicas: ReplicaSeries,
   ) {
     const b = () => bus.counters;
-    counterOf(registry, {
+    scraped(registry, 'counter', {
       name: `${P}_bus_frames_total`,
       help: 'Bus frames by kind: sent, received, malformed (failed to decode), dropped (not published).',
       labelNames: ['kind'],
@@ -34,30 +34,34 @@ export class GatewayCollectors {
         [{ kind: 'dropped' }, b().dropped],
       ],
     });
-    counterOf(registry, { name: `${P}_bus_reconnects_total`, help: 'Bus Redis connections that came back after a loss.', read: () => b().reconnects });
-    counterOf(registry, { name: `${P}_bus_handler_errors_total`, help: 'Exceptions thrown by frame handlers.', read: () => b().handlerErrors });
+    scraped(registry, 'counter', { name: `${P}_bus_reconnects_total`, help: 'Bus Redis connections that came back after a loss.', read: () => b().reconnects });
+    scraped(registry, 'counter', { name: `${P}_bus_handler_errors_total`, help: 'Exceptions thrown by frame handlers.', read: () => b().handlerErrors });
 
     const c = () => client.stats();
-    counterOf(registry, {
+    scraped(registry, 'counter', {
       name: `${P}_consensus_frames_total`,
       help: 'Frames sent to replicas, by type.',
       labelNames: ['type'],
       read: () => byLabel('type', c().frames),
     });
-    counterOf(registry, {
+    scraped(registry, 'counter', {
       name: `${P}_consensus_proposed_requests_total`,
       help: 'Client requests carried by propose frames (divide by frames for the batch size).',
       read: () => c().proposedRequests,
     });
-    counterOf(registry, { name: `${P}_consensus_retries_total`, help: 'Requests sent again after an unanswered attempt.', read: () => c().retries });
-    counterOf(registry, {
+    scraped(registry, 'counter', { name: `${P}_consensus_retries_total`, help: 'Requests sent again after an unanswered attempt.', read: () => c().retries });
+    scraped(registry, 'counter', {
       name: `${P}_consensus_redirects_total`,
       help: 'Redirects received, by reason.',
       labelNames: ['reason'],
       read: () => byLabel('reason', c().redirects),
     });
-    counterOf(registry, { name: `${P}_consensus_late_replies_total`, help: 'Replies for requests no longer waited for.', read: () => c().lateReplies });
-    counterOf(registry, {
+    scraped(registry, 'counter', {
+      name: `${P}_consensus_late_replies_total`,
+      help: 'Replies for requests no longer waited for.',
+      read: () => c().lateReplies,
+    });
+    scraped(registry, 'counter', {
       name: `${P}_consensus_failures_total`,
       help: 'Requests that ended without a result: unavailable (503) or timeout (504, outcome unknown).',
       labelNames: ['outcome'],
@@ -66,27 +70,26 @@ export class GatewayCollectors {
         [{ outcome: 'timeout' }, c().timedOut],
       ],
     });
-    gaugeOf(registry, { name: `${P}_consensus_in_flight`, help: 'Requests waiting for an answer.', read: () => c().inFlight });
+    scraped(registry, 'gauge', { name: `${P}_consensus_in_flight`, help: 'Requests waiting for an answer.', read: () => c().inFlight });
 
-    gaugeOf(registry, { name: `${P}_cluster_leader_known`, help: '1 when a leader/primary is known.', read: () => (view.leader() === null ? 0 : 1) });
-    gaugeOf(registry, { name: `${P}_cluster_nodes_alive`, help: 'Configured nodes heard from recently.', read: () => view.aliveNodes().length });
+    scraped(registry, 'gauge', { name: `${P}_cluster_leader_known`, help: '1 when a leader/primary is known.', read: () => (view.leader() === null ? 0 : 1) });
+    scraped(registry, 'gauge', { name: `${P}_cluster_nodes_alive`, help: 'Configured nodes heard from recently.', read: () => view.aliveNodes().length });
 
-    counterOf(registry, {
+    scraped(registry, 'counter', {
       name: `${P}_replica_metrics_frames_total`,
-      help: "Replicas' metrics snapshots heard on the bus: accepted, malformed (dropped), overflow (too many senders).",
+      help: "Replicas' metrics snapshots heard on the bus: accepted, or malformed (dropped: bad frame or unknown sender).",
       labelNames: ['outcome'],
       read: () => [
         [{ outcome: 'accepted' }, replicas.counters.accepted],
         [{ outcome: 'malformed' }, replicas.counters.malformed],
-        [{ outcome: 'overflow' }, replicas.counters.overflow],
       ],
     });
-    gaugeOf(registry, {
+    scraped(registry, 'gauge', {
       name: `${P}_replica_metrics_nodes`,
       help: 'Replicas whose metrics snapshot is fresh (re-exposed with a node label).',
       read: () => replicas.snapshots().length,
     });
-    gaugeOf(registry, {
+    scraped(registry, 'gauge', {
       name: `${P}_replica_metrics_conflicts`,
       help: 'Replica families left out of the last scrape: the name is taken with another type.',
       read: () => this.conflictingFamilies,

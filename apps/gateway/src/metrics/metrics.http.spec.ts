@@ -115,13 +115,15 @@ describe("replicas' series through the gateway", () => {
     });
     await raw.publish(topicChannel(CLUSTER, METRICS_TOPIC), Buffer.from([1, 0xc1, 0xff, 0x00])); // not msgpack
     await raw.publish(topicChannel(CLUSTER, METRICS_TOPIC), encodeFrame('not a node id!', (await replicaSnapshot('x', 1)) as unknown));
+    // A well-formed snapshot from a well-formed id that is not in NODES: not a replica of this cluster.
+    await raw.publish(topicChannel(CLUSTER, METRICS_TOPIC), encodeFrame('n9', (await replicaSnapshot('n9', 1)) as unknown));
 
-    await waitUntil('garbage counted', async () => malformed(await scrape()) === 5);
+    await waitUntil('garbage counted', async () => malformed(await scrape()) === 6);
     const after = await scrape();
     expect(undecodable(after)).toBe(undecodable(before) + 1);
-    expect(gw.app.get(ReplicaSeries).lastRefusal).toMatch(/bad sender id/);
+    expect(gw.app.get(ReplicaSeries).lastRefusal).toMatch(/"n9" is not a configured node/);
     expect(after).toContain('synod_runtime_dropped_bad_signature_total{node="n1"} 5');
-    expect(after).not.toMatch(/bad name|synod_x\{|f4999|not a node id/);
+    expect(after).not.toMatch(/bad name|synod_x\{|f4999|not a node id|node="n9"/);
     expect((await http(gw.base, 'GET', '/health')).status).toBe(200);
   });
 

@@ -1,13 +1,12 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { MetricFamily } from '@app/wire';
 import { GatewayBus } from '../bus/gateway-bus';
+import type { GatewayConfig } from '../config/config';
+import { GATEWAY_CONFIG } from '../config/config.module';
 import { parseMetricsBody } from './metrics-frame';
 
 /** Replicas publish every ~2 s: a snapshot older than this is from a replica gone (or cut off). */
 export const SNAPSHOT_MAX_AGE_MS = 10_000;
-/** Distinct senders kept at most; a flood of made-up node ids cannot grow the gateway without bound. */
-const MAX_NODES = 256;
-const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export interface NodeSnapshot {
   node: string;
@@ -18,33 +17,30 @@ export interface NodeSnapshot {
 /**
  * The latest metrics snapshot of every replica, as heard on the bus topic `metrics`, for the
  * gateway's /metrics to re-expose with a `node` label. Age is the gateway's own receive time, so
- * clocks of other machines do not matter. A frame that fails its checks is dropped and counted.
+ * clocks of other machines do not matter. A frame that fails its checks, or comes from a sender
+ * that is not one of the configured nodes, is dropped and counted: made-up ids can neither add
+ * series to /metrics nor grow the gateway's memory.
  */
 @Injectable()
 export class ReplicaSeries {
-  readonly counters = { accepted: 0, malformed: 0, overflow: 0 };
+  readonly counters = { accepted: 0, malformed: 0 };
   /** Why the last refused frame was refused (for a debugging operator; also in tests). */
   lastRefusal: string | null = null;
   maxAgeMs = SNAPSHOT_MAX_AGE_MS;
   private readonly latest = new Map<string, NodeSnapshot>();
+  private readonly nodes: ReadonlySet<string>;
 
-  constructor(bus: GatewayBus) {
+  constructor(bus: GatewayBus, @Inject(GATEWAY_CONFIG) config: GatewayConfig) {
+    this.nodes = new Set(config.nodes);
     bus.onMetrics((from, body) => this.onFrame(from, body));
   }
 
   onFrame(from: string, body: unknown, now = Date.now()): void {
     const parsed = parseMetricsBody(body);
-    if (!parsed.ok || !NODE_ID.test(from)) {
+    if (!parsed.ok || !this.nodes.has(from)) {
       this.counters.malformed++;
-      this.lastRefusal = parsed.ok ? `bad sender id ${JSON.stringify(from).slice(0, 80)}` : parsed.reason;
+      this.lastRefusal = parsed.ok ? `sender ${JSON.stringify(from).slice(0, 80)} is not a configured node` : parsed.reason;
       return;
-    }
-    if (!this.latest.has(from)) {
-      this.prune(now);
-      if (this.latest.size >= MAX_NODES) {
-        this.counters.overflow++;
-        return;
-      }
     }
     this.latest.set(from, { node: from, receivedAt: now, families: parsed.families });
     this.counters.accepted++;

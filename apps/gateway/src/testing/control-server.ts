@@ -1,7 +1,7 @@
 import { Controller, Module, type INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { MessagePattern, Transport } from '@nestjs/microservices';
-import { redisOptionsFromUrl } from '../config/redis-options';
+import { redisOptions } from '@app/config';
 
 export type ControlHandler = (data: unknown) => unknown;
 
@@ -37,7 +37,7 @@ export async function startControlServer(url: string, handlers: Record<string, C
   const app: INestMicroservice = await NestFactory.createMicroservice(ControlModule, {
     transport: Transport.REDIS,
     // Reconnect like a real replica's control plane would after a Redis restart.
-    options: { ...redisOptionsFromUrl(url), retryAttempts: 1000, retryDelay: 100 },
+    options: { ...redisOptions(url).options, retryAttempts: 1000, retryDelay: 100 },
     logger: false,
   });
   await app.listen();

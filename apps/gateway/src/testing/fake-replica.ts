@@ -1,15 +1,6 @@
 import { Bus, type Frame } from '@app/bus';
 import { KvStateMachine, validateRequest, type KvResult } from '@app/consensus/kv';
-import {
-  BEACON_TOPIC,
-  type Beacon,
-  type ProposeBody,
-  type Protocol,
-  type ReadBody,
-  type ReadResultBody,
-  type RedirectBody,
-  type ResultBody,
-} from '@app/wire';
+import { BEACON_TOPIC, type Beacon, type ProposeBody, type Protocol, type ReadBody, type ReadResultBody, type RedirectBody, type ResultBody } from '@app/wire';
 
 /**
  * The replicated state as a test sees it: one real KvStateMachine that every fake replica of a

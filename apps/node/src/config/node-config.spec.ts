@@ -20,7 +20,6 @@ describe('replica configuration', () => {
       nodes: ['n1', 'n2', 'n3'],
       protocol: 'raft',
       busRoutes: { n1: 'redis://127.0.0.1:7000', n2: 'redis://127.0.0.1:7000', n3: 'redis://127.0.0.1:7000' },
-      busUrl: 'redis://127.0.0.1:7000',
       storageUrl: 'redis://127.0.0.1:7001',
       httpHost: '127.0.0.1',
       httpPort: 0,
@@ -75,7 +74,7 @@ describe('replica configuration', () => {
   it('takes REDIS_URL for the bus and the storage when they are unset', () => {
     expect(loadNodeConfig({ NODE_ID: 'n2', REDIS_URL: 'redis://r:1' })).toMatchObject({
       nodes: ['n1', 'n2', 'n3'],
-      busUrl: 'redis://r:1',
+      busRoutes: { n1: 'redis://r:1', n2: 'redis://r:1', n3: 'redis://r:1' },
       storageUrl: 'redis://r:1',
     });
   });
@@ -83,7 +82,6 @@ describe('replica configuration', () => {
   it("takes its own home, and every other node's, from BUS_URLS", () => {
     const cfg = loadNodeConfig({ ...base, BUS_URL: '', NODE_ID: 'n2', BUS_URLS: 'n1=redis://h:7001,n2=redis://h:7002,n3=rediss://h:7003' });
     expect(cfg.busRoutes).toEqual({ n1: 'redis://h:7001', n2: 'redis://h:7002', n3: 'rediss://h:7003' });
-    expect(cfg.busUrl).toBe('redis://h:7002');
   });
 
   it('names every bad value at once', () => {

@@ -46,7 +46,7 @@ export class HealthController {
     return { status: ready ? 'ready' : 'unready', checks, ...this.replica.controlStatus(), ...(fatal !== undefined ? { fatal } : {}) };
   }
 
-  /** Kept for the docs and compose files that name it: the same answer as /health/ready. */
+  /** Kept as an honest alias of /health/ready for existing probes: the same answer, the same status. */
   @Get()
   health(@Res({ passthrough: true }) res: Response) {
     return this.ready(res);

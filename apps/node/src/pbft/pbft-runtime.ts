@@ -21,7 +21,6 @@ import { KvApp } from './kv-app';
 import { DigestCache } from '../replica/digest-cache';
 import { ReadyLoop } from '../replica/ready-loop';
 
-
 /**
  * Drives a PBFT replica with real time, the Redis store and the bus. Each Ready: the stable
  * checkpoint first, then hard state + entries + executed batches in one atomic write, then the

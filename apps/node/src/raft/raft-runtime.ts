@@ -42,7 +42,11 @@ export class RaftRuntime implements ReplicaRuntime {
   private snapshotIndex = 0;
   private lastSoft: SoftState | null = null;
 
-  /** request id -> the batches waiting for it (a retried id may wait in several). */
+  /**
+   * request id + fingerprint -> the batches waiting for it (a retried id may wait in several). The
+   * fingerprint is part of the key: two different requests reusing one id each get their own result
+   * (the second one the state machine's conflict), never the other's.
+   */
   private waiting = new Map<string, Array<{ batch: PendingBatch; pos: number }>>();
   private pendingCount = 0;
   /** Linearizable reads gathered in this event-loop turn share one ReadIndex round. */
@@ -165,9 +169,9 @@ export class RaftRuntime implements ReplicaRuntime {
     this.counters.proposals += requests.length;
     const batch: PendingBatch = { gateway, corr: body.corr, results: new Array(requests.length), remaining: requests.length };
     requests.forEach((r, pos) => {
-      const list = this.waiting.get(r.id);
+      const list = this.waiting.get(waiterKey(r));
       if (list) list.push({ batch, pos });
-      else this.waiting.set(r.id, [{ batch, pos }]);
+      else this.waiting.set(waiterKey(r), [{ batch, pos }]);
     });
     this.pendingCount += requests.length;
     this.loop.kick();
@@ -193,7 +197,10 @@ export class RaftRuntime implements ReplicaRuntime {
 
   private serveRead(r: PendingRead): void {
     const q = r.body.query;
-    const items = q?.op === 'list' ? this.kv.list(String(q.prefix ?? ''), Math.max(0, Math.min(Number(q.limit) || 0, 10_000))) : [this.kv.get(String(q?.key))].filter((x) => x !== null);
+    const items =
+      q?.op === 'list'
+        ? this.kv.list(String(q.prefix ?? ''), Math.max(0, Math.min(Number(q.limit) || 0, 10_000)))
+        : [this.kv.get(String(q?.key))].filter((x) => x !== null);
     this.counters.readsServed++;
     this.io.reply(r.gateway, { t: 'read-result', corr: r.body.corr, items, appliedIndex: this.appliedIndex });
   }
@@ -266,9 +273,9 @@ export class RaftRuntime implements ReplicaRuntime {
         continue;
       }
       const result = this.kv.apply(e.index, req);
-      const waiters = this.waiting.get(req.id);
+      const waiters = this.waiting.get(waiterKey(req));
       if (!waiters) continue;
-      this.waiting.delete(req.id);
+      this.waiting.delete(waiterKey(req));
       for (const { batch, pos } of waiters) {
         batch.results[pos] = result;
         this.pendingCount--;
@@ -356,3 +363,6 @@ export class RaftRuntime implements ReplicaRuntime {
   }
 }
 
+function waiterKey(r: { id: string; fingerprint?: string }): string {
+  return `${r.id}\n${r.fingerprint ?? ''}`;
+}

@@ -1,7 +1,17 @@
 import { MAX_TERM } from '@app/consensus/raft';
 import { isRaftMessage, raftMessageProblem } from './validate-message';
 
-const ae = { type: 'AppendEntries', from: 'n1', to: 'n2', term: 3, prevLogIndex: 4, prevLogTerm: 2, entries: [{ index: 5, term: 3, type: 'normal', data: Buffer.from('x') }], leaderCommit: 4, readCtx: null };
+const ae = {
+  type: 'AppendEntries',
+  from: 'n1',
+  to: 'n2',
+  term: 3,
+  prevLogIndex: 4,
+  prevLogTerm: 2,
+  entries: [{ index: 5, term: 3, type: 'normal', data: Buffer.from('x') }],
+  leaderCommit: 4,
+  readCtx: null,
+};
 
 describe('bus input validation for Raft messages', () => {
   it('accepts well-formed messages', () => {
@@ -19,15 +29,41 @@ describe('bus input validation for Raft messages', () => {
     ['entries that do not follow prevLogIndex', { ...ae, entries: [{ ...ae.entries[0], index: 9 }] }],
     ['an entry with string data', { ...ae, entries: [{ ...ae.entries[0], data: 'x' }] }],
     ['a missing readCtx', { ...ae, readCtx: undefined }],
-    ['a snapshot without data', { type: 'InstallSnapshot', from: 'n1', to: 'n2', term: 1, snapshot: { lastIncludedIndex: 1, lastIncludedTerm: 1, configuration: { voters: [], learners: [] } } }],
+    [
+      'a snapshot without data',
+      {
+        type: 'InstallSnapshot',
+        from: 'n1',
+        to: 'n2',
+        term: 1,
+        snapshot: { lastIncludedIndex: 1, lastIncludedTerm: 1, configuration: { voters: [], learners: [] } },
+      },
+    ],
   ])('refuses %s', (_name, m) => {
     expect(isRaftMessage(m)).toBe(false);
   });
 
   describe('term ceiling (MAX_TERM)', () => {
     const rv = { type: 'RequestVote', from: 'n3', to: 'n1', term: 2, preVote: false, transfer: true, lastLogIndex: 0, lastLogTerm: 0 };
-    const aer = { type: 'AppendEntriesResponse', from: 'n2', to: 'n1', term: 3, success: false, matchIndex: 0, rejectedIndex: 4, conflictTerm: 2, conflictIndex: 3, readCtx: null };
-    const snap = { type: 'InstallSnapshot', from: 'n1', to: 'n2', term: 3, snapshot: { lastIncludedIndex: 1, lastIncludedTerm: 1, configuration: { voters: [], learners: [] }, data: Buffer.from('s') } };
+    const aer = {
+      type: 'AppendEntriesResponse',
+      from: 'n2',
+      to: 'n1',
+      term: 3,
+      success: false,
+      matchIndex: 0,
+      rejectedIndex: 4,
+      conflictTerm: 2,
+      conflictIndex: 3,
+      readCtx: null,
+    };
+    const snap = {
+      type: 'InstallSnapshot',
+      from: 'n1',
+      to: 'n2',
+      term: 3,
+      snapshot: { lastIncludedIndex: 1, lastIncludedTerm: 1, configuration: { voters: [], learners: [] }, data: Buffer.from('s') },
+    };
     const beyond = [MAX_TERM + 1, 2 ** 53, 2 ** 60, Number.MAX_VALUE];
 
     it('accepts every term field at exactly MAX_TERM (the last usable term)', () => {

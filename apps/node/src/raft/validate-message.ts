@@ -48,20 +48,33 @@ function isWellFormed(x: unknown): x is Message {
       return typeof m.preVote === 'boolean' && typeof m.voteGranted === 'boolean';
     case 'AppendEntries':
       return (
-        isIndex(m.prevLogIndex) && isTerm(m.prevLogTerm) && isIndex(m.leaderCommit) && isCtx(m.readCtx) &&
-        Array.isArray(m.entries) && m.entries.every((e, i) => isEntry(e) && e.index === (m.prevLogIndex as number) + 1 + i)
+        isIndex(m.prevLogIndex) &&
+        isTerm(m.prevLogTerm) &&
+        isIndex(m.leaderCommit) &&
+        isCtx(m.readCtx) &&
+        Array.isArray(m.entries) &&
+        m.entries.every((e, i) => isEntry(e) && e.index === (m.prevLogIndex as number) + 1 + i)
       );
     case 'AppendEntriesResponse':
       return (
-        typeof m.success === 'boolean' && isIndex(m.matchIndex) && isIndex(m.rejectedIndex) &&
-        isTerm(m.conflictTerm) && isIndex(m.conflictIndex) && isCtx(m.readCtx)
+        typeof m.success === 'boolean' &&
+        isIndex(m.matchIndex) &&
+        isIndex(m.rejectedIndex) &&
+        isTerm(m.conflictTerm) &&
+        isIndex(m.conflictIndex) &&
+        isCtx(m.readCtx)
       );
     case 'InstallSnapshot': {
       const s = m.snapshot as Record<string, unknown> | null;
       const c = s?.configuration as Record<string, unknown> | undefined;
       return (
-        typeof s === 'object' && s !== null && isIndex(s.lastIncludedIndex) && isTerm(s.lastIncludedTerm) &&
-        s.data instanceof Uint8Array && Array.isArray(c?.voters) && Array.isArray(c?.learners)
+        typeof s === 'object' &&
+        s !== null &&
+        isIndex(s.lastIncludedIndex) &&
+        isTerm(s.lastIncludedTerm) &&
+        s.data instanceof Uint8Array &&
+        Array.isArray(c?.voters) &&
+        Array.isArray(c?.learners)
       );
     }
     case 'InstallSnapshotResponse':

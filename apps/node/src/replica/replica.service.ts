@@ -31,7 +31,13 @@ export class ReplicaService implements OnApplicationShutdown {
 
   constructor(@Inject(NODE_CONFIG) private readonly cfg: NodeConfig) {
     // Peers reach this replica through its home Redis only; it reaches each peer through the peer's.
-    this.bus = new Bus({ homes: cfg.busRoutes, redisOptions: (url) => redisOptions(url).options, cluster: cfg.cluster, self: cfg.nodeId, topics: [BROADCAST_TOPIC] });
+    this.bus = new Bus({
+      homes: cfg.busRoutes,
+      redisOptions: (url) => redisOptions(url).options,
+      cluster: cfg.cluster,
+      self: cfg.nodeId,
+      topics: [BROADCAST_TOPIC],
+    });
     this.bus.onFrame((f) => this.onFrame(f));
     // Commands fail fast while the storage Redis is away; the runtime retries them.
     // A dead socket is given up on quickly (disconnectTimeout) so a Sentinel failover is followed fast.
@@ -132,8 +138,7 @@ export class ReplicaService implements OnApplicationShutdown {
       error: (msg) => this.logger.error(msg),
       fatal: (err) => this.restartAfterFatal(runtime, err),
     };
-    const runtime: ReplicaRuntime =
-      this.cfg.protocol === 'raft' ? new RaftRuntime(this.cfg, this.store, io) : new PbftRuntime(this.cfg, this.store, io);
+    const runtime: ReplicaRuntime = this.cfg.protocol === 'raft' ? new RaftRuntime(this.cfg, this.store, io) : new PbftRuntime(this.cfg, this.store, io);
     this.runtime = runtime;
     try {
       await runtime.start();

@@ -130,9 +130,7 @@ describe('validateRequest', () => {
   });
 
   it('puts the field in the message too', () => {
-    expect(() => validateRequest({ ...ok, cmd: { op: 'put', key: 'k', value: 3 } })).toThrow(
-      'invalid KvRequest: cmd.value must be a string, got number',
-    );
+    expect(() => validateRequest({ ...ok, cmd: { op: 'put', key: 'k', value: 3 } })).toThrow('invalid KvRequest: cmd.value must be a string, got number');
   });
 
   it('accepts paired surrogates (emoji) in keys and values', () => {

@@ -34,7 +34,7 @@ export function decodeRequest(data: Uint8Array): KvRequest {
   try {
     t = packr.unpack(data);
   } catch (e) {
-    throw new Error(`malformed KvRequest: not MessagePack (${(e as Error).message})`);
+    throw new Error(`malformed KvRequest: not MessagePack (${(e as Error).message})`, { cause: e });
   }
   if (!Array.isArray(t) || t.length < 4) throw new Error('malformed KvRequest: expected an array of at least 4 fields');
   const [id, ts, op, key] = t as unknown[];

@@ -56,9 +56,7 @@ describe('ClientSessions against the plain rule', () => {
         model.record(id, reqTs, revision);
       }
       if (step % 97 === 0 || step > 5900) {
-        expect([...real.entries()].map((s) => [s.id, s.ts, s.revision])).toEqual(
-          model.list.map((s) => [s.id, s.ts, s.revision]),
-        );
+        expect([...real.entries()].map((s) => [s.id, s.ts, s.revision])).toEqual(model.list.map((s) => [s.id, s.ts, s.revision]));
         expect(real.size).toBe(model.list.length);
         expect(real.latestTs).toBe(model.latestTs);
       }

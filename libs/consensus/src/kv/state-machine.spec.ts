@@ -199,7 +199,7 @@ describe('KvStateMachine: client sessions (exactly-once)', () => {
     expect(sm.get('n')).toEqual({ key: 'n', value: 'again', revision: 5 });
   });
 
-  it('the retry\'s own later ts can expire its session', () => {
+  it("the retry's own later ts can expire its session", () => {
     const sm = new KvStateMachine({ sessionTtlMs: 100 });
     sm.apply(1, req(put('n', '1'), 1000, 'A'));
     expect(sm.apply(2, req(put('n', '1'), 1100, 'A')).revision).toBe(1);
@@ -271,11 +271,7 @@ function history(seed: number, n: number): Array<{ revision: number; req: KvRequ
     const key = `k${rng.int(0, 40)}`;
     const which = rng.int(0, 2);
     const cmd: KvCommand =
-      which === 0
-        ? put(key, `v${rng.int(0, 5)}`)
-        : which === 1
-          ? del(key)
-          : cas(key, rng.next() < 0.3 ? null : `v${rng.int(0, 5)}`, `v${rng.int(0, 5)}`);
+      which === 0 ? put(key, `v${rng.int(0, 5)}`) : which === 1 ? del(key) : cas(key, rng.next() < 0.3 ? null : `v${rng.int(0, 5)}`, `v${rng.int(0, 5)}`);
     const r: KvRequest = rng.next() < 0.5 ? { id: `s${seed}-${i}`, ts, cmd, fingerprint: `fp-${i}` } : { id: `s${seed}-${i}`, ts, cmd };
     sent.push(r);
     out.push({ revision, req: r });
@@ -302,7 +298,10 @@ describe('KvStateMachine: determinism, snapshot, digest', () => {
     const b = new KvStateMachine(opts);
     // b gets each request through the wire codec, as a follower would.
     const ra = run(a, h);
-    const rb = run(b, h.map((e) => ({ revision: e.revision, req: e.req && decodeRequest(encodeRequest(e.req)) })));
+    const rb = run(
+      b,
+      h.map((e) => ({ revision: e.revision, req: e.req && decodeRequest(encodeRequest(e.req)) })),
+    );
     expect(rb).toEqual(ra);
     expect(b.digest()).toBe(a.digest());
     expect(b.digest()).toMatch(/^[0-9a-f]{64}$/);

@@ -1,15 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ClientSessions } from './sessions';
 import { decodeSnapshot, encodeSnapshot, type KvSnapshotState } from './snapshot';
-import {
-  DEFAULT_MAX_SESSIONS,
-  DEFAULT_SESSION_TTL_MS,
-  type KvEffect,
-  type KvItem,
-  type KvOptions,
-  type KvRequest,
-  type KvResult,
-} from './types';
+import { DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_TTL_MS, type KvEffect, type KvItem, type KvOptions, type KvRequest, type KvResult } from './types';
 
 interface Stored {
   value: string;

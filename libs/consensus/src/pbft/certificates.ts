@@ -1,14 +1,6 @@
 import { batchDigest, NULL_DIGEST } from './codec';
 import type { Quorums } from './quorum';
-import type {
-  Checkpoint,
-  ClientRequest,
-  CommitCertificate,
-  PbftMessage,
-  PreparedCertificate,
-  ReplicaId,
-  ViewChange,
-} from './types';
+import type { Checkpoint, ClientRequest, CommitCertificate, PbftMessage, PreparedCertificate, ReplicaId, ViewChange } from './types';
 
 /** What the checks below need from the replica that runs them. */
 export interface CertificateContext {
@@ -48,24 +40,14 @@ export function validPreparedCertificate(ctx: CertificateContext, cert: Prepared
     ctx,
     cert.prepares,
     ctx.q.prepare,
-    (p) =>
-      p.type === 'Prepare' &&
-      p.view === pp.view &&
-      p.seq === pp.seq &&
-      p.digest === pp.digest &&
-      (ctx.q.primaryMayPrepare || p.from !== pp.from),
+    (p) => p.type === 'Prepare' && p.view === pp.view && p.seq === pp.seq && p.digest === pp.digest && (ctx.q.primaryMayPrepare || p.from !== pp.from),
   );
 }
 
 /** 2f+1 matching commits and a batch with the committed digest. */
 export function validCommitCertificate(ctx: CertificateContext, cert: CommitCertificate): boolean {
   if (batchDigest(cert.requests) !== cert.digest) return false;
-  return distinctValid(
-    ctx,
-    cert.commits,
-    ctx.q.commit,
-    (c) => c.type === 'Commit' && c.view === cert.view && c.seq === cert.seq && c.digest === cert.digest,
-  );
+  return distinctValid(ctx, cert.commits, ctx.q.commit, (c) => c.type === 'Commit' && c.view === cert.view && c.seq === cert.seq && c.digest === cert.digest);
 }
 
 /** A VIEW-CHANGE whose C proves its checkpoint and whose P holds valid certificates above it, below its view. */

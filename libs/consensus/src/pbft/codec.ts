@@ -1,16 +1,5 @@
 import { createHash } from 'node:crypto';
-import type {
-  Checkpoint,
-  ClientRequest,
-  Commit,
-  CommitCertificate,
-  PbftMessage,
-  PreparedCertificate,
-  PrePrepare,
-  Prepare,
-  Reply,
-  ViewChange,
-} from './types';
+import type { Checkpoint, ClientRequest, Commit, CommitCertificate, PbftMessage, PreparedCertificate, PrePrepare, Prepare, Reply, ViewChange } from './types';
 
 /**
  * Canonical binary encoding of what is signed: a type tag, then the fields in a fixed order,

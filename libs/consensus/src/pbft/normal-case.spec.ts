@@ -23,7 +23,12 @@ describe('PBFT normal case', () => {
       expect(h.replica(id).status().lastExecuted).toBe(1);
     }
     // One reply per replica, all matching; the client accepts on f+1.
-    expect(h.repliesFor('a').map((r) => r.from).sort()).toEqual(['r0', 'r1', 'r2', 'r3']);
+    expect(
+      h
+        .repliesFor('a')
+        .map((r) => r.from)
+        .sort(),
+    ).toEqual(['r0', 'r1', 'r2', 'r3']);
     expect(acceptedResult(h, 'a')).toBe('x=5@1');
   });
 

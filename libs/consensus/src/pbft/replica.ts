@@ -1,11 +1,4 @@
-import {
-  planNewView,
-  validCheckpointProof,
-  validCommitCertificate,
-  validViewChange,
-  type CertificateContext,
-  type NewViewPlan,
-} from './certificates';
+import { planNewView, validCheckpointProof, validCommitCertificate, validViewChange, type CertificateContext, type NewViewPlan } from './certificates';
 import { batchDigest, checkpointDigest, replyPayload, requestDigest, requestKey, requestPayload, signingPayload } from './codec';
 import { Slot } from './log';
 import { quorums, type Quorums } from './quorum';
@@ -164,14 +157,24 @@ export class PbftReplica {
   private readonly dropped: Record<string, number> = {};
   /** The condition, once it arose (kept for status; the Outbox hands it out once). */
   private fatal: PbftFatal | null = null;
-  private readonly out: Outbox = { fatal: null, hardState: null, newView: null, entries: new Map(), stableCheckpoint: null, messages: [], replies: [], executed: [] };
+  private readonly out: Outbox = {
+    fatal: null,
+    hardState: null,
+    newView: null,
+    entries: new Map(),
+    stableCheckpoint: null,
+    messages: [],
+    replies: [],
+    executed: [],
+  };
 
   constructor(config: PbftConfig, persisted: PbftPersistentState) {
     if (!config.replicas.includes(config.id)) throw new Error(`PbftReplica: ${config.id} is not in replicas`);
     if (new Set(config.replicas).size !== config.replicas.length) throw new Error('PbftReplica: duplicate replica ids');
     const { checkpointInterval: K, logWindow: L } = config;
     if (!(K >= 1 && L >= 2 * K && L % K === 0)) throw new Error(`PbftReplica: logWindow (${L}) must be a multiple of checkpointInterval (${K}), at least 2K`);
-    if (config.maxBatch < 1 || config.requestTimeoutTicks < 1 || config.statusTicks < 1) throw new Error('PbftReplica: maxBatch, requestTimeoutTicks and statusTicks must be >= 1');
+    if (config.maxBatch < 1 || config.requestTimeoutTicks < 1 || config.statusTicks < 1)
+      throw new Error('PbftReplica: maxBatch, requestTimeoutTicks and statusTicks must be >= 1');
     this.cfg = config;
     this.id = config.id;
     this.replicas = [...config.replicas];
@@ -343,7 +346,8 @@ export class PbftReplica {
     const cp = ps.stableCheckpoint;
     if (cp !== null && cp.seq > 0) {
       this.cfg.app.restore(cp.snapshot);
-      if (checkpointDigest(cp.position, this.cfg.app.digest()) !== cp.digest) throw new Error(`PbftReplica: stored checkpoint ${cp.seq} does not match its digest`);
+      if (checkpointDigest(cp.position, this.cfg.app.digest()) !== cp.digest)
+        throw new Error(`PbftReplica: stored checkpoint ${cp.seq} does not match its digest`);
       this.h = cp.seq;
       this.lastExecuted = cp.seq;
       this.position = cp.position;
@@ -375,7 +379,12 @@ export class PbftReplica {
     this.replaying = true;
     this.executeReady();
     this.replaying = false;
-    if (this.lastExecuted < this.h) this.startFetch('state', this.h, this.stableProof.map((c) => c.from));
+    if (this.lastExecuted < this.h)
+      this.startFetch(
+        'state',
+        this.h,
+        this.stableProof.map((c) => c.from),
+      );
     if (!this.active) this.sendViewChange();
   }
 
@@ -643,7 +652,12 @@ export class PbftReplica {
       this.drop('checkpoint-mismatch');
     }
     this.collectGarbage();
-    if (this.lastExecuted < this.h) this.startFetch('state', this.h, proof.map((c) => c.from));
+    if (this.lastExecuted < this.h)
+      this.startFetch(
+        'state',
+        this.h,
+        proof.map((c) => c.from),
+      );
     if (this.isPrimary() && this.active) {
       this.seqNext = Math.max(this.seqNext, this.h);
       this.cutBatches();
@@ -794,7 +808,14 @@ export class PbftReplica {
     for (let i = 0; i < plan.batches.length; i++) {
       const pp = nv.prePrepares[i];
       const b = plan.batches[i];
-      if (pp.view !== nv.view || pp.seq !== b.seq || pp.digest !== b.digest || pp.from !== nv.from || batchDigest(pp.requests) !== pp.digest || !this.verify(pp)) {
+      if (
+        pp.view !== nv.view ||
+        pp.seq !== b.seq ||
+        pp.digest !== b.digest ||
+        pp.from !== nv.from ||
+        batchDigest(pp.requests) !== pp.digest ||
+        !this.verify(pp)
+      ) {
         return this.drop('bad-new-view');
       }
     }
@@ -860,7 +881,16 @@ export class PbftReplica {
     }
     while (slots.length > 0 && slots[slots.length - 1] === 0) slots.pop();
     this.broadcast(
-      this.sign<Status>({ type: 'Status', from: this.id, to: null, view: this.view, active: this.active, stableSeq: this.h, lastExecuted: this.lastExecuted, slots }),
+      this.sign<Status>({
+        type: 'Status',
+        from: this.id,
+        to: null,
+        view: this.view,
+        active: this.active,
+        stableSeq: this.h,
+        lastExecuted: this.lastExecuted,
+        slots,
+      }),
     );
     // Requests that were forwarded but never ordered may have been lost on the way.
     if (this.active && !this.isPrimary()) this.routeWaiting(REFORWARD_BATCHES * this.cfg.maxBatch);
@@ -920,7 +950,12 @@ export class PbftReplica {
     if (done || f.kind === 'committed' || f.attempt + 1 >= 3 * f.peers.length) {
       this.fetch = null;
       // Still behind a known stable checkpoint: start over with its signers.
-      if (this.lastExecuted < this.h) this.startFetch('state', this.h, this.stableProof.map((c) => c.from));
+      if (this.lastExecuted < this.h)
+        this.startFetch(
+          'state',
+          this.h,
+          this.stableProof.map((c) => c.from),
+        );
       return;
     }
     f.attempt++;
@@ -936,7 +971,16 @@ export class PbftReplica {
     this.lastServed.set(m.from, this.now);
     this.send(
       m.from,
-      this.sign<StateTransfer>({ type: 'State', from: this.id, to: m.from, seq: st.seq, digest: st.digest, position: st.position, snapshot: st.snapshot, proof: st.proof }),
+      this.sign<StateTransfer>({
+        type: 'State',
+        from: this.id,
+        to: m.from,
+        seq: st.seq,
+        digest: st.digest,
+        position: st.position,
+        snapshot: st.snapshot,
+        proof: st.proof,
+      }),
     );
   }
 

@@ -162,18 +162,7 @@ export interface CommittedBatches extends Signed {
 }
 
 export type PbftMessage =
-  | Forward
-  | PrePrepare
-  | Prepare
-  | Commit
-  | Checkpoint
-  | ViewChange
-  | NewView
-  | Status
-  | FetchState
-  | StateTransfer
-  | FetchCommitted
-  | CommittedBatches;
+  Forward | PrePrepare | Prepare | Commit | Checkpoint | ViewChange | NewView | Status | FetchState | StateTransfer | FetchCommitted | CommittedBatches;
 
 export type PbftMessageType = PbftMessage['type'];
 
@@ -349,9 +338,7 @@ export interface PbftStatus {
   fatal: PbftFatal | null;
 }
 
-export type ProposeResult =
-  | { ok: true; primary: ReplicaId }
-  | { ok: false; reason: 'bad-request' | 'already-executed' };
+export type ProposeResult = { ok: true; primary: ReplicaId } | { ok: false; reason: 'bad-request' | 'already-executed' };
 
 export function emptyPbftState(): PbftPersistentState {
   return { hardState: { view: 0, active: true, lowWaterMark: { seq: 0, proof: [] } }, newView: null, stableCheckpoint: null, entries: [] };

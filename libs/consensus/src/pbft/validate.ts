@@ -94,13 +94,7 @@ export function wellFormed(m: unknown): m is PbftMessage {
       return signedBase(x) && isNat(x.seq);
     case 'State':
       return (
-        signedBase(x) &&
-        isNat(x.seq) &&
-        isStr(x.digest) &&
-        isNat(x.position) &&
-        isBytes(x.snapshot) &&
-        isArr(x.proof, MAX_LIST) &&
-        x.proof.every(checkpoint)
+        signedBase(x) && isNat(x.seq) && isStr(x.digest) && isNat(x.position) && isBytes(x.snapshot) && isArr(x.proof, MAX_LIST) && x.proof.every(checkpoint)
       );
     case 'FetchCommitted':
       return signedBase(x) && isNat(x.after);

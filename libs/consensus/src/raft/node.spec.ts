@@ -45,11 +45,14 @@ describe('Raft elections', () => {
   });
 
   it('refuses a vote to a candidate whose log is behind (§5.4.1)', () => {
-    const c = clusterFrom({
-      n1: persisted(2, [E(1, 1), E(2, 2)]),
-      n2: persisted(2, [E(1, 1), E(2, 2)]),
-      n3: persisted(2, [E(1, 1)]),
-    }, { preVote: false });
+    const c = clusterFrom(
+      {
+        n1: persisted(2, [E(1, 1), E(2, 2)]),
+        n2: persisted(2, [E(1, 1), E(2, 2)]),
+        n3: persisted(2, [E(1, 1)]),
+      },
+      { preVote: false },
+    );
     c.elect('n3');
     expect(c.node('n3').status().role).not.toBe('leader');
     expect(c.leader()).toBeNull();
@@ -131,8 +134,16 @@ describe('Raft replication', () => {
     expect(rejections.filter((m) => m.from === 'n3').length).toBeLessThanOrEqual(2);
     c.tick('n1');
     c.deliver();
-    const n3 = c.node('n3').logEntries().map((e) => `${e.index}:${e.term}`);
-    expect(n3).toEqual(c.node('n1').logEntries().map((e) => `${e.index}:${e.term}`));
+    const n3 = c
+      .node('n3')
+      .logEntries()
+      .map((e) => `${e.index}:${e.term}`);
+    expect(n3).toEqual(
+      c
+        .node('n1')
+        .logEntries()
+        .map((e) => `${e.index}:${e.term}`),
+    );
     expect(c.persisted.get('n3')!.entries.length).toBe(4);
   });
 
@@ -156,7 +167,12 @@ describe('Raft replication', () => {
     };
     const ok = run();
     expect(ok.leader()).toBe('s1');
-    expect(ok.node('s3').logEntries().map((e) => e.term)).toEqual([1, 2]);
+    expect(
+      ok
+        .node('s3')
+        .logEntries()
+        .map((e) => e.term),
+    ).toEqual([1, 2]);
     expect(ok.node('s1').status().commitIndex).toBe(1);
 
     const broken = run({ s1: { commitPreviousTermByCount: true } });
@@ -373,7 +389,12 @@ describe('Raft ReadIndex and leadership transfer', () => {
     c.tick('n1');
     c.deliver();
     expect(c.leader()).toBe('n3');
-    expect(c.node('n3').logEntries().some((e) => e.data && Buffer.from(e.data).toString() === 'b')).toBe(true);
+    expect(
+      c
+        .node('n3')
+        .logEntries()
+        .some((e) => e.data && Buffer.from(e.data).toString() === 'b'),
+    ).toBe(true);
   });
 });
 
@@ -381,7 +402,15 @@ describe('Raft robustness', () => {
   it('ignores messages from non-members and messages addressed to others', () => {
     const c = new TestCluster(['n1', 'n2', 'n3']);
     const bogus: AppendEntries = {
-      type: 'AppendEntries', from: 'evil', to: 'n1', term: 99, prevLogIndex: 0, prevLogTerm: 0, entries: [], leaderCommit: 0, readCtx: null,
+      type: 'AppendEntries',
+      from: 'evil',
+      to: 'n1',
+      term: 99,
+      prevLogIndex: 0,
+      prevLogTerm: 0,
+      entries: [],
+      leaderCommit: 0,
+      readCtx: null,
     };
     c.node('n1').step(bogus);
     c.node('n1').step({ ...bogus, from: 'n2', to: 'n3' });

@@ -661,7 +661,18 @@ export class RaftNode {
     conflictIndex: number,
     readCtx: string | null,
   ): AppendEntriesResponse {
-    return { type: 'AppendEntriesResponse', from: this.id, to, term: this.currentTerm, success, matchIndex, rejectedIndex, conflictTerm, conflictIndex, readCtx };
+    return {
+      type: 'AppendEntriesResponse',
+      from: this.id,
+      to,
+      term: this.currentTerm,
+      success,
+      matchIndex,
+      rejectedIndex,
+      conflictTerm,
+      conflictIndex,
+      readCtx,
+    };
   }
 
   private handleInstallSnapshot(m: InstallSnapshot): void {

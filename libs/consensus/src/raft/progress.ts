@@ -20,7 +20,10 @@ export class Progress {
   /** Ticks since the follower last acknowledged progress; detects lost messages in a pipeline. */
   stalledTicks = 0;
 
-  constructor(nextIndex: number, readonly isLearner: boolean) {
+  constructor(
+    nextIndex: number,
+    readonly isLearner: boolean,
+  ) {
     this.nextIndex = nextIndex;
   }
 

@@ -110,14 +110,7 @@ export interface TimeoutNow extends Envelope {
   type: 'TimeoutNow';
 }
 
-export type Message =
-  | RequestVote
-  | RequestVoteResponse
-  | AppendEntries
-  | AppendEntriesResponse
-  | InstallSnapshot
-  | InstallSnapshotResponse
-  | TimeoutNow;
+export type Message = RequestVote | RequestVoteResponse | AppendEntries | AppendEntriesResponse | InstallSnapshot | InstallSnapshotResponse | TimeoutNow;
 
 export type MessageType = Message['type'];
 
@@ -211,6 +204,4 @@ export interface RaftFaults {
   skipTermCeiling?: boolean;
 }
 
-export type ProposeResult =
-  | { ok: true; index: number; term: number }
-  | { ok: false; leaderHint: NodeId | null; reason: 'not-leader' | 'transferring' };
+export type ProposeResult = { ok: true; index: number; term: number } | { ok: false; leaderHint: NodeId | null; reason: 'not-leader' | 'transferring' };

@@ -111,9 +111,7 @@ export function corruptOneRead(history: HistoryOp[], seed: number): HistoryOp {
     const read = reads[(start + n) % reads.length];
     for (const old of writes) {
       if (old.key !== read.key || old.complete! >= read.invoke || old.value === read.result?.value) continue;
-      const overwritten = writes.some(
-        (w) => w.key === read.key && w.invoke > old.complete! && w.complete! < read.invoke && w.value !== old.value,
-      );
+      const overwritten = writes.some((w) => w.key === read.key && w.invoke > old.complete! && w.complete! < read.invoke && w.value !== old.value);
       if (overwritten) {
         read.result = { value: old.value };
         return read;

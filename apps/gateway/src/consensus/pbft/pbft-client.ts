@@ -50,7 +50,16 @@ export class PbftClient implements ConsensusClient {
   private flushScheduled = false;
   private closed = false;
   private readonly f: number;
-  private readonly counters: ConsensusClientStats = { frames: {}, proposedRequests: 0, retries: 0, redirects: {}, lateReplies: 0, unavailable: 0, timedOut: 0, inFlight: 0 };
+  private readonly counters: ConsensusClientStats = {
+    frames: {},
+    proposedRequests: 0,
+    retries: 0,
+    redirects: {},
+    lateReplies: 0,
+    unavailable: 0,
+    timedOut: 0,
+    inFlight: 0,
+  };
 
   constructor(
     private readonly bus: FramePort,

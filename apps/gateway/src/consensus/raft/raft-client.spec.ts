@@ -254,7 +254,14 @@ describe('RaftClient', () => {
     const p = client.submit(put('r1'));
     await turn();
     const [f] = port.proposals();
-    for (const junk of [null, 'x', { t: 'result' }, { t: 'result', corr: f.body.corr, results: 'no' }, { t: 'read-result', corr: f.body.corr, items: [{ key: 1 }] }, { t: 'nope', corr: f.body.corr }]) {
+    for (const junk of [
+      null,
+      'x',
+      { t: 'result' },
+      { t: 'result', corr: f.body.corr, results: 'no' },
+      { t: 'read-result', corr: f.body.corr, items: [{ key: 1 }] },
+      { t: 'nope', corr: f.body.corr },
+    ]) {
       client.onReply('n1', junk);
     }
     client.onReply('n1', { t: 'result', corr: f.body.corr, results: [{ op: 'put', key: 'k', value: 'v', revision: 9 }] });

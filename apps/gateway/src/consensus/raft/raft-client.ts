@@ -297,7 +297,15 @@ export class RaftClient implements ConsensusClient {
   }
 
   private open(target: string, calls: Call[]): Attempt {
-    const attempt: Attempt = { corr: `${this.port.self}.${(++this.seq).toString(36)}`, target, calls, timer: null, answered: false, open: calls.length, inflight: false };
+    const attempt: Attempt = {
+      corr: `${this.port.self}.${(++this.seq).toString(36)}`,
+      target,
+      calls,
+      timer: null,
+      answered: false,
+      open: calls.length,
+      inflight: false,
+    };
     attempt.timer = setTimeout(() => this.onAttemptTimeout(attempt), this.opts.attemptTimeoutMs);
     this.attempts.set(attempt.corr, attempt);
     for (const call of calls) {

@@ -51,7 +51,10 @@ export class PbftInvariants {
   prepared(replica: ReplicaId, seq: number, digest: string, view: number): void {
     const d = this.batchAt.get(seq);
     if (d !== undefined && d.view <= view && d.digest !== digest) {
-      this.fail('agreement', `${replica} prepared ${digest.slice(0, 8)} at seq ${seq} in view ${view}, but ${d.digest.slice(0, 8)} committed there in view ${d.view}`);
+      this.fail(
+        'agreement',
+        `${replica} prepared ${digest.slice(0, 8)} at seq ${seq} in view ${view}, but ${d.digest.slice(0, 8)} committed there in view ${d.view}`,
+      );
     }
   }
 
@@ -75,7 +78,8 @@ export class PbftInvariants {
   checkpoint(replica: ReplicaId, seq: number, digest: string): void {
     const prev = this.checkpointAt.get(seq);
     if (prev === undefined) this.checkpointAt.set(seq, { digest, by: replica });
-    else if (prev.digest !== digest) this.fail('checkpoint-agreement', `${replica} checkpoints seq ${seq} as ${digest.slice(0, 8)}, ${prev.by} as ${prev.digest.slice(0, 8)}`);
+    else if (prev.digest !== digest)
+      this.fail('checkpoint-agreement', `${replica} checkpoints seq ${seq} as ${digest.slice(0, 8)}, ${prev.by} as ${prev.digest.slice(0, 8)}`);
   }
 
   /** A client accepted a result: it must be what correct replicas executed, and only once. */

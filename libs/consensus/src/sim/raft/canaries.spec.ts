@@ -11,11 +11,15 @@ describe('Raft canaries: each deliberately broken variant is caught', () => {
     expect(Object.keys(RAFT_CANARIES)).toEqual(expect.arrayContaining([...CORE_CANARIES]));
   });
 
-  it.each(Object.keys(RAFT_CANARIES))(`%s: a violation within ${BOUND} seeds`, (name) => {
-    const { ran, failures } = runBatch(runRaftSchedule, { from: 1, count: BOUND, canary: name, stopAtFirst: true });
-    if (failures.length === 0) throw new Error(`canary ${name} was not caught in ${ran} seeds`);
-    expect(failures[0].violations[0]).toMatch(SAFETY);
-  }, 120_000);
+  it.each(Object.keys(RAFT_CANARIES))(
+    `%s: a violation within ${BOUND} seeds`,
+    (name) => {
+      const { ran, failures } = runBatch(runRaftSchedule, { from: 1, count: BOUND, canary: name, stopAtFirst: true });
+      if (failures.length === 0) throw new Error(`canary ${name} was not caught in ${ran} seeds`);
+      expect(failures[0].violations[0]).toMatch(SAFETY);
+    },
+    120_000,
+  );
 
   it('rejects an unknown canary', () => {
     expect(() => runRaftSchedule(1, { canary: 'no-such-canary' })).toThrow(/unknown raft canary "no-such-canary"; known: skip-up-to-date-check/);

@@ -40,11 +40,7 @@ export interface RaftSimResult {
 }
 
 type SimEvent =
-  | ClientEvent
-  | { kind: 'nemesis' }
-  | { kind: 'restart'; host: number; incarnation: number }
-  | { kind: 'heal-net'; epoch: number }
-  | { kind: 'heal-all' };
+  ClientEvent | { kind: 'nemesis' } | { kind: 'restart'; host: number; incarnation: number } | { kind: 'heal-net'; epoch: number } | { kind: 'heal-all' };
 
 /**
  * A whole Raft cluster in one process, in virtual time: N replicas with disks and KV state
@@ -144,7 +140,9 @@ export class RaftSim implements NemesisControl {
       while (!this.done) this.next();
     } catch (e) {
       const err = e as Error;
-      violations.push(e instanceof SimViolation ? err.message : `exception: seed=${this.opts.seed} step=${this.step} t=${this.now.toFixed(2)}: ${err.stack ?? err.message}`);
+      violations.push(
+        e instanceof SimViolation ? err.message : `exception: seed=${this.opts.seed} step=${this.step} t=${this.now.toFixed(2)}: ${err.stack ?? err.message}`,
+      );
       this.note(`VIOLATION ${violations[0]}`);
     }
     this.stats.steps = this.step;
@@ -240,7 +238,9 @@ export class RaftSim implements NemesisControl {
       faults: this.opts.faults,
     });
     this.checker.nodeRestarted(h.id);
-    this.note(`${h.id} starts: term ${h.disk.hardState.currentTerm}, snapshot ${h.disk.snapshot?.lastIncludedIndex ?? 0}, ${h.disk.entries.length} entries on disk`);
+    this.note(
+      `${h.id} starts: term ${h.disk.hardState.currentTerm}, snapshot ${h.disk.snapshot?.lastIncludedIndex ?? 0}, ${h.disk.entries.length} entries on disk`,
+    );
     this.afterInput(h);
   }
 

@@ -93,14 +93,18 @@ describe('RaftInvariants', () => {
   it('a snapshot must end with the committed entry at its index', () => {
     const a = [e(1, 1), e(2, 1), e(3, 2)];
     inv.observe(status('n1', 'leader', 2, a, 3), a);
-    expect(() => inv.observe(status('n2', 'follower', 3, [], 2, 2), [], 2)).toThrow(/^state-machine-safety: .*snapshot of n2 ends at 2\/2, but 2 was committed with term 1/);
+    expect(() => inv.observe(status('n2', 'follower', 3, [], 2, 2), [], 2)).toThrow(
+      /^state-machine-safety: .*snapshot of n2 ends at 2\/2, but 2 was committed with term 1/,
+    );
   });
 
   it('log matching holds across a snapshot boundary', () => {
     const a = [e(1, 1), e(2, 1), e(3, 2)];
     inv.observe(status('n1', 'follower', 2, a), a);
     // n2 compacted 1..2 with a snapshot claiming term 2 at index 2: entry 3/2 now follows term 2, not 1.
-    expect(() => inv.observe(status('n2', 'follower', 2, [e(3, 2)], 0, 2), [e(3, 2)], 2)).toThrow(/^log-matching: .*entry 3\/2 follows term 1 on n1 but term 2 on n2/);
+    expect(() => inv.observe(status('n2', 'follower', 2, [e(3, 2)], 0, 2), [e(3, 2)], 2)).toThrow(
+      /^log-matching: .*entry 3\/2 follows term 1 on n1 but term 2 on n2/,
+    );
   });
 
   it('state-machine safety: every replica applies the same entry at an index', () => {
@@ -129,9 +133,9 @@ describe('RaftInvariants', () => {
     const first = { id: 'c1-1', ts: 0, cmd: { op: 'cas', key: 'k', expected: null, value: 'a' } } as const;
     inv.observeApply('n1', entryFor(1, 1, first), first, { op: 'cas', key: 'k', succeeded: true, value: 'a', revision: 1 }, () => 'd');
     // The duplicate entry at 2 must return the result of 1; a second execution fails the cas.
-    expect(() =>
-      inv.observeApply('n1', entryFor(2, 1, first), first, { op: 'cas', key: 'k', succeeded: false, value: 'a', revision: 2 }, () => 'd'),
-    ).toThrow(/^exactly-once: .*request c1-1 at 2/);
+    expect(() => inv.observeApply('n1', entryFor(2, 1, first), first, { op: 'cas', key: 'k', succeeded: false, value: 'a', revision: 2 }, () => 'd')).toThrow(
+      /^exactly-once: .*request c1-1 at 2/,
+    );
   });
 
   it('the reference model answers reads at any past revision', () => {

@@ -143,7 +143,11 @@ export class RaftInvariants {
         this.committedBy[i] = id;
         if (i > this.maxCommitted) this.maxCommitted = i;
       } else if (known !== term) {
-        this.fail('state-machine-safety', [this.committedBy[i], id], `index ${i} committed with term ${known} on ${this.committedBy[i]} but term ${term} on ${id}`);
+        this.fail(
+          'state-machine-safety',
+          [this.committedBy[i], id],
+          `index ${i} committed with term ${known} on ${this.committedBy[i]} but term ${term} on ${id}`,
+        );
       } else if (s.term < this.committedByTerm[i]) {
         this.committedByTerm[i] = s.term;
       }

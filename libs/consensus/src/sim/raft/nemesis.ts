@@ -222,7 +222,12 @@ const EPISODES: readonly Episode[] = [
       ctl.leaderChurn(until);
       ctl.net.conditions = mildWeather(rng);
     },
-    step: (ctl, rng) => oneOf(ctl, rng, [[() => undefined, 4], [isolateLeader, 1], [compact, 1]]),
+    step: (ctl, rng) =>
+      oneOf(ctl, rng, [
+        [() => undefined, 4],
+        [isolateLeader, 1],
+        [compact, 1],
+      ]),
   },
   {
     // Elections with two candidates in one term and voters that restart in between.
@@ -234,25 +239,50 @@ const EPISODES: readonly Episode[] = [
       if (rng.next() < 0.5) isolateLeader(ctl, rng);
       else crashLeader(ctl, rng);
     },
-    step: (ctl, rng) => oneOf(ctl, rng, [[() => undefined, 2], [isolateLeader, 1], [crashLeader, 1], [transfer, 1]]),
+    step: (ctl, rng) =>
+      oneOf(ctl, rng, [
+        [() => undefined, 2],
+        [isolateLeader, 1],
+        [crashLeader, 1],
+        [transfer, 1],
+      ]),
   },
   {
     name: 'crashes',
     weight: 2,
     start: (ctl, rng) => crashLeader(ctl, rng),
-    step: (ctl, rng) => oneOf(ctl, rng, [[crashLeader, 3], [crashAny, 2], [armVoters, 1], [compact, 1]]),
+    step: (ctl, rng) =>
+      oneOf(ctl, rng, [
+        [crashLeader, 3],
+        [crashAny, 2],
+        [armVoters, 1],
+        [compact, 1],
+      ]),
   },
   {
     name: 'partitions',
     weight: 2,
     start: (ctl, rng) => partition(ctl, rng),
-    step: (ctl, rng) => oneOf(ctl, rng, [[partition, 2], [isolateLeader, 2], [bridge, 1], [oneWay, 1], [crashAny, 1]]),
+    step: (ctl, rng) =>
+      oneOf(ctl, rng, [
+        [partition, 2],
+        [isolateLeader, 2],
+        [bridge, 1],
+        [oneWay, 1],
+        [crashAny, 1],
+      ]),
   },
   {
     name: 'bad weather',
     weight: 1,
     start: (ctl, rng) => weather(ctl, rng),
-    step: (ctl, rng) => oneOf(ctl, rng, [[weather, 2], [transfer, 2], [compact, 1], [crashAny, 1]]),
+    step: (ctl, rng) =>
+      oneOf(ctl, rng, [
+        [weather, 2],
+        [transfer, 2],
+        [compact, 1],
+        [crashAny, 1],
+      ]),
   },
 ];
 
