@@ -75,12 +75,12 @@ function connection(port: number, conn: number, end: number, make: RequestFactor
 export function putRequest(key: string, value: string): Buffer {
   const body = `{"value":${JSON.stringify(value)}}`;
   return Buffer.from(
-    `PUT /v1/kv/${encodeURIComponent(key)} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    `PUT /v1/kv/${encodeURIComponent(key)} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
 }
 
 export function getRequest(key: string, consistency = 'linearizable'): Buffer {
-  return Buffer.from(`GET /v1/kv/${encodeURIComponent(key)}?consistency=${consistency} HTTP/1.1\r\nHost: bench\r\n\r\n`);
+  return Buffer.from(`GET /v1/kv/${encodeURIComponent(key)}?consistency=${consistency} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
 }
 
 export function percentile(sorted: number[], p: number): number {
