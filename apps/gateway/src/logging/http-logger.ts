@@ -28,7 +28,10 @@ export function httpLogger(root: Logger): (req: IncomingMessage, res: ServerResp
       if (!root.isLevelEnabled(level)) return;
       const ms = Math.round(performance.now() - started);
       const url = redactUrl(urlOf(req));
-      root[level]({ req: { id, method: req.method, url }, res: { statusCode: res.statusCode }, responseTime: ms }, `${req.method} ${url} ${res.statusCode} ${ms}ms`);
+      root[level](
+        { req: { id, method: req.method, url }, res: { statusCode: res.statusCode }, responseTime: ms },
+        `${req.method} ${url} ${res.statusCode} ${ms}ms`,
+      );
     });
     next();
   };
