@@ -1,9 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Redis from 'ioredis';
-import { freePort } from './support/redis-server';
+import { startRedis, type TestRedis } from './support/redis-server';
 import { TestCluster, waitFor } from './support/cluster';
 
 jest.setTimeout(90_000);
@@ -17,63 +13,17 @@ const PASSWORD = 'Pw-s3cret:with@odd/chars';
  * any output, /v1/cluster or /metrics.
  */
 describe('a Redis URL with user, password and db, end to end', () => {
-  let redis: ChildProcess;
-  let port: number;
-  let dir: string;
+  const login = { username: 'synod', password: PASSWORD };
+  let redis: TestRedis;
   let c: TestCluster;
 
   beforeAll(async () => {
-    port = await freePort();
-    dir = mkdtempSync(join(tmpdir(), 'synod-acl-'));
-    redis = spawn(
-      'redis-server',
-      [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--dir',
-        dir,
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--user',
-        'default',
-        'off',
-        '--user',
-        'synod',
-        'on',
-        `>${PASSWORD}`,
-        '~*',
-        '&*',
-        '+@all',
-      ],
-      { stdio: 'ignore' },
-    );
-    const url = `redis://synod:${encodeURIComponent(PASSWORD)}@127.0.0.1:${port}/2`;
-    await waitFor(
-      async () => {
-        const r = new Redis({ port, username: 'synod', password: PASSWORD, lazyConnect: true, retryStrategy: () => null });
-        r.on('error', () => undefined);
-        try {
-          await r.connect();
-          return (await r.ping()) === 'PONG';
-        } catch {
-          return false;
-        } finally {
-          r.disconnect();
-        }
-      },
-      10_000,
-      'the ACL Redis',
-    );
-    c = await TestCluster.start([], { REDIS_URL: url });
+    redis = await startRedis({ appendfsync: 'no', args: ['--user', 'default', 'off', '--user', 'synod', 'on', `>${PASSWORD}`, '~*', '&*', '+@all'], login });
+    c = await TestCluster.start([], { REDIS_URL: `redis://synod:${encodeURIComponent(PASSWORD)}@127.0.0.1:${redis.port}/2` });
   });
   afterAll(async () => {
     await c?.stop();
-    redis?.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
+    await redis?.stop();
   });
 
   it('writes, kill/revive through the control plane, and an async batch all go through', async () => {
@@ -91,8 +41,8 @@ describe('a Redis URL with user, password and db, end to end', () => {
   });
 
   it('keeps everything in the database the URL names', async () => {
-    const admin = new Redis({ port, username: 'synod', password: PASSWORD, db: 2 });
-    const other = new Redis({ port, username: 'synod', password: PASSWORD, db: 0 });
+    const admin = new Redis({ port: redis.port, ...login, db: 2 });
+    const other = new Redis({ port: redis.port, ...login, db: 0 });
     try {
       expect((await admin.keys('synod:*')).length).toBeGreaterThan(0);
       expect(await other.dbsize()).toBe(0);

@@ -31,10 +31,16 @@ export function freePort(): Promise<number> {
   });
 }
 
-async function waitReady(port: number, timeoutMs = 10_000): Promise<void> {
+/** Who may log in, when the server has ACL users (`args` with `--user ...`). */
+export interface RedisLogin {
+  username: string;
+  password: string;
+}
+
+async function waitReady(port: number, login?: RedisLogin, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const c = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const c = new Redis({ port, host: '127.0.0.1', ...login, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     c.on('error', () => undefined); // refused while the server boots: expected
     try {
       await c.connect();
@@ -48,7 +54,8 @@ async function waitReady(port: number, timeoutMs = 10_000): Promise<void> {
   }
 }
 
-export async function startRedis(opts: { appendfsync?: 'always' | 'everysec' | 'no' } = {}): Promise<TestRedis> {
+/** `args` are extra redis-server arguments (e.g. ACL users); `login` is how to check it is up. */
+export async function startRedis(opts: { appendfsync?: 'always' | 'everysec' | 'no'; args?: string[]; login?: RedisLogin } = {}): Promise<TestRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'synod-redis-'));
   const args = [
@@ -68,6 +75,7 @@ export async function startRedis(opts: { appendfsync?: 'always' | 'everysec' | '
     'noeviction',
     '--loglevel',
     'warning',
+    ...(opts.args ?? []),
   ];
   const launch = (): ChildProcess => spawn('redis-server', args, { stdio: 'ignore' });
   const handle: TestRedis = {
@@ -86,13 +94,13 @@ export async function startRedis(opts: { appendfsync?: 'always' | 'everysec' | '
     async restart() {
       await handle.kill();
       handle.process = launch();
-      await waitReady(port);
+      await waitReady(port, opts.login);
     },
     async stop() {
       await handle.kill();
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  await waitReady(port);
+  await waitReady(port, opts.login);
   return handle;
 }

@@ -208,8 +208,8 @@ export class Bus {
   }
 
   /**
-   * To every endpoint listening on `topic` wherever they listen from everywhere (gateways): one copy,
-   * on this endpoint's home (on every Redis when it has none). Beacons, replies to a client topic.
+   * To the endpoints that listen on `topic` on every Redis (gateways): one copy, on this endpoint's
+   * home (on every Redis when it has none). Beacons, metrics, replies to a client topic.
    */
   publish(topic: string, body: unknown): void {
     const own = this.homeOf(this.self);
