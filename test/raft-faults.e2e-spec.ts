@@ -40,7 +40,7 @@ describe('Raft cluster under faults', () => {
     const revived = await c.admin(old, 'revive');
     expect(revived.status).toBe(200);
     expect(revived.body.alive).toBe(true);
-    await c.waitForConvergence();
+    await c.waitForConvergence(20_000, [old]);
     // replicas log JSON lines: {"level":"info",...,"node":"n2",...,"msg":"raft: installed snapshot at 7 from the leader"}
     expect(c.logs()).toMatch(new RegExp(`"node":"${old}"[^\\n]*"msg":"raft: installed snapshot at \\d+ from the leader"`));
   }, 90_000);
@@ -94,7 +94,7 @@ describe('Raft cluster under faults', () => {
       expect((await c.get('iso')).body.value).toBe('after');
 
       await c.admin(old, 'heal');
-      await c.waitForConvergence();
+      await c.waitForConvergence(20_000, [old]);
       const healed = await wire.read(old, 'iso', 'stale', 5000);
       expect(healed).toMatchObject({ items: [{ value: 'after' }] });
     } finally {

@@ -139,11 +139,14 @@ export class TestCluster {
   }
 
   /** Wait until every alive node has applied the same index (convergence). */
-  async waitForConvergence(timeoutMs = 20_000): Promise<any> {
+  /** Every live replica at one applied index; `include` names replicas that must be live and in it
+   *  (a replica just healed or revived is not "alive" until its next beacon reaches the gateway). */
+  async waitForConvergence(timeoutMs = 20_000, include: string[] = []): Promise<any> {
     return waitFor(
       async () => {
         const s = await this.clusterState();
         const alive = s.nodes.filter((n: any) => n.alive);
+        if (!include.every((id) => alive.some((n: any) => n.id === id))) return null;
         const idx = new Set(alive.map((n: any) => n.appliedIndex));
         return alive.length > 0 && idx.size === 1 ? s : null;
       },
