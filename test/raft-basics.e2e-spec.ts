@@ -1,6 +1,7 @@
 import Redis from 'ioredis';
 import { Bus, channelFor } from '@app/bus';
 import { TestCluster, waitFor } from './support/cluster';
+import { clientAuth } from './support/wire-client';
 
 /** A real 3-replica Raft cluster (launcher, Redis, processes, HTTP): the happy path and bad input. */
 describe('Raft cluster: reads, writes and input handling', () => {
@@ -134,7 +135,8 @@ describe('Raft cluster: reads, writes and input handling', () => {
 
   it('drops garbage on the bus (random bytes, forged Raft frames) and keeps serving', async () => {
     const redises = new Map(c.info.nodes.map((n) => [n.id, new Redis(c.info.homes[n.id])]));
-    const bus = new Bus({ homes: c.info.homes, cluster: c.info.cluster, self: 'n2' }); // claims to be a member
+    // A client keyholder claiming to be a member: its frames fail authentication (n2's key is not its own).
+    const bus = new Bus({ homes: c.info.homes, cluster: c.info.cluster, self: 'n2', auth: clientAuth(c.info) });
     await bus.start();
     try {
       for (const n of c.info.nodes) {

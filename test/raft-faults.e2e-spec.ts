@@ -69,7 +69,7 @@ describe('Raft cluster under faults', () => {
   }, 120_000);
 
   it('an isolated leader steps down; the majority elects another; the isolated one refuses linearizable reads', async () => {
-    const wire = new WireClient(c.info.homes, c.info.cluster);
+    const wire = new WireClient(c.info);
     await wire.start();
     try {
       await write('iso', 'before');

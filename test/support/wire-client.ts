@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Bus } from '@app/bus';
-import type { ReadBody, ReplicaReply } from '@app/wire';
+import { Bus, CLIENT_PRINCIPAL } from '@app/bus';
+import { loadBusKeys, type ReadBody, type ReplicaReply } from '@app/wire';
+import type { ClusterInfo } from '../../apps/launcher/src/launcher';
 
 /**
  * Talks to one replica directly over the bus, bypassing the gateway's routing: lets a test ask
@@ -10,9 +11,9 @@ export class WireClient {
   private readonly bus: Bus;
   private readonly waiting = new Map<string, (r: ReplicaReply) => void>();
 
-  /** `homes`: each replica's home Redis (the launcher's ClusterInfo.homes). */
-  constructor(homes: Record<string, string>, cluster: string) {
-    this.bus = new Bus({ homes, cluster, self: `test-${randomUUID().slice(0, 8)}` });
+  /** On the cluster's bus as a client, with the gateways' key (from the launcher's key directory). */
+  constructor(info: ClusterInfo) {
+    this.bus = new Bus({ homes: info.homes, cluster: info.cluster, self: `test-${randomUUID().slice(0, 8)}`, auth: clientAuth(info) });
     this.bus.onFrame((f) => {
       const body = f.body as ReplicaReply;
       this.waiting.get(body.corr)?.(body);
@@ -44,4 +45,10 @@ export class WireClient {
       this.bus.send(node, body);
     });
   }
+}
+
+/** Bus auth options of a client (the `gateway` principal) of the launcher's cluster. */
+export function clientAuth(info: ClusterInfo) {
+  const replicas = info.nodes.map((n) => n.id);
+  return { keys: loadBusKeys(info.keys, CLIENT_PRINCIPAL, [...replicas, CLIENT_PRINCIPAL]), replicas };
 }

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { logLevel, LogLevelError } from '@app/logging';
+import { KeyFileError } from '@app/wire';
 import { createGatewayApp } from './app';
 import { ConfigError, loadConfig, redact, type GatewayConfig } from './config/config';
 
@@ -26,5 +27,6 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   process.stderr.write(`gateway: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
+  // A missing or bad key file is a configuration the gateway refuses: exit 2, never restarted.
+  process.exit(err instanceof KeyFileError ? 2 : 1);
 });

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import type { Logger } from 'pino';
 import { createLogger, logLevel, LogLevelError } from '@app/logging';
+import { KeyFileError } from '@app/wire';
 import { NodeAppModule } from './app.module';
 import { ConfigError, loadNodeConfig, NodeConfig } from './config/node-config';
 import { createControlServer } from './control/control-server';
@@ -22,7 +23,8 @@ async function bootstrap(): Promise<void> {
     process.stderr.write(`synod node: ${(err as Error).message}\n`);
     process.exit(err instanceof ConfigError || err instanceof LogLevelError ? 2 : 1);
   }
-  const app = await NestFactory.create(NodeAppModule.forRoot(cfg, log), { bufferLogs: true });
+  // abortOnError: false — a provider that cannot start (a missing key file) rejects here with its message.
+  const app = await NestFactory.create(NodeAppModule.forRoot(cfg, log), { bufferLogs: true, abortOnError: false });
   app.useLogger(app.get(PinoNestLogger));
   app.enableShutdownHooks();
   const replica = app.get(ReplicaService);
@@ -37,5 +39,6 @@ async function bootstrap(): Promise<void> {
 bootstrap().catch((err: Error) => {
   if (log) log.fatal({ err }, 'failed to start');
   else process.stderr.write(`synod node: ${err.stack ?? err}\n`);
-  process.exit(1);
+  // A missing or bad key file is a configuration this replica refuses: exit 2, never restarted.
+  process.exit(err instanceof KeyFileError ? 2 : 1);
 });

@@ -1,6 +1,6 @@
 import Redis, { type RedisOptions } from 'ioredis';
 import { channelFor, DIRECT, topicChannel } from './channels';
-import { decodeFrame, encodeFrame } from './frame';
+import { CLIENT_PRINCIPAL, FrameAuth, type FrameAuthOptions, type RejectReason } from './auth';
 
 export interface BusOptions {
   /**
@@ -25,6 +25,8 @@ export interface BusOptions {
   maxBufferedBytes?: number;
   /** ioredis options for a URL (credentials, db, TLS, Sentinel); default: ioredis's own URL parsing. */
   redisOptions?: (url: string) => RedisOptions;
+  /** Frame authentication (auth.ts): this endpoint's keys and the replica ids. Every frame is sealed and checked. */
+  auth: Omit<FrameAuthOptions, 'cluster' | 'self'>;
 }
 
 /** `topic` is 'direct' for a frame that came on this endpoint's own channel, else the topic name. */
@@ -41,6 +43,8 @@ export interface BusCounters {
   received: number;
   /** frames that failed to decode (garbage, wrong version, wrong shape) */
   malformed: number;
+  /** well-formed frames refused by authentication, by reason (forged, altered, replayed, stale) */
+  rejected: Record<RejectReason, number>;
   /** frames not published: publisher down, socket backed up, or the PUBLISH failed in flight */
   dropped: number;
   /** exceptions thrown by frame handlers */
@@ -74,7 +78,9 @@ interface Link {
  * queues while its Redis is away: such frames are counted as dropped and the protocols retransmit.
  */
 export class Bus {
-  readonly counters: BusCounters = { sent: 0, received: 0, malformed: 0, dropped: 0, handlerErrors: 0, reconnects: 0 };
+  readonly counters: BusCounters;
+  /** Seals and checks this endpoint's frames; the control plane seals its commands with it too. */
+  readonly auth: FrameAuth;
   /** The last connection error reported by any connection (Redis down, refused, ...). */
   lastError: Error | undefined;
 
@@ -84,6 +90,8 @@ export class Bus {
   private readonly maxBufferedBytes: number;
   private readonly homes: Record<string, string>;
   private readonly fallbackUrl: string | undefined;
+  /** The other replicas: the audience of broadcast(). */
+  private readonly peers: string[];
   private readonly topicOf = new Map<string, string>(); // subscribed channel -> frame topic
   private readonly handlers: Array<(frame: Frame) => void> = [];
   private readonly links = new Map<string, Link>(); // by URL
@@ -106,6 +114,9 @@ export class Bus {
     this.self = opts.self;
     this.echo = opts.echo ?? false;
     this.maxBufferedBytes = opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+    this.auth = new FrameAuth({ ...opts.auth, cluster: opts.cluster, self: opts.self });
+    this.peers = opts.auth.replicas.filter((id) => id !== opts.self);
+    this.counters = { sent: 0, received: 0, malformed: 0, rejected: this.auth.rejected, dropped: 0, handlerErrors: 0, reconnects: 0 };
     this.topicOf.set(channelFor(opts.cluster, opts.self), DIRECT);
     for (const topic of opts.topics ?? []) {
       if (!topic || topic === DIRECT) throw new Error(`Bus: invalid topic name ${JSON.stringify(topic)}`);
@@ -204,7 +215,8 @@ export class Bus {
   send(to: string, body: unknown): void {
     const url = this.routeTo(to);
     if (url === undefined || this.refuse([url])) return;
-    this.write(url, channelFor(this.cluster, to), encodeFrame(this.self, body));
+    const channel = channelFor(this.cluster, to);
+    this.write(url, channel, this.auth.sealTo(channel, to, body));
   }
 
   /**
@@ -213,7 +225,7 @@ export class Bus {
    */
   publish(topic: string, body: unknown): void {
     const own = this.homeOf(this.self);
-    this.fanOut(own !== undefined ? [own] : this.allUrls(), topic, body);
+    this.fanOut(own !== undefined ? [own] : this.allUrls(), topic, body, this.echo ? [CLIENT_PRINCIPAL, this.auth.principal] : [CLIENT_PRINCIPAL]);
   }
 
   /** To every replica listening on `topic` at its home: one copy on each other replica's Redis. */
@@ -221,7 +233,7 @@ export class Bus {
     const urls = new Set<string>();
     for (const [id, url] of Object.entries(this.homes)) if (id !== this.self) urls.add(url);
     if (this.fallbackUrl !== undefined) urls.add(this.fallbackUrl);
-    this.fanOut([...urls], topic, body);
+    this.fanOut([...urls], topic, body, this.echo ? [...this.peers, this.auth.principal] : this.peers);
   }
 
   /**
@@ -267,10 +279,10 @@ export class Bus {
     return [...this.links.keys()];
   }
 
-  private fanOut(urls: string[], topic: string, body: unknown): void {
+  private fanOut(urls: string[], topic: string, body: unknown, audience: string[]): void {
     if (urls.length === 0 || this.refuse(urls)) return;
     const channel = topicChannel(this.cluster, topic);
-    const frame = encodeFrame(this.self, body);
+    const frame = this.auth.seal(channel, body, audience);
     for (const url of urls) this.write(url, channel, frame);
   }
 
@@ -333,15 +345,17 @@ export class Bus {
     this.counters.dropped++;
   };
 
-  private readonly onMessage = (channel: Buffer, message: Buffer): void => {
-    const topic = this.topicOf.get(channel.toString());
+  private readonly onMessage = (channelBuf: Buffer, message: Buffer): void => {
+    const channel = channelBuf.toString();
+    const topic = this.topicOf.get(channel);
     if (topic === undefined) return;
-    const decoded = decodeFrame(message);
-    if (decoded === null) {
+    // Our own frame back on a topic is not for us (we are not in its audience): skip it unchecked.
+    const decoded = this.auth.open(channel, message, { ignoreFrom: !this.echo && topic !== DIRECT ? this.self : undefined });
+    if (decoded === 'malformed') {
       this.counters.malformed++;
       return;
     }
-    if (!this.echo && topic !== DIRECT && decoded.from === this.self) return;
+    if (decoded === null || typeof decoded === 'string') return; // ours, or refused (counted by reason in counters.rejected)
     this.counters.received++;
     const frame: Frame = { from: decoded.from, topic, body: decoded.body };
     for (const handler of this.handlers) {

@@ -1,10 +1,29 @@
 import { Packr } from 'msgpackr';
 
 /**
- * Wire format of one frame: a version byte, then msgpack of the array `[from, body]`.
- * The version byte lets a later format be told apart (and an old one dropped) without guessing.
+ * Wire format of one frame:
+ *
+ *   [version byte = 2][u32 BE header length][header: msgpack][body: msgpack]
+ *
+ * The header says who sent it and carries the authenticators (see auth.ts); the body is what the
+ * sender meant. They are packed apart so a receiver checks the MAC over the body's raw bytes before
+ * it spends anything on decoding them. The version byte lets a later format be told apart (and an
+ * old one dropped) without guessing.
  */
-export const FRAME_VERSION = 1;
+export const FRAME_VERSION = 2;
+
+export interface FrameHeader {
+  /** The sending endpoint ("n1", "gw-<uuid>"). */
+  from: string;
+  /** The sender's incarnation: a new, larger number each time its process starts. */
+  inc: number;
+  /** Per sender and incarnation: 1, 2, 3, ... one per frame it seals. */
+  seq: number;
+  /** The receiver's incarnation as the sender knows it, or 0 (unknown, or a topic with many receivers). */
+  toInc: number;
+  /** principal -> MAC: one per principal the frame is meant for. */
+  macs: Record<string, Uint8Array>;
+}
 
 /**
  * Plain MessagePack, no msgpackr extensions, because:
@@ -21,25 +40,49 @@ export const FRAME_VERSION = 1;
  */
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number', copyBuffers: true });
 
-export function encodeFrame(from: string, body: unknown): Buffer {
-  const packed = packr.pack([from, body]);
-  const out = Buffer.allocUnsafe(packed.length + 1);
+const PREFIX = 5; // version byte + u32 header length
+
+export function packBody(body: unknown): Buffer {
+  return packr.pack(body);
+}
+
+export function encodeFrame(header: FrameHeader, body: Uint8Array): Buffer {
+  const head = packr.pack([header.from, header.inc, header.seq, header.toInc, header.macs]);
+  const out = Buffer.allocUnsafe(PREFIX + head.length + body.length);
   out[0] = FRAME_VERSION;
-  out.set(packed, 1);
+  out.writeUInt32BE(head.length, 1);
+  out.set(head, PREFIX);
+  out.set(body, PREFIX + head.length);
   return out;
 }
 
-/** The frame in `buf`, or null for anything else (wrong version, bad msgpack, wrong shape). Never throws. */
-export function decodeFrame(buf: Buffer): { from: string; body: unknown } | null {
-  if (!(buf instanceof Uint8Array) || buf.length < 2 || buf[0] !== FRAME_VERSION) return null;
+/** The header and the body's raw bytes (a view of `buf`), or null for anything else. Never throws. */
+export function splitFrame(buf: Buffer): { header: FrameHeader; body: Buffer } | null {
+  if (!(buf instanceof Uint8Array) || buf.length < PREFIX + 1 || buf[0] !== FRAME_VERSION) return null;
+  const headLength = buf.readUInt32BE(1);
+  if (headLength === 0 || PREFIX + headLength >= buf.length) return null;
   let value: unknown;
   try {
-    value = packr.unpack(buf, { start: 1 });
+    value = packr.unpack(buf.subarray(PREFIX, PREFIX + headLength));
   } catch {
     return null;
   }
-  if (!Array.isArray(value) || value.length !== 2) return null;
-  const [from, body] = value as [unknown, unknown];
-  if (typeof from !== 'string' || from.length === 0) return null;
-  return { from, body };
+  if (!Array.isArray(value) || value.length !== 5) return null;
+  const [from, inc, seq, toInc, macs] = value as unknown[];
+  if (typeof from !== 'string' || from.length === 0 || !isCount(inc) || !isCount(seq) || !isCount(toInc)) return null;
+  if (typeof macs !== 'object' || macs === null || Array.isArray(macs)) return null;
+  return { header: { from, inc, seq, toInc, macs: macs as Record<string, Uint8Array> }, body: buf.subarray(PREFIX + headLength) };
+}
+
+/** The decoded body, or undefined when the bytes are not MessagePack. Never throws. */
+export function unpackBody(bytes: Uint8Array): { value: unknown } | undefined {
+  try {
+    return { value: packr.unpack(bytes) };
+  } catch {
+    return undefined;
+  }
+}
+
+function isCount(x: unknown): x is number {
+  return typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
 }

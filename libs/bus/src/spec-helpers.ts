@@ -1,5 +1,16 @@
 // Shared by the bus specs only (not exported from the lib).
+import { CLIENT_PRINCIPAL } from './auth';
 import { Bus, BusOptions, Frame } from './bus';
+import { testBusKeys } from './test-keys';
+
+/** Endpoints named n1..n9 are replicas; any other name speaks as the client principal. */
+export const REPLICAS = ['n1', 'n2', 'n3', 'n4', 'n5', 'n6', 'n7', 'n8', 'n9'];
+const keys = testBusKeys([...REPLICAS, CLIENT_PRINCIPAL]);
+
+/** The bus auth options of endpoint `self` under the specs' shared test keys. */
+export function testAuth(self: string, extra: Partial<BusOptions['auth']> = {}): BusOptions['auth'] {
+  return { keys: keys(REPLICAS.includes(self) ? self : CLIENT_PRINCIPAL), replicas: REPLICAS, ...extra };
+}
 
 export async function waitFor(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -22,7 +33,8 @@ export class BusFleet {
   }
 
   /** On the fleet's one Redis, unless `opts.homes` says where each replica's inbox lives. */
-  async start(opts: Omit<BusOptions, 'url'>): Promise<{ bus: Bus; frames: Frame[] }> {
+  async start(given: Omit<BusOptions, 'url' | 'auth'> & { auth?: BusOptions['auth'] }): Promise<{ bus: Bus; frames: Frame[] }> {
+    const opts = { ...given, auth: given.auth ?? testAuth(given.self) };
     const bus = new Bus(opts.homes ? opts : { url: this.url(), ...opts });
     this.buses.push(bus);
     const frames: Frame[] = [];

@@ -1,13 +1,16 @@
 import type { Protocol } from '@app/wire';
-import { id, nodeList, optionalText, protocol, redisUrl, routes, type Report } from './pieces';
+import { id, nodeList, oneOf, optionalText, protocol, redisUrl, routes, type Report } from './pieces';
 
 /** The variables every member of a cluster reads (replica and gateway alike). */
 export const clusterShape = {
   CLUSTER: id('synod'),
   NODES: nodeList(),
   PROTOCOL: protocol(),
-  /** PBFT: the directory of Ed25519 key files (libs/wire/src/keys.ts). */
+  /** The key files (libs/wire/src/keys.ts): the bus's frame keys, and PBFT's signing keys. */
   KEYS_DIR: optionalText(),
+  /** `off-test-only` accepts unauthenticated bus frames: the attack tests' canary, refused outside NODE_ENV=test. */
+  BUS_AUTH: oneOf(['on', 'off-test-only'], 'on'),
+  NODE_ENV: optionalText(),
 };
 
 /** Where the replicas' inboxes live: one Redis for all, or each replica's own "home". */
@@ -22,6 +25,8 @@ interface ClusterVars {
   NODES: string[] | undefined;
   PROTOCOL: Protocol;
   KEYS_DIR: string | null;
+  BUS_AUTH: 'on' | 'off-test-only';
+  NODE_ENV: string | null;
 }
 
 interface BusVars {
@@ -41,7 +46,8 @@ export function clusterNodes(v: ClusterVars): string[] {
 export function checkCluster(v: ClusterVars, bad: Report): void {
   const n = clusterNodes(v).length;
   if (v.PROTOCOL === 'pbft' && (n < 4 || (n - 1) % 3 !== 0)) bad(`PBFT needs n = 3f+1 replicas (4, 7, ...), NODES has ${n}`);
-  if (v.PROTOCOL === 'pbft' && !v.KEYS_DIR) bad('KEYS_DIR is required with PROTOCOL=pbft (the launcher sets it)');
+  if (!v.KEYS_DIR) bad("KEYS_DIR is required: every bus frame is authenticated with the keys there (the launcher and compose's keys job create them)");
+  if (v.BUS_AUTH !== 'on' && v.NODE_ENV !== 'test') bad(`BUS_AUTH=${v.BUS_AUTH} switches frame authentication off and exists for the test suite only (NODE_ENV=test)`);
 }
 
 /**

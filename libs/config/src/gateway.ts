@@ -45,8 +45,10 @@ export interface GatewayConfig {
   /** BullMQ: attempts per command batch, and the first backoff delay (doubles each time). */
   commandAttempts: number;
   commandBackoffMs: number;
-  /** PBFT: the directory of Ed25519 key files (the gateway signs as the client `gateway`). */
-  keysDir: string | null;
+  /** The key files (libs/wire/src/keys.ts): bus frame keys, and PBFT's (the gateway signs as the client `gateway`). */
+  keysDir: string;
+  /** Check bus frames' MACs and freshness (false only in tests: BUS_AUTH=off-test-only). */
+  busVerify: boolean;
 }
 
 const gatewayVars = z.object({
@@ -158,7 +160,8 @@ export const gatewayEnvSchema = gatewayVars
       maxBatchRequests: 512,
       commandAttempts: 10,
       commandBackoffMs: 250,
-      keysDir: v.KEYS_DIR,
+      keysDir: v.KEYS_DIR ?? '',
+      busVerify: v.BUS_AUTH === 'on',
     };
   });
 

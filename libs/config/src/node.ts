@@ -27,8 +27,10 @@ export interface NodeConfig {
   /** Entry bytes per AppendEntries: keeps frames well under Redis's pub/sub output-buffer limits. */
   maxBytesPerMessage: number;
   maxInflight: number;
-  /** PBFT: the directory of Ed25519 key files (libs/wire/src/keys.ts). */
-  keysDir: string | null;
+  /** The key files (libs/wire/src/keys.ts): bus frame keys, PBFT signing keys. */
+  keysDir: string;
+  /** Check bus frames' MACs and freshness (false only in tests: BUS_AUTH=off-test-only). */
+  busVerify: boolean;
   /** PBFT: requests per pre-prepare at most. */
   pbftMaxBatch: number;
   /** PBFT: K, a checkpoint every K sequence numbers (the log window is 4K). */
@@ -93,7 +95,8 @@ export const nodeEnvSchema = nodeVars
       maxEntriesPerMessage: v.MAX_ENTRIES_PER_MESSAGE,
       maxBytesPerMessage: v.MAX_BYTES_PER_MESSAGE,
       maxInflight: v.MAX_INFLIGHT,
-      keysDir: v.KEYS_DIR,
+      keysDir: v.KEYS_DIR ?? '',
+      busVerify: v.BUS_AUTH === 'on',
       pbftMaxBatch: v.PBFT_MAX_BATCH,
       pbftCheckpointInterval: v.PBFT_CHECKPOINT_INTERVAL,
     };

@@ -134,18 +134,25 @@ export interface ControlStatus {
   pid: number;
 }
 
+/** What a sealed control command carries (libs/bus envelope): `corr` ties the answer to it. */
+export interface ControlEnvelopeBody {
+  corr: string;
+  req: unknown;
+}
+
+/** A replica's sealed answer, on `<pattern>.reply`. */
+export type ControlReplyBody = { corr: string; status: ControlStatus } | { corr: string; error: string };
+
+/** The replica's answer to a command that failed authentication (not sealed: it carries no state). */
+export interface ControlRefusal {
+  refused: string;
+}
+
 /** The replica's control pattern: one per replica so a message reaches exactly that replica. */
 export function controlPattern(cluster: string, node: string): string {
   return `synod.${cluster}.control.${node}`;
 }
 
-/**
- * How a control-plane handler fails: the Nest Redis transport sends the rejection as JSON, and an
- * Error's message would not survive that, so reject with a plain object.
- */
-export function asTransportError(err: unknown): Promise<never> {
-  return Promise.reject({ message: err instanceof Error ? err.message : String(err) });
-}
 
 /**
  * The launcher's supervisor (only when the launcher owns the processes): an HTTP endpoint on

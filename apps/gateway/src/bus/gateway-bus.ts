@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { Bus, BusCounters, Frame } from '@app/bus';
+import { Bus, BusCounters, CLIENT_PRINCIPAL, FrameAuth, Frame } from '@app/bus';
 import { redisOptions } from '@app/config';
-import { BEACON_TOPIC, METRICS_TOPIC, PBFT_CLIENT_ID, pbftReplyTopic } from '@app/wire';
+import { BEACON_TOPIC, loadBusKeys, METRICS_TOPIC, PBFT_CLIENT_ID, pbftReplyTopic } from '@app/wire';
 import { GATEWAY_CONFIG } from '../config/config.module';
 import { GatewayConfig, redact } from '../config/config';
 
@@ -32,12 +32,25 @@ export class GatewayBus implements FramePort, OnModuleInit, OnApplicationShutdow
     // Replicas' metrics snapshots too, re-exposed on /metrics with a node label.
     const topics = config.protocol === 'pbft' ? [BEACON_TOPIC, METRICS_TOPIC, pbftReplyTopic(PBFT_CLIENT_ID)] : [BEACON_TOPIC, METRICS_TOPIC];
     // No home of its own: it listens on every replica's home Redis and reaches each replica through it.
-    this.bus = new Bus({ homes: config.busRoutes, redisOptions: (url) => redisOptions(url).options, cluster: config.cluster, self: this.self, topics });
+    // Every frame is authenticated (libs/bus/src/auth.ts): the gateway speaks as the client principal.
+    this.bus = new Bus({
+      homes: config.busRoutes,
+      redisOptions: (url) => redisOptions(url).options,
+      cluster: config.cluster,
+      self: this.self,
+      topics,
+      auth: { keys: loadBusKeys(config.keysDir, CLIENT_PRINCIPAL, [...config.nodes, CLIENT_PRINCIPAL]), replicas: config.nodes, verify: config.busVerify },
+    });
     this.bus.onFrame((f) => this.route(f));
   }
 
   get counters(): Readonly<BusCounters> {
     return this.bus.counters;
+  }
+
+  /** The bus's authenticator: the control plane seals its commands with it. */
+  get auth(): FrameAuth {
+    return this.bus.auth;
   }
 
   async onModuleInit(): Promise<void> {
@@ -86,7 +99,11 @@ export class GatewayBus implements FramePort, OnModuleInit, OnApplicationShutdow
   }
 
   private route(frame: Frame): void {
-    if (frame.topic === BEACON_TOPIC) for (const h of this.beaconHandlers) h(frame.body);
+    if (frame.topic === BEACON_TOPIC) {
+      // A beacon speaks for its sender only: a replica's key cannot vouch for another replica.
+      if ((frame.body as { id?: unknown } | null)?.id !== frame.from) return void this.counters.rejected.unknownSender++;
+      for (const h of this.beaconHandlers) h(frame.body);
+    }
     else if (frame.topic === METRICS_TOPIC) for (const h of this.metricsHandlers) h(frame.from, frame.body);
     else for (const h of this.replyHandlers) h(frame.from, frame.body);
   }

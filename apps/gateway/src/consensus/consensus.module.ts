@@ -23,7 +23,7 @@ export function createConsensusClient(config: GatewayConfig, bus: GatewayBus, vi
       return client;
     }
     case 'pbft': {
-      const keys = loadKeys(config.keysDir!, PBFT_CLIENT_ID, [...config.nodes, PBFT_CLIENT_ID]);
+      const keys = loadKeys(config.keysDir, PBFT_CLIENT_ID, [...config.nodes, PBFT_CLIENT_ID]);
       const client = new PbftClient(bus, view, {
         replicas: config.nodes,
         crypto: ed25519Crypto(keys.privateKeyPem, keys.publicKeys),

@@ -34,6 +34,12 @@ export class GatewayCollectors {
         [{ kind: 'dropped' }, b().dropped],
       ],
     });
+    scraped(registry, 'counter', {
+      name: `${P}_bus_frames_rejected_total`,
+      help: 'Well-formed bus frames refused by authentication, by reason: unknownSender, badMac (forged or altered), replayed, staleIncarnation.',
+      labelNames: ['reason'],
+      read: () => byLabel('reason', b().rejected),
+    });
     scraped(registry, 'counter', { name: `${P}_bus_reconnects_total`, help: 'Bus Redis connections that came back after a loss.', read: () => b().reconnects });
     scraped(registry, 'counter', { name: `${P}_bus_handler_errors_total`, help: 'Exceptions thrown by frame handlers.', read: () => b().handlerErrors });
 

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import type { BusCounters } from '@app/bus';
 import { METRICS_TOPIC, type MetricsBody } from '@app/wire';
 import { NODE_CONFIG } from '../config/config.module';
 import type { NodeConfig } from '../config/node-config';
@@ -27,7 +28,7 @@ export class ReplicaMetrics implements OnApplicationBootstrap, OnModuleDestroy {
     this.registry = new ReplicaRegistry(cfg.nodeId, {
       status: () => replica.controlStatus(),
       counters: () => ({
-        bus: { ...replica.bus.counters },
+        bus: busCounters(replica.bus.counters),
         replica: replica.counters,
         runtime: replica.runtimeStatus()?.counters,
       }),
@@ -58,4 +59,9 @@ export class ReplicaMetrics implements OnApplicationBootstrap, OnModuleDestroy {
       this.failing = true;
     }
   }
+}
+
+/** The bus counters flat, one per refusal reason: `rejected.badMac` -> `synod_bus_rejected_bad_mac_total`. */
+function busCounters({ rejected, ...counts }: BusCounters): Record<string, number> {
+  return { ...counts, ...Object.fromEntries(Object.entries(rejected).map(([reason, n]) => [`rejected_${reason}`, n])) };
 }

@@ -53,7 +53,6 @@ export class PbftRuntime implements ReplicaRuntime {
   ) {}
 
   async start(): Promise<void> {
-    if (!this.cfg.keysDir) throw new Error('PBFT needs KEYS_DIR (the launcher sets it)');
     const keys = loadKeys(this.cfg.keysDir, this.cfg.nodeId, [...this.cfg.nodes, PBFT_CLIENT_ID]);
     this.crypto = ed25519Crypto(keys.privateKeyPem, keys.publicKeys);
     const persisted = this.codec.load(await this.store.load());

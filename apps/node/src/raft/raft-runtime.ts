@@ -68,6 +68,8 @@ export class RaftRuntime implements ReplicaRuntime {
     malformedPeerFrames: 0,
     /** Well-formed messages naming a term above MAX_TERM (forged or corrupt), dropped. */
     dropped_term_beyond_ceiling: 0,
+    /** Messages that name another sender than the frame's (authenticated) one, or another receiver. */
+    dropped_misaddressed: 0,
     snapshots: 0,
     redirects: 0,
   };
@@ -116,7 +118,7 @@ export class RaftRuntime implements ReplicaRuntime {
     this.readsAwaitingApply = [];
   }
 
-  onPeerFrame(_from: string, body: unknown): void {
+  onPeerFrame(from: string, body: unknown): void {
     if (this.loop.isStopped || !this.node) return;
     const ms = (body as { ms?: unknown }).ms;
     if (!Array.isArray(ms)) {
@@ -127,6 +129,8 @@ export class RaftRuntime implements ReplicaRuntime {
       const problem = raftMessageProblem(m);
       if (problem === 'malformed') this.counters.malformedPeerFrames++;
       else if (problem === 'term-beyond-ceiling') this.counters.dropped_term_beyond_ceiling++;
+      // The frame's sender is authenticated; a message must speak for that sender, to this replica.
+      else if (m.from !== from || m.to !== this.cfg.nodeId) this.counters.dropped_misaddressed++;
       else this.node.step(m);
     }
     this.loop.kick();

@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { redisOptions } from '@app/config';
 import Redis from 'ioredis';
-import { Bus, Frame } from '@app/bus';
+import { Bus, CLIENT_PRINCIPAL, Frame } from '@app/bus';
 import { RedisStore } from '@app/storage';
 import { isByzantineBehavior } from '@app/consensus/pbft';
-import { Beacon, BEACON_TOPIC, BROADCAST_TOPIC, ControlRequest, ControlStatus, GatewayRequest, PbftRequestBody } from '@app/wire';
+import { Beacon, BEACON_TOPIC, BROADCAST_TOPIC, ControlRequest, ControlStatus, GatewayRequest, loadBusKeys, PbftRequestBody } from '@app/wire';
 import { NODE_CONFIG } from '../config/config.module';
 import type { NodeConfig } from '../config/node-config';
 import { RaftRuntime } from '../raft/raft-runtime';
@@ -27,16 +27,18 @@ export class ReplicaService implements OnApplicationShutdown {
   readonly bus: Bus;
   private readonly storageRedis: Redis;
   private readonly store: RedisStore;
-  readonly counters = { peerFramesDroppedIsolated: 0, framesWhileKilled: 0, unknownFrames: 0 };
+  readonly counters = { peerFramesDroppedIsolated: 0, framesWhileKilled: 0, unknownFrames: 0, controlRefused: 0 };
 
   constructor(@Inject(NODE_CONFIG) private readonly cfg: NodeConfig) {
     // Peers reach this replica through its home Redis only; it reaches each peer through the peer's.
+    // Every frame is authenticated (libs/bus/src/auth.ts); no key file, no start (KeyFileError).
     this.bus = new Bus({
       homes: cfg.busRoutes,
       redisOptions: (url) => redisOptions(url).options,
       cluster: cfg.cluster,
       self: cfg.nodeId,
       topics: [BROADCAST_TOPIC],
+      auth: { keys: loadBusKeys(cfg.keysDir, cfg.nodeId, [...cfg.nodes, CLIENT_PRINCIPAL]), replicas: cfg.nodes, verify: cfg.busVerify },
     });
     this.bus.onFrame((f) => this.onFrame(f));
     // Commands fail fast while the storage Redis is away; the runtime retries them.
