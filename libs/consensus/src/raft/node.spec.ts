@@ -398,6 +398,42 @@ describe('Raft ReadIndex and leadership transfer', () => {
   });
 });
 
+describe('Raft leader bookkeeping (issue 10)', () => {
+  it('a late refusal at matchIndex does not pull matchIndex back (etcd: rejected <= match is stale)', () => {
+    const c = new TestCluster(['n1', 'n2', 'n3']);
+    c.elect('n1');
+    c.propose('n1', 'a', 'b');
+    c.deliver();
+    const match = c.node('n1').status().progress.n2.matchIndex;
+    expect(match).toBeGreaterThan(1);
+    const term = c.node('n1').status().term;
+    c.node('n1').step({
+      type: 'AppendEntriesResponse',
+      from: 'n2',
+      to: 'n1',
+      term,
+      success: false,
+      matchIndex: 0,
+      rejectedIndex: match,
+      conflictTerm: 0,
+      conflictIndex: 1,
+      readCtx: null,
+    });
+    expect(c.node('n1').status().progress.n2).toMatchObject({ matchIndex: match, state: 'replicate' });
+  });
+
+  it('repeated leadership transfers do not postpone the check-quorum step-down of a cut-off leader', () => {
+    const c = new TestCluster(['n1', 'n2', 'n3']);
+    c.elect('n1');
+    c.isolate('n1');
+    for (let i = 0; i < 40 && c.node('n1').status().role === 'leader'; i++) {
+      c.node('n1').transferLeadership(i % 2 === 0 ? 'n2' : 'n3');
+      c.tick('n1');
+    }
+    expect(c.node('n1').status().role).toBe('follower');
+  });
+});
+
 describe('Raft robustness', () => {
   it('ignores messages from non-members and messages addressed to others', () => {
     const c = new TestCluster(['n1', 'n2', 'n3']);

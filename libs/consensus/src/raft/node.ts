@@ -75,6 +75,7 @@ export class RaftNode {
   private votes = new Map<NodeId, boolean>();
   private progress = new Map<NodeId, Progress>();
   private leadTransferee: NodeId | null = null;
+  private transferElapsed = 0;
 
   // ReadIndex (§6.4): reads waiting for a current-term commit, then for a quorum of acks.
   private readsAwaitingCommit: string[] = [];
@@ -139,7 +140,9 @@ export class RaftNode {
     if (this.role !== 'leader' || to === this.id || !this.configuration.voters.includes(to)) return;
     if (this.leadTransferee === to) return;
     this.leadTransferee = to;
-    this.electionElapsed = 0; // the transfer must finish within an election timeout
+    // The transfer must finish within an election timeout of its own. Not electionElapsed: that
+    // clock is check-quorum's, and requests for transfers must not postpone a step-down.
+    this.transferElapsed = 0;
     const pr = this.progress.get(to)!;
     if (pr.matchIndex === this.log.lastIndex()) this.send({ type: 'TimeoutNow', from: this.id, to, term: this.currentTerm });
     else this.sendAppend(to, true);
@@ -441,6 +444,8 @@ export class RaftNode {
         this.becomeFollower(this.currentTerm, null); // §6.2: a leader cut off from a majority steps down
         return;
       }
+    }
+    if (this.leadTransferee !== null && ++this.transferElapsed >= this.cfg.electionTick) {
       this.leadTransferee = null; // a transfer that did not finish within an election timeout is abandoned
     }
     for (const pr of this.progress.values()) {
@@ -547,7 +552,9 @@ export class RaftNode {
     if (m.readCtx !== null) this.ackRead(m.readCtx, m.from);
 
     if (!m.success) {
-      if (m.rejectedIndex < pr.matchIndex) return; // stale: we already know it matches further
+      // Stale: a refusal of prevLogIndex <= matchIndex answers an older probe, since the follower has
+      // since acknowledged that index (etcd's `<=`; `<` let a late refusal at matchIndex pull it back).
+      if (m.rejectedIndex <= pr.matchIndex) return;
       if (m.conflictIndex <= pr.matchIndex) {
         // The follower no longer holds what it acknowledged (a late refusal, or a store that lost
         // data): believe it, so it is repaired instead of probed at the same index forever.
