@@ -79,6 +79,11 @@ export class ReplyQuorum {
     return this.accepted.get(id);
   }
 
+  /** Requests tracked: pending or accepted and not yet forgotten. */
+  size(): number {
+    return this.pending.size + this.accepted.size;
+  }
+
   /** Stops tracking a request (accepted or abandoned). */
   forget(id: string): void {
     this.pending.delete(id);

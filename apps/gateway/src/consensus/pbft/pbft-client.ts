@@ -187,10 +187,17 @@ export class PbftClient implements ConsensusClient {
     this.flush();
   }
 
+  /** Done with a request, answered or not: nothing of it stays (late replies find no entry and are counted). */
   private finish(out: Outstanding): void {
     clearTimeout(out.timer);
     clearTimeout(out.deadline);
     this.outstanding.delete(out.request.id);
+    this.quorum.forget(out.request.id);
+  }
+
+  /** Requests whose replies are still tracked (bounded by the requests outstanding). */
+  trackedReplies(): number {
+    return this.quorum.size();
   }
 
   private sendTo(targets: string[], request: ClientRequest): void {
