@@ -13,14 +13,23 @@ export interface CertificateContext {
   verify(m: PbftMessage): boolean;
 }
 
-/** At least `need` messages from distinct members, each satisfying `match` and correctly signed. */
+/**
+ * At least `need` messages from distinct members, each satisfying `match` and correctly signed.
+ * The work is bounded by n, not by what a sender packed into the list: a list longer than n cannot
+ * come from a correct replica (one message per member) and is refused unread; each member is
+ * considered once, its first entry decides even when its signature fails (a forged copy cannot
+ * make us verify the member again); verification stops as soon as `need` are found.
+ */
 function distinctValid<M extends PbftMessage>(ctx: CertificateContext, msgs: M[], need: number, match: (m: M) => boolean): boolean {
-  const seen = new Set<string>();
+  if (msgs.length > ctx.q.n) return false;
+  const considered = new Set<string>();
+  let valid = 0;
   for (const m of msgs) {
-    if (!match(m) || !ctx.isMember(m.from) || seen.has(m.from) || !ctx.verify(m)) continue;
-    seen.add(m.from);
+    if (!match(m) || !ctx.isMember(m.from) || considered.has(m.from)) continue;
+    considered.add(m.from);
+    if (ctx.verify(m) && ++valid >= need) return true;
   }
-  return seen.size >= need;
+  return false;
 }
 
 /** C: 2f+1 checkpoints for (seq, digest). Seq 0 is the initial state and needs no proof. */
@@ -52,7 +61,8 @@ export function validCommitCertificate(ctx: CertificateContext, cert: CommitCert
 
 /** A VIEW-CHANGE whose C proves its checkpoint and whose P holds valid certificates above it, below its view. */
 export function validViewChange(ctx: CertificateContext, vc: ViewChange): boolean {
-  if (!validCheckpointProof(ctx, vc.stableSeq, null, vc.checkpointProof)) return false;
+  // At most one certificate per seq in the window: a longer P is refused before any signature check.
+  if (vc.prepared.length > ctx.logWindow || !validCheckpointProof(ctx, vc.stableSeq, null, vc.checkpointProof)) return false;
   const seqs = new Set<number>();
   for (const cert of vc.prepared) {
     const { seq, view } = cert.prePrepare;
