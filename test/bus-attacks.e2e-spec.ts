@@ -96,7 +96,10 @@ async function controlAttacks(c: TestCluster, attacker: BusAttacker, victim: str
   await attacker.publish(victim, pattern, JSON.stringify({ pattern, data: null, id: 'x0' }));
   await attacker.publish(victim, pattern, JSON.stringify({ pattern, data: { action: 'isolate' } })); // an event: no id
   await attacker.publish(victim, pattern, JSON.stringify({ pattern, data: { action: 'isolate' }, id: 'x1' }));
-  const forged = encodeFrame({ from: 'gw-attacker', inc: Date.now(), seq: 1, toInc: 0, macs: { gateway: Buffer.alloc(16) } }, packBody({ corr: 'c1', req: { action: 'isolate' } }));
+  const forged = encodeFrame(
+    { from: 'gw-attacker', inc: Date.now(), seq: 1, toInc: 0, macs: { gateway: Buffer.alloc(16) } },
+    packBody({ corr: 'c1', req: { action: 'isolate' } }),
+  );
   await attacker.publish(victim, pattern, JSON.stringify({ pattern, data: { frame: forged.toString('base64') }, id: 'x2' }));
   const captured = await attacker.capture(victim, pattern, async () => {
     expect((await c.admin(victim, 'isolate')).status).toBe(200);
@@ -127,7 +130,11 @@ async function replayAttacks(c: TestCluster, attacker: BusAttacker, acked: Acked
     await attacker.publish(victim, channel, f);
     await attacker.publish(victim, channel, flipBodyByte(f));
   }
-  await waitFor(async () => ((r) => (r.badMac >= frames.length && r.replayed >= frames.length ? r : null))(await refusals(c, victim)), 15_000, 'the replays and flipped frames counted');
+  await waitFor(
+    async () => ((r) => (r.badMac >= frames.length && r.replayed >= frames.length ? r : null))(await refusals(c, victim)),
+    15_000,
+    'the replays and flipped frames counted',
+  );
   expect((await c.admin(victim, 'kill', '?mode=hard')).status).toBe(200);
   expect((await c.admin(victim, 'revive')).status).toBe(200);
   await c.waitForConvergence(30_000, [victim]);

@@ -7,9 +7,12 @@
  * size of Redis's output buffer (a subscriber too far behind is cut off by client-output-buffer-limit).
  */
 import { startRedis } from '../../../test/support/redis-server';
-import { Bus } from '../src';
+import { Bus, CLIENT_PRINCIPAL, testBusKeys } from '../src';
 
 const WINDOW = 20_000;
+// Every frame is sealed (1 MAC, a direct frame) and checked, as in a real cluster.
+const REPLICAS = ['n1', 'n2'];
+const keys = testBusKeys([...REPLICAS, CLIENT_PRINCIPAL]);
 const CHUNK = 500; // frames sent per turn of the event loop
 
 const heartbeat = { type: 'AppendEntries', term: 7, leaderId: 'n1', prevLogIndex: 999, prevLogTerm: 7, entries: [], leaderCommit: 998 };
@@ -20,8 +23,8 @@ const batch64 = {
 
 async function run(url: string, label: string, body: unknown, total: number, perBatch: number): Promise<void> {
   const cluster = `bench-${label.replace(/\W+/g, '-')}`;
-  const pub = new Bus({ url, cluster, self: 'n1' });
-  const sub = new Bus({ url, cluster, self: 'n2' });
+  const pub = new Bus({ url, cluster, self: 'n1', auth: { keys: keys('n1'), replicas: REPLICAS } });
+  const sub = new Bus({ url, cluster, self: 'n2', auth: { keys: keys('n2'), replicas: REPLICAS } });
   let received = 0;
   sub.onFrame(() => {
     received++;
@@ -51,9 +54,13 @@ async function run(url: string, label: string, body: unknown, total: number, per
   console.log(
     `${label.padEnd(44)} ${Math.round(received / seconds)
       .toLocaleString('en-US')
-      .padStart(9)} frames/s` + `  (${received}/${total} received, ${pub.counters.dropped} dropped, ${seconds.toFixed(2)} s)`,
+      .padStart(9)} frames/s` + `  (${received}/${total} received, ${pub.counters.dropped} dropped, ${rejected(sub)} refused, ${seconds.toFixed(2)} s)`,
   );
   await Promise.all([pub.stop(), sub.stop()]);
+}
+
+function rejected(bus: Bus): number {
+  return Object.values(bus.counters.rejected).reduce((a, b) => a + b, 0);
 }
 
 async function main(): Promise<void> {

@@ -1,4 +1,4 @@
-import { createHmac, diffieHellman, hkdfSync, type KeyObject, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, diffieHellman, hkdfSync, type KeyObject, timingSafeEqual } from 'node:crypto';
 import { encodeFrame, type FrameHeader, packBody, splitFrame, unpackBody } from './frame';
 import { ReplayWindow } from './replay-window';
 
@@ -13,13 +13,14 @@ import { ReplayWindow } from './replay-window';
  *
  * MACs. A frame carries one HMAC-SHA256 (truncated to 128 bits) per principal it is meant for —
  * one for a direct frame, one per peer for a broadcast — over the channel it is published on, its
- * sender, the sender's incarnation and sequence number, the receiver's incarnation and the body.
+ * sender, the sender's incarnation and sequence number, the receiver's incarnation and the body's
+ * SHA-256 (the body is hashed once, however many receivers).
  * So a frame cannot be forged, altered, moved to another channel or credited to another sender.
  *
  * Replays. An incarnation is a larger number at each start of the sender (its start time in ms); a
- * receiver keeps, per sender, the newest incarnation it has seen and a window of its sequence
- * numbers from the first one it heard, and refuses older incarnations, repeats, and anything sent
- * before that first frame. A direct frame also names the receiver's incarnation once the sender has
+ * receiver keeps, per sender, the newest incarnation it has seen and, per channel, a window of its
+ * sequence numbers from the first one it heard there, and refuses older incarnations, repeats, and
+ * anything sent before that first frame. A direct frame also names the receiver's incarnation once the sender has
  * heard from it, so a frame captured before a receiver restarted is refused by the new one;
  * control commands must name it (`strict`). What is left: frames replayed to a receiver that has
  * just started, before the sender's first genuine frame reaches it, are taken once — Raft and PBFT
@@ -62,9 +63,14 @@ export interface Opened {
 }
 
 const MAC_BYTES = 16;
-// Per-sender replay state is kept for this many senders at most (the oldest is forgotten first):
-// only keyholders create entries, but a gateway key may be held by many short-lived clients.
-const MAX_SENDERS = 4096;
+// Replay state is kept for this many client endpoints at most (the oldest is forgotten first): only
+// keyholders create entries, but the gateway key may be held by many short-lived clients.
+const MAX_CLIENT_SENDERS = 4096;
+
+interface SenderState {
+  inc: number;
+  windows: Map<string, ReplayWindow>; // by channel
+}
 
 export class FrameAuth {
   readonly incarnation: number;
@@ -73,7 +79,8 @@ export class FrameAuth {
   readonly rejected: Record<RejectReason, number> = { unknownSender: 0, badMac: 0, replayed: 0, staleIncarnation: 0 };
   private readonly replicas: ReadonlySet<string>;
   private readonly pairKeys = new Map<string, Buffer>(); // principal -> shared key
-  private readonly senders = new Map<string, { inc: number; window: ReplayWindow }>();
+  private readonly replicaSenders = new Map<string, SenderState>();
+  private readonly clientSenders = new Map<string, SenderState>();
   private seq = 0;
 
   constructor(private readonly o: FrameAuthOptions) {
@@ -95,16 +102,17 @@ export class FrameAuth {
 
   /** The newest incarnation heard from `endpoint`, if any frame of it was accepted. */
   incarnationOf(endpoint: string): number | undefined {
-    return this.senders.get(endpoint)?.inc;
+    return (this.replicas.has(endpoint) ? this.replicaSenders : this.clientSenders).get(endpoint)?.inc;
   }
 
   /** A frame for the principals in `audience`, to be published on `channel`. */
   seal(channel: string, body: unknown, audience: Iterable<string>, toInc = 0): Buffer {
     const bytes = packBody(body);
     const header: FrameHeader = { from: this.o.self, inc: this.incarnation, seq: ++this.seq, toInc, macs: {} };
+    const bodyHash = sha256(bytes); // once, however many receivers
     for (const principal of audience) {
       const key = this.pairKeys.get(principal);
-      if (key) header.macs[principal] = mac(key, channel, header, bytes);
+      if (key) header.macs[principal] = mac(key, channel, header, bodyHash);
     }
     return encodeFrame(header, bytes);
   }
@@ -129,28 +137,39 @@ export class FrameAuth {
       const key = this.pairKeys.get(this.principalOf(header.from));
       if (!key) return this.refuse('unknownSender');
       const given = header.macs[this.principal];
-      if (!(given instanceof Uint8Array) || given.length !== MAC_BYTES || !timingSafeEqual(given, mac(key, channel, header, body))) return this.refuse('badMac');
+      if (!(given instanceof Uint8Array) || given.length !== MAC_BYTES || !timingSafeEqual(given, mac(key, channel, header, sha256(body))))
+        return this.refuse('badMac');
       // Authentic from here on: the checks below are about freshness.
       if (strict ? header.toInc !== this.incarnation : header.toInc !== 0 && header.toInc !== this.incarnation) return this.refuse('staleIncarnation');
-      if (!this.fresh(header)) return this.refuse('replayed');
+      if (!this.fresh(channel, header)) return this.refuse('replayed');
     } else {
-      this.fresh(header); // unchecked, but senders' incarnations are still learnt
+      this.fresh(channel, header); // unchecked, but senders' incarnations are still learnt
     }
     const decoded = unpackBody(body);
     if (!decoded) return 'malformed';
     return { from: header.from, inc: header.inc, body: decoded.value };
   }
 
-  private fresh(h: FrameHeader): boolean {
-    let s = this.senders.get(h.from);
+  /**
+   * Per sender: its newest incarnation, and one window per channel — frames of one sender travel
+   * on several paths (its direct frames, topics, the control plane's own connection) that may
+   * overtake each other; the MAC binds the channel, so a frame cannot be moved to a fresh window.
+   */
+  private fresh(channel: string, h: FrameHeader): boolean {
+    // Replicas are few and fixed: never evicted. Client endpoints are bounded, oldest forgotten
+    // first, so a keyholder inventing sender names cannot push a replica's state out.
+    const table = this.replicas.has(h.from) ? this.replicaSenders : this.clientSenders;
+    let s = table.get(h.from);
     if (s && h.inc < s.inc) return false;
     if (!s || h.inc > s.inc) {
-      this.senders.delete(h.from);
-      if (this.senders.size >= MAX_SENDERS) this.senders.delete(this.senders.keys().next().value!);
-      s = { inc: h.inc, window: new ReplayWindow(h.seq) };
-      this.senders.set(h.from, s);
+      table.delete(h.from);
+      if (table === this.clientSenders && table.size >= MAX_CLIENT_SENDERS) table.delete(table.keys().next().value!);
+      s = { inc: h.inc, windows: new Map() };
+      table.set(h.from, s);
     }
-    return s.window.accept(h.seq);
+    let window = s.windows.get(channel);
+    if (!window) s.windows.set(channel, (window = new ReplayWindow(h.seq)));
+    return window.accept(h.seq);
   }
 
   private refuse(reason: RejectReason): RejectReason {
@@ -159,6 +178,11 @@ export class FrameAuth {
   }
 }
 
-function mac(key: Buffer, channel: string, h: FrameHeader, body: Uint8Array): Buffer {
-  return createHmac('sha256', key).update(`${channel}\n${h.from}\n${h.inc}\n${h.seq}\n${h.toInc}\n`).update(body).digest().subarray(0, MAC_BYTES);
+/** HMAC-SHA256 over the frame's fields and the SHA-256 of its body (hashed once for all receivers), cut to 128 bits. */
+function mac(key: Buffer, channel: string, h: FrameHeader, bodyHash: Buffer): Buffer {
+  return createHmac('sha256', key).update(`${channel}\n${h.from}\n${h.inc}\n${h.seq}\n${h.toInc}\n`).update(bodyHash).digest().subarray(0, MAC_BYTES);
+}
+
+function sha256(bytes: Uint8Array): Buffer {
+  return createHash('sha256').update(bytes).digest();
 }

@@ -2,7 +2,7 @@ import Redis from 'ioredis';
 import { startRedis, TestRedis } from '../../../test/support/redis-server';
 import { Bus } from './bus';
 import { channelFor } from './channels';
-import { BusFleet, waitFor } from './spec-helpers';
+import { BusFleet, testAuth, waitFor } from './spec-helpers';
 
 jest.setTimeout(30_000);
 
@@ -115,7 +115,7 @@ describe('Bus with one home Redis per replica', () => {
   it('a replica whose own home is unreachable does not start', async () => {
     await servers[1].kill();
     try {
-      const bus = new Bus({ homes, cluster: 'x', self: 'n2' });
+      const bus = new Bus({ homes, cluster: 'x', self: 'n2', auth: testAuth('n2') });
       await expect(bus.start()).rejects.toThrow();
       expect(bus.listening()).toBe(false);
     } finally {

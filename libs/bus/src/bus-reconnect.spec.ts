@@ -39,7 +39,7 @@ describe('Bus across a Redis restart', () => {
     const { sent, dropped } = n1.bus.counters;
     for (let i = 0; i < 10_000; i++) n1.bus.send('n2', { i, pad: new Uint8Array(100) });
     n1.bus.batch(() => {
-      for (let i = 0; i < 10; i++) n1.bus.publish('broadcast', i);
+      for (let i = 0; i < 10; i++) n1.bus.broadcast('broadcast', i);
     });
     expect(n1.bus.counters.sent).toBe(sent);
     expect(n1.bus.counters.dropped).toBe(dropped + 10_010);
@@ -52,7 +52,7 @@ describe('Bus across a Redis restart', () => {
     const deadline = Date.now() + 10_000;
     while (!n2.frames.some((f) => f.body === 'after') && Date.now() < deadline) {
       n1.bus.send('n2', 'after');
-      n1.bus.publish('broadcast', 'after-topic');
+      n1.bus.broadcast('broadcast', 'after-topic');
       await new Promise((r) => setTimeout(r, 50));
     }
     await waitFor('topic frame after restart', () => n2.frames.some((f) => f.body === 'after-topic'));
@@ -62,6 +62,7 @@ describe('Bus across a Redis restart', () => {
     expect(bodies).toEqual(new Set(['before', 'after', 'after-topic'])); // nothing from the outage leaked through
     expect(n2.frames.find((f) => f.body === 'after-topic')?.topic).toBe('broadcast');
     expect(n2.bus.counters.malformed).toBe(0);
+    expect(n2.bus.counters.rejected).toEqual({ unknownSender: 0, badMac: 0, replayed: 0, staleIncarnation: 0 });
   });
 
   it('stop() while Redis is down resolves and leaves nothing reconnecting', async () => {

@@ -1,9 +1,9 @@
 import Redis from 'ioredis';
 import { freePort, startRedis, TestRedis } from '../../../test/support/redis-server';
 import { Bus } from './bus';
+import { FrameAuth } from './auth';
 import { channelFor, topicChannel } from './channels';
-import { encodeFrame } from './frame';
-import { BusFleet, waitFor } from './spec-helpers';
+import { BusFleet, testAuth, waitFor } from './spec-helpers';
 
 jest.setTimeout(20_000);
 
@@ -54,8 +54,8 @@ describe('Bus over a real Redis', () => {
     const gw = await fleet.start({ cluster, self: 'gw-1', topics: ['beacons'] });
     const loud = await fleet.start({ cluster, self: 'n4', topics: ['broadcast'], echo: true });
 
-    n1.bus.publish('broadcast', { type: 'Prepare', view: 0, n: 7 });
-    loud.bus.publish('broadcast', 'from n4');
+    n1.bus.broadcast('broadcast', { type: 'Prepare', view: 0, n: 7 });
+    loud.bus.broadcast('broadcast', 'from n4');
     n1.bus.publish('beacons', 'fence');
     await waitFor('gw fence', () => gw.frames.length >= 1);
     await waitFor('broadcast on n2/n3', () => n2.frames.length === 2 && n3.frames.length === 2);
@@ -70,6 +70,24 @@ describe('Bus over a real Redis', () => {
     expect(n1.frames.map((f) => f.from)).toEqual(['n4']); // its own broadcast is not echoed
     expect(loud.frames.map((f) => f.from)).toEqual(['n1', 'n4']); // echo: true hears itself
     expect(gw.frames).toEqual([{ from: 'n1', topic: 'beacons', body: 'fence' }]);
+    for (const r of [n1, n2, n3, gw, loud]) expect(r.bus.counters.rejected).toEqual({ unknownSender: 0, badMac: 0, replayed: 0, staleIncarnation: 0 });
+  });
+
+  it('publish() is sealed for the gateways and broadcast() for the replicas: each opens only for its audience', async () => {
+    const cluster = fleet.nextCluster();
+    const n1 = await fleet.start({ cluster, self: 'n1', topics: ['t'] });
+    const n2 = await fleet.start({ cluster, self: 'n2', topics: ['t'] });
+    const gw = await fleet.start({ cluster, self: 'gw-1', topics: ['t'] });
+    n1.bus.publish('t', 'for gateways');
+    n1.bus.broadcast('t', 'for replicas');
+    await waitFor(
+      'both frames heard',
+      () => n2.frames.length + n2.bus.counters.rejected.badMac === 2 && gw.frames.length + gw.bus.counters.rejected.badMac === 2,
+    );
+    expect(n2.frames.map((f) => f.body)).toEqual(['for replicas']);
+    expect(gw.frames.map((f) => f.body)).toEqual(['for gateways']);
+    expect(n2.bus.counters.rejected.badMac).toBe(1);
+    expect(gw.bus.counters.rejected.badMac).toBe(1);
   });
 
   it('a direct send to self is delivered', async () => {
@@ -95,7 +113,7 @@ describe('Bus over a real Redis', () => {
     const cluster = fleet.nextCluster();
     const n1 = await fleet.start({ cluster, self: 'n1' });
     const n2 = await fleet.start({ cluster, self: 'n2', topics: ['broadcast'] });
-    const good = encodeFrame('n1', 'ok');
+    const good = n1.bus.auth.sealTo(channelFor(cluster, 'n2'), 'n2', 'ok'); // a real frame of n1's, never published as it is
     await admin.publish(channelFor(cluster, 'n2'), Buffer.from([0xff, 0x00, 0x13, 0x37]));
     await admin.publish(channelFor(cluster, 'n2'), '');
     await admin.publish(channelFor(cluster, 'n2'), Buffer.concat([Buffer.from([99]), good.subarray(1)])); // wrong version
@@ -105,6 +123,49 @@ describe('Bus over a real Redis', () => {
     expect(n2.frames[0].body).toEqual({ after: 'garbage' });
     expect(n2.bus.counters.malformed).toBe(4);
     expect(n2.bus.counters.received).toBe(1);
+    expect(n2.bus.counters.rejected).toEqual({ unknownSender: 0, badMac: 0, replayed: 0, staleIncarnation: 0 });
+  });
+
+  it('refuses forged, moved and replayed frames, counts each by reason, and keeps delivering good ones', async () => {
+    const cluster = fleet.nextCluster();
+    const n1 = await fleet.start({ cluster, self: 'n1' });
+    const n2 = await fleet.start({ cluster, self: 'n2' });
+    await fleet.start({ cluster, self: 'n3' });
+    const toN2 = channelFor(cluster, 'n2');
+    // Captured off the wire: n1's frame to n2, published twice.
+    const once = n1.bus.auth.sealTo(toN2, 'n2', 'once');
+    await admin.publish(toN2, once);
+    await admin.publish(toN2, once);
+    // n1's frame to n3, moved to n2's channel.
+    await admin.publish(toN2, n1.bus.auth.sealTo(channelFor(cluster, 'n3'), 'n3', 'for n3'));
+    // n3's key, claiming to be n1.
+    const impostor = new FrameAuth({ ...testAuth('n3'), cluster, self: 'n1' });
+    await admin.publish(toN2, impostor.sealTo(toN2, 'n2', 'I am n1'));
+    // The client key, claiming to be n1.
+    const client = new FrameAuth({ ...testAuth('gw-1'), cluster, self: 'n1' });
+    await admin.publish(toN2, client.sealTo(toN2, 'n2', 'I am n1 too'));
+    n1.bus.send('n2', 'fence');
+    await waitFor('fence', () => n2.frames.length === 2);
+    expect(n2.frames.map((f) => [f.from, f.body])).toEqual([
+      ['n1', 'once'],
+      ['n1', 'fence'],
+    ]);
+    expect(n2.bus.counters.rejected).toEqual({ unknownSender: 0, badMac: 3, replayed: 1, staleIncarnation: 0 });
+    expect(n2.bus.counters.malformed).toBe(0);
+    expect(n2.bus.counters.received).toBe(2);
+  });
+
+  it('with verify: false (the test-only canary) it takes what a verifying bus refuses', async () => {
+    const cluster = fleet.nextCluster();
+    const canary = await fleet.start({ cluster, self: 'n2', auth: testAuth('n2', { verify: false }) });
+    const checked = await fleet.start({ cluster, self: 'n3' });
+    const forger = new FrameAuth({ ...testAuth('gw-1'), cluster, self: 'n1' });
+    await admin.publish(channelFor(cluster, 'n2'), forger.sealTo(channelFor(cluster, 'n2'), 'n2', 'forged'));
+    await admin.publish(channelFor(cluster, 'n3'), forger.sealTo(channelFor(cluster, 'n3'), 'n3', 'forged'));
+    await waitFor('canary took it', () => canary.frames.length === 1);
+    await waitFor('checked refused it', () => checked.bus.counters.rejected.badMac === 1);
+    expect(canary.frames[0]).toEqual({ from: 'n1', topic: 'direct', body: 'forged' });
+    expect(checked.frames).toEqual([]);
   });
 
   it('catches and counts a handler that throws; other handlers and later frames still run', async () => {
@@ -132,7 +193,7 @@ describe('Bus over a real Redis', () => {
     let sentInside = -1;
     n1.bus.batch(() => {
       for (let i = 0; i < 100; i++) n1.bus.send('n2', i);
-      n1.bus.batch(() => n1.bus.publish('broadcast', 'nested'));
+      n1.bus.batch(() => n1.bus.broadcast('broadcast', 'nested'));
       n1.bus.send('n2', 'last of batch');
       sentInside = n1.bus.counters.sent;
     });
@@ -181,7 +242,7 @@ describe('Bus over a real Redis', () => {
 
   it('start() rejects when Redis is unreachable and leaves nothing running', async () => {
     const port = await freePort();
-    const bus = new Bus({ url: `redis://127.0.0.1:${port}`, cluster: 'x', self: 'n1' });
+    const bus = new Bus({ url: `redis://127.0.0.1:${port}`, cluster: 'x', self: 'n1', auth: testAuth('n1') });
     await expect(bus.start()).rejects.toThrow(/ECONNREFUSED/);
     bus.send('n2', 'nowhere');
     expect(bus.counters.dropped).toBe(1);
@@ -189,6 +250,6 @@ describe('Bus over a real Redis', () => {
   });
 
   it('rejects a topic named like the direct channel', () => {
-    expect(() => new Bus({ url: redis.url, cluster: 'x', self: 'n1', topics: ['direct'] })).toThrow(/topic/);
+    expect(() => new Bus({ url: redis.url, cluster: 'x', self: 'n1', topics: ['direct'], auth: testAuth('n1') })).toThrow(/topic/);
   });
 });

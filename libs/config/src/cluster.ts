@@ -47,7 +47,8 @@ export function checkCluster(v: ClusterVars, bad: Report): void {
   const n = clusterNodes(v).length;
   if (v.PROTOCOL === 'pbft' && (n < 4 || (n - 1) % 3 !== 0)) bad(`PBFT needs n = 3f+1 replicas (4, 7, ...), NODES has ${n}`);
   if (!v.KEYS_DIR) bad("KEYS_DIR is required: every bus frame is authenticated with the keys there (the launcher and compose's keys job create them)");
-  if (v.BUS_AUTH !== 'on' && v.NODE_ENV !== 'test') bad(`BUS_AUTH=${v.BUS_AUTH} switches frame authentication off and exists for the test suite only (NODE_ENV=test)`);
+  if (v.BUS_AUTH !== 'on' && v.NODE_ENV !== 'test')
+    bad(`BUS_AUTH=${v.BUS_AUTH} switches frame authentication off and exists for the test suite only (NODE_ENV=test)`);
 }
 
 /**

@@ -12,8 +12,8 @@ function problems(load: (env: Env) => unknown, env: Env): string[] {
   return [];
 }
 
-const node = (env: Env) => loadNodeConfig({ NODE_ID: 'n1', STORAGE_URL: 'redis://s:1', ...env });
-const gateway = (env: Env) => loadGatewayConfig({ QUEUE_URL: 'redis://q:1', ...env });
+const node = (env: Env) => loadNodeConfig({ NODE_ID: 'n1', STORAGE_URL: 'redis://s:1', KEYS_DIR: '/keys', ...env });
+const gateway = (env: Env) => loadGatewayConfig({ QUEUE_URL: 'redis://q:1', KEYS_DIR: '/keys', ...env });
 
 describe('the bus rules, the same for the replica and the gateway', () => {
   it.each([
@@ -50,6 +50,31 @@ describe('the bus rules, the same for the replica and the gateway', () => {
   it("BUS_URL (else REDIS_URL) is every node's home", () => {
     expect(node({ NODES: 'n1,n2', BUS_URL: 'redis://b:1', REDIS_URL: 'redis://r:1' }).busRoutes).toEqual({ n1: 'redis://b:1', n2: 'redis://b:1' });
     expect(gateway({ NODES: 'n1,n2', REDIS_URL: 'redis://r:1' }).busRoutes).toEqual({ n1: 'redis://r:1', n2: 'redis://r:1' });
+  });
+});
+
+describe('the bus authentication rules, the same for the replica and the gateway', () => {
+  it.each([
+    ['replica', node],
+    ['gateway', gateway],
+  ])('%s: KEYS_DIR is required whatever the protocol', (_name, load) => {
+    for (const PROTOCOL of ['raft', 'pbft']) {
+      const NODES = PROTOCOL === 'pbft' ? 'n1,n2,n3,n4' : 'n1,n2,n3';
+      expect(problems(load, { NODES, PROTOCOL, BUS_URL: 'redis://b:1', KEYS_DIR: undefined })).toEqual([expect.stringMatching(/^KEYS_DIR is required/)]);
+      expect(load({ NODES, PROTOCOL, BUS_URL: 'redis://b:1', KEYS_DIR: '/k' })).toMatchObject({ keysDir: '/k', busVerify: true });
+    }
+  });
+
+  it.each([
+    ['replica', node],
+    ['gateway', gateway],
+  ])('%s: BUS_AUTH=off-test-only only under NODE_ENV=test', (_name, load) => {
+    expect(load({ BUS_URL: 'redis://b:1', BUS_AUTH: 'off-test-only', NODE_ENV: 'test' })).toMatchObject({ busVerify: false });
+    expect(problems(load, { BUS_URL: 'redis://b:1', BUS_AUTH: 'off-test-only', NODE_ENV: 'production' })).toEqual([
+      expect.stringMatching(/^BUS_AUTH=off-test-only switches frame authentication off and exists for the test suite only \(NODE_ENV=test\)/),
+    ]);
+    expect(problems(load, { BUS_URL: 'redis://b:1', BUS_AUTH: 'off-test-only' })).toHaveLength(1);
+    expect(problems(load, { BUS_URL: 'redis://b:1', BUS_AUTH: 'nope' })).toEqual(['BUS_AUTH must be on or off-test-only, got "nope"']);
   });
 });
 

@@ -153,7 +153,6 @@ export function controlPattern(cluster: string, node: string): string {
   return `synod.${cluster}.control.${node}`;
 }
 
-
 /**
  * The launcher's supervisor (only when the launcher owns the processes): an HTTP endpoint on
  * loopback, with a bearer token the launcher hands to its gateway (SUPERVISOR_URL, SUPERVISOR_TOKEN).

@@ -1,14 +1,18 @@
 import { RpcException } from '@nestjs/microservices';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { controlPattern, ensureKeys, PBFT_CLIENT_ID, type ControlRequest, type ControlStatus, type SupervisorAction, type SupervisorStatus } from '@app/wire';
+import { CLIENT_PRINCIPAL, FrameAuth, openEnvelope } from '@app/bus';
+import { splitFrame, unpackBody } from '@app/bus/frame';
+import { redisOptions } from '@app/config';
+import { controlPattern, type ControlRequest, type ControlStatus, type SupervisorAction, type SupervisorStatus } from '@app/wire';
 import type { Server } from 'node:http';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { firstValueFrom, timeout } from 'rxjs';
+import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
 import { startSupervisorServer, UnknownNodeError } from '../../../launcher/src/supervisor-server';
 import { startRedis, type TestRedis } from '../../../../test/support/redis-server';
 import { startControlServer, type ControlServer } from '../testing/control-server';
-import { http, startGateway, waitUntil, type RunningGateway } from '../testing/gateway-harness';
+import { FakeReplica, FakeStore } from '../testing/fake-replica';
+import { http, startGateway, waitForReplicas, waitUntil, type RunningGateway } from '../testing/gateway-harness';
+import { testBusAuth } from '../testing/test-keys';
 
 jest.setTimeout(30_000);
 
@@ -19,6 +23,8 @@ const auth = { Authorization: `Bearer ${TOKEN}` };
 let redis: TestRedis;
 let gw: RunningGateway;
 let replicas: ControlServer;
+/** n1..n3 on the bus (beaconing, so the gateway knows their incarnations); n1 and n2 have a control plane. */
+let fakes: FakeReplica[];
 
 /** A replica's control plane: applies the action to a status it keeps. */
 function replica(id: string): (data: unknown) => ControlStatus {
@@ -50,17 +56,21 @@ function replica(id: string): (data: unknown) => ControlStatus {
 
 beforeAll(async () => {
   redis = await startRedis({ appendfsync: 'no' });
-  // n3 has no control plane at all (its process is gone).
-  replicas = await startControlServer(redis.url, {
-    [controlPattern(CLUSTER, 'n1')]: replica('n1'),
-    [controlPattern(CLUSTER, 'n2')]: replica('n2'),
-  });
+  const store = new FakeStore();
+  fakes = await Promise.all(['n1', 'n2', 'n3'].map((id) => new FakeReplica({ url: redis.url, cluster: CLUSTER, id, store }).start()));
+  // n3 is on the bus but its control plane never answers (it has none).
+  replicas = await startControlServer(redis.url, [
+    { replica: fakes[0], handle: replica('n1') },
+    { replica: fakes[1], handle: replica('n2') },
+  ]);
   gw = await startGateway({ BUS_URL: redis.url, CLUSTER, NODES: 'n1,n2,n3', ADMIN_TOKEN: TOKEN }, { controlTimeoutMs: 700, supervisorTimeoutMs: 1000 });
+  await waitForReplicas(gw, ['n1', 'n2', 'n3']);
 });
 
 afterAll(async () => {
   await gw?.close();
   await replicas?.close();
+  await Promise.all((fakes ?? []).map((f) => f.stop()));
   await redis?.stop();
 });
 
@@ -153,6 +163,7 @@ describe('admin API', () => {
         { BUS_URL: redis.url, CLUSTER, NODES: 'n1,n2,n3', ADMIN_TOKEN: TOKEN, SUPERVISOR_URL: started.url, SUPERVISOR_TOKEN: 'sup-token' },
         { controlTimeoutMs: 700, supervisorTimeoutMs: 1000 },
       );
+      await waitForReplicas(sup, ['n1', 'n2', 'n3']);
     });
     afterAll(async () => {
       await sup?.close();
@@ -244,6 +255,60 @@ describe('admin API', () => {
     expect(res.status).toBe(501);
   });
 
+  describe('a control command straight onto the Redis (not through the gateway)', () => {
+    const pattern = controlPattern(CLUSTER, 'n1');
+    let client: ClientProxy;
+    const ask = (msg: unknown): Promise<unknown> => firstValueFrom(client.send<unknown>(pattern, msg).pipe(timeout(5000)));
+    const status = (corr: string) => ({ corr, req: { action: 'status' } });
+
+    beforeAll(() => {
+      client = ClientProxyFactory.create({ transport: Transport.REDIS, options: redisOptions(redis.url).options });
+    });
+    afterAll(() => client.close());
+
+    it('is carried out when a keyholder sealed it for this incarnation of the replica, once', async () => {
+      const tool = new FrameAuth({ ...testBusAuth('gw-tool'), cluster: CLUSTER, self: 'gw-tool' });
+      const before = replicas.calls.length;
+      const command = { frame: tool.seal(pattern, status('c-1'), ['n1'], fakes[0].auth.incarnation).toString('base64') };
+      const answer = await ask(command);
+      const opened = openEnvelope(tool, `${pattern}.reply`, answer);
+      expect(opened).toMatchObject({ from: 'n1', body: { corr: 'c-1', status: { id: 'n1' } } });
+      expect(replicas.calls.slice(before)).toEqual([{ pattern, data: { action: 'status' } }]);
+      // The same command again: a replay.
+      expect(await ask(command)).toEqual({ refused: 'replayed' });
+      expect(replicas.calls.length).toBe(before + 1);
+    });
+
+    it('is refused, and not carried out, when forged, stale or not sealed at all', async () => {
+      const before = { calls: replicas.calls.length, refused: replicas.refused.length };
+      const inc = fakes[0].auth.incarnation;
+      // A replica's key (n2's), speaking as a gateway.
+      const intruder = new FrameAuth({ ...testBusAuth('n2'), cluster: CLUSTER, self: 'gw-intruder' });
+      expect(await ask({ frame: intruder.seal(pattern, status('c-2'), [CLIENT_PRINCIPAL, 'n1'], inc).toString('base64') })).toEqual({ refused: 'badMac' });
+      // A keyholder, but for another incarnation of n1 (or none).
+      const tool = new FrameAuth({ ...testBusAuth('gw-tool2'), cluster: CLUSTER, self: 'gw-tool2' });
+      expect(await ask({ frame: tool.seal(pattern, status('c-3'), ['n1'], inc - 1).toString('base64') })).toEqual({ refused: 'staleIncarnation' });
+      expect(await ask({ frame: tool.seal(pattern, status('c-4'), ['n1']).toString('base64') })).toEqual({ refused: 'staleIncarnation' });
+      // A command sealed for n1, sent on n2's pattern (moved).
+      const moved = { frame: tool.seal(pattern, status('c-5'), ['n1', 'n2'], inc).toString('base64') };
+      expect(await firstValueFrom(client.send<unknown>(controlPattern(CLUSTER, 'n2'), moved).pipe(timeout(5000)))).toEqual({ refused: 'badMac' });
+      // The unauthenticated protocol of before, and junk.
+      expect(await ask({ action: 'kill' })).toEqual({ refused: 'malformed' });
+      expect(await ask({ frame: Buffer.from('junk').toString('base64') })).toEqual({ refused: 'malformed' });
+      expect(await ask({ frame: tool.seal(pattern, 'no corr', ['n1'], inc).toString('base64') })).toEqual({ refused: 'malformed' });
+      expect(replicas.calls.length).toBe(before.calls);
+      expect(replicas.refused.slice(before.refused).map((r) => r.reason)).toEqual([
+        'badMac',
+        'staleIncarnation',
+        'staleIncarnation',
+        'badMac',
+        'malformed',
+        'malformed',
+        'malformed',
+      ]);
+    });
+  });
+
   it('keeps working after the bus Redis restarts', async () => {
     await redis.restart();
     await waitUntil(
@@ -257,17 +322,20 @@ describe('admin API', () => {
 describe('admin API on a PBFT cluster without ADMIN_TOKEN', () => {
   let pbft: RunningGateway;
   let planes: ControlServer;
-  const keysDir = mkdtempSync(join(tmpdir(), 'synod-gw-keys-'));
+  let n4: FakeReplica;
 
   beforeAll(async () => {
-    ensureKeys(keysDir, ['n1', 'n2', 'n3', 'n4', PBFT_CLIENT_ID]);
-    planes = await startControlServer(redis.url, { [controlPattern('admin-pbft', 'n4')]: replica('n4') });
-    pbft = await startGateway({ BUS_URL: redis.url, CLUSTER: 'admin-pbft', PROTOCOL: 'pbft', KEYS_DIR: keysDir }, { controlTimeoutMs: 700 });
+    // A PBFT replica reports its view as `term`: 0, and no leader, as before any view change.
+    n4 = await new FakeReplica({ url: redis.url, cluster: 'admin-pbft', id: 'n4', store: new FakeStore(), protocol: 'pbft', term: 0 }).start();
+    planes = await startControlServer(redis.url, [{ replica: n4, handle: replica('n4') }]);
+    // The PBFT keys (Ed25519) and the bus keys come from the harness's KEYS_DIR.
+    pbft = await startGateway({ BUS_URL: redis.url, CLUSTER: 'admin-pbft', PROTOCOL: 'pbft' }, { controlTimeoutMs: 700 });
+    await waitForReplicas(pbft, ['n4']);
   });
   afterAll(async () => {
     await pbft?.close();
     await planes?.close();
-    rmSync(keysDir, { recursive: true, force: true });
+    await n4?.stop();
   });
 
   it('sets a byzantine behavior from the list, and refuses any other with 400', async () => {
@@ -286,10 +354,78 @@ describe('admin API on a PBFT cluster without ADMIN_TOKEN', () => {
     expect(planes.calls).toHaveLength(1);
   });
 
+  it('a replica the gateway has not heard on the bus gets no command: 502 at once', async () => {
+    // NODES is n1..n4 (the PBFT default), but only n4 is on the bus.
+    const started = Date.now();
+    const res = await http(pbft.base, 'POST', '/v1/admin/nodes/n1/kill');
+    expect(res.status).toBe(502);
+    expect(res.body).toMatchObject({ node: 'n1', detail: expect.stringContaining('no authenticated beacon heard from n1') });
+    expect(Date.now() - started).toBeLessThan(600);
+  });
+
   it('reports the cluster with view instead of term', async () => {
     const c = await http(pbft.base, 'GET', '/v1/cluster');
     expect(c.body).toMatchObject({ protocol: 'pbft', leader: null, view: 0 });
     expect(c.body).not.toHaveProperty('term');
     expect(c.body.nodes).toHaveLength(4);
+  });
+});
+
+describe('admin API against a rogue control plane on the Redis', () => {
+  const ROGUE = 'admin-rogue';
+  let gateway: RunningGateway;
+  let fakes3: FakeReplica[];
+  let planes: ControlServer;
+  const status = (id: string): ControlStatus => ({
+    id,
+    alive: false,
+    isolated: false,
+    byzantine: 'none',
+    role: 'follower',
+    term: 1,
+    leader: null,
+    commitIndex: 0,
+    appliedIndex: 0,
+    pid: 1,
+  });
+
+  beforeAll(async () => {
+    const store = new FakeStore();
+    fakes3 = await Promise.all(['n1', 'n2', 'n3'].map((id) => new FakeReplica({ url: redis.url, cluster: ROGUE, id, store }).start()));
+    planes = await startControlServer(redis.url, [
+      // On n2's pattern: an answer as the unauthenticated protocol gave it, unsealed.
+      { replica: fakes3[1], raw: () => status('n2') },
+      // On n3's pattern: whoever holds n1's key reads the command (it is not secret), and answers it as n1.
+      {
+        replica: fakes3[2],
+        raw: (msg) => {
+          const { header, body } = splitFrame(Buffer.from((msg as { frame: string }).frame, 'base64'))!;
+          const { corr } = unpackBody(body)!.value as { corr: string };
+          const reply = fakes3[0].auth.seal(`${controlPattern(ROGUE, 'n3')}.reply`, { corr, status: status('n3') }, [CLIENT_PRINCIPAL], header.inc);
+          return { frame: reply.toString('base64') };
+        },
+      },
+    ]);
+    gateway = await startGateway({ BUS_URL: redis.url, CLUSTER: ROGUE, NODES: 'n1,n2,n3', ADMIN_TOKEN: TOKEN }, { controlTimeoutMs: 1500 });
+    await waitForReplicas(gateway, ['n1', 'n2', 'n3']);
+  });
+  afterAll(async () => {
+    await gateway?.close();
+    await planes?.close();
+    await Promise.all((fakes3 ?? []).map((f) => f.stop()));
+  });
+
+  it('an unsealed answer is refused: 502, and nothing of it is passed on', async () => {
+    const res = await http(gateway.base, 'POST', '/v1/admin/nodes/n2/kill', { headers: auth });
+    expect(res.status).toBe(502);
+    expect(res.body).toMatchObject({ node: 'n2', detail: expect.stringContaining('failed authentication (malformed)') });
+    expect(res.text).not.toContain('"alive":false');
+  });
+
+  it("an answer sealed by another replica's key is refused: 502", async () => {
+    const res = await http(gateway.base, 'POST', '/v1/admin/nodes/n3/kill', { headers: auth });
+    expect(res.status).toBe(502);
+    expect(res.body).toMatchObject({ node: 'n3', detail: expect.stringContaining('not for this command') });
+    expect(planes.calls.map((c) => c.pattern)).toEqual([controlPattern(ROGUE, 'n2'), controlPattern(ROGUE, 'n3')]);
   });
 });

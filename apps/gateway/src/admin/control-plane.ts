@@ -100,12 +100,17 @@ export class ControlPlane implements OnApplicationShutdown {
     const corr = randomUUID();
     let answer: Envelope | ControlRefusal;
     try {
-      answer = await firstValueFrom(client.send<Envelope | ControlRefusal>(pattern, sealEnvelope(auth, pattern, node, { corr, req: data } satisfies ControlEnvelopeBody)).pipe(timeout({ first: timeoutMs })));
+      answer = await firstValueFrom(
+        client
+          .send<Envelope | ControlRefusal>(pattern, sealEnvelope(auth, pattern, node, { corr, req: data } satisfies ControlEnvelopeBody))
+          .pipe(timeout({ first: timeoutMs })),
+      );
     } catch (err) {
       if (err instanceof TimeoutError) throw new ControlTimeoutError(pattern, timeoutMs);
       throw new ControlFailedError(pattern, describe(err));
     }
-    if (typeof answer === 'object' && answer !== null && 'refused' in answer) throw new ControlFailedError(pattern, `the command was refused: ${answer.refused}`);
+    if (typeof answer === 'object' && answer !== null && 'refused' in answer)
+      throw new ControlFailedError(pattern, `the command was refused: ${answer.refused}`);
     const opened = openEnvelope(auth, `${pattern}.reply`, answer);
     if (typeof opened === 'string') throw new ControlFailedError(pattern, `the answer failed authentication (${opened})`);
     const reply = opened.body as ControlReplyBody;

@@ -103,8 +103,7 @@ export class GatewayBus implements FramePort, OnModuleInit, OnApplicationShutdow
       // A beacon speaks for its sender only: a replica's key cannot vouch for another replica.
       if ((frame.body as { id?: unknown } | null)?.id !== frame.from) return void this.counters.rejected.unknownSender++;
       for (const h of this.beaconHandlers) h(frame.body);
-    }
-    else if (frame.topic === METRICS_TOPIC) for (const h of this.metricsHandlers) h(frame.from, frame.body);
+    } else if (frame.topic === METRICS_TOPIC) for (const h of this.metricsHandlers) h(frame.from, frame.body);
     else for (const h of this.replyHandlers) h(frame.from, frame.body);
   }
 }

@@ -21,3 +21,14 @@ export interface CommandsJobResult {
 export function queuePrefix(config: GatewayConfig): string {
   return `synod:${config.cluster}:bull`;
 }
+
+/**
+ * Waits (1 s at most) for a BullMQ queue's or worker's connections to be up before closing it:
+ * BullMQ reports a connection's failed start as an 'error' after close() has removed every listener
+ * of it, which ends the process with an unhandled error when a gateway stops right after it started.
+ */
+export async function settledBeforeClose(bull: { waitUntilReady(): Promise<unknown> }, ms = 1000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([bull.waitUntilReady().catch(() => undefined), new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+}

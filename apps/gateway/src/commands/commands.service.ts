@@ -8,7 +8,7 @@ import { GATEWAY_CONFIG } from '../config/config.module';
 import { type GatewayConfig, redact } from '../config/config';
 import { ApiError } from '../http/api-error';
 import { PROBLEMS } from '../http/problem';
-import { COMMANDS_QUEUE, queuePrefix, type CommandsJobData, type CommandsJobResult } from './commands.queue';
+import { COMMANDS_QUEUE, queuePrefix, settledBeforeClose, type CommandsJobData, type CommandsJobResult } from './commands.queue';
 import { jobIdFor } from './job-id';
 
 export interface CommandsJobView {
@@ -71,6 +71,7 @@ export class CommandsService implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await settledBeforeClose(this.queue);
     await this.queue.close().catch(() => undefined);
     if (this.redis.status === 'ready') await this.redis.quit().catch(() => this.redis.disconnect());
     else this.redis.disconnect();

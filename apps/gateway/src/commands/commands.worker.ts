@@ -6,7 +6,7 @@ import { GATEWAY_CONFIG } from '../config/config.module';
 import { type GatewayConfig, redact } from '../config/config';
 import { ConsensusTimeoutError, ConsensusUnavailableError } from '../consensus/errors';
 import { KvService } from '../kv/kv.service';
-import { COMMANDS_QUEUE, queuePrefix, type CommandsJobData, type CommandsJobResult } from './commands.queue';
+import { COMMANDS_QUEUE, queuePrefix, settledBeforeClose, type CommandsJobData, type CommandsJobResult } from './commands.queue';
 import { commandRequestId } from './job-id';
 
 /**
@@ -43,6 +43,7 @@ export class CommandsWorker implements OnApplicationBootstrap, OnModuleDestroy {
   // Forced: a graceful close waits on the blocking connection, which can hang for good after a
   // Redis restart. A job cut short loses its lock and is run again, with the same request ids.
   async onModuleDestroy(): Promise<void> {
+    if (this.worker) await settledBeforeClose(this.worker);
     await this.worker?.close(true);
   }
 

@@ -1,7 +1,11 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, loadConfig, redact } from './config';
 
-const BUS = { BUS_URL: 'redis://127.0.0.1:7000' };
+/** The least a gateway needs: a bus, and the key files every bus frame is authenticated with. */
+const BUS = { BUS_URL: 'redis://127.0.0.1:7000', KEYS_DIR: '/keys' };
 
 function problems(env: Record<string, string>): string[] {
   try {
@@ -39,30 +43,32 @@ describe('loadConfig', () => {
       maxBatchRequests: 512,
       commandAttempts: 10,
       commandBackoffMs: 250,
-      keysDir: null,
+      keysDir: '/keys',
+      busVerify: true,
     });
-    expect(loadConfig({ ...BUS, PROTOCOL: 'pbft', KEYS_DIR: '/keys' }).nodes).toEqual(['n1', 'n2', 'n3', 'n4']);
+    expect(loadConfig({ ...BUS, PROTOCOL: 'pbft' }).nodes).toEqual(['n1', 'n2', 'n3', 'n4']);
   });
 
   it('requires a bus URL, taking REDIS_URL when BUS_URL is unset', () => {
-    expect(problems({})).toEqual([expect.stringContaining('BUS_URL is required')]);
-    expect(loadConfig({ REDIS_URL: 'redis://h:1' })).toMatchObject({
+    expect(problems({ KEYS_DIR: '/keys' })).toEqual([expect.stringContaining('BUS_URL is required')]);
+    expect(loadConfig({ REDIS_URL: 'redis://h:1', KEYS_DIR: '/keys' })).toMatchObject({
       busRoutes: { n1: 'redis://h:1', n2: 'redis://h:1', n3: 'redis://h:1' },
       queueUrl: 'redis://h:1',
     });
-    expect(loadConfig({ REDIS_URL: 'redis://h:1', BUS_URL: 'redis://b:2', QUEUE_URL: 'redis://q:3' })).toMatchObject({
+    expect(loadConfig({ REDIS_URL: 'redis://h:1', BUS_URL: 'redis://b:2', QUEUE_URL: 'redis://q:3', KEYS_DIR: '/keys' })).toMatchObject({
       busRoutes: { n1: 'redis://b:2', n2: 'redis://b:2', n3: 'redis://b:2' },
       queueUrl: 'redis://q:3',
     });
   });
 
   it('takes a home Redis per node from BUS_URLS', () => {
-    const c = loadConfig({ NODES: 'a,b', BUS_URLS: 'a=redis://h:7001, b=redis+sentinel://s1:26379,s2:26379/bus', QUEUE_URL: 'redis://q:1' });
+    const KEYS_DIR = '/keys';
+    const c = loadConfig({ NODES: 'a,b', BUS_URLS: 'a=redis://h:7001, b=redis+sentinel://s1:26379,s2:26379/bus', QUEUE_URL: 'redis://q:1', KEYS_DIR });
     expect(c.busRoutes).toEqual({ a: 'redis://h:7001', b: 'redis+sentinel://s1:26379,s2:26379/bus' });
     expect(c.queueUrl).toBe('redis://q:1');
     // With one home per node there is no obvious queue Redis: say so, unless REDIS_URL gives one.
-    expect(problems({ NODES: 'a', BUS_URLS: 'a=redis://h:7001' })).toEqual([expect.stringMatching(/^QUEUE_URL is required with BUS_URLS/)]);
-    expect(loadConfig({ NODES: 'a', BUS_URLS: 'a=redis://h:7001', REDIS_URL: 'redis://r:1' }).queueUrl).toBe('redis://r:1');
+    expect(problems({ NODES: 'a', BUS_URLS: 'a=redis://h:7001', KEYS_DIR })).toEqual([expect.stringMatching(/^QUEUE_URL is required with BUS_URLS/)]);
+    expect(loadConfig({ NODES: 'a', BUS_URLS: 'a=redis://h:7001', REDIS_URL: 'redis://r:1', KEYS_DIR }).queueUrl).toBe('redis://r:1');
   });
 
   it('reads every variable', () => {
@@ -122,7 +128,7 @@ describe('loadConfig', () => {
   it('the config problem is an exit 2 with a clear message from the gateway process', () => {
     const main = require.resolve('../main');
     const r = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', main], {
-      env: { PATH: process.env.PATH, BUS_URL: 'redis://127.0.0.1:1', HOST: '0.0.0.0' },
+      env: { PATH: process.env.PATH, BUS_URL: 'redis://127.0.0.1:1', HOST: '0.0.0.0', KEYS_DIR: '/nonexistent' },
       encoding: 'utf8',
       timeout: 60_000,
     });
@@ -130,6 +136,51 @@ describe('loadConfig', () => {
     expect(r.stderr).toMatch(
       /^gateway: invalid gateway configuration:\n {2}- ADMIN_TOKEN is required when HOST is not a loopback address \(HOST is 0\.0\.0\.0\)/,
     );
+  }, 60_000);
+
+  it('requires KEYS_DIR, for Raft as for PBFT: every bus frame is authenticated', () => {
+    for (const protocol of ['raft', 'pbft']) {
+      const found = problems({ BUS_URL: 'redis://127.0.0.1:7000', PROTOCOL: protocol });
+      expect({ protocol, found }).toEqual({ protocol, found: [expect.stringMatching(/^KEYS_DIR is required/)] });
+      expect(problems({ BUS_URL: 'redis://127.0.0.1:7000', PROTOCOL: protocol, KEYS_DIR: '  ' })).toEqual(found); // blank is unset
+    }
+    expect(loadConfig({ ...BUS, KEYS_DIR: '/etc/synod/keys' }).keysDir).toBe('/etc/synod/keys');
+  });
+
+  it('switches bus authentication off only with BUS_AUTH=off-test-only under NODE_ENV=test', () => {
+    expect(loadConfig({ ...BUS, BUS_AUTH: 'on' }).busVerify).toBe(true);
+    expect(loadConfig({ ...BUS, BUS_AUTH: 'on', NODE_ENV: 'production' }).busVerify).toBe(true);
+    expect(loadConfig({ ...BUS, BUS_AUTH: 'off-test-only', NODE_ENV: 'test' }).busVerify).toBe(false);
+    for (const env of [{} as Record<string, string>, { NODE_ENV: 'production' }, { NODE_ENV: 'development' }, { NODE_ENV: 'TEST' }, { NODE_ENV: '' }]) {
+      expect({ env, found: problems({ ...BUS, BUS_AUTH: 'off-test-only', ...env }) }).toEqual({
+        env,
+        found: [expect.stringMatching(/^BUS_AUTH=off-test-only .*test suite only \(NODE_ENV=test\)/)],
+      });
+    }
+    // Nothing else switches it off.
+    for (const value of ['off', 'false', '0', 'no', 'OFF-TEST-ONLY']) {
+      expect({ value, found: problems({ ...BUS, BUS_AUTH: value, NODE_ENV: 'test' }) }).toEqual({
+        value,
+        found: [expect.stringMatching(/^BUS_AUTH must be on or off-test-only, got/)],
+      });
+    }
+  });
+
+  // The real entry point again: a KEYS_DIR without the key files is refused before the gateway is up.
+  it('a KEYS_DIR without key files is an exit 2 naming the missing file', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'synod-no-keys-'));
+    try {
+      const main = require.resolve('../main');
+      const r = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', main], {
+        env: { PATH: process.env.PATH, BUS_URL: 'redis://127.0.0.1:1', KEYS_DIR: empty, LOG_LEVEL: 'silent' },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(r.stderr).toMatch(new RegExp(`^gateway: failed to start: bus key file ${join(empty, 'gateway.bus.key')} is missing`, 'm'));
+      expect(r.status).toBe(2);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   }, 60_000);
 
   it('reads CORS_ORIGINS as origins (none by default), and refuses anything else', () => {
@@ -181,6 +232,7 @@ describe('loadConfig', () => {
       'MAX_KEY_BYTES',
       'MAX_VALUE_BYTES',
       'BODY_LIMIT',
+      'KEYS_DIR',
     ];
     for (const name of names) expect(found.filter((p) => p.startsWith(`${name} `))).toHaveLength(1);
     expect(found).toHaveLength(names.length);
@@ -192,7 +244,7 @@ describe('loadConfig', () => {
       expect.stringContaining('3f+1 replicas (4, 7, ...), NODES has 3'),
     ]);
     expect(problems({ ...BUS, PROTOCOL: 'pbft', NODES: 'a,b,c,d,e', KEYS_DIR: '/keys' })).toEqual([expect.stringContaining('NODES has 5')]);
-    expect(problems({ ...BUS, PROTOCOL: 'pbft' })).toEqual([expect.stringContaining('KEYS_DIR')]);
+    expect(problems({ BUS_URL: BUS.BUS_URL, PROTOCOL: 'pbft' })).toEqual([expect.stringContaining('KEYS_DIR')]);
   });
 
   it('never shows a password or a token', () => {
@@ -202,6 +254,7 @@ describe('loadConfig', () => {
       SUPERVISOR_URL: 'gopher://u:hunter2@h',
       ADMIN_TOKEN: 'hunter2',
       SUPERVISOR_TOKEN: 'hunter2',
+      KEYS_DIR: '/keys',
     });
     expect(found).toHaveLength(3);
     expect(found.join('\n')).not.toContain('hunter2');

@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import { controlPattern, type ControlStatus } from '@app/wire';
+import { type ControlStatus } from '@app/wire';
 import { startRedis, type TestRedis } from '../../../../test/support/redis-server';
 import { startControlServer, type ControlServer } from '../testing/control-server';
 import { FakeReplica, startFakeCluster } from '../testing/fake-replica';
@@ -36,7 +36,7 @@ beforeAll(async () => {
     appliedIndex: 0,
     pid: 1,
   };
-  control = await startControlServer(redis.url, { [controlPattern(CLUSTER, 'n1')]: () => status });
+  control = await startControlServer(redis.url, [{ replica: cluster.replicas.get('n1')!, handle: () => status }]);
   gw = await startGateway({ BUS_URL: redis.url, CLUSTER, NODES: 'n1,n2,n3' }, { requestTimeoutMs: 2000, attemptTimeoutMs: 400 });
   await waitUntil('leader known', async () => (await http(gw.base, 'GET', '/health')).body.leader === 'n1');
 });

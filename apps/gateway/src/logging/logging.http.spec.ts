@@ -5,6 +5,7 @@ import { createGatewayApp } from '../app';
 import { loadConfig } from '../config/config';
 import { startFakeCluster } from '../testing/fake-replica';
 import { http, waitUntil } from '../testing/gateway-harness';
+import { testKeysDir } from '../testing/test-keys';
 
 jest.setTimeout(30_000);
 
@@ -30,7 +31,7 @@ beforeAll(async () => {
       done();
     },
   });
-  const config = loadConfig({ BUS_URL: redis.url, CLUSTER, NODES: 'n1,n2,n3', ADMIN_TOKEN: 'sesame-secret' });
+  const config = loadConfig({ BUS_URL: redis.url, CLUSTER, NODES: 'n1,n2,n3', ADMIN_TOKEN: 'sesame-secret', KEYS_DIR: testKeysDir() });
   app = await createGatewayApp(config, { logLevel: 'debug', logDestination: destination });
   await app.listen(0, '127.0.0.1');
   base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
@@ -90,7 +91,7 @@ describe('gateway logs', () => {
     expect(res.status).toBe(404);
     await http(base, 'GET', '/v1/kv/k?password=hunter2&consistency=stale', { headers: { 'X-Request-Id': 'pw-1' } });
     await waitUntil('request lines', () => requestLine('admin-1') !== undefined && requestLine('pw-1') !== undefined);
-    expect(raw.join('\n')).not.toMatch(/sesame-secret|hunter2/);
+    expect(raw.join('\n')).not.toMatch(/sesame-secret|hunter2|PRIVATE KEY/);
     expect(requestLine('pw-1')).toMatchObject({ req: { url: '/v1/kv/k?password=***&consistency=stale' } });
   });
 });

@@ -1,10 +1,11 @@
 import Redis from 'ioredis';
 import { Counter, Histogram, Registry } from 'prom-client';
-import { Bus, encodeFrame, topicChannel } from '@app/bus';
+import { CLIENT_PRINCIPAL, FrameAuth, topicChannel } from '@app/bus';
 import { METRICS_TOPIC, type MetricsBody } from '@app/wire';
 import { startRedis, type TestRedis } from '../../../../test/support/redis-server';
-import { startFakeCluster } from '../testing/fake-replica';
+import { startFakeCluster, type FakeReplica } from '../testing/fake-replica';
 import { http, startGateway, waitUntil, type RunningGateway } from '../testing/gateway-harness';
+import { testBusAuth } from '../testing/test-keys';
 import { ReplicaSeries } from './replica-series';
 
 jest.setTimeout(30_000);
@@ -13,23 +14,28 @@ const CLUSTER = 'metricshttp';
 let redis: TestRedis;
 let gw: RunningGateway;
 let cluster: Awaited<ReturnType<typeof startFakeCluster>>;
-/** Publishes on the bus as replica n1 would (a replica's registry snapshot), plus garbage. */
-let publisher: Bus;
+/** Publishes on the bus as replica n1 (a replica's registry snapshot), through n1's own bus and keys. */
+let publisher: FakeReplica;
+/** Garbage and forgeries straight onto the Redis. */
 let raw: Redis;
+const METRICS_CHANNEL = topicChannel(CLUSTER, METRICS_TOPIC);
 
 beforeAll(async () => {
   redis = await startRedis({ appendfsync: 'no' });
   cluster = await startFakeCluster(redis.url, CLUSTER, ['n1', 'n2', 'n3']);
   gw = await startGateway({ BUS_URL: redis.url, CLUSTER, NODES: 'n1,n2,n3' });
-  publisher = new Bus({ url: redis.url, cluster: CLUSTER, self: 'n1' });
-  await publisher.start();
+  publisher = cluster.replicas.get('n1')!;
   raw = new Redis(redis.url);
   await waitUntil('leader known', async () => (await http(gw.base, 'GET', '/health')).body.leader === 'n1');
 });
 
+/** A keyholder of the client key speaking as `self` (any name that is not one of NODES). */
+function clientKeyholder(self: string): FrameAuth {
+  return new FrameAuth({ ...testBusAuth(self, ['n1', 'n2', 'n3']), cluster: CLUSTER, self });
+}
+
 afterAll(async () => {
   raw?.disconnect();
-  await publisher?.stop();
   await gw?.close();
   await cluster?.stop();
   await redis?.stop();
@@ -113,10 +119,13 @@ describe("replicas' series through the gateway", () => {
       t: 'metrics',
       families: Array.from({ length: 5000 }, (_, i) => ({ name: `f${i}`, help: '', type: 'gauge', values: [] })),
     });
-    await raw.publish(topicChannel(CLUSTER, METRICS_TOPIC), Buffer.from([1, 0xc1, 0xff, 0x00])); // not msgpack
-    await raw.publish(topicChannel(CLUSTER, METRICS_TOPIC), encodeFrame('not a node id!', (await replicaSnapshot('x', 1)) as unknown));
+    await raw.publish(METRICS_CHANNEL, Buffer.from([1, 0xc1, 0xff, 0x00])); // not a frame
+    // Authentic (the client key) but not from a replica: the series refuse them.
+    const notANode = clientKeyholder('not a node id!');
+    await raw.publish(METRICS_CHANNEL, notANode.seal(METRICS_CHANNEL, await replicaSnapshot('x', 1), [CLIENT_PRINCIPAL]));
     // A well-formed snapshot from a well-formed id that is not in NODES: not a replica of this cluster.
-    await raw.publish(topicChannel(CLUSTER, METRICS_TOPIC), encodeFrame('n9', (await replicaSnapshot('n9', 1)) as unknown));
+    const n9 = clientKeyholder('n9');
+    await raw.publish(METRICS_CHANNEL, n9.seal(METRICS_CHANNEL, await replicaSnapshot('n9', 1), [CLIENT_PRINCIPAL]));
 
     await waitUntil('garbage counted', async () => malformed(await scrape()) === 6);
     const after = await scrape();
@@ -125,6 +134,40 @@ describe("replicas' series through the gateway", () => {
     expect(after).toContain('synod_runtime_dropped_bad_signature_total{node="n1"} 5');
     expect(after).not.toMatch(/bad name|synod_x\{|f4999|not a node id|node="n9"/);
     expect((await http(gw.base, 'GET', '/health')).status).toBe(200);
+  });
+
+  it('never takes a snapshot in the name of a replica from anyone but that replica', async () => {
+    const rejected = (t: string, reason: string) =>
+      Number(new RegExp(`^synod_gateway_bus_frames_rejected_total\\{reason="${reason}"\\} (\\d+)$`, 'm').exec(t)?.[1]);
+    const before = await scrape();
+    // n2's key speaking as n1; the client key speaking as n1; n1's own frame, sent again.
+    const n2AsN1 = new FrameAuth({ ...testBusAuth('n2', ['n1', 'n2', 'n3']), cluster: CLUSTER, self: 'n1' });
+    const clientAsN1 = new FrameAuth({ ...testBusAuth('gw-x', ['n1', 'n2', 'n3']), cluster: CLUSTER, self: 'n1' });
+    await raw.publish(METRICS_CHANNEL, n2AsN1.seal(METRICS_CHANNEL, await replicaSnapshot('n1', 1000), [CLIENT_PRINCIPAL]));
+    await raw.publish(METRICS_CHANNEL, clientAsN1.seal(METRICS_CHANNEL, await replicaSnapshot('n1', 1001), [CLIENT_PRINCIPAL]));
+    const captured: Buffer[] = [];
+    const sub = new Redis(redis.url);
+    try {
+      await sub.subscribe(METRICS_CHANNEL);
+      sub.on('messageBuffer', (_ch: Buffer, msg: Buffer) => void captured.push(msg));
+      publisher.publish(METRICS_TOPIC, await replicaSnapshot('n1', 7));
+      await waitUntil(
+        'n1 snapshot 7 captured and shown',
+        async () => captured.length === 1 && (await scrape()).includes('synod_runtime_dropped_bad_signature_total{node="n1"} 7'),
+      );
+    } finally {
+      sub.disconnect();
+    }
+    publisher.publish(METRICS_TOPIC, await replicaSnapshot('n1', 8));
+    await waitUntil('n1 snapshot 8', async () => (await scrape()).includes('synod_runtime_dropped_bad_signature_total{node="n1"} 8'));
+    await raw.publish(METRICS_CHANNEL, captured[0]); // the replay would set it back to 7
+    await waitUntil('forgeries and the replay counted', async () => {
+      const t = await scrape();
+      return rejected(t, 'badMac') === rejected(before, 'badMac') + 2 && rejected(t, 'replayed') === rejected(before, 'replayed') + 1;
+    });
+    const after = await scrape();
+    expect(after).toContain('synod_runtime_dropped_bad_signature_total{node="n1"} 8');
+    expect(after).not.toMatch(/synod_runtime_dropped_bad_signature_total\{node="n1"\} (1000|1001|7)$/m);
   });
 
   it("drops a replica's series once its last snapshot is older than the window", async () => {

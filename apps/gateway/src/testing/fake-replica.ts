@@ -1,6 +1,17 @@
-import { Bus, type Frame } from '@app/bus';
+import { Bus, CLIENT_PRINCIPAL, type FrameAuth, type Frame } from '@app/bus';
 import { KvStateMachine, validateRequest, type KvResult } from '@app/consensus/kv';
-import { BEACON_TOPIC, type Beacon, type ProposeBody, type Protocol, type ReadBody, type ReadResultBody, type RedirectBody, type ResultBody } from '@app/wire';
+import {
+  BEACON_TOPIC,
+  loadBusKeys,
+  type Beacon,
+  type ProposeBody,
+  type Protocol,
+  type ReadBody,
+  type ReadResultBody,
+  type RedirectBody,
+  type ResultBody,
+} from '@app/wire';
+import { TEST_NODES, testKeysDir } from './test-keys';
 
 /**
  * The replicated state as a test sees it: one real KvStateMachine that every fake replica of a
@@ -31,11 +42,20 @@ export interface FakeReplicaOptions {
   protocol?: Protocol;
   mode?: ReplicaMode;
   beaconEveryMs?: number;
+  /** The replica ids of the cluster, each its own bus principal (default n1..n7, as in testKeysDir()). */
+  nodes?: string[];
+  /** Where its bus keys are (default testKeysDir(), where the harness's gateways find theirs). */
+  keysDir?: string;
 }
 
-/** A stand-in replica on the real bus: publishes beacons, answers propose/read frames from the store. */
+/**
+ * A stand-in replica on the real bus: publishes beacons, answers propose/read frames from the store.
+ * Its frames are sealed with the replica's own keys from KEYS_DIR, as a real replica's are, so a
+ * gateway takes its beacons (and learns its incarnation, which the control plane needs).
+ */
 export class FakeReplica {
   readonly id: string;
+  readonly cluster: string;
   readonly proposals: ProposeBody[] = [];
   readonly reads: ReadBody[] = [];
   role: string;
@@ -47,11 +67,30 @@ export class FakeReplica {
 
   constructor(private readonly opts: FakeReplicaOptions) {
     this.id = opts.id;
+    this.cluster = opts.cluster;
     this.role = opts.role ?? 'follower';
     this.term = opts.term ?? 1;
     this.mode = opts.mode ?? { kind: 'serve' };
-    this.bus = new Bus({ url: opts.url, cluster: opts.cluster, self: opts.id, topics: ['broadcast'] });
+    const replicas = opts.nodes ?? TEST_NODES;
+    if (!replicas.includes(opts.id)) throw new Error(`FakeReplica: ${opts.id} is not one of the nodes ${replicas.join(',')}`);
+    this.bus = new Bus({
+      url: opts.url,
+      cluster: opts.cluster,
+      self: opts.id,
+      topics: ['broadcast'],
+      auth: { keys: loadBusKeys(opts.keysDir ?? testKeysDir(), opts.id, [...replicas, CLIENT_PRINCIPAL]), replicas },
+    });
     this.bus.onFrame((f) => this.onFrame(f));
+  }
+
+  /** The bus's authenticator: the fake control plane (control-server.ts) opens and seals commands with it. */
+  get auth(): FrameAuth {
+    return this.bus.auth;
+  }
+
+  /** Publishes `body` on `topic` to the gateways, as this replica (e.g. a metrics snapshot). */
+  publish(topic: string, body: unknown): void {
+    this.bus.publish(topic, body);
   }
 
   async start(): Promise<this> {

@@ -1,6 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import { createGatewayApp } from '../app';
+import { GatewayBus } from '../bus/gateway-bus';
 import { loadConfig, type GatewayConfig } from '../config/config';
+import { testKeysDir } from './test-keys';
 
 export interface RunningGateway {
   app: INestApplication;
@@ -10,14 +12,22 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-/** A gateway on a free port, configured from `env` (BUS_URL etc.) plus direct overrides. */
+/**
+ * A gateway on a free port, configured from `env` (BUS_URL etc.) plus direct overrides. Its bus keys
+ * come from testKeysDir() (where FakeReplica finds its own) unless `env` names another KEYS_DIR.
+ */
 export async function startGateway(env: Record<string, string>, overrides: Partial<GatewayConfig> = {}): Promise<RunningGateway> {
-  const config = { ...loadConfig(env), ...overrides };
+  const config = { ...loadConfig({ KEYS_DIR: testKeysDir(), ...env }), ...overrides };
   // GATEWAY_TEST_LOGS=1 shows the gateway's JSON log lines (at LOG_LEVEL).
   const app = await createGatewayApp(config, { logger: process.env.GATEWAY_TEST_LOGS ? undefined : false });
   await app.listen(0, '127.0.0.1');
   const addr = app.getHttpServer().address() as { port: number };
-  return { app, config, base: `http://127.0.0.1:${addr.port}`, close: () => app.close() };
+  return {
+    app,
+    config,
+    base: `http://127.0.0.1:${addr.port}`,
+    close: () => app.close(),
+  };
 }
 
 export interface HttpAnswer<T = any> {
@@ -49,6 +59,15 @@ export async function http<T = any>(
     parsed = undefined;
   }
   return { status: res.status, headers: res.headers, body: parsed as T, text };
+}
+
+/**
+ * Until the gateway has taken an authenticated frame (a beacon) from each of `ids`: before that its
+ * control plane sends them nothing (it does not know their incarnations yet).
+ */
+export async function waitForReplicas(gw: RunningGateway, ids: string[], timeoutMs = 5000): Promise<void> {
+  const auth = gw.app.get(GatewayBus).auth;
+  await waitUntil(`the gateway to hear ${ids.join(', ')}`, () => ids.every((id) => auth.incarnationOf(id) !== undefined), timeoutMs);
 }
 
 export async function waitUntil(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {

@@ -1,6 +1,10 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, loadNodeConfig } from './node-config';
 
-const base = { NODE_ID: 'n1', NODES: 'n1,n2,n3', BUS_URL: 'redis://127.0.0.1:7000', STORAGE_URL: 'redis://127.0.0.1:7001' };
+const base = { NODE_ID: 'n1', NODES: 'n1,n2,n3', BUS_URL: 'redis://127.0.0.1:7000', STORAGE_URL: 'redis://127.0.0.1:7001', KEYS_DIR: '/keys' };
 
 function problems(env: Record<string, string>): string[] {
   try {
@@ -31,7 +35,8 @@ describe('replica configuration', () => {
       maxEntriesPerMessage: 256,
       maxBytesPerMessage: 1024 * 1024,
       maxInflight: 64,
-      keysDir: null,
+      keysDir: '/keys',
+      busVerify: true,
       pbftMaxBatch: 64,
       pbftCheckpointInterval: 32,
     });
@@ -72,7 +77,7 @@ describe('replica configuration', () => {
   });
 
   it('takes REDIS_URL for the bus and the storage when they are unset', () => {
-    expect(loadNodeConfig({ NODE_ID: 'n2', REDIS_URL: 'redis://r:1' })).toMatchObject({
+    expect(loadNodeConfig({ NODE_ID: 'n2', REDIS_URL: 'redis://r:1', KEYS_DIR: '/keys' })).toMatchObject({
       nodes: ['n1', 'n2', 'n3'],
       busRoutes: { n1: 'redis://r:1', n2: 'redis://r:1', n3: 'redis://r:1' },
       storageUrl: 'redis://r:1',
@@ -101,6 +106,7 @@ describe('replica configuration', () => {
       expect.stringMatching(/^BUS_URL must be a Redis URL: .*got "http:\/\/x"$/),
       expect.stringMatching(/^HTTP_HOST must be a host name/),
       'TICK_MS must be an integer in [1, 10000], got "fast"',
+      expect.stringMatching(/^KEYS_DIR is required/),
       'NODE_ID n9 is not in NODES (n1,n1,bad id)',
       expect.stringMatching(/^STORAGE_URL is required/),
       'HEARTBEAT_TICKS must be below ELECTION_TICKS (20 >= 10)',
@@ -112,9 +118,45 @@ describe('replica configuration', () => {
   });
 
   it('refuses a PBFT cluster that is not 3f+1 or has no keys', () => {
-    expect(problems({ ...base, PROTOCOL: 'pbft' })).toEqual([expect.stringContaining('3f+1'), expect.stringContaining('KEYS_DIR is required')]);
+    const { KEYS_DIR: _keys, ...noKeys } = base;
+    expect(problems({ ...noKeys, PROTOCOL: 'pbft' })).toEqual([expect.stringContaining('3f+1'), expect.stringContaining('KEYS_DIR is required')]);
     expect(loadNodeConfig({ ...base, PROTOCOL: 'pbft', NODES: 'n1,n2,n3,n4', KEYS_DIR: '/tmp/k' }).keysDir).toBe('/tmp/k');
   });
+
+  it('requires KEYS_DIR with Raft too: every bus frame is authenticated with the keys there', () => {
+    const { KEYS_DIR: _keys, ...noKeys } = base;
+    expect(problems(noKeys)).toEqual([expect.stringMatching(/^KEYS_DIR is required: every bus frame is authenticated/)]);
+    expect(problems({ ...noKeys, KEYS_DIR: ' ' })).toEqual([expect.stringMatching(/^KEYS_DIR is required/)]);
+  });
+
+  it('switches bus authentication off only with BUS_AUTH=off-test-only under NODE_ENV=test', () => {
+    expect(loadNodeConfig({ ...base, BUS_AUTH: 'on' }).busVerify).toBe(true);
+    expect(loadNodeConfig({ ...base, BUS_AUTH: 'off-test-only', NODE_ENV: 'test' }).busVerify).toBe(false);
+    for (const env of [{} as Record<string, string>, { NODE_ENV: 'production' }, { NODE_ENV: 'Test' }]) {
+      expect({ env, found: problems({ ...base, BUS_AUTH: 'off-test-only', ...env }) }).toEqual({
+        env,
+        found: [expect.stringMatching(/^BUS_AUTH=off-test-only .*NODE_ENV=test/)],
+      });
+    }
+    expect(problems({ ...base, BUS_AUTH: 'off', NODE_ENV: 'test' })).toEqual([expect.stringMatching(/^BUS_AUTH must be on or off-test-only, got "off"/)]);
+  });
+
+  // The real entry point (through ts-node, so no build is needed): no key file, no replica.
+  it('a KEYS_DIR without key files is an exit 2 naming the missing file, before anything starts', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'synod-no-keys-'));
+    try {
+      const main = require.resolve('../main');
+      const r = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', main], {
+        env: { PATH: process.env.PATH, ...base, BUS_URL: 'redis://127.0.0.1:1', STORAGE_URL: 'redis://127.0.0.1:1', KEYS_DIR: empty, LOG_LEVEL: 'fatal' },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(r.stdout + r.stderr).toContain(`bus key file ${join(empty, 'n1.bus.key')} is missing`);
+      expect(r.status).toBe(2);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('never shows a password', () => {
     const found = problems({ ...base, STORAGE_URL: 'redis://:hunter2@h:1/zero', BUS_URLS: 'n1=redis://:hunter2@x:0' });

@@ -5,6 +5,7 @@ import { startRedis, type TestRedis } from '../../../../test/support/redis-serve
 import { NodeAppModule } from '../app.module';
 import { loadNodeConfig } from '../config/node-config';
 import { ReplicaService } from '../replica/replica.service';
+import { testKeysDir } from '../../../gateway/src/testing/test-keys';
 
 jest.setTimeout(30_000);
 
@@ -25,6 +26,7 @@ beforeAll(async () => {
     PROTOCOL: 'raft',
     BUS_URL: bus.url,
     STORAGE_URL: storage.url,
+    KEYS_DIR: testKeysDir(),
     TICK_MS: '10',
     LOG_LEVEL: 'silent',
   });

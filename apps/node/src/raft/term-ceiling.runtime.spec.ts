@@ -50,6 +50,7 @@ async function runtimeOn(store: RedisStore): Promise<Harness> {
     PROTOCOL: 'raft',
     BUS_URL: redis.url,
     STORAGE_URL: redis.url,
+    KEYS_DIR: '/unused', // the runtime has no bus here, so no bus keys are loaded
     TICK_MS: '5',
     LOG_LEVEL: 'silent',
   });
@@ -111,6 +112,19 @@ describe('Raft runtime at the term ceiling', () => {
     expect(h.runtime.status().term).toBe(3);
     expect(await storedTerm(store)).toBe(3);
     expect(h.errors).toEqual([]);
+  });
+
+  it('drops and counts a message that speaks for another sender than the frame, or is addressed to another replica', async () => {
+    const store = await storeWith(3);
+    const h = await runtimeOn(store);
+    // The bus authenticated the frame as n2's: a message in it claiming to be n3's is not taken.
+    h.runtime.onPeerFrame('n2', { ms: [vote(4)] });
+    h.runtime.onPeerFrame('n3', { ms: [{ ...vote(5), to: 'n2' }] });
+    await sleep(50);
+    h.runtime.stop();
+    expect(h.runtime.status().counters).toMatchObject({ dropped_misaddressed: 2, malformedPeerFrames: 0 });
+    expect(h.runtime.status().term).toBe(3);
+    expect(await storedTerm(store)).toBe(3);
   });
 
   it('a vote at exactly MAX_TERM is taken (it is a valid term) and reported at once, loudly', async () => {

@@ -23,7 +23,7 @@ class Replicas implements FramePort {
     const ids = new Set(this.sent.map((b) => b.request.id));
     this.sent.length = 0;
     for (const id of ids) {
-      const result = packr.pack([{ kind: 'write', result: { ok: true, revision: 1 } } satisfies PbftOpResult]);
+      const result = packr.pack([{ kind: 'write', result: { op: 'put', key: 'k', value: 'v', revision: 1 } } satisfies PbftOpResult]);
       for (const from of repliers) {
         const unsigned: Reply = { type: 'Reply', from, to: PBFT_CLIENT_ID, view: 0, id, result, sig: new Uint8Array() };
         client.onReply({ reply: { ...unsigned, sig: keyring.cryptoFor(from).sign(replyPayload(unsigned)) } });
@@ -36,7 +36,14 @@ const view: LeaderSource = { leader: () => 'n1', aliveNodes: () => REPLICAS, isM
 const turn = () => new Promise((r) => setImmediate(r));
 
 function client(port: Replicas, requestTimeoutMs = 10_000): PbftClient {
-  return new PbftClient(port, view, { replicas: REPLICAS, crypto: keyring.cryptoFor(PBFT_CLIENT_ID), requestTimeoutMs, attemptTimeoutMs: 5_000, maxBatch: 1, maxInflight: 8 });
+  return new PbftClient(port, view, {
+    replicas: REPLICAS,
+    crypto: keyring.cryptoFor(PBFT_CLIENT_ID),
+    requestTimeoutMs,
+    attemptTimeoutMs: 5_000,
+    maxBatch: 1,
+    maxInflight: 8,
+  });
 }
 
 describe('PbftClient reply tracking (issue 10: bounded)', () => {
