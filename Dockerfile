@@ -15,8 +15,9 @@ ENV NODE_ENV=production
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
-# An empty named volume mounted here takes this owner, so the non-root processes can write keys.
-RUN mkdir /keys && chown node:node /keys
+# An empty named volume mounted here takes this owner, so the non-root processes can write keys
+# (and the key job the Redis containers' ACL files, in /redis-acl).
+RUN mkdir /keys /redis-acl && chown node:node /keys /redis-acl
 USER node
 # 3000: the gateway's REST API; 8080: a replica's health and metrics (HTTP_PORT in compose).
 EXPOSE 3000 8080

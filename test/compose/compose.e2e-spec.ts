@@ -76,6 +76,46 @@ if (problem && !required) {
     });
   }, 120_000);
 
+  it('every Redis requires a login: the bus user only publishes, a replica opens only its own Redis', async () => {
+    await withLogs(async () => {
+      // No login at all: refused (the canary in test/redis-acl.e2e-spec.ts shows the probe tells).
+      for (const s of ['redis-n1', 'redis-n2', 'redis-queue']) {
+        const r = await p.compose(['exec', '-T', s, 'redis-cli', 'ping'], 60_000, { allowFail: true });
+        expect(`${s}: ${r.out.trim()}`).toContain(`${s}: NOAUTH`);
+      }
+      // With the passwords the keys job made (in the keys volume, which the Synod containers mount).
+      const script = `
+        const Redis = require('ioredis');
+        const pw = require('/keys/redis.json').passwords;
+        const ask = async (host, user, ...cmd) => {
+          const r = new Redis({ host, lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+          r.on('error', () => {});
+          try { await r.connect(); await r.call('AUTH', user, pw[user]); return String(await r.call(...cmd)); }
+          catch (e) { return e.message; } finally { r.disconnect(); }
+        };
+        (async () => process.stdout.write(JSON.stringify({
+          busPublish: await ask('redis-n2', 'bus', 'PUBLISH', 'synod:synod:n:n2', 'not a frame'),
+          busGet: await ask('redis-n2', 'bus', 'GET', 'anything'),
+          busKeys: await ask('redis-n2', 'bus', 'KEYS', '*'),
+          busElsewhere: await ask('redis-n2', 'bus', 'PUBLISH', 'elsewhere', 'x'),
+          n1OnN2: await ask('redis-n2', 'n1', 'PING'),
+          n2OnN2: await ask('redis-n2', 'n2', 'DBSIZE'),
+          busOnQueue: await ask('redis-queue', 'bus', 'PING'),
+        })))();`;
+      const r = await p.compose(['exec', '-T', 'gateway', 'node', '-e', script], 60_000);
+      const got = JSON.parse(r.out.trim().split('\n').pop()!);
+      expect(got).toEqual({
+        busPublish: expect.stringMatching(/^[1-9]\d*$/), // n2 and the gateway listen there
+        busGet: expect.stringMatching(/^NOPERM/),
+        busKeys: expect.stringMatching(/^NOPERM/),
+        busElsewhere: expect.stringMatching(/^NOPERM/),
+        n1OnN2: expect.stringMatching(/^WRONGPASS/),
+        n2OnN2: expect.stringMatching(/^[1-9]\d*$/), // its log and hard state are there
+        busOnQueue: expect.stringMatching(/^WRONGPASS/),
+      });
+    });
+  }, 120_000);
+
   it('admin kill and revive of a replica, behind the bearer token', async () => {
     await withLogs(async () => {
       expect((await p.admin('/nodes/n1/kill', '')).status).toBe(401);

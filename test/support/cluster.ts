@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClusterInfo } from '../../apps/launcher/src/launcher';
+import { withRedisCredentials } from '../../apps/launcher/src/redis-secrets';
 
 const ROOT = join(__dirname, '..', '..');
 const LAUNCHER = join(ROOT, 'dist', 'apps', 'launcher', 'src', 'main.js');
@@ -47,7 +48,8 @@ export class TestCluster {
         const m = /SYNOD_READY (.*)\n/.exec(this.output);
         if (m) {
           clearTimeout(t);
-          resolve(JSON.parse(m[1]));
+          // SYNOD_READY's Redis URLs are redacted: the tests get them with the passwords (keys dir).
+          resolve(withRedisCredentials(JSON.parse(m[1])));
         }
       };
       this.child.stdout!.on('data', onData);

@@ -3,6 +3,7 @@ import { createWriteStream, existsSync, mkdirSync, rmSync, WriteStream } from 'n
 import { join } from 'node:path';
 import type { Protocol } from './options';
 import type { ClusterInfo } from '../../apps/launcher/src/launcher';
+import { withRedisCredentials } from '../../apps/launcher/src/redis-secrets';
 
 /** dist/apps/launcher/src/main.js, whether this file runs from dist/ or from the sources. */
 function launcherMain(): string {
@@ -54,7 +55,8 @@ export class ChaosCluster {
           clearTimeout(t);
           ready = true;
           head = '';
-          resolve(JSON.parse(m[1]) as ClusterInfo);
+          // Its Redis URLs are redacted: put the passwords back from the key directory.
+          resolve(withRedisCredentials(JSON.parse(m[1]) as ClusterInfo));
         }
       };
       child.stdout!.on('data', onData);

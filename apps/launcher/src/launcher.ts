@@ -8,6 +8,7 @@ import { ensureKeys, PBFT_CLIENT_ID, type SupervisorAction, type SupervisorStatu
 import { ManagedProcess } from './managed-process';
 import type { LauncherOptions } from './options';
 import { assertPortFree, freePort, RedisProcess, waitForPort } from './redis-process';
+import { BUS_USER, busUser, ensureRedisSecrets, ownerUser, QUEUE_USER, SHARED_USER, type RedisUser } from './redis-secrets';
 import { startSupervisorServer, UnknownNodeError } from './supervisor-server';
 
 /** What the launcher prints on its `SYNOD_READY` line, for scripts and tests. */
@@ -15,11 +16,17 @@ export interface ClusterInfo {
   gateway: string;
   cluster: string;
   protocol: string;
-  /** Each replica's home Redis: its inbox on the bus and its storage. */
+  /**
+   * Each replica's home Redis (its inbox on the bus, and its storage), as the bus reaches it: with
+   * the `bus` user's credentials (pub/sub on this cluster's channels only). SYNOD_READY prints it
+   * redacted; `withRedisCredentials` (redis-secrets.ts) puts the password back from `keys`.
+   */
   homes: Record<string, string>;
-  /** The Redis of the gateway's BullMQ command queue. */
+  /** The Redis of the gateway's BullMQ command queue (its owner's credentials; redacted in SYNOD_READY). */
   queue: string;
   nodes: Array<{ id: string; pid: number }>;
+  /** The key directory: every replica's and the gateways' bus keys (and PBFT signing keys). */
+  keys: string;
 }
 
 interface ManagedNode {
@@ -28,7 +35,10 @@ interface ManagedNode {
   proc: ManagedProcess | null;
   /** Its own Redis (bus home and storage); null when every replica shares one Redis. */
   redis: RedisProcess | null;
-  url: string;
+  /** Its home on the bus, as everyone reaches it (the `bus` user on its own Redis). */
+  busUrl: string;
+  /** Its storage, as only it reaches it (its own user, owner of its Redis). */
+  storageUrl: string;
 }
 
 /** The entry points of the built apps, next to this file in dist/. */
@@ -52,6 +62,7 @@ export class Launcher {
   private gateway: ManagedProcess | null = null;
   private supervisor: Server | null = null;
   private queueUrl = '';
+  private keysDir = '';
   gatewayUrl = '';
 
   constructor(private readonly o: LauncherOptions) {}
@@ -61,31 +72,40 @@ export class Launcher {
     if (this.o.fresh) rmSync(dataDir, { recursive: true, force: true });
     const ids = Array.from({ length: this.o.nodes }, (_, i) => `n${i + 1}`);
     const keysDir = join(dataDir, 'keys');
-    if (this.o.protocol === 'pbft') ensureKeys(keysDir, [...ids, PBFT_CLIENT_ID]);
+    // Every frame on the bus is authenticated under these keys, whatever the protocol.
+    ensureKeys(keysDir, [...ids, PBFT_CLIENT_ID]);
+    this.keysDir = keysDir;
 
     // Fail fast, before anything is spawned, when the gateway's port is taken.
     const port = this.o.port === 0 ? await freePort() : this.o.port;
     const host = this.o.host;
     await assertPortFree(port, host, 'the gateway');
 
-    const spawnRedis = async (name: string): Promise<RedisProcess> => {
-      const r = new RedisProcess(name, await freePort(), join(dataDir, `redis-${name}`), this.o.appendfsync, log);
+    // Every Redis the launcher spawns has users with passwords and `default` off (redis-secrets.ts);
+    // an external REDIS_URL carries its own credentials, if any.
+    const spawnsRedis = !this.o.redisUrl;
+    const secrets = spawnsRedis
+      ? ensureRedisSecrets(keysDir, this.o.sharedRedis ? [SHARED_USER] : [...ids, BUS_USER, QUEUE_USER])
+      : ({} as Record<string, string>);
+    const spawnRedis = async (name: string, users: RedisUser[]): Promise<RedisProcess> => {
+      const r = new RedisProcess(name, await freePort(), join(dataDir, `redis-${name}`), this.o.appendfsync, log, users);
       this.redis.push(r);
       return r;
     };
     let shared: string | null = this.o.redisUrl;
-    if (!shared && this.o.sharedRedis) shared = (await spawnRedis('shared')).url;
+    if (!shared && this.o.sharedRedis) shared = (await spawnRedis('shared', [ownerUser(SHARED_USER, secrets[SHARED_USER])])).urlAs(SHARED_USER);
     for (const id of ids) {
-      const redis = shared ? null : await spawnRedis(id);
-      this.nodes.push({ id, redis, url: redis?.url ?? shared!, proc: null });
+      // A replica's Redis: the replica owns it; everyone else may only publish into its inbox.
+      const redis = shared ? null : await spawnRedis(id, [ownerUser(id, secrets[id]), busUser(this.o.cluster, secrets[BUS_USER])]);
+      this.nodes.push({ id, redis, busUrl: redis?.urlAs(BUS_USER) ?? shared!, storageUrl: redis?.urlAs(id) ?? shared!, proc: null });
     }
-    this.queueUrl = shared ?? (await spawnRedis('queue')).url;
+    this.queueUrl = shared ?? (await spawnRedis('queue', [ownerUser(QUEUE_USER, secrets[QUEUE_USER])])).urlAs(QUEUE_USER);
 
-    const busUrls = this.nodes.map((n) => `${n.id}=${n.url}`).join(',');
+    const busUrls = this.nodes.map((n) => `${n.id}=${n.busUrl}`).join(',');
     const common = { CLUSTER: this.o.cluster, NODES: ids.join(','), PROTOCOL: this.o.protocol, BUS_URLS: busUrls, KEYS_DIR: keysDir };
     // BUS_URL / REDIS_URL from the caller's shell would contradict BUS_URLS: the launcher decides.
     const inherited = { ...process.env, BUS_URL: undefined, REDIS_URL: undefined };
-    const nodeEnvs = this.nodes.map((n) => ({ ...inherited, ...common, NODE_ID: n.id, STORAGE_URL: n.url, HTTP_PORT: '0', ...this.o.nodeEnv }));
+    const nodeEnvs = this.nodes.map((n) => ({ ...inherited, ...common, NODE_ID: n.id, STORAGE_URL: n.storageUrl, HTTP_PORT: '0', ...this.o.nodeEnv }));
 
     const token = randomBytes(24).toString('hex');
     const sup = await startSupervisorServer({ list: () => this.nodes.map((n) => this.status(n)), act: (id, a) => this.act(id, a) }, token);
@@ -171,9 +191,10 @@ export class Launcher {
       gateway: this.gatewayUrl,
       protocol: this.o.protocol,
       cluster: this.o.cluster,
-      homes: Object.fromEntries(this.nodes.map((n) => [n.id, n.url])),
+      homes: Object.fromEntries(this.nodes.map((n) => [n.id, n.busUrl])),
       queue: this.queueUrl,
       nodes: this.nodes.map((n) => ({ id: n.id, pid: n.proc?.pid ?? 0 })),
+      keys: this.keysDir,
     };
   }
 }

@@ -1,8 +1,10 @@
 import 'reflect-metadata';
+import { join } from 'node:path';
 import { redact } from '@app/config';
 import { Launcher } from './launcher';
 import { HelpRequested, parseArgs } from './options';
 import { redisServerAvailable } from './redis-process';
+import { REDIS_SECRETS_FILE } from './redis-secrets';
 
 /** `npm start`: a local cluster in one command; Ctrl-C stops everything. */
 async function main(): Promise<void> {
@@ -58,6 +60,7 @@ async function main(): Promise<void> {
       `  dashboard  ${launcher.gatewayUrl}/\n` +
       `  OpenAPI    ${launcher.gatewayUrl}/docs\n` +
       `  Redis      ${redisLine}\n` +
+      (opts.redisUrl ? '' : `  Redis ACL  default user off; passwords in ${join(d.keys, REDIS_SECRETS_FILE)} (mode 0600)\n`) +
       `Ctrl-C stops everything.\n`,
   );
   // One machine-readable line for scripts and tests; no password in it (logs keep stdout).

@@ -2,11 +2,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { ManagedProcess } from './managed-process';
+import { aclArgs, type RedisUser } from './redis-secrets';
 
 /**
  * A redis-server owned by the launcher: AOF on, fsync policy as configured, data in its own dir,
  * restarted by the supervisor when it dies unasked (what it acknowledged is on disk: `appendfsync
- * always`), and kept down after an admin's kill until restart().
+ * always`), and kept down after an admin's kill until restart(). Its ACL users (`default` off) are
+ * on its command line, as password hashes, so every start and restart has the same ones.
  */
 export class RedisProcess {
   readonly proc: ManagedProcess;
@@ -17,6 +19,7 @@ export class RedisProcess {
     readonly dir: string,
     appendfsync: string,
     log: (line: string) => void,
+    private readonly users: RedisUser[] = [],
   ) {
     const args = [
       '--port',
@@ -40,6 +43,7 @@ export class RedisProcess {
       // A follower catching up receives large frames; Redis's default (32 MB hard) would cut it off.
       '--client-output-buffer-limit',
       'pubsub 512mb 256mb 60',
+      ...(users.length > 0 ? aclArgs(users) : []),
     ];
     this.proc = new ManagedProcess(
       {
@@ -55,8 +59,16 @@ export class RedisProcess {
     );
   }
 
+  /** Its address, without credentials. */
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** Its URL for one of its users, password included (never log it: `redact`). */
+  urlAs(user: string): string {
+    const u = this.users.find((x) => x.name === user);
+    if (!u) throw new Error(`redis ${this.name} has no user ${JSON.stringify(user)}`);
+    return `redis://${encodeURIComponent(u.name)}:${encodeURIComponent(u.password)}@127.0.0.1:${this.port}`;
   }
 
   get running(): boolean {
