@@ -152,6 +152,12 @@ export class PbftReplica {
   private nextStatusAt = 1;
   private executedAtLastStatus = 0;
   private fetch: Fetch | null = null;
+  /**
+   * The stable checkpoint whose certified digest our own state did not match: what this replica
+   * executed is wrong from there on. It fetches that checkpoint's state and re-executes the
+   * committed batches after it (null: no divergence known).
+   */
+  private divergedAt: number | null = null;
   private readonly lastServed = new Map<ReplicaId, number>();
 
   private readonly dropped: Record<string, number> = {};
@@ -650,9 +656,16 @@ export class PbftReplica {
       this.out.stableCheckpoint = this.stableState;
     } else if (own !== undefined) {
       this.drop('checkpoint-mismatch');
+      this.divergedAt = seq;
     }
     this.collectGarbage();
-    if (this.lastExecuted < this.h)
+    if (this.divergedAt === seq)
+      this.startFetch(
+        'state',
+        seq,
+        proof.map((c) => c.from),
+      );
+    else if (this.lastExecuted < this.h)
       this.startFetch(
         'state',
         this.h,
@@ -946,11 +959,11 @@ export class PbftReplica {
 
   private retryFetch(): void {
     const f = this.fetch!;
-    const done = f.kind === 'state' ? this.lastExecuted >= Math.max(f.seq, this.h) : this.lastExecuted > f.seq;
+    const done = f.kind === 'state' ? this.divergedAt === null && this.lastExecuted >= Math.max(f.seq, this.h) : this.lastExecuted > f.seq;
     if (done || f.kind === 'committed' || f.attempt + 1 >= 3 * f.peers.length) {
       this.fetch = null;
-      // Still behind a known stable checkpoint: start over with its signers.
-      if (this.lastExecuted < this.h)
+      // Still diverged, or behind a known stable checkpoint: start over with its signers.
+      if (this.divergedAt !== null || this.lastExecuted < this.h)
         this.startFetch(
           'state',
           this.h,
@@ -986,7 +999,9 @@ export class PbftReplica {
 
   /** A checkpointed state from a peer: trusted only if certified and if the restored app reproduces the digest. */
   private onState(m: StateTransfer): void {
-    if (m.seq <= this.lastExecuted || m.seq < this.h) return;
+    // A diverged replica takes the certified state even at or below what it executed (wrongly).
+    const repairs = this.divergedAt !== null && m.seq >= this.divergedAt;
+    if ((m.seq <= this.lastExecuted && !repairs) || m.seq < this.h) return;
     if (!validCheckpointProof(this.certs, m.seq, m.digest, m.proof)) return this.drop('bad-certificate');
     const app = this.cfg.app;
     const before = app.snapshot();
@@ -1008,6 +1023,7 @@ export class PbftReplica {
     }
     this.position = m.position;
     this.lastExecuted = m.seq;
+    this.divergedAt = null;
     this.stableState = { seq: m.seq, digest: m.digest, position: m.position, snapshot: m.snapshot, proof: m.proof };
     this.out.stableCheckpoint = this.stableState;
     if (m.seq > this.h) {
@@ -1021,6 +1037,7 @@ export class PbftReplica {
     this.collectGarbage();
     if (this.fetch !== null && this.fetch.kind === 'state' && this.lastExecuted >= this.fetch.seq) this.fetch = null;
     if (this.isPrimary() && this.active) this.seqNext = Math.max(this.seqNext, this.h);
+    // After a repair, the committed batches past the checkpoint run again, now on the right state.
     this.executeReady();
   }
 

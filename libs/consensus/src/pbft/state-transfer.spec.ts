@@ -122,4 +122,21 @@ describe('PBFT state transfer', () => {
     h.replica('r3').step(msg);
     expect(h.replica('r3').status().lastExecuted).toBe(1);
   });
+
+  it('a replica whose state diverged from the certified checkpoint fetches it and re-executes on the right state (issue 10)', () => {
+    const h = new PbftHarness({ checkpointInterval: 2, logWindow: 4, maxBatch: 1 });
+    h.propose('r0', h.request('client', 'a', 'x', 1));
+    h.deliver();
+    // r3's state goes wrong behind the protocol's back (a bug, a bit flip): its next checkpoint differs.
+    h.apps.get('r3')!.execute(999, h.request('client', 'corrupt', 'x', 100).op);
+    for (let i = 0; i < 5; i++) {
+      h.propose('r0', h.request('client', `b${i}`, 'x', 1));
+      h.deliver();
+    }
+    tickUntil(h, () => h.apps.get('r3')!.digest() === h.apps.get('r0')!.digest() && h.replica('r3').status().lastExecuted === 6);
+    expect(h.apps.get('r3')!.value('x')).toBe(6);
+    expect(h.sent.some((m) => m.to === 'r3' && m.msg.type === 'State')).toBe(true);
+    // Its storage follows the certified checkpoint too.
+    expect(h.storage.get('r3')!.load().stableCheckpoint!.seq).toBeGreaterThanOrEqual(2);
+  });
 });
