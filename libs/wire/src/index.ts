@@ -110,6 +110,10 @@ export function pbftReplyTopic(client: string): string {
 }
 /** The PBFT client identity of gateways (their key is `<KEYS_DIR>/gateway.key`). */
 export const PBFT_CLIENT_ID = 'gateway';
+/** The PBFT client id of one gateway process: its own timestamps and replies, the gateways' key. */
+export function pbftClientFor(endpoint: string): string {
+  return `${PBFT_CLIENT_ID}/${endpoint}`;
+}
 export const BROADCAST_TOPIC = 'broadcast';
 
 // ---- control plane (@nestjs/microservices, Redis transport)

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Bus, BusCounters, CLIENT_PRINCIPAL, FrameAuth, Frame } from '@app/bus';
 import { redisOptions } from '@app/config';
-import { BEACON_TOPIC, loadBusKeys, METRICS_TOPIC, PBFT_CLIENT_ID, pbftReplyTopic } from '@app/wire';
+import { BEACON_TOPIC, loadBusKeys, METRICS_TOPIC, pbftClientFor, pbftReplyTopic } from '@app/wire';
 import { GATEWAY_CONFIG } from '../config/config.module';
 import { GatewayConfig, redact } from '../config/config';
 
@@ -30,7 +30,7 @@ export class GatewayBus implements FramePort, OnModuleInit, OnApplicationShutdow
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {
     // A PBFT gateway also hears the replies addressed to its client identity.
     // Replicas' metrics snapshots too, re-exposed on /metrics with a node label.
-    const topics = config.protocol === 'pbft' ? [BEACON_TOPIC, METRICS_TOPIC, pbftReplyTopic(PBFT_CLIENT_ID)] : [BEACON_TOPIC, METRICS_TOPIC];
+    const topics = config.protocol === 'pbft' ? [BEACON_TOPIC, METRICS_TOPIC, pbftReplyTopic(pbftClientFor(this.self))] : [BEACON_TOPIC, METRICS_TOPIC];
     // No home of its own: it listens on every replica's home Redis and reaches each replica through it.
     // Every frame is authenticated (libs/bus/src/auth.ts): the gateway speaks as the client principal.
     this.bus = new Bus({

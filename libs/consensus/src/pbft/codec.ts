@@ -300,6 +300,14 @@ export function checkpointDigest(position: number, appDigest: string): string {
   return sha256Hex(`checkpoint:${position}:${appDigest}`);
 }
 
+/**
+ * Whose key signs a client's requests: `gateway/gw-1a2b` signs as `gateway`. Each gateway process is
+ * a client of its own (its timestamps, its replies), all of them under the one gateway key.
+ */
+export function clientSigner(client: string): string {
+  return client.split('/', 1)[0];
+}
+
 /** A request's identity for deduplication and timers. */
 export function requestKey(r: { client: string; id: string }): string {
   return `${r.client}\u0000${r.id}`;

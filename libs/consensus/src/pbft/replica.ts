@@ -1,5 +1,6 @@
 import { planNewView, validCheckpointProof, validCommitCertificate, validViewChange, type CertificateContext, type NewViewPlan } from './certificates';
-import { batchDigest, checkpointDigest, replyPayload, requestDigest, requestKey, requestPayload, signingPayload } from './codec';
+import { ClientTable, packState, unpackState } from './client-table';
+import { batchDigest, checkpointDigest, clientSigner, replyPayload, requestDigest, requestKey, requestPayload, signingPayload } from './codec';
 import { Slot } from './log';
 import { quorums, type Quorums } from './quorum';
 import type {
@@ -38,6 +39,8 @@ import { wellFormed, wellFormedRequest } from './validate';
 
 /** The result a replica gives for a request whose execution threw (deterministically the same everywhere). */
 export const EXECUTION_ERROR = new TextEncoder().encode('error: execution failed');
+/** The answer to a request older than its client's window of executed timestamps: not executed. */
+export const STALE_REQUEST = new TextEncoder().encode('error: request timestamp already executed or too old');
 
 /** Replies remembered for retransmitted requests (a cache; exactly-once itself is the app's job). */
 const REPLY_CACHE = 10_000;
@@ -121,6 +124,8 @@ export class PbftReplica {
   private position = 0;
   private readonly slots = new Map<number, Slot>();
   private readonly replyCache = new Map<string, Reply>();
+  /** Per client, the timestamps executed (replicated state: in every checkpoint). */
+  private readonly clientTable = new ClientTable();
   /** Suppresses replies while replaying the persisted log at start. */
   private replaying = false;
 
@@ -231,6 +236,11 @@ export class PbftReplica {
     const cached = this.replyCache.get(requestKey(request));
     if (cached !== undefined) {
       this.out.replies.push(cached);
+      return { ok: false, reason: 'already-executed' };
+    }
+    if (this.executedBefore(request)) {
+      // Its reply fell out of the cache (or a restart lost it): answer from the client table.
+      this.out.replies.push(this.reply(request, this.clientTable.resultOf(request) ?? STALE_REQUEST));
       return { ok: false, reason: 'already-executed' };
     }
     this.acceptRequest(request, true);
@@ -351,9 +361,8 @@ export class PbftReplica {
     if (this.active && ps.newView !== null && ps.newView.view === this.view) this.newView = ps.newView;
     const cp = ps.stableCheckpoint;
     if (cp !== null && cp.seq > 0) {
-      this.cfg.app.restore(cp.snapshot);
-      if (checkpointDigest(cp.position, this.cfg.app.digest()) !== cp.digest)
-        throw new Error(`PbftReplica: stored checkpoint ${cp.seq} does not match its digest`);
+      this.restoreState(cp.snapshot);
+      if (this.stateDigest(cp.position) !== cp.digest) throw new Error(`PbftReplica: stored checkpoint ${cp.seq} does not match its digest`);
       this.h = cp.seq;
       this.lastExecuted = cp.seq;
       this.position = cp.position;
@@ -398,7 +407,7 @@ export class PbftReplica {
 
   private acceptRequest(r: ClientRequest, fromClient: boolean): void {
     const key = requestKey(r);
-    if (this.replyCache.has(key)) return;
+    if (this.replyCache.has(key) || this.executedBefore(r)) return;
     if (!this.waiting.has(key)) this.waiting.set(key, { request: r, since: this.now });
     if (!this.active) return;
     if (this.isPrimary()) this.enqueue(r);
@@ -443,7 +452,7 @@ export class PbftReplica {
         const r = this.queue.shift()!;
         const key = requestKey(r);
         this.queued.delete(key);
-        if (!this.replyCache.has(key) && !this.assigned.has(key)) batch.push(r);
+        if (!this.replyCache.has(key) && !this.assigned.has(key) && !this.executedBefore(r)) batch.push(r);
       }
       this.queueSince = this.now;
       if (batch.length === 0) continue;
@@ -488,6 +497,9 @@ export class PbftReplica {
       return;
     }
     for (const r of pp.requests) if (!this.verifyRequest(r)) return this.drop('bad-request');
+    // A request this replica has executed already, proposed again: the primary is faulty (it will
+    // not be executed anyway; refusing the pre-prepare lets the view change replace the primary).
+    if (pp.seq > this.lastExecuted && pp.requests.some((r) => this.executedBefore(r))) return this.drop('stale-request');
     const slot = this.slot(pp.seq);
     slot.votesFor(this.view);
     slot.prePrepare = pp;
@@ -573,19 +585,37 @@ export class PbftReplica {
     }
   }
 
+  /** Its client's timestamp was executed (or is older than the client's window): C&L §4.1. */
+  private executedBefore(r: ClientRequest): boolean {
+    return !this.cfg.faults?.skipTimestampCheck && this.clientTable.stale(r);
+  }
+
+  private reply(r: ClientRequest, result: Uint8Array): Reply {
+    const body = { type: 'Reply' as const, from: this.id, to: r.client, view: this.view, id: r.id, result };
+    return { ...body, sig: (this.cfg.signReply ?? this.cfg.crypto.sign)(replyPayload(body)) };
+  }
+
   private execute(cert: CommitCertificate): void {
     const results: ExecutedRequest[] = [];
     for (const r of cert.requests) {
-      this.position++;
-      let result: Uint8Array;
-      try {
-        result = this.cfg.app.execute(this.position, r.op);
-      } catch {
-        result = EXECUTION_ERROR;
-      }
       const key = requestKey(r);
-      const body = { type: 'Reply' as const, from: this.id, to: r.client, view: this.view, id: r.id, result };
-      const reply: Reply = { ...body, sig: (this.cfg.signReply ?? this.cfg.crypto.sign)(replyPayload(body)) };
+      const again = this.executedBefore(r);
+      // Executed before (or older than the client's window): never again. The client gets the
+      // first result once more (a retransmission whose reply was lost), or, past the window, a
+      // definite refusal — never a second effect.
+      let result: Uint8Array;
+      if (again) {
+        result = this.clientTable.resultOf(r) ?? STALE_REQUEST;
+      } else {
+        this.position++;
+        try {
+          result = this.cfg.app.execute(this.position, r.op);
+        } catch {
+          result = EXECUTION_ERROR;
+        }
+        this.clientTable.record(r, cert.seq, result);
+      }
+      const reply = this.reply(r, result);
       this.replyCache.delete(key);
       this.replyCache.set(key, reply);
       if (this.replyCache.size > REPLY_CACHE) this.replyCache.delete(this.replyCache.keys().next().value!);
@@ -602,10 +632,25 @@ export class PbftReplica {
 
   // ---------------------------------------------------------------- checkpoints
 
+  /**
+   * The digest of the replicated state at `position`: the app's and the client table's. An empty
+   * table adds nothing, so checkpoints stored before the table existed still verify.
+   */
+  private stateDigest(position: number): string {
+    const app = this.cfg.app.digest();
+    return checkpointDigest(position, this.clientTable.size === 0 ? app : `${app}:clients:${this.clientTable.digest()}`);
+  }
+
+  private restoreState(snapshot: Uint8Array): void {
+    const { app, clients } = unpackState(snapshot);
+    this.cfg.app.restore(app);
+    this.clientTable.load(clients);
+  }
+
   private takeCheckpoint(seq: number): void {
-    const digest = checkpointDigest(this.position, this.cfg.app.digest());
+    const digest = this.stateDigest(this.position);
     const msg = this.sign<Checkpoint>({ type: 'Checkpoint', from: this.id, to: null, seq, digest });
-    this.ownCheckpoints.set(seq, { msg, position: this.position, snapshot: this.cfg.app.snapshot() });
+    this.ownCheckpoints.set(seq, { msg, position: this.position, snapshot: packState(this.cfg.app.snapshot(), this.clientTable) });
     this.broadcast(msg);
     this.recordCheckpoint(msg);
   }
@@ -1003,17 +1048,16 @@ export class PbftReplica {
     const repairs = this.divergedAt !== null && m.seq >= this.divergedAt;
     if ((m.seq <= this.lastExecuted && !repairs) || m.seq < this.h) return;
     if (!validCheckpointProof(this.certs, m.seq, m.digest, m.proof)) return this.drop('bad-certificate');
-    const app = this.cfg.app;
-    const before = app.snapshot();
+    const before = packState(this.cfg.app.snapshot(), this.clientTable);
     let ok: boolean;
     try {
-      app.restore(m.snapshot);
-      ok = checkpointDigest(m.position, app.digest()) === m.digest;
+      this.restoreState(m.snapshot);
+      ok = this.stateDigest(m.position) === m.digest;
     } catch {
       ok = false;
     }
     if (!ok) {
-      app.restore(before);
+      this.restoreState(before);
       this.drop('bad-snapshot');
       if (this.fetch !== null && this.fetch.kind === 'state') {
         this.fetch.attempt++;
@@ -1122,7 +1166,7 @@ export class PbftReplica {
     let key = '';
     try {
       key = `${requestDigest(r)}:${Buffer.from(r.sig).toString('base64')}`;
-      ok = this.verifiedRequests.has(key) || this.cfg.crypto.verify(r.client, requestPayload(r), r.sig);
+      ok = this.verifiedRequests.has(key) || this.cfg.crypto.verify(clientSigner(r.client), requestPayload(r), r.sig);
     } catch {
       ok = false;
     }

@@ -233,6 +233,8 @@ export interface PbftFaults {
   dropPreparedSetInViewChange?: boolean;
   /** Take views above MAX_VIEW and change view past it without reporting (the silent stall it prevents). */
   skipViewCeiling?: boolean;
+  /** Execute a request again even when its client's timestamp was executed (the replay it prevents). */
+  skipTimestampCheck?: boolean;
 }
 
 /** What must be durable before the messages of the same Ready are sent. */

@@ -1,6 +1,6 @@
 import { Packr } from 'msgpackr';
 import { hmacTestKeyring, replyPayload, type Reply } from '@app/consensus/pbft';
-import { PBFT_CLIENT_ID, type PbftOpResult, type PbftRequestBody } from '@app/wire';
+import { PBFT_CLIENT_ID, pbftClientFor, type PbftOpResult, type PbftRequestBody } from '@app/wire';
 import type { FramePort } from '../../bus/gateway-bus';
 import type { LeaderSource } from '../raft/leader-source';
 import { PbftClient } from './pbft-client';
@@ -25,7 +25,7 @@ class Replicas implements FramePort {
     for (const id of ids) {
       const result = packr.pack([{ kind: 'write', result: { op: 'put', key: 'k', value: 'v', revision: 1 } } satisfies PbftOpResult]);
       for (const from of repliers) {
-        const unsigned: Reply = { type: 'Reply', from, to: PBFT_CLIENT_ID, view: 0, id, result, sig: new Uint8Array() };
+        const unsigned: Reply = { type: 'Reply', from, to: pbftClientFor('gw-test'), view: 0, id, result, sig: new Uint8Array() };
         client.onReply({ reply: { ...unsigned, sig: keyring.cryptoFor(from).sign(replyPayload(unsigned)) } });
       }
     }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Packr } from 'msgpackr';
 import type { KvItem, KvRequest, KvResult } from '@app/consensus/kv';
 import { ClientRequest, PbftCrypto, Reply, ReplyQuorum, signRequest, verifyReply } from '@app/consensus/pbft';
-import { Consistency, PBFT_CLIENT_ID, PbftOp, PbftOpResult, PbftRequestBody, Protocol, ReadQuery } from '@app/wire';
+import { Consistency, pbftClientFor, PbftOp, PbftOpResult, PbftRequestBody, Protocol, ReadQuery } from '@app/wire';
 import type { FramePort } from '../../bus/gateway-bus';
 import type { ConsensusClient, ConsensusClientStats } from '../consensus-client';
 import { ConsensusClosedError, ConsensusTimeoutError, ConsensusUnavailableError } from '../errors';
@@ -50,6 +50,9 @@ export class PbftClient implements ConsensusClient {
   private flushScheduled = false;
   private closed = false;
   private readonly f: number;
+  /** This gateway's PBFT client id; its requests carry strictly increasing timestamps. */
+  private readonly client: string;
+  private lastTs = 0;
   private readonly counters: ConsensusClientStats = {
     frames: {},
     proposedRequests: 0,
@@ -67,7 +70,8 @@ export class PbftClient implements ConsensusClient {
     private readonly o: PbftClientOptions,
   ) {
     this.f = Math.floor((o.replicas.length - 1) / 3);
-    this.quorum = new ReplyQuorum(o.replicas, PBFT_CLIENT_ID, (r) => verifyReply(o.crypto, r));
+    this.client = pbftClientFor(bus.self);
+    this.quorum = new ReplyQuorum(o.replicas, this.client, (r) => verifyReply(o.crypto, r));
   }
 
   submit(request: KvRequest): Promise<KvResult> {
@@ -153,9 +157,10 @@ export class PbftClient implements ConsensusClient {
 
   private send(calls: Call[]): void {
     const request = signRequest(this.o.crypto, {
-      client: PBFT_CLIENT_ID,
+      client: this.client,
       id: randomUUID(),
-      ts: Date.now(),
+      // Replicas execute a client's timestamp once (C&L §4.1): never the same twice, even within a ms.
+      ts: (this.lastTs = Math.max(Date.now(), this.lastTs + 1)),
       op: packr.pack(calls.map((c) => c.op)),
     });
     const out: Outstanding = {

@@ -114,8 +114,12 @@ export class PbftHarness {
     this.start(id);
   }
 
-  request(client: string, rid: string, key = 'k', delta = 1): ClientRequest {
-    return signRequest(this.keyring.cryptoFor(client), { client, id: rid, ts: 0, op: encodeCounterOp({ rid, key, delta }) });
+  /** A signed request; each of a client's requests gets the next timestamp (1, 2, ...), as a real client's would. */
+  private readonly clientTs = new Map<string, number>();
+
+  request(client: string, rid: string, key = 'k', delta = 1, ts = (this.clientTs.get(client) ?? 0) + 1): ClientRequest {
+    this.clientTs.set(client, Math.max(ts, this.clientTs.get(client) ?? 0));
+    return signRequest(this.keyring.cryptoFor(client), { client, id: rid, ts, op: encodeCounterOp({ rid, key, delta }) });
   }
 
   propose(id: ReplicaId, req: ClientRequest): void {

@@ -47,7 +47,7 @@ export class SimPbftClient {
     const rid = `${this.id}-${seq}`;
     const key = `k${this.rng.int(0, this.keys - 1)}`;
     const delta = this.rng.int(1, 9);
-    const req = signRequest(this.crypto, { client: this.id, id: rid, ts: Math.floor(now), op: encodeCounterOp({ rid, key, delta }) });
+    const req = signRequest(this.crypto, { client: this.id, id: rid, ts: seq, op: encodeCounterOp({ rid, key, delta }) });
     this.op = { req, invokedAt: now, attempt: 0, quorum: new ReplyQuorum(this.replicas, this.id, this.verify) };
     return this.op;
   }
