@@ -1,6 +1,6 @@
 import { TestCluster, waitFor } from './support/cluster';
 
-const BEHAVIORS = ['silent', 'equivocate', 'wrong-digest', 'forge', 'replay', 'stale-view', 'withhold'];
+const BEHAVIORS = ['silent', 'equivocate', 'wrong-digest', 'forge', 'replay', 'stale-view', 'withhold', 'replay-requests'];
 
 /**
  * A real 4-replica PBFT cluster (f = 1). Small checkpoint interval, so a revived replica that
@@ -98,6 +98,43 @@ describe('PBFT cluster', () => {
     await c.http('POST', `/v1/admin/nodes/${backup}/byzantine`, { behavior: 'none' });
     await expectModel();
   }, 120_000);
+
+  it.each(['primary', 'backup'])(
+    'a %s turned replay-requests under load re-executes nothing: the key keeps its second value, the replicas agree',
+    async (role) => {
+      await write(`replayed-${role}`, 'first');
+      for (let i = 0; i < 40; i++) await write(`filler-${i % 5}`, `${role}-${i}`);
+      await write(`replayed-${role}`, 'second');
+      const primary = await c.waitForLeader();
+      const target = role === 'primary' ? primary : (await c.clusterState()).nodes.find((n: any) => n.id !== primary && n.alive).id;
+      expect((await c.http('POST', `/v1/admin/nodes/${target}/byzantine`, { behavior: 'replay-requests' })).status).toBe(200);
+      try {
+        await Promise.all(
+          Array.from({ length: 4 }, async (_, w) => {
+            for (let i = 0; i < 8; i++) await write(`load-${role}-${w}`, `${i}`);
+          }),
+        );
+        await expectModel();
+      } finally {
+        expect((await c.http('POST', `/v1/admin/nodes/${target}/byzantine`, { behavior: 'none' })).status).toBe(200);
+      }
+      // Every replica at one applied index with one state digest (a digest is reported once computed).
+      await waitFor(
+        async () => {
+          const s = await c.clusterState();
+          const states = new Set(s.nodes.map((n: any) => `${n.appliedIndex}/${n.digest}`));
+          return states.size === 1 && s.nodes[0].digest ? true : null;
+        },
+        30_000,
+        'one state digest on every replica',
+      ).catch(async (err) => {
+        throw new Error(`${err.message}: ${JSON.stringify((await c.clusterState()).nodes.map((n: any) => [n.id, n.appliedIndex, n.digest]))}`);
+      });
+      // The KV sessions would mask a replay within their window; the client table is what refuses
+      // it for good (libs/consensus/src/pbft/client-timestamps.spec.ts shows the core without it).
+    },
+    120_000,
+  );
 
   it('refuses with 503 when two of four replicas are down, never a wrong answer, and resumes on revival', async () => {
     await c.waitForConvergence(30_000);

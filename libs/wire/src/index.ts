@@ -176,7 +176,7 @@ export interface SupervisorStatus {
   restarts: number;
 }
 
-export const BYZANTINE_BEHAVIORS = ['silent', 'equivocate', 'wrong-digest', 'forge', 'replay', 'stale-view', 'withhold', 'none'] as const;
+export const BYZANTINE_BEHAVIORS = ['silent', 'equivocate', 'wrong-digest', 'forge', 'replay', 'stale-view', 'withhold', 'replay-requests', 'none'] as const;
 export type ByzantineBehavior = (typeof BYZANTINE_BEHAVIORS)[number];
 export * from './keys';
 export * from './metrics';

@@ -41,7 +41,7 @@ export const DASHBOARD_HTML = `<!doctype html>
   tokenInput.value = sessionStorage.getItem('synodToken') || '';
   tokenInput.addEventListener('change', function () { sessionStorage.setItem('synodToken', tokenInput.value); });
   var protocol = 'raft';
-  var behaviors = ['none', 'silent', 'equivocate', 'wrong-digest', 'forge', 'replay', 'stale-view', 'withhold'];
+  var behaviors = ['none', 'silent', 'equivocate', 'wrong-digest', 'forge', 'replay', 'stale-view', 'withhold', 'replay-requests'];
 
   function text(tag, value, cls) {
     var el = document.createElement(tag);

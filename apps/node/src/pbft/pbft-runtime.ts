@@ -110,6 +110,7 @@ export class PbftRuntime implements ReplicaRuntime {
         this.counters.malformedPeerFrames++;
         continue;
       }
+      this.byzantine?.observe?.(m as PbftMessage);
       this.replica.step(m as PbftMessage); // signatures are checked (and bad ones counted) by the core
     }
     this.loop.kick();

@@ -1,12 +1,12 @@
-import { batchDigest, replyPayload, sha256Hex, signingPayload } from './codec';
-import type { ClientRequest, Commit, PbftMessage, PrePrepare, Prepare, ReplicaId, Reply } from './types';
+import { batchDigest, replyPayload, requestKey, sha256Hex, signingPayload } from './codec';
+import type { ClientRequest, Commit, Forward, PbftMessage, PrePrepare, Prepare, ReplicaId, Reply } from './types';
 
 /**
  * Byzantine replicas for the simulator and the admin API's `byzantine` switch: a correct core
  * runs underneath, and its outgoing messages and replies go through one of these filters. Pure:
  * randomness comes from the context, and the filter signs only with the replica's own key.
  */
-export const BYZANTINE_BEHAVIORS = ['silent', 'equivocate', 'wrong-digest', 'forge', 'replay', 'stale-view', 'withhold'] as const;
+export const BYZANTINE_BEHAVIORS = ['silent', 'equivocate', 'wrong-digest', 'forge', 'replay', 'stale-view', 'withhold', 'replay-requests'] as const;
 
 export type ByzantineBehavior = (typeof BYZANTINE_BEHAVIORS)[number];
 
@@ -29,6 +29,8 @@ export interface ByzantineFilter {
   /** The Byzantine version of a correct replica's outgoing messages (`to` may be expanded per recipient). */
   messages(out: PbftMessage[]): PbftMessage[];
   replies(out: Reply[]): Reply[];
+  /** Sees each message the replica receives (what a behaviour may remember and misuse later). */
+  observe?(incoming: PbftMessage): void;
 }
 
 function defaultWithheld(client: string): boolean {
@@ -185,6 +187,52 @@ export function createByzantine(behavior: ByzantineBehavior, ctx: ByzantineConte
         },
         replies: (out) => out,
       };
+
+    case 'replay-requests': {
+      // Requests ordered before (it saw their pre-prepares), oldest first: as primary it adds one to
+      // each batch it orders; as backup it forwards one to the primary with every prepare it sends.
+      // Exactly-once must hold anyway: the client table (C&L §4.1) refuses what was executed.
+      const past: ClientRequest[] = [];
+      const remember = (requests: ClientRequest[]): void => {
+        for (const r of requests) if (!past.some((p) => requestKey(p) === requestKey(r))) past.push(r);
+        if (past.length > 256) past.splice(0, past.length - 256);
+      };
+      const oldOne = (exclude: ClientRequest[]): ClientRequest | undefined => {
+        const fresh = new Set(exclude.map(requestKey));
+        const candidates = past.filter((r) => !fresh.has(requestKey(r)));
+        return candidates.length > 0 ? pick(candidates) : undefined;
+      };
+      return {
+        behavior,
+        observe(m) {
+          if (m.type === 'PrePrepare') remember(m.requests);
+        },
+        messages(out) {
+          const res: PbftMessage[] = [];
+          for (const m of out) {
+            if (m.type === 'PrePrepare' && m.from === ctx.id) {
+              const key = slotKey(m.view, m.seq);
+              if (!rewritten.has(key)) {
+                const old = oldOne(m.requests);
+                const requests = old ? [...m.requests, old] : m.requests;
+                rewritten.set(key, old ? sign({ ...m, requests, digest: batchDigest(requests) }) : null);
+              }
+              remember(m.requests);
+              res.push(rewritten.get(key) ?? m);
+            } else if ((m.type === 'Prepare' || m.type === 'Commit') && m.from === ctx.id) {
+              const variant = rewritten.get(slotKey(m.view, m.seq));
+              res.push(variant ? sign({ ...m, digest: variant.digest }) : m);
+              const old = m.type === 'Prepare' ? oldOne([]) : undefined;
+              const primary = ctx.replicas[m.view % ctx.replicas.length];
+              if (old && primary !== ctx.id)
+                res.push(sign<Forward>({ type: 'Forward', from: ctx.id, to: primary, view: m.view, requests: [old], sig: new Uint8Array() }));
+            } else res.push(m);
+          }
+          return res;
+        },
+        replies: (out) => out,
+      };
+    }
 
     case 'withhold': {
       const withheld = ctx.withheld ?? defaultWithheld;

@@ -165,6 +165,7 @@ export class PbftHarness {
       const m = this.queue.shift()!;
       const r = this.replicas.get(m.to);
       if (!r) continue;
+      this.byzantine.get(m.to)?.observe?.(m.msg);
       r.step(m.msg);
       this.collect(m.to);
     }

@@ -207,6 +207,7 @@ export class PbftSim implements PbftNemesisControl {
     } else {
       if (this.traceLines) this.note(`${to} <- ${describeMessage(msg.m)}`);
       if (msg.m.type === 'State') this.stats.stateTransfers++;
+      h.byz?.observe?.(msg.m);
       h.core!.step(msg.m);
     }
     this.drive(h);
