@@ -622,7 +622,7 @@ export class PbftReplica {
       if (!this.replaying) this.out.replies.push(reply);
       this.waiting.delete(key);
       this.assigned.delete(key);
-      results.push({ client: r.client, id: r.id, position: this.position, result });
+      if (!again) results.push({ client: r.client, id: r.id, position: this.position, result });
     }
     this.lastExecuted = cert.seq;
     this.out.executed.push({ seq: cert.seq, digest: cert.digest, requests: results });

@@ -6,6 +6,8 @@ export const PBFT_CANARIES: Readonly<Record<string, PbftFaults>> = {
   weakQuorum: { weakQuorum: true },
   /** VIEW-CHANGE without the P set: the new view re-assigns sequence numbers that already committed. */
   dropPreparedSetInViewChange: { dropPreparedSetInViewChange: true },
+  /** No client table check: a `replay-requests` primary gets an executed request executed again. */
+  skipTimestampCheck: { skipTimestampCheck: true },
 };
 
 export function pbftCanary(name: string): PbftFaults {

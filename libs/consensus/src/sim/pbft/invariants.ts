@@ -66,7 +66,10 @@ export class PbftInvariants {
       const key = `${r.client}/${r.id}`;
       const first = this.resultOf.get(key);
       if (first === undefined) this.resultOf.set(key, { result: r.result, by: replica, seq: batch.seq });
-      else if (!sameBytes(first.result, r.result)) {
+      else if (first.seq !== batch.seq) {
+        // Ordered again later (a replayed request) and executed again: a second effect.
+        this.fail('exactly-once', `${key} executed at seq ${batch.seq} by ${replica}, already at seq ${first.seq} by ${first.by}`);
+      } else if (!sameBytes(first.result, r.result)) {
         this.fail(
           'exactly-once',
           `${key} gave "${dec.decode(r.result)}" at ${replica} (seq ${batch.seq}) but "${dec.decode(first.result)}" at ${first.by} (seq ${first.seq})`,
