@@ -144,62 +144,64 @@ async function replayAttacks(c: TestCluster, attacker: BusAttacker, acked: Acked
   return frames;
 }
 
+/** A fresh cluster (started before the block's tests, stopped after), an attacker on its bus, and the writes acknowledged. */
+function attackedCluster(protocol: string, nodes: number, env: Record<string, string> = {}): { c: TestCluster; attacker: BusAttacker; acked: Acked } {
+  const t = { acked: new Map() } as { c: TestCluster; attacker: BusAttacker; acked: Acked };
+  beforeAll(async () => {
+    t.c = await TestCluster.start(['--protocol', protocol, '--nodes', String(nodes)], env);
+    await t.c.waitForLeader();
+    t.attacker = new BusAttacker(t.c.info);
+    await write(t.c, t.acked, 'before', '1');
+  }, 60_000);
+  afterAll(async () => {
+    t.attacker?.stop();
+    await t.c?.stop();
+  });
+  return t;
+}
+
 describe.each([
   ['raft', 3],
   ['pbft', 4],
 ])('bus attacks on %s, frame authentication on', (protocol, nodes) => {
-  let c: TestCluster;
-  let attacker: BusAttacker;
-  const acked: Acked = new Map();
-
-  beforeAll(async () => {
-    c = await TestCluster.start(['--protocol', protocol, '--nodes', String(nodes)]);
-    await c.waitForLeader();
-    attacker = new BusAttacker(c.info);
-    await write(c, acked, 'before', '1');
-  }, 60_000);
-
-  afterAll(async () => {
-    attacker?.stop();
-    await c?.stop();
-  });
+  const t = attackedCluster(protocol as string, nodes as number);
 
   if (protocol === 'raft') {
     it('a forged conflicting AppendEntries is dropped: nothing acknowledged is lost, the replicas agree', async () => {
-      await forgeAppendEntries(c, attacker);
-      await write(c, acked, 'victim', 'real');
-      expect(await problems(c, acked)).toEqual([]);
-      const { follower } = await followerOf(c);
-      await waitFor(async () => ((await refusals(c, follower)).badMac > 0 ? true : null), 10_000, 'the forged frame counted as bad_mac');
+      await forgeAppendEntries(t.c, t.attacker);
+      await write(t.c, t.acked, 'victim', 'real');
+      expect(await problems(t.c, t.acked)).toEqual([]);
+      const { follower } = await followerOf(t.c);
+      await waitFor(async () => ((await refusals(t.c, follower)).badMac > 0 ? true : null), 10_000, 'the forged frame counted as bad_mac');
     }, 60_000);
 
     it('a forged vote with term 2^53-2 or 2^53-1 changes nobody’s term', async () => {
-      const before = Math.max(...(await c.clusterState()).nodes.map((n: any) => n.term));
-      await forgeHugeVote(c, attacker);
-      await write(c, acked, 'after-vote', 'ok');
-      expect(await problems(c, acked)).toEqual([]);
-      const after = Math.max(...(await c.clusterState()).nodes.map((n: any) => n.term));
+      const before = Math.max(...(await t.c.clusterState()).nodes.map((n: any) => n.term));
+      await forgeHugeVote(t.c, t.attacker);
+      await write(t.c, t.acked, 'after-vote', 'ok');
+      expect(await problems(t.c, t.acked)).toEqual([]);
+      const after = Math.max(...(await t.c.clusterState()).nodes.map((n: any) => n.term));
       expect(after).toBeLessThan(before + 5);
     }, 60_000);
   }
 
   it('control commands published on the bus (bare, forged, replayed) isolate nobody', async () => {
-    const { follower } = await followerOf(c);
-    await controlAttacks(c, attacker, follower);
-    expect(await problems(c, acked)).toEqual([]);
+    const { follower } = await followerOf(t.c);
+    await controlAttacks(t.c, t.attacker, follower);
+    expect(await problems(t.c, t.acked)).toEqual([]);
   }, 60_000);
 
   it('captured frames replayed, byte-flipped, and replayed to a restarted replica are refused and counted', async () => {
-    const { follower } = await followerOf(c);
+    const { follower } = await followerOf(t.c);
     // Raft's leader talks to each follower directly; PBFT's replicas mostly broadcast.
-    const channel = protocol === 'raft' ? channelFor(c.info.cluster, follower) : topicChannel(c.info.cluster, 'broadcast');
-    await replayAttacks(c, attacker, acked, follower, channel, `replay-${protocol}`);
-    expect(await problems(c, acked)).toEqual([]);
+    const channel = protocol === 'raft' ? channelFor(t.c.info.cluster, follower) : topicChannel(t.c.info.cluster, 'broadcast');
+    await replayAttacks(t.c, t.attacker, t.acked, follower, channel, `replay-${protocol}`);
+    expect(await problems(t.c, t.acked)).toEqual([]);
     // Raft's frames name the receiver's incarnation: the restarted process refuses the old ones as
     // stale. PBFT's broadcasts name none; what the new process heard from a sender first sets the
     // floor, so they are refused as replays (or, before it heard anything, taken once: harmless
     // to PBFT, whose messages are signed and may be duplicated by any network).
-    if (protocol === 'raft') await waitFor(async () => ((r) => (r.stale > 0 ? r : null))(await refusals(c, follower)), 15_000, 'the stale frames counted');
+    if (protocol === 'raft') await waitFor(async () => ((r) => (r.stale > 0 ? r : null))(await refusals(t.c, follower)), 15_000, 'the stale frames counted');
   }, 120_000);
 });
 
@@ -207,39 +209,25 @@ describe.each([
   ['raft', 3],
   ['pbft', 4],
 ])('canary: the same attacks on %s with frame authentication off (BUS_AUTH=off-test-only)', (protocol, nodes) => {
-  let c: TestCluster;
-  let attacker: BusAttacker;
-  const acked: Acked = new Map();
-
-  beforeAll(async () => {
-    c = await TestCluster.start(['--protocol', protocol, '--nodes', String(nodes)], { BUS_AUTH: 'off-test-only', NODE_ENV: 'test' });
-    await c.waitForLeader();
-    attacker = new BusAttacker(c.info);
-    await write(c, acked, 'before', '1');
-  }, 60_000);
-
-  afterAll(async () => {
-    attacker?.stop();
-    await c?.stop();
-  });
+  const t = attackedCluster(protocol as string, nodes as number, { BUS_AUTH: 'off-test-only', NODE_ENV: 'test' });
 
   it('a replayed control command isolates the replica, and the check reports it', async () => {
-    const { follower } = await followerOf(c);
-    await controlAttacks(c, attacker, follower);
-    expect(await problems(c, acked, 3000)).toContainEqual(`${follower} is isolated`);
-    expect((await c.admin(follower, 'heal')).status).toBe(200);
+    const { follower } = await followerOf(t.c);
+    await controlAttacks(t.c, t.attacker, follower);
+    expect(await problems(t.c, t.acked, 3000)).toContainEqual(`${follower} is isolated`);
+    expect((await t.c.admin(follower, 'heal')).status).toBe(200);
   }, 60_000);
 
   if (protocol === 'raft') {
     it('a forged AppendEntries makes the replicas diverge, and the check reports it', async () => {
-      await forgeAppendEntries(c, attacker);
-      await write(c, acked, 'victim', 'real');
-      expect(await problems(c, acked, 5000)).toContainEqual(expect.stringMatching(/^replicas differ/));
+      await forgeAppendEntries(t.c, t.attacker);
+      await write(t.c, t.acked, 'victim', 'real');
+      expect(await problems(t.c, t.acked, 5000)).toContainEqual(expect.stringMatching(/^replicas differ/));
     }, 60_000);
 
     it('a forged 2^53-2 vote leaves the cluster without a leader, and the check reports it', async () => {
-      await forgeHugeVote(c, attacker);
-      expect(await problems(c, acked, 5000)).toContainEqual('no leader');
+      await forgeHugeVote(t.c, t.attacker);
+      expect(await problems(t.c, t.acked, 5000)).toContainEqual('no leader');
     }, 60_000);
   }
 });

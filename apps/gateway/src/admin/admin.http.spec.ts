@@ -26,20 +26,14 @@ let replicas: ControlServer;
 /** n1..n3 on the bus (beaconing, so the gateway knows their incarnations); n1 and n2 have a control plane. */
 let fakes: FakeReplica[];
 
+/** A follower's control status, with `over` changed. */
+function controlStatus(id: string, over: Partial<ControlStatus> = {}): ControlStatus {
+  return { id, alive: true, isolated: false, byzantine: 'none', role: 'follower', term: 1, leader: null, commitIndex: 0, appliedIndex: 0, pid: 4242, ...over };
+}
+
 /** A replica's control plane: applies the action to a status it keeps. */
 function replica(id: string): (data: unknown) => ControlStatus {
-  const status: ControlStatus = {
-    id,
-    alive: true,
-    isolated: false,
-    byzantine: 'none',
-    role: 'follower',
-    term: 1,
-    leader: null,
-    commitIndex: 0,
-    appliedIndex: 0,
-    pid: 4242,
-  };
+  const status = controlStatus(id);
   return (data) => {
     const req = data as ControlRequest;
     if (req.action === 'kill') status.alive = false;
@@ -376,18 +370,7 @@ describe('admin API against a rogue control plane on the Redis', () => {
   let gateway: RunningGateway;
   let fakes3: FakeReplica[];
   let planes: ControlServer;
-  const status = (id: string): ControlStatus => ({
-    id,
-    alive: false,
-    isolated: false,
-    byzantine: 'none',
-    role: 'follower',
-    term: 1,
-    leader: null,
-    commitIndex: 0,
-    appliedIndex: 0,
-    pid: 1,
-  });
+  const status = (id: string): ControlStatus => controlStatus(id, { alive: false, pid: 1 });
 
   beforeAll(async () => {
     const store = new FakeStore();

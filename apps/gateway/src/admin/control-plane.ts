@@ -26,6 +26,8 @@ export class ControlFailedError extends Error {
   constructor(
     readonly pattern: string,
     readonly detail: string,
+    /** Why the replica refused the command's authentication, when it did. */
+    readonly refused?: string,
   ) {
     super(`${pattern}: ${detail}`);
     this.name = 'ControlFailedError';
@@ -87,7 +89,7 @@ export class ControlPlane implements OnApplicationShutdown {
       return await this.once<T>(client, node, pattern, data, timeoutMs);
     } catch (err) {
       // The replica restarted since its last beacon we heard: send again once the new one is known.
-      if (!(err instanceof ControlFailedError && err.detail.includes('staleIncarnation'))) throw err;
+      if (!(err instanceof ControlFailedError && err.refused === 'staleIncarnation')) throw err;
       const waitUntil = Math.min(deadline, Date.now() + NEW_INCARNATION_WAIT_MS);
       while (this.bus.auth.incarnationOf(node) === known && Date.now() < waitUntil) await sleep(50);
       return this.once<T>(client, node, pattern, data, Math.max(1, deadline - Date.now()));
@@ -110,7 +112,7 @@ export class ControlPlane implements OnApplicationShutdown {
       throw new ControlFailedError(pattern, describe(err));
     }
     if (typeof answer === 'object' && answer !== null && 'refused' in answer)
-      throw new ControlFailedError(pattern, `the command was refused: ${answer.refused}`);
+      throw new ControlFailedError(pattern, `the command was refused: ${answer.refused}`, answer.refused);
     const opened = openEnvelope(auth, `${pattern}.reply`, answer);
     if (typeof opened === 'string') throw new ControlFailedError(pattern, `the answer failed authentication (${opened})`);
     const reply = opened.body as ControlReplyBody;

@@ -62,6 +62,27 @@ export function createByzantine(behavior: ByzantineBehavior, ctx: ByzantineConte
   const secondHalf = new Set(others.slice(Math.ceil(others.length / 3)));
   const inGroupB = (r: ReplicaId): boolean => secondHalf.has(r);
 
+  /**
+   * A primary ordering another batch than its core chose, the same one on every retransmission:
+   * `rebatch` gives the requests to order instead (null: unchanged), once per (view, seq), and
+   * this replica's own votes follow the rewritten batch.
+   */
+  const rebatchOwn = (m: PbftMessage, rebatch: (pp: PrePrepare) => ClientRequest[] | null): PbftMessage => {
+    if (m.type === 'PrePrepare' && m.from === ctx.id) {
+      const key = slotKey(m.view, m.seq);
+      if (!rewritten.has(key)) {
+        const requests = rebatch(m);
+        rewritten.set(key, requests === null ? null : sign({ ...m, requests, digest: batchDigest(requests) }));
+      }
+      return rewritten.get(key) ?? m;
+    }
+    if ((m.type === 'Prepare' || m.type === 'Commit') && m.from === ctx.id) {
+      const variant = rewritten.get(slotKey(m.view, m.seq));
+      return variant ? sign({ ...m, digest: variant.digest }) : m;
+    }
+    return m;
+  };
+
   switch (behavior) {
     case 'silent':
       return { behavior, messages: () => [], replies: () => [] };
@@ -210,23 +231,20 @@ export function createByzantine(behavior: ByzantineBehavior, ctx: ByzantineConte
         messages(out) {
           const res: PbftMessage[] = [];
           for (const m of out) {
-            if (m.type === 'PrePrepare' && m.from === ctx.id) {
-              const key = slotKey(m.view, m.seq);
-              if (!rewritten.has(key)) {
-                const old = oldOne(m.requests);
-                const requests = old ? [...m.requests, old] : m.requests;
-                rewritten.set(key, old ? sign({ ...m, requests, digest: batchDigest(requests) }) : null);
-              }
-              remember(m.requests);
-              res.push(rewritten.get(key) ?? m);
-            } else if ((m.type === 'Prepare' || m.type === 'Commit') && m.from === ctx.id) {
-              const variant = rewritten.get(slotKey(m.view, m.seq));
-              res.push(variant ? sign({ ...m, digest: variant.digest }) : m);
-              const old = m.type === 'Prepare' ? oldOne([]) : undefined;
+            res.push(
+              rebatchOwn(m, (pp) => {
+                const old = oldOne(pp.requests);
+                return old ? [...pp.requests, old] : null;
+              }),
+            );
+            if (m.type === 'PrePrepare' && m.from === ctx.id) remember(m.requests);
+            // As backup: an old request forwarded to the primary with each own prepare.
+            if (m.type === 'Prepare' && m.from === ctx.id) {
+              const old = oldOne([]);
               const primary = ctx.replicas[m.view % ctx.replicas.length];
               if (old && primary !== ctx.id)
                 res.push(sign<Forward>({ type: 'Forward', from: ctx.id, to: primary, view: m.view, requests: [old], sig: new Uint8Array() }));
-            } else res.push(m);
+            }
           }
           return res;
         },
@@ -238,23 +256,13 @@ export function createByzantine(behavior: ByzantineBehavior, ctx: ByzantineConte
       const withheld = ctx.withheld ?? defaultWithheld;
       return {
         behavior,
-        messages(out) {
-          const res: PbftMessage[] = [];
-          for (const m of out) {
-            if (m.type === 'PrePrepare' && m.from === ctx.id) {
-              const key = slotKey(m.view, m.seq);
-              if (!rewritten.has(key)) {
-                const kept = m.requests.filter((r) => !withheld(r.client));
-                rewritten.set(key, kept.length === m.requests.length ? null : sign({ ...m, requests: kept, digest: batchDigest(kept) }));
-              }
-              res.push(rewritten.get(key) ?? m);
-            } else if ((m.type === 'Prepare' || m.type === 'Commit') && m.from === ctx.id) {
-              const variant = rewritten.get(slotKey(m.view, m.seq));
-              res.push(variant ? sign({ ...m, digest: variant.digest }) : m);
-            } else res.push(m);
-          }
-          return res;
-        },
+        messages: (out) =>
+          out.map((m) =>
+            rebatchOwn(m, (pp) => {
+              const kept = pp.requests.filter((r) => !withheld(r.client));
+              return kept.length === pp.requests.length ? null : kept;
+            }),
+          ),
         replies: (out) => out.filter((r) => !withheld(r.to)),
       };
     }
