@@ -51,11 +51,13 @@ describe('launcher command line', () => {
         'X=a=b',
         '--gateway-env',
         'ADMIN_TOKEN=t',
+        '--session-window',
+        '20',
       ],
       {},
     );
     expect(o).toMatchObject({ protocol: 'pbft', nodes: 7, fresh: true, port: 0, cluster: 'c-1', dataDir: '/tmp/d', sharedRedis: true, appendfsync: 'no' });
-    expect(o.nodeEnv).toEqual({ TICK_MS: '20', X: 'a=b' });
+    expect(o.nodeEnv).toEqual({ TICK_MS: '20', X: 'a=b', SESSION_WINDOW: '20' });
     expect(o.gatewayEnv).toEqual({ ADMIN_TOKEN: 't' });
   });
 
@@ -83,7 +85,7 @@ describe('launcher command line', () => {
 
   it('names every bad flag and variable at once, then the usage', () => {
     const found = problems(
-      ['--protocol', 'paxos', '--nodes', '40', '--port', '70000', '--cluster', 'a:b', '--appendfsync', 'sometimes', '--node-env', 'novalue'],
+      ['--protocol', 'paxos', '--nodes', '40', '--port', '70000', '--cluster', 'a:b', '--appendfsync', 'sometimes', '--node-env', 'novalue', '--session-window', '0'],
       {
         HOST: 'a b',
         REDIS_URL: 'http://user:hunter2@x',
@@ -98,6 +100,7 @@ describe('launcher command line', () => {
       '--cluster must be 1-64 characters of [A-Za-z0-9_-], got "a:b"',
       '--appendfsync must be always, everysec or no, got "sometimes"',
       '--node-env must be KEY=VALUE with KEY a variable name',
+      '--session-window must be an integer in [1, 100000], got "0"',
     ]);
     expect(found.join('\n')).not.toContain('hunter2');
     let err: unknown;

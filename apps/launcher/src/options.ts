@@ -29,6 +29,9 @@ export const USAGE = `usage: npm start -- [options]
   --cluster NAME           cluster name (env CLUSTER, synod)
   --data DIR               data directory (data)
   --shared-redis           one Redis for every replica instead of one each
+  --session-window N       request results each client keeps, 1-100000 (1000): a retry of an
+                           older one is refused (409), never applied twice (env SESSION_WINDOW
+                           of every replica)
   --appendfsync always|everysec|no
                            the Redis servers' fsync policy (always)
   --node-env KEY=VALUE     extra environment for every replica (repeatable)
@@ -62,6 +65,7 @@ const OPTIONS = {
   data: { type: 'string' },
   'shared-redis': { type: 'boolean' },
   appendfsync: { type: 'string' },
+  'session-window': { type: 'string' },
   'node-env': { type: 'string', multiple: true },
   'gateway-env': { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
@@ -74,6 +78,7 @@ const PORT = pieces.port(3000);
 const CLUSTER = pieces.id('synod');
 const APPENDFSYNC = pieces.oneOf(['always', 'everysec', 'no'], 'always');
 const HOST = pieces.host('127.0.0.1');
+const SESSION_WINDOW = pieces.int(1000, 1, 100_000);
 
 /**
  * The launcher's command line over its environment. Throws HelpRequested for -h/--help, and
@@ -115,6 +120,11 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv): LauncherOptio
     problems.push(`PBFT needs n = 3f+1 replicas (4, 7, ...), --nodes is ${nodes}`);
 
   const nodeEnv = pairs(values['node-env'], '--node-env', problems);
+  // A replica setting, so it travels as one: the same on every replica (their digests must agree).
+  if (values['session-window'] !== undefined) {
+    const window = check(SESSION_WINDOW, values['session-window'], '--session-window', problems);
+    if (window !== undefined) nodeEnv.SESSION_WINDOW = String(window);
+  }
   const gatewayEnv = pairs(values['gateway-env'], '--gateway-env', problems);
   if (problems.length > 0) throw new UsageError(problems);
   return {

@@ -35,6 +35,8 @@ export interface NodeConfig {
   pbftMaxBatch: number;
   /** PBFT: K, a checkpoint every K sequence numbers (the log window is 4K). */
   pbftCheckpointInterval: number;
+  /** Results each client's session keeps: its this many most recent request seqs (kv/sessions.ts). Every replica must agree. */
+  sessionWindow: number;
 }
 
 const nodeVars = z.object({
@@ -54,6 +56,7 @@ const nodeVars = z.object({
   MAX_INFLIGHT: int(64, 1, 10_000),
   PBFT_MAX_BATCH: int(64, 1, 10_000),
   PBFT_CHECKPOINT_INTERVAL: int(32, 1, 100_000),
+  SESSION_WINDOW: int(1000, 1, 100_000),
 });
 type NodeVars = z.output<typeof nodeVars>;
 
@@ -99,6 +102,7 @@ export const nodeEnvSchema = nodeVars
       busVerify: v.BUS_AUTH === 'on',
       pbftMaxBatch: v.PBFT_MAX_BATCH,
       pbftCheckpointInterval: v.PBFT_CHECKPOINT_INTERVAL,
+      sessionWindow: v.SESSION_WINDOW,
     };
   });
 

@@ -106,7 +106,7 @@ describe('command batches through BullMQ', () => {
     expect((await http(gw.base, 'GET', '/v1/kv/reuse-b')).status).toBe(404);
     // every command carries the batch's fingerprint into the state machine
     const sent = (cluster.replicas.get('n1') as FakeReplica).proposals.flatMap((p) => p.requests).filter((r) => r.cmd.key === 'reuse-a');
-    expect(sent[0]).toMatchObject({ id: `job:${first.body.id}:0`, fingerprint: expect.any(String) });
+    expect(sent[0]).toMatchObject({ id: `job:${first.body.id}/1`, fingerprint: expect.any(String) });
   });
 
   it('a job id used again for another batch after the first job was removed: the batch fails, nothing applied', async () => {

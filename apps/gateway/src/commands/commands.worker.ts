@@ -63,6 +63,9 @@ export class CommandsWorker implements OnApplicationBootstrap, OnModuleDestroy {
       // Its request id was first used by another batch under this job id (one removed and
       // submitted anew within the dedup window): nothing of this one may be applied under it.
       if (result.op === 'conflict') throw new UnrecoverableError(`command ${i}: the job id was already used by a different batch; nothing applied`);
+      // A retried job whose early commands fell out of its session window: they may have applied
+      // on an earlier attempt and cannot be told apart any more, so the batch stops here.
+      if (result.op === 'refused') throw new UnrecoverableError(`command ${i}: refused (${result.reason}): can no longer be deduplicated; not applied now`);
       results.push(result);
     }
     return { results };

@@ -9,7 +9,10 @@ export function jobIdFor(idempotencyKey: string): string {
   return usable ? idempotencyKey : `idem-${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 40)}`;
 }
 
-/** The request id of command `index` of a job: the same on every attempt, so a retry applies nothing twice. */
+/**
+ * The request id of command `index` of a job: the same on every attempt, so a retry applies
+ * nothing twice. A job is one client session (kv/sessions.ts) and its commands are seqs 1, 2, …
+ */
 export function commandRequestId(jobId: string, index: number): string {
-  return `job:${jobId}:${index}`;
+  return `job:${jobId}/${index + 1}`;
 }

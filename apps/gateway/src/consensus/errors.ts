@@ -14,13 +14,17 @@ export class ConsensusUnavailableError extends Error {
   }
 }
 
-/** The request went out but no answer came before the deadline: it may or may not have been applied. */
+/**
+ * The request went out but no answer came before the deadline, or the replicas no longer remember
+ * its answer (`why`): it may or may not have been applied.
+ */
 export class ConsensusTimeoutError extends Error {
   constructor(
     readonly requestId: string,
     readonly timeoutMs: number,
+    readonly why?: string,
   ) {
-    super(`no answer within ${timeoutMs} ms; the outcome is unknown`);
+    super(`${why ?? `no answer within ${timeoutMs} ms`}; the outcome is unknown`);
     this.name = 'ConsensusTimeoutError';
   }
 }

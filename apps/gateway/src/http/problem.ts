@@ -38,6 +38,12 @@ export const PROBLEMS = {
   hostNotAllowed: { type: `${BASE}/host-not-allowed`, title: 'Host not allowed' },
   /** 422: the Idempotency-Key was first used for another request (method, path or body); nothing was applied. */
   idempotencyKeyReused: { type: `${BASE}/idempotency-key-reused`, title: 'Idempotency-Key reused for a different request' },
+  /**
+   * 409: the replicas can no longer tell whether this Idempotency-Key was applied (its seq fell out
+   * of its client's session window, or the session was dropped), so it is refused, never applied
+   * twice; `reason` is `outside-window` or `session-expired`.
+   */
+  idempotencyKeyExpired: { type: `${BASE}/idempotency-key-expired`, title: 'Idempotency-Key past its session window' },
 } as const satisfies Record<string, ProblemType>;
 
 /**

@@ -44,7 +44,7 @@ function fromBodyParser(err: Record<string, unknown>, bodyLimit: string): HttpEr
 export function toHttpError(err: unknown, bodyLimit = 'the body limit'): HttpError {
   if (err instanceof ApiError) return answer(err.problem, err.headers);
   if (err instanceof ConsensusTimeoutError) {
-    const detail = `no answer from the cluster within ${err.timeoutMs} ms: the outcome is unknown; retry with the same Idempotency-Key`;
+    const detail = `${err.why ?? `no answer from the cluster within ${err.timeoutMs} ms`}: the outcome is unknown; retry with the same Idempotency-Key`;
     return answer(problem(PROBLEMS.outcomeUnknown, 504, detail, { requestId: clientRequestId(err.requestId) }));
   }
   if (err instanceof ConsensusUnavailableError) {

@@ -131,8 +131,41 @@ describe('the same request twice', () => {
   });
 });
 
+describe('Idempotency-Key past its session window (fails closed)', () => {
+  it('a retry of <client>/<seq> older than the window (1000) → 409 naming the reason; nothing applied again', async () => {
+    const put = (seq: number, value: string) => http(gw.base, 'PUT', '/v1/kv/windowed', { body: { value }, headers: { 'Idempotency-Key': `win/${seq}` } });
+    const first = await put(1, 'first');
+    expect(first.status).toBe(200);
+    const second = await put(1001, 'second');
+    expect(second.status).toBe(200);
+    const retry = await put(1, 'first');
+    expect(retry.status).toBe(409);
+    expect(retry.body).toEqual({
+      type: 'https://synod.dev/problems/idempotency-key-expired',
+      title: 'Idempotency-Key past its session window',
+      status: 409,
+      detail: expect.stringContaining('"win/1" can no longer be deduplicated'),
+      instance: '/v1/kv/windowed',
+      field: 'Idempotency-Key',
+      reason: 'outside-window',
+    });
+    expect((await get('windowed')).body.value).toBe('second');
+    // a seq inside the window is still a retry with its first answer
+    expect((await put(1001, 'second')).body).toEqual(second.body);
+  });
+
+  it('keyless writes are seqs of the gateway\'s own session', async () => {
+    await http(gw.base, 'PUT', '/v1/kv/keyless', { body: { value: 'v' } });
+    const ids = leader()
+      .proposals.flatMap((p) => p.requests)
+      .filter((r) => r.cmd.key === 'keyless')
+      .map((r) => r.id);
+    expect(ids).toEqual([expect.stringMatching(/^rest:gw-[0-9a-f-]+\/[1-9][0-9]*$/)]);
+  });
+});
+
 describe('REST keys and BullMQ batches live apart', () => {
-  it('Idempotency-Key job:batch-1:0 on a PUT is a new request, not a batch command', async () => {
+  it('Idempotency-Key job:batch-1/1 on a PUT is a new request, not a batch command', async () => {
     const accepted = await http(gw.base, 'POST', '/v1/commands', {
       body: { commands: [{ op: 'put', key: 'from-batch', value: 'b' }] },
       headers: { 'Idempotency-Key': 'batch-1' },
@@ -143,9 +176,9 @@ describe('REST keys and BullMQ batches live apart', () => {
       .proposals.flatMap((p) => p.requests)
       .filter((r) => r.cmd.key === 'from-batch')
       .map((r) => r.id);
-    expect(batchIds).toContain('job:batch-1:0');
+    expect(batchIds).toContain('job:batch-1/1');
 
-    const put = await http(gw.base, 'PUT', '/v1/kv/from-rest', { body: { value: 'r' }, headers: { 'Idempotency-Key': 'job:batch-1:0' } });
+    const put = await http(gw.base, 'PUT', '/v1/kv/from-rest', { body: { value: 'r' }, headers: { 'Idempotency-Key': 'job:batch-1/1' } });
     expect(put.status).toBe(200);
     expect(put.body).toEqual({ key: 'from-rest', value: 'r', revision: expect.any(Number) });
     expect((await get('from-rest')).body.value).toBe('r');
@@ -153,6 +186,6 @@ describe('REST keys and BullMQ batches live apart', () => {
       leader()
         .proposals.at(-1)
         ?.requests.map((r) => r.id),
-    ).toEqual(['rest:job:batch-1:0']);
+    ).toEqual(['rest:job:batch-1/1']);
   });
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import type { KvCommand, KvEffect, KvItem, KvResult } from '@app/consensus/kv';
+import type { KvCommand, KvEffect, KvItem, KvResult, RefusalReason } from '@app/consensus/kv';
 import type { Consistency, ReadQuery } from '@app/wire';
 import { GATEWAY_CONFIG } from '../config/config.module';
 import type { GatewayConfig } from '../config/config';
@@ -15,6 +15,12 @@ import { toRequest } from './kv-request';
 @Injectable()
 export class KvService {
   readonly limits: KvLimits;
+  /**
+   * Writes sent without an Idempotency-Key are requests of this gateway's own session (one per
+   * process): `<client>/<seq>` keeps what the replicas remember for them bounded (kv/sessions.ts).
+   */
+  private readonly ownClient = `gw-${randomUUID().slice(0, 13)}`;
+  private ownSeq = 0;
 
   constructor(
     @Inject(CONSENSUS_CLIENT) private readonly client: ConsensusClient,
@@ -32,12 +38,14 @@ export class KvService {
   }
 
   /**
-   * A REST write: under `rest:<Idempotency-Key>` (a fresh key when the client sent none), with the
-   * request's fingerprint. A key already used for another request is a 422, and nothing is applied.
+   * A REST write: under `rest:<Idempotency-Key>` (the gateway's own next `<client>/<seq>` when the
+   * client sent none), with the request's fingerprint. A key already used for another request is
+   * a 422; a key the replicas can no longer vouch for is a 409; in both, nothing is applied.
    */
   async write(cmd: KvCommand, idempotencyKey: string | undefined, fingerprint: string): Promise<KvEffect> {
-    const key = idempotencyKey ?? randomUUID();
+    const key = idempotencyKey ?? `${this.ownClient}/${++this.ownSeq}`;
     const result = await this.execute(cmd, restRequestId(key), fingerprint);
+    if (result.op === 'refused') throw refusal(key, result.reason);
     if (result.op !== 'conflict' && answers(result, cmd)) return result;
     throw new ApiError(
       422,
@@ -58,6 +66,24 @@ export class KvService {
   list(query: Extract<ReadQuery, { op: 'list' }>, consistency: Consistency): Promise<KvItem[]> {
     return this.client.read(randomUUID(), query, consistency);
   }
+}
+
+/** 409: the session no longer tells whether this key was applied, so it is not applied now. */
+function refusal(key: string, reason: RefusalReason): ApiError {
+  const why =
+    reason === 'outside-window'
+      ? 'its sequence number fell out of its client\'s session window (later requests of the same client moved it on)'
+      : 'its client\'s session was dropped (the least recently active clients go when the replicas\' session memory is full)';
+  return new ApiError(
+    409,
+    {
+      error: `Idempotency-Key ${JSON.stringify(key)} can no longer be deduplicated: ${why}. It was not applied now; an earlier attempt may have been. Read the key to find out; send a new key for a new request`,
+      field: 'Idempotency-Key',
+      reason,
+    },
+    {},
+    PROBLEMS.idempotencyKeyExpired,
+  );
 }
 
 /**

@@ -39,6 +39,7 @@ describe('replica configuration', () => {
       busVerify: true,
       pbftMaxBatch: 64,
       pbftCheckpointInterval: 32,
+      sessionWindow: 1000,
     });
   });
 
@@ -58,6 +59,7 @@ describe('replica configuration', () => {
       MAX_INFLIGHT: '9',
       PBFT_MAX_BATCH: '10',
       PBFT_CHECKPOINT_INTERVAL: '11',
+      SESSION_WINDOW: '20',
     });
     expect(cfg).toMatchObject({
       cluster: 'c-1',
@@ -73,6 +75,7 @@ describe('replica configuration', () => {
       maxInflight: 9,
       pbftMaxBatch: 10,
       pbftCheckpointInterval: 11,
+      sessionWindow: 20,
     });
   });
 

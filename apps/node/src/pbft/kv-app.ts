@@ -1,5 +1,5 @@
 import { Packr } from 'msgpackr';
-import { KvStateMachine, validateRequest } from '@app/consensus/kv';
+import { KvStateMachine, validateRequest, type KvOptions } from '@app/consensus/kv';
 import type { PbftApp } from '@app/consensus/pbft';
 import type { PbftOp, PbftOpResult } from '@app/wire';
 
@@ -11,8 +11,12 @@ const packr = new Packr({ useRecords: false, moreTypes: false });
  * `error` result), which is what lets the client match f+1 replies.
  */
 export class KvApp implements PbftApp {
-  kv = new KvStateMachine();
+  kv: KvStateMachine;
   private nextRevision = 1;
+
+  constructor(private readonly options: KvOptions = {}) {
+    this.kv = new KvStateMachine(options);
+  }
 
   execute(position: number, op: Uint8Array): Uint8Array {
     let ops: unknown;
@@ -60,7 +64,7 @@ export class KvApp implements PbftApp {
 
   restore(data: Uint8Array): void {
     const s = packr.unpack(data) as { next: number; kv: Uint8Array };
-    this.kv = KvStateMachine.restore(s.kv);
+    this.kv = KvStateMachine.restore(s.kv, this.options);
     this.nextRevision = s.next;
   }
 }

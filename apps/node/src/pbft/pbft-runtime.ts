@@ -57,7 +57,7 @@ export class PbftRuntime implements ReplicaRuntime {
     this.crypto = ed25519Crypto(keys.privateKeyPem, keys.publicKeys);
     const persisted = this.codec.load(await this.store.load());
     if (this.loop.isStopped) return;
-    this.app = new KvApp();
+    this.app = new KvApp({ sessionWindow: this.cfg.sessionWindow });
     this.replica = new PbftReplica(
       {
         id: this.cfg.nodeId,

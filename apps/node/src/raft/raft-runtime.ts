@@ -1,4 +1,4 @@
-import { decodeRequest, encodeRequest, KvRequest, KvResult, KvStateMachine, validateRequest } from '@app/consensus/kv';
+import { decodeRequest, encodeRequest, KvOptions, KvRequest, KvResult, KvStateMachine, validateRequest } from '@app/consensus/kv';
 import { HardState, MAX_TERM, RaftFatal, RaftNode, Ready, SoftState } from '@app/consensus/raft';
 import type { DurableStore } from '@app/storage';
 import type { GatewayRequest, ProposeBody, ReadBody, RedirectBody } from '@app/wire';
@@ -33,6 +33,9 @@ const MAX_PENDING_PROPOSALS = 100_000;
 export class RaftRuntime implements ReplicaRuntime {
   private node!: RaftNode;
   private kv!: KvStateMachine;
+  private get kvOptions(): KvOptions {
+    return { sessionWindow: this.cfg.sessionWindow };
+  }
   private readonly loop = new ReadyLoop(
     () => this.node.hasReady(),
     () => this.handleReady(),
@@ -86,7 +89,7 @@ export class RaftRuntime implements ReplicaRuntime {
   async start(): Promise<void> {
     const persisted = fromStoredState(await this.store.load());
     if (this.loop.isStopped) return;
-    this.kv = persisted.snapshot ? KvStateMachine.restore(persisted.snapshot.data) : new KvStateMachine();
+    this.kv = persisted.snapshot ? KvStateMachine.restore(persisted.snapshot.data, this.kvOptions) : new KvStateMachine(this.kvOptions);
     this.storedHardState = persisted.hardState;
     this.appliedIndex = persisted.snapshot?.lastIncludedIndex ?? 0;
     this.snapshotIndex = this.appliedIndex;
@@ -253,7 +256,7 @@ export class RaftRuntime implements ReplicaRuntime {
 
   private installSnapshot(rd: Ready): void {
     const snap = rd.snapshot!;
-    this.kv = KvStateMachine.restore(snap.data);
+    this.kv = KvStateMachine.restore(snap.data, this.kvOptions);
     this.appliedIndex = snap.lastIncludedIndex;
     this.snapshotIndex = snap.lastIncludedIndex;
     this.counters.snapshots++;

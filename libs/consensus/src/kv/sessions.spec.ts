@@ -1,107 +1,105 @@
 import { seededRng } from '../util/rng';
-import { ClientSessions } from './sessions';
+import { ClientSessions, parseRequestId, type SessionVerdict } from './sessions';
 import type { KvEffect } from './types';
 
 const result = (revision: number): KvEffect => ({ op: 'delete', key: 'k', deleted: false, revision });
 
-/** The rule, written as plainly as possible: what ClientSessions must hold after every step. */
+/** The rule, written as plainly as possible: what ClientSessions must decide at every step. */
 class NaiveSessions {
-  latestTs = 0;
-  list: Array<{ id: string; ts: number; revision: number }> = [];
+  /** Least recently active first. */
+  live: Array<{ client: string; maxSeq: number; seqs: Map<number, number> }> = [];
+  dropped = new Set<string>();
   constructor(
-    private ttl: number,
+    private window: number,
     private max: number,
   ) {}
-  advance(ts: number): void {
-    this.latestTs = Math.max(this.latestTs, ts);
-    this.list = this.list.filter((s) => this.latestTs - s.ts <= this.ttl);
+  check(id: string): SessionVerdict['kind'] | 'outside-window' | 'session-expired' {
+    const { client, seq } = parseRequestId(id);
+    const s = this.live.find((x) => x.client === client);
+    if (!s) return this.dropped.has(client) ? 'session-expired' : 'new';
+    if (s.seqs.has(seq)) return 'retry';
+    return seq <= s.maxSeq - this.window ? 'outside-window' : 'new';
   }
-  lookup(id: string): number | undefined {
-    return this.list.find((s) => s.id === id)?.revision;
+  record(id: string, revision: number): void {
+    const { client, seq } = parseRequestId(id);
+    let s = this.live.find((x) => x.client === client);
+    this.live = this.live.filter((x) => x.client !== client);
+    s ??= { client, maxSeq: 0, seqs: new Map() };
+    this.live.push(s);
+    s.seqs.set(seq, revision);
+    s.maxSeq = Math.max(s.maxSeq, seq);
+    for (const q of [...s.seqs.keys()]) if (q <= s.maxSeq - this.window) s.seqs.delete(q);
+    const total = () => this.live.reduce((n, x) => n + x.seqs.size, 0);
+    while (total() > this.max && this.live[0] !== s) this.dropped.add(this.live.shift()!.client);
   }
-  record(id: string, ts: number, revision: number): void {
-    if (this.latestTs - ts > this.ttl) return;
-    this.list.push({ id, ts, revision });
-    while (this.list.length > this.max) this.list.shift();
+  remembered(): Array<[string, number[]]> {
+    return this.live.map((x) => [x.client, [...x.seqs.keys()].sort((a, b) => a - b)]);
   }
 }
 
-describe('ClientSessions against the plain rule', () => {
-  // skew: half the requests come from a proposer whose clock is that far ahead, so sessions
-  // expire out of applied order (dead ones pile up behind live ones).
+const kindOf = (v: SessionVerdict): string => (v.kind === 'refused' ? v.reason : v.kind);
+
+describe('parseRequestId', () => {
   it.each([
-    [1, 500, 50, 0],
-    [2, 50, 3000, 0],
-    [3, 200, 1500, 0],
-    [4, 0, 10, 0],
-    [5, 2000, 5000, 1900],
-    [6, 300, 100, 250],
-  ])('seed %i (ttl %i, max %i, skew %i): same contents and order after every step', (seed, ttl, max, skew) => {
+    ['gw-1/17', 'gw-1', 17],
+    ['rest:a/b/3', 'rest:a/b', 3],
+    ['job:x/1', 'job:x', 1],
+    ['uuid-only', 'uuid-only', 0],
+    ['a/0', 'a/0', 0],
+    ['a/01', 'a/01', 0],
+    ['a/-1', 'a/-1', 0],
+    ['/5', '/5', 0],
+    ['a/1234567890123456', 'a/1234567890123456', 0],
+  ])('%s -> client %s, seq %i', (id, client, seq) => {
+    expect(parseRequestId(id)).toEqual({ client, seq });
+  });
+});
+
+describe('ClientSessions against the plain rule', () => {
+  it.each([
+    [1, 1, 5, 6],
+    [2, 3, 20, 4],
+    [3, 10, 40, 12],
+    [4, 50, 60, 3],
+    [5, 4, 4, 30],
+  ])('seed %i (window %i, max %i, %i clients): same verdicts and contents after every step', (seed, window, max, clients) => {
     const rng = seededRng(seed);
-    const real = new ClientSessions(ttl, max);
-    const model = new NaiveSessions(ttl, max);
-    let ts = 10_000;
+    const real = new ClientSessions(window, max);
+    const model = new NaiveSessions(window, max);
+    const next: number[] = new Array(clients).fill(0);
     let revision = 0;
-    for (let step = 0; step < 6000; step++) {
-      ts += rng.int(-40, 45); // proposer clocks disagree: ts is not monotonic
-      const reqTs = rng.next() < 0.5 ? ts + skew : ts;
-      const id = `r${rng.int(0, 4000)}`;
-      revision++;
-      real.advance(reqTs);
-      model.advance(reqTs);
-      const hit = real.lookup(id);
-      expect(hit?.revision).toBe(model.lookup(id));
-      if (hit === undefined) {
-        real.record(id, reqTs, revision, result(revision));
-        model.record(id, reqTs, revision);
+    let refusals = 0;
+    for (let step = 0; step < 4000; step++) {
+      const c = rng.int(0, clients - 1);
+      const r = rng.next();
+      // New seqs, retries of recent and old ones, out-of-order seqs, one-shot ids.
+      const id =
+        r < 0.1 ? `once-${rng.int(0, 50)}` : r < 0.6 ? `c${c}/${++next[c]}` : `c${c}/${Math.max(1, next[c] - rng.int(0, 3 * window) + rng.int(0, 2))}`;
+      const want = model.check(id);
+      const got = real.check(id);
+      expect([step, id, kindOf(got)]).toEqual([step, id, want]);
+      if (got.kind === 'refused') refusals++;
+      if (got.kind === 'new') {
+        revision++;
+        real.record(id, result(revision), undefined);
+        model.record(id, revision);
       }
-      if (step % 97 === 0 || step > 5900) {
-        expect([...real.entries()].map((s) => [s.id, s.ts, s.revision])).toEqual(model.list.map((s) => [s.id, s.ts, s.revision]));
-        expect(real.size).toBe(model.list.length);
-        expect(real.latestTs).toBe(model.latestTs);
-      }
+      expect(real.size).toBeLessThanOrEqual(max);
     }
+    expect([...real.entries()].map((e) => [e.client, e.results.map(([seq]) => seq)])).toEqual(model.remembered());
+    expect(real.tombstoneCount).toBe(model.dropped.size);
+    expect(refusals).toBeGreaterThan(0); // the schedule reaches the rule under test
   });
 
-  it('keeps a live session that sits in front of many expired ones (FIFO compaction)', () => {
-    const s = new ClientSessions(1000, 1_000_000);
-    s.advance(900);
-    s.record('front', 900, 1, result(1));
-    for (let i = 0; i < 3000; i++) s.record(`lag${i}`, 0, i + 2, result(i + 2)); // 900 - 0 <= ttl: kept
-    expect(s.size).toBe(3001);
-    s.advance(1050); // the lagging ones expire, 'front' (150 old) stays
-    expect(s.size).toBe(1);
-    s.record('next', 1050, 5000, result(5000));
-    expect([...s.entries()].map((x) => x.id)).toEqual(['front', 'next']);
-    expect(s.lookup('front')?.revision).toBe(1);
-    for (let i = 0; i < 2000; i++) s.record(`more${i}`, 1050, 6000 + i, result(6000 + i));
-    expect([...s.entries()].length).toBe(s.size);
-    expect([...s.entries()][0].id).toBe('front');
+  it('remembers each retried seq with its own first result', () => {
+    const s = new ClientSessions(3, 10);
+    s.record('c/1', result(1), 'fp');
+    expect(s.check('c/1')).toEqual({ kind: 'retry', first: { result: result(1), fingerprint: 'fp' } });
   });
 
-  it('load restores order and enforces limits', () => {
-    const s = new ClientSessions(100, 2);
-    s.load(1000, [
-      { id: 'a', ts: 1000, result: result(1) },
-      { id: 'b', ts: 850, result: result(2) }, // expired at latestTs 1000
-      { id: 'c', ts: 990, result: result(3) },
-      { id: 'd', ts: 995, result: result(4) },
-    ]);
-    expect([...s.entries()].map((x) => x.id)).toEqual(['c', 'd']);
-  });
-
-  it('load rejects duplicates and out-of-order sessions', () => {
-    expect(() =>
-      new ClientSessions(100, 10).load(0, [
-        { id: 'a', ts: 0, result: result(1) },
-        { id: 'a', ts: 0, result: result(2) },
-      ]),
-    ).toThrow(/duplicate/);
-    expect(() =>
-      new ClientSessions(100, 10).load(0, [
-        { id: 'a', ts: 0, result: result(2) },
-        { id: 'b', ts: 0, result: result(1) },
-      ]),
-    ).toThrow(/order/);
+  it('load refuses a second copy of a client and seqs above maxSeq', () => {
+    expect(() => new ClientSessions(2, 4).load([{ client: 'a', maxSeq: 1, results: [[2, { result: result(1), fingerprint: undefined }]] }], [])).toThrow(/maxSeq/);
+    const one = { client: 'a', maxSeq: 1, results: [[1, { result: result(1), fingerprint: undefined }]] as Array<[number, { result: KvEffect; fingerprint: undefined }]> };
+    expect(() => new ClientSessions(2, 4).load([one, one], [])).toThrow(/duplicate/);
   });
 });

@@ -1,133 +1,193 @@
-import { SessionHeap, type HeapItem } from './session-heap';
-import type { KvEffect } from './types';
+import { createHash } from 'node:crypto';
+import type { KvEffect, RefusalReason } from './types';
 
-/** One remembered client request: its first result, kept so that a retry gets it back unchanged. */
-export interface Session extends HeapItem {
-  id: string;
+/** A request id as sessions see it: `<client>/<seq>` (seq 1, 2, …), or any other id as a one-shot client (seq 0). */
+export interface SessionRequestId {
+  client: string;
+  seq: number;
+}
+
+// Up to 15 digits: always a safe integer. No leading zero, so one seq has one spelling.
+const SEQ = /^[1-9][0-9]{0,14}$/;
+
+export function parseRequestId(id: string): SessionRequestId {
+  const slash = id.lastIndexOf('/');
+  if (slash > 0 && SEQ.test(id.slice(slash + 1))) return { client: id.slice(0, slash), seq: Number(id.slice(slash + 1)) };
+  return { client: id, seq: 0 };
+}
+
+/** What a remembered request gave: its first result, and the fingerprint a retry must carry. */
+export interface Remembered {
   result: KvEffect;
-  /** The first request's fingerprint (undefined: it had none); a retry must carry the same. */
+  /** undefined: the first request had none. */
   fingerprint: string | undefined;
-  /** False once expired or evicted (it may still sit in the FIFO until it reaches the front). */
-  live: boolean;
+}
+
+export type SessionVerdict = { kind: 'new' } | { kind: 'retry'; first: Readonly<Remembered> } | { kind: 'refused'; reason: RefusalReason };
+
+/** One client's session, in the LRU list of all sessions. */
+interface Session {
+  client: string;
+  /** Highest seq executed. Every executed seq above `maxSeq - window` is in `results`. */
+  maxSeq: number;
+  results: Map<number, Remembered>;
+  prev: Session | null;
+  next: Session | null;
+}
+
+/** Length of a tombstone, in hex digits of SHA-256 (64 bits: a collision refuses a new client, never re-applies). */
+const TOMBSTONE_HEX = 16;
+
+export function tombstoneOf(client: string): string {
+  return createHash('sha256').update(client).digest('hex').slice(0, TOMBSTONE_HEX);
 }
 
 /**
- * Client sessions (Raft dissertation §6.3): request id -> first result, for exactly-once commands.
+ * Client sessions (Raft dissertation §6.3) that fail closed: exactly-once never depends on a time
+ * window.
  *
- * Expiry must be the same on every replica, so it uses no clock: time is `latestTs`, the largest
- * `ts` among applied commands, and a session is kept while `latestTs - session.ts <= ttlMs`. Past
- * `maxSessions` the oldest by applied order are evicted. Trade-off: once a session is gone, a retry
- * of that request is applied again as new — at-most-once holds only within the TTL / count window;
- * that is the price of bounded memory, and clients must not retry older requests. A proposer clock
- * far ahead expires sessions early (never late); all replicas still agree.
+ * - Each client keeps the results of its `window` most recent request seqs. A retry of one of them
+ *   gets the first result; a seq at or below `maxSeq - window` that is not remembered is refused
+ *   (`outside-window`): it may have been applied, and nothing can tell any more.
+ * - At most `maxRemembered` results are kept in all; past that the least recently active clients
+ *   (activity = a newly applied request; a retry is not) are dropped whole, and each leaves a
+ *   64-bit tombstone (a hash of its name): every later request of a dropped client is refused
+ *   (`session-expired`) — the client must pick a new name. Tombstones are never dropped: 8 bytes
+ *   per dropped client is the price of never applying twice.
+ * - Nothing here reads a clock: windows move by the client's own seqs and eviction by applied
+ *   order, so every replica decides the same, whatever the proposers' clocks say.
  *
- * The physical contents always equal the logical ones (nothing expired lingers), because they are
- * part of the snapshot and the digest: a replica restored from a snapshot and one that replayed the
- * log must evict the same sessions later.
+ * A one-shot id (no `/<seq>`) is a client of its own with the one seq 0: it is remembered until its
+ * client is dropped, then refused. `<client>/<seq>` ids keep memory bounded per client.
  */
 export class ClientSessions {
-  private readonly byId = new Map<string, Session>();
-  /** Sessions by ts, for expiry. */
-  private readonly heap = new SessionHeap<Session>();
-  /** Sessions in applied order, for eviction by count (a Map drained from the front degrades in V8). */
-  private fifo: Session[] = [];
-  private head = 0;
-  private _latestTs = 0;
+  private readonly byClient = new Map<string, Session>();
+  /** Least recently active first. */
+  private head: Session | null = null;
+  private tail: Session | null = null;
+  private remembered = 0;
+  private readonly tombstones = new Set<string>();
 
   constructor(
-    private readonly ttlMs: number,
-    private readonly maxSessions: number,
-  ) {}
-
-  get latestTs(): number {
-    return this._latestTs;
+    readonly window: number,
+    readonly maxRemembered: number,
+  ) {
+    if (!Number.isSafeInteger(window) || window < 1) throw new Error(`ClientSessions: window must be an integer >= 1, got ${window}`);
+    if (!Number.isSafeInteger(maxRemembered) || maxRemembered < window) {
+      throw new Error(`ClientSessions: maxRemembered must be an integer >= window (${window}), got ${maxRemembered}`);
+    }
   }
 
+  /** Results remembered, all clients together. */
   get size(): number {
-    return this.byId.size;
+    return this.remembered;
   }
 
-  /** Time moves on to `ts` (if later) and whatever it expires goes. Call before `lookup`. */
-  advance(ts: number): void {
-    if (ts > this._latestTs) this._latestTs = ts;
-    this.expire();
+  get clientCount(): number {
+    return this.byClient.size;
   }
 
-  lookup(id: string): KvEffect | undefined {
-    return this.byId.get(id)?.result;
+  get tombstoneCount(): number {
+    return this.tombstones.size;
   }
 
-  /** The remembered first request under `id`: its result and its fingerprint. */
-  find(id: string): Readonly<Pick<Session, 'result' | 'fingerprint'>> | undefined {
-    return this.byId.get(id);
+  /** What to do with request `id`. Changes nothing. */
+  check(id: string): SessionVerdict {
+    const { client, seq } = parseRequestId(id);
+    const s = this.byClient.get(client);
+    if (s === undefined) return this.tombstones.has(tombstoneOf(client)) ? { kind: 'refused', reason: 'session-expired' } : { kind: 'new' };
+    const first = s.results.get(seq);
+    if (first !== undefined) return { kind: 'retry', first };
+    return seq <= s.maxSeq - this.window ? { kind: 'refused', reason: 'outside-window' } : { kind: 'new' };
   }
 
-  /** Remembers a first result. `revision` is the applied position (orders sessions, strictly increasing). */
-  record(id: string, ts: number, revision: number, result: KvEffect, fingerprint?: string): void {
-    if (this._latestTs - ts > this.ttlMs || this.maxSessions <= 0) return; // already expired: never kept
-    const s: Session = { id, ts, revision, result, fingerprint, live: true, heapIndex: -1 };
-    this.byId.set(id, s);
-    this.heap.push(s);
-    this.fifo.push(s);
-    this.evictOverCount();
-  }
-
-  /** Sessions in applied order. */
-  *entries(): IterableIterator<Readonly<Session>> {
-    for (let i = this.head; i < this.fifo.length; i++) if (this.fifo[i].live) yield this.fifo[i];
-  }
-
-  /** For restore: `latestTs`, then sessions in applied order; the limits are then enforced. */
-  load(latestTs: number, sessions: Iterable<{ id: string; ts: number; result: KvEffect; fingerprint?: string }>): void {
-    if (this.byId.size > 0 || this.head > 0) throw new Error('ClientSessions.load: not empty');
-    this._latestTs = latestTs;
-    let prev = -Infinity;
-    for (const { id, ts, result, fingerprint } of sessions) {
-      if (this.byId.has(id)) throw new Error(`ClientSessions.load: duplicate request id ${JSON.stringify(id)}`);
-      if (!(result.revision > prev)) throw new Error('ClientSessions.load: sessions not in applied order');
-      prev = result.revision;
-      const s: Session = { id, ts, revision: result.revision, result, fingerprint, live: true, heapIndex: -1 };
-      this.byId.set(id, s);
-      this.heap.push(s);
-      this.fifo.push(s);
+  /** Remembers the first result of request `id`, which `check` called new. */
+  record(id: string, result: KvEffect, fingerprint: string | undefined): void {
+    const { client, seq } = parseRequestId(id);
+    let s = this.byClient.get(client);
+    if (s === undefined) {
+      s = { client, maxSeq: 0, results: new Map(), prev: null, next: null };
+      this.byClient.set(client, s);
+    } else {
+      this.unlink(s);
     }
-    this.expire();
-    this.evictOverCount();
+    this.append(s);
+    s.results.set(seq, { result, fingerprint });
+    this.remembered++;
+    if (seq > s.maxSeq) {
+      const previous = s.maxSeq;
+      s.maxSeq = seq;
+      this.trimWindow(s, previous);
+    }
+    while (this.remembered > this.maxRemembered && this.head !== s) this.drop(this.head as Session);
   }
 
-  private expire(): void {
-    for (let s = this.heap.peek(); s !== undefined && this._latestTs - s.ts > this.ttlMs; s = this.heap.peek()) {
-      this.heap.remove(s);
-      this.drop(s);
+  /** Sessions least recently active first; each one's results by ascending seq. */
+  *entries(): IterableIterator<{ client: string; maxSeq: number; results: Array<[number, Readonly<Remembered>]> }> {
+    for (let s = this.head; s !== null; s = s.next) {
+      yield { client: s.client, maxSeq: s.maxSeq, results: [...s.results].sort((a, b) => a[0] - b[0]) };
     }
   }
 
-  private evictOverCount(): void {
-    while (this.byId.size > this.maxSessions) {
-      const s = this.fifo[this.head++];
-      if (!s.live) continue;
-      this.heap.remove(s);
-      this.drop(s);
+  /** Tombstones in sort order. */
+  tombstoneList(): string[] {
+    return [...this.tombstones].sort();
+  }
+
+  /** For restore, into an empty instance: sessions least recently active first; then the limits are enforced. */
+  load(sessions: Iterable<{ client: string; maxSeq: number; results: Iterable<[number, Remembered]> }>, tombstones: Iterable<string>): void {
+    if (this.byClient.size > 0 || this.tombstones.size > 0) throw new Error('ClientSessions.load: not empty');
+    for (const t of tombstones) this.tombstones.add(t);
+    for (const { client, maxSeq, results } of sessions) {
+      if (this.byClient.has(client)) throw new Error(`ClientSessions.load: duplicate client ${JSON.stringify(client)}`);
+      const s: Session = { client, maxSeq, results: new Map(), prev: null, next: null };
+      for (const [seq, r] of results) {
+        if (seq > maxSeq) throw new Error(`ClientSessions.load: seq ${seq} above maxSeq ${maxSeq}`);
+        s.results.set(seq, r);
+      }
+      this.byClient.set(client, s);
+      this.append(s);
+      this.remembered += s.results.size;
+      this.trimWindow(s, -Infinity);
     }
-    this.compactFifo();
+    while (this.remembered > this.maxRemembered && this.head !== null) this.drop(this.head);
+  }
+
+  /**
+   * Forgets the results that fell out of the window: their seqs are refused from now on. Only seqs
+   * in (previous floor, floor] can have fallen out; walks that range, or the results if fewer.
+   */
+  private trimWindow(s: Session, previousMaxSeq: number): void {
+    const floor = s.maxSeq - this.window;
+    const from = Math.max(previousMaxSeq - this.window, -1);
+    if (floor <= from) return;
+    const forget = (seq: number): void => {
+      if (s.results.delete(seq)) this.remembered--;
+    };
+    if (floor - from <= s.results.size) for (let seq = from + 1; seq <= floor; seq++) forget(seq);
+    else for (const seq of [...s.results.keys()]) if (seq <= floor) forget(seq);
   }
 
   private drop(s: Session): void {
-    s.live = false;
-    this.byId.delete(s.id);
+    this.unlink(s);
+    this.byClient.delete(s.client);
+    this.remembered -= s.results.size;
+    this.tombstones.add(tombstoneOf(s.client));
   }
 
-  /** Skips dead sessions at the front, and rebuilds once dead ones make up most of the FIFO. */
-  private compactFifo(): void {
-    while (this.head < this.fifo.length && !this.fifo[this.head].live) this.head++;
-    const len = this.fifo.length - this.head;
-    if (this.head > 1024 && this.head * 2 > this.fifo.length) {
-      this.fifo = this.fifo.slice(this.head);
-      this.head = 0;
-    }
-    if (len > 1024 && len > 2 * this.byId.size) {
-      this.fifo = this.fifo.slice(this.head).filter((s) => s.live);
-      this.head = 0;
-    }
+  private append(s: Session): void {
+    s.prev = this.tail;
+    s.next = null;
+    if (this.tail !== null) this.tail.next = s;
+    else this.head = s;
+    this.tail = s;
+  }
+
+  private unlink(s: Session): void {
+    if (s.prev !== null) s.prev.next = s.next;
+    else this.head = s.next;
+    if (s.next !== null) s.next.prev = s.prev;
+    else this.tail = s.prev;
+    s.prev = s.next = null;
   }
 }

@@ -1,26 +1,35 @@
 import { packr } from './msgpack';
+import { parseRequestId } from './sessions';
 import type { KvEffect } from './types';
 
-/** Everything a KvStateMachine is, as plain data. `data` sorted by key; `sessions` in applied order. */
+/** One client's session: its highest executed seq and the results it still remembers, by ascending seq. */
+export interface KvSnapshotSession {
+  client: string;
+  maxSeq: number;
+  results: Array<{ seq: number; result: KvEffect; fingerprint?: string }>;
+}
+
+/** Everything a KvStateMachine is, as plain data. `data` sorted by key; `sessions` least recently active first. */
 export interface KvSnapshotState {
   appliedRevision: number;
-  latestTs: number;
   data: Array<{ key: string; value: string; revision: number }>;
-  /** fingerprint: the first request's (undefined when it had none). */
-  sessions: Array<{ id: string; ts: number; result: KvEffect; fingerprint?: string }>;
+  sessions: KvSnapshotSession[];
+  /** 16-hex-digit hashes of dropped clients (sessions.ts), sorted. */
+  tombstones: string[];
 }
 
 /**
- * MessagePack array: [MAGIC, VERSION, appliedRevision, latestTs, [key, value, revision, ...],
- * [id, ts, result, fingerprint | nil, ...]] with result = [0, key, value, rev] |
- * [1, key, deleted, rev] | [2, key, succeeded, value | nil, rev]. Flat arrays keep it compact. The
+ * MessagePack array: [MAGIC, 3, appliedRevision, [key, value, revision, ...],
+ * [client, maxSeq, [seq, result, fingerprint | nil, ...], ...], tombstones] with result =
+ * [0, key, value, rev] | [1, key, deleted, rev] | [2, key, succeeded, value | nil, rev] and
+ * tombstones the 8-byte hashes concatenated in sort order. Flat arrays keep it compact. The
  * encoding is canonical (a function of the state alone), so its hash is the state's digest.
- * Version 1 had no fingerprint ([id, ts, result, ...]); it is still read, never written.
+ * Versions 1 and 2 (per-request sessions expired by proposer time: [MAGIC, v, appliedRevision,
+ * latestTs, data, [id, ts, result, (fingerprint | nil)?, ...]]) are still read, never written.
  */
 const MAGIC = 'synod-kv';
-const VERSION = 2;
-/** Elements per session in the flat array, by version. */
-const SESSION_WIDTH: Record<number, number> = { 1: 3, 2: 4 };
+const VERSION = 3;
+const TOMBSTONE_BYTES = 8;
 
 function resultTuple(r: KvEffect): unknown[] {
   switch (r.op) {
@@ -33,23 +42,29 @@ function resultTuple(r: KvEffect): unknown[] {
   }
 }
 
+function flatten<T>(xs: readonly T[], width: number, put: (x: T, out: unknown[], at: number) => void): unknown[] {
+  const out: unknown[] = new Array(xs.length * width);
+  xs.forEach((x, i) => put(x, out, i * width));
+  return out;
+}
+
 export function encodeSnapshot(s: KvSnapshotState): Uint8Array {
-  const data: unknown[] = new Array(s.data.length * 3);
-  let i = 0;
-  for (const d of s.data) {
-    data[i++] = d.key;
-    data[i++] = d.value;
-    data[i++] = d.revision;
-  }
-  const sessions: unknown[] = new Array(s.sessions.length * 4);
-  i = 0;
-  for (const x of s.sessions) {
-    sessions[i++] = x.id;
-    sessions[i++] = x.ts;
-    sessions[i++] = resultTuple(x.result);
-    sessions[i++] = x.fingerprint ?? null;
-  }
-  return packr.pack([MAGIC, VERSION, s.appliedRevision, s.latestTs, data, sessions]);
+  const data = flatten(s.data, 3, (d, out, i) => {
+    out[i] = d.key;
+    out[i + 1] = d.value;
+    out[i + 2] = d.revision;
+  });
+  const sessions = flatten(s.sessions, 3, (x, out, i) => {
+    out[i] = x.client;
+    out[i + 1] = x.maxSeq;
+    out[i + 2] = flatten(x.results, 3, (r, o, j) => {
+      o[j] = r.seq;
+      o[j + 1] = resultTuple(r.result);
+      o[j + 2] = r.fingerprint ?? null;
+    });
+  });
+  const tombstones = Buffer.from(s.tombstones.join(''), 'hex');
+  return packr.pack([MAGIC, VERSION, s.appliedRevision, data, sessions, tombstones]);
 }
 
 function fail(what: string): never {
@@ -57,7 +72,6 @@ function fail(what: string): never {
 }
 
 const isRevision = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-const isTs = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 
 function decodeResult(t: unknown, appliedRevision: number): KvEffect {
   if (!Array.isArray(t)) fail('session result is not an array');
@@ -85,41 +99,95 @@ export function decodeSnapshot(bytes: Uint8Array): KvSnapshotState {
   } catch (e) {
     fail(`not MessagePack (${(e as Error).message})`);
   }
-  if (!Array.isArray(root) || root.length !== 6 || root[0] !== MAGIC) fail('not a KV snapshot');
-  const width = typeof root[1] === 'number' ? SESSION_WIDTH[root[1]] : undefined;
-  if (width === undefined) fail(`unsupported version ${String(root[1])}`);
-  const [, , appliedRevision, latestTs, flatData, flatSessions] = root as unknown[];
-  if (!isRevision(appliedRevision)) fail('appliedRevision');
-  if (!isTs(latestTs)) fail('latestTs');
-  if (!Array.isArray(flatData) || flatData.length % 3 !== 0) fail('data');
-  if (!Array.isArray(flatSessions) || flatSessions.length % width !== 0) fail('sessions');
+  if (!Array.isArray(root) || root[0] !== MAGIC) fail('not a KV snapshot');
+  if (root[1] === VERSION && root.length === 6) return decodeV3(root);
+  if ((root[1] === 1 || root[1] === 2) && root.length === 6) return decodeLegacy(root, root[1] === 1 ? 3 : 4);
+  return fail(`unsupported version ${String(root[1])}`);
+}
 
+function decodeData(flat: unknown, appliedRevision: number): KvSnapshotState['data'] {
+  if (!Array.isArray(flat) || flat.length % 3 !== 0) fail('data');
   const data: KvSnapshotState['data'] = [];
   let prevKey: string | null = null;
-  for (let i = 0; i < flatData.length; i += 3) {
-    const key: unknown = flatData[i];
-    const value: unknown = flatData[i + 1];
-    const revision: unknown = flatData[i + 2];
+  for (let i = 0; i < flat.length; i += 3) {
+    const key: unknown = flat[i];
+    const value: unknown = flat[i + 1];
+    const revision: unknown = flat[i + 2];
     if (typeof key !== 'string' || typeof value !== 'string') fail(`data entry ${i / 3} is not strings`);
     if (prevKey !== null && !(prevKey < key)) fail('data keys not strictly sorted');
     if (!isRevision(revision) || revision < 1 || revision > appliedRevision) fail(`revision of key ${JSON.stringify(key)}`);
     data.push({ key, value, revision });
     prevKey = key;
   }
+  return data;
+}
 
-  const sessions: KvSnapshotState['sessions'] = [];
+function decodeFingerprint(fp: unknown, where: string): string | undefined {
+  if (fp === null) return undefined;
+  if (typeof fp !== 'string' || fp === '') fail(`${where} fingerprint`);
+  return fp;
+}
+
+function decodeV3(root: unknown[]): KvSnapshotState {
+  const [, , appliedRevision, flatData, flatSessions, flatTombstones] = root;
+  if (!isRevision(appliedRevision)) fail('appliedRevision');
+  const data = decodeData(flatData, appliedRevision);
+  if (!Array.isArray(flatSessions) || flatSessions.length % 3 !== 0) fail('sessions');
+  const sessions: KvSnapshotSession[] = [];
+  const clients = new Set<string>();
+  for (let i = 0; i < flatSessions.length; i += 3) {
+    const [client, maxSeq, flatResults] = flatSessions.slice(i, i + 3) as unknown[];
+    const where = `session ${i / 3}`;
+    if (typeof client !== 'string' || clients.has(client)) fail(`${where} client`);
+    if (!isRevision(maxSeq)) fail(`${where} maxSeq`);
+    if (!Array.isArray(flatResults) || flatResults.length % 3 !== 0 || flatResults.length === 0) fail(`${where} results`);
+    const results: KvSnapshotSession['results'] = [];
+    for (let j = 0; j < flatResults.length; j += 3) {
+      const seq: unknown = flatResults[j];
+      if (!isRevision(seq) || seq > maxSeq || (results.length > 0 && seq <= results[results.length - 1].seq)) fail(`${where} seq`);
+      const fingerprint = decodeFingerprint(flatResults[j + 2], where);
+      results.push({ seq, result: decodeResult(flatResults[j + 1], appliedRevision), ...(fingerprint === undefined ? {} : { fingerprint }) });
+    }
+    clients.add(client);
+    sessions.push({ client, maxSeq, results });
+  }
+  if (!(flatTombstones instanceof Uint8Array) || flatTombstones.length % TOMBSTONE_BYTES !== 0) fail('tombstones');
+  const hex = Buffer.from(flatTombstones).toString('hex');
+  const tombstones: string[] = [];
+  for (let i = 0; i < hex.length; i += TOMBSTONE_BYTES * 2) {
+    const t = hex.slice(i, i + TOMBSTONE_BYTES * 2);
+    if (tombstones.length > 0 && !(tombstones[tombstones.length - 1] < t)) fail('tombstones not strictly sorted');
+    tombstones.push(t);
+  }
+  return { appliedRevision, data, sessions, tombstones };
+}
+
+/** Versions 1 and 2: one session per request id, in applied order; regrouped by client (sessions.ts). */
+function decodeLegacy(root: unknown[], width: number): KvSnapshotState {
+  const [, , appliedRevision, latestTs, flatData, flatSessions] = root;
+  if (!isRevision(appliedRevision)) fail('appliedRevision');
+  if (typeof latestTs !== 'number' || !Number.isFinite(latestTs) || latestTs < 0) fail('latestTs');
+  const data = decodeData(flatData, appliedRevision);
+  if (!Array.isArray(flatSessions) || flatSessions.length % width !== 0) fail('sessions');
+  const byClient = new Map<string, KvSnapshotSession>();
+  const ids = new Set<string>();
+  let prevRevision = 0;
   for (let i = 0; i < flatSessions.length; i += width) {
     const id: unknown = flatSessions[i];
-    const ts: unknown = flatSessions[i + 1];
-    if (typeof id !== 'string') fail(`session ${i / width} id`);
-    if (!isTs(ts)) fail(`session ${i / width} ts`);
-    const session: KvSnapshotState['sessions'][number] = { id, ts, result: decodeResult(flatSessions[i + 2], appliedRevision) };
-    if (width === 4) {
-      const fp: unknown = flatSessions[i + 3];
-      if (fp !== null && (typeof fp !== 'string' || fp === '')) fail(`session ${i / width} fingerprint`);
-      if (fp !== null) session.fingerprint = fp;
-    }
-    sessions.push(session);
+    const where = `session ${i / width}`;
+    if (typeof id !== 'string' || ids.has(id)) fail(`${where} id`);
+    const result = decodeResult(flatSessions[i + 2], appliedRevision);
+    if (!(result.revision > prevRevision)) fail('sessions not in applied order');
+    prevRevision = result.revision;
+    const fingerprint = width === 4 ? decodeFingerprint(flatSessions[i + 3], where) : undefined;
+    ids.add(id);
+    const { client, seq } = parseRequestId(id);
+    const s = byClient.get(client) ?? { client, maxSeq: 0, results: [] };
+    byClient.delete(client); // re-inserted last: most recently active
+    byClient.set(client, s);
+    s.maxSeq = Math.max(s.maxSeq, seq);
+    s.results.push({ seq, result, ...(fingerprint === undefined ? {} : { fingerprint }) });
   }
-  return { appliedRevision, latestTs, data, sessions };
+  for (const s of byClient.values()) s.results.sort((a, b) => a.seq - b.seq);
+  return { appliedRevision, data, sessions: [...byClient.values()], tombstones: [] };
 }

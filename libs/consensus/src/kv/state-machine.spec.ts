@@ -187,70 +187,80 @@ describe('KvStateMachine: client sessions (exactly-once)', () => {
     expect(sm.apply(3, req(del('k'), 1000, 'D'))).toEqual({ op: 'delete', key: 'k', deleted: true, revision: 2 });
   });
 
-  it('expires by ts: kept while latestTs - ts <= ttl, applied as new afterwards', () => {
-    const sm = new KvStateMachine({ sessionTtlMs: 100 });
-    sm.apply(1, req(put('n', '1'), 1000, 'A'));
-    sm.apply(2, req(put('n', '2'), 1100, 'B')); // latestTs - ts(A) = 100: A still kept
-    expect(sm.apply(3, req(put('n', 'ignored'), 1000, 'A')).revision).toBe(1);
+  it('no clock: a request ts years apart changes nothing (a gateway clock far ahead expires no session)', () => {
+    const sm = new KvStateMachine();
+    const first = sm.apply(1, req(put('n', '1'), 1000, 'c/1'));
+    sm.apply(2, req(put('n', '2'), 1000 + 10 * 365 * 86_400_000, 'c/2'));
+    expect(sm.apply(3, req(put('n', '1'), 0, 'c/1'))).toEqual(first);
     expect(sm.get('n')?.value).toBe('2');
-    sm.apply(4, req(put('n', '3'), 1101, 'C')); // now 101: A expires
-    const r = sm.apply(5, req(put('n', 'again'), 1000, 'A'));
-    expect(r.revision).toBe(5);
-    expect(sm.get('n')).toEqual({ key: 'n', value: 'again', revision: 5 });
   });
 
-  it("the retry's own later ts can expire its session", () => {
-    const sm = new KvStateMachine({ sessionTtlMs: 100 });
-    sm.apply(1, req(put('n', '1'), 1000, 'A'));
-    expect(sm.apply(2, req(put('n', '1'), 1100, 'A')).revision).toBe(1);
-    expect(sm.apply(3, req(put('n', '1'), 1101, 'A')).revision).toBe(3);
+  it("a seq older than its client's window is refused, never applied again; newer ones are retries", () => {
+    const sm = new KvStateMachine({ sessionWindow: 3 });
+    for (let i = 1; i <= 5; i++) sm.apply(i, req(put('w', `v${i}`), 1000, `c/${i}`));
+    // window 3: seqs 3..5 remembered, 1..2 forgotten
+    expect(sm.apply(6, req(put('w', 'v1'), 1000, 'c/1'))).toEqual({ op: 'refused', key: 'w', reason: 'outside-window', revision: 6 });
+    expect(sm.apply(7, req(put('w', 'v3'), 1000, 'c/3'))).toEqual({ op: 'put', key: 'w', value: 'v3', revision: 3 });
+    expect(sm.get('w')).toEqual({ key: 'w', value: 'v5', revision: 5 });
+    // other clients have windows of their own
+    expect(sm.apply(8, req(put('w', 'd1'), 1000, 'd/1')).revision).toBe(8);
   });
 
-  it('a request older than the TTL on arrival is applied but not remembered', () => {
-    const sm = new KvStateMachine({ sessionTtlMs: 100 });
-    sm.apply(1, req(put('n', '1'), 5000, 'A'));
-    sm.apply(2, req(put('n', '2'), 4000, 'OLD'));
-    expect(sm.sessionCount).toBe(1);
-    expect(sm.apply(3, req(put('n', '3'), 4000, 'OLD')).revision).toBe(3);
+  it('a late first attempt inside the window is applied (out of order is not a retry)', () => {
+    const sm = new KvStateMachine({ sessionWindow: 4 });
+    sm.apply(1, req(put('a', '3'), 1000, 'c/3'));
+    sm.apply(2, req(put('a', '5'), 1000, 'c/5'));
+    expect(sm.apply(3, req(put('b', '2'), 1000, 'c/2'))).toEqual({ op: 'put', key: 'b', value: '2', revision: 3 });
+    expect(sm.apply(4, req(put('b', '1'), 1000, 'c/1'))).toMatchObject({ op: 'refused', reason: 'outside-window' });
   });
 
-  it('time never goes backwards: an earlier ts does not revive expiry', () => {
-    const sm = new KvStateMachine({ sessionTtlMs: 100 });
-    sm.apply(1, req(put('n', '1'), 1000, 'A'));
-    sm.apply(2, req(put('n', '2'), 1200, 'B')); // A expired
-    sm.apply(3, req(put('n', '3'), 1000, 'C')); // a lagging proposer clock
-    expect(sm.apply(4, req(put('n', '4'), 1000, 'A')).revision).toBe(4);
-  });
-
-  it('expires by count: over maxSessions the oldest applied go first', () => {
-    const sm = new KvStateMachine({ maxSessions: 3 });
-    // ts not in applied order: count eviction follows applied order, not ts.
-    sm.apply(1, req(put('k', '1'), 1003, 'A'));
-    sm.apply(2, req(put('k', '2'), 1001, 'B'));
-    sm.apply(3, req(put('k', '3'), 1002, 'C'));
+  it('over maxSessions the least recently active client is dropped, and every later request of it is refused', () => {
+    const sm = new KvStateMachine({ sessionWindow: 2, maxSessions: 3 });
+    sm.apply(1, req(put('k', 'a1'), 1000, 'A/1'));
+    sm.apply(2, req(put('k', 'b1'), 1000, 'B/1'));
+    sm.apply(3, req(put('k', 'a2'), 1000, 'A/2')); // A active again: B is now the least recent
+    sm.apply(4, req(put('k', 'c1'), 1000, 'C/1')); // 4 results > 3: B goes
     expect(sm.sessionCount).toBe(3);
-    sm.apply(4, req(put('k', '4'), 1000, 'D'));
-    expect(sm.sessionCount).toBe(3);
-    expect(sm.apply(5, req(put('k', 'B again'), 1000, 'B')).revision).toBe(2); // B still cached
-    expect(sm.apply(6, req(put('k', 'A again'), 1000, 'A')).revision).toBe(6); // A evicted: new
-    expect(sm.get('k')?.value).toBe('A again');
-    // A's re-application evicted B (now the oldest)
-    expect(sm.apply(7, req(put('k', 'B2'), 1000, 'B')).revision).toBe(7);
+    expect(sm.sessionClients).toEqual({ live: 2, dropped: 1 });
+    expect(sm.apply(5, req(put('k', 'b1'), 1000, 'B/1'))).toMatchObject({ op: 'refused', reason: 'session-expired' });
+    expect(sm.apply(6, req(put('k', 'b9'), 1000, 'B/9'))).toMatchObject({ op: 'refused', reason: 'session-expired' });
+    expect(sm.apply(7, req(put('k', 'a1'), 1000, 'A/1'))).toMatchObject({ op: 'put', value: 'a1', revision: 1 });
+    expect(sm.get('k')?.value).toBe('c1');
   });
 
-  it('maxSessions 0 remembers nothing', () => {
-    const sm = new KvStateMachine({ maxSessions: 0 });
-    sm.apply(1, req(put('k', '1'), 1, 'A'));
-    expect(sm.apply(2, req(put('k', '2'), 1, 'A')).revision).toBe(2);
-    expect(sm.sessionCount).toBe(0);
+  it('a one-shot id (no /seq) is remembered until its client is dropped, then refused', () => {
+    const sm = new KvStateMachine({ sessionWindow: 1, maxSessions: 2 });
+    sm.apply(1, req(put('k', '1'), 1000, 'uuid-1'));
+    sm.apply(2, req(put('k', '2'), 1000, 'uuid-2'));
+    expect(sm.apply(3, req(put('k', '1'), 1000, 'uuid-1')).revision).toBe(1); // a retry is not activity
+    sm.apply(4, req(put('k', '3'), 1000, 'uuid-3')); // uuid-1 is the least recently applied: dropped
+    expect(sm.apply(5, req(put('k', '1'), 1000, 'uuid-1'))).toMatchObject({ op: 'refused', reason: 'session-expired' });
+    expect(sm.apply(6, req(put('k', '2'), 1000, 'uuid-2')).revision).toBe(2);
+    expect(sm.get('k')?.value).toBe('3');
+  });
+
+  it('refusals and conflicts do not count as activity and are not remembered', () => {
+    const sm = new KvStateMachine({ sessionWindow: 1, maxSessions: 2 });
+    sm.apply(1, req(put('k', '1'), 1000, 'A/2'));
+    sm.apply(2, req(put('k', '2'), 1000, 'B/1'));
+    expect(sm.apply(3, req(put('k', 'x'), 1000, 'A/1'))).toMatchObject({ op: 'refused' });
+    sm.apply(4, req(put('k', '3'), 1000, 'C/1')); // A is still the least recently active
+    expect(sm.apply(5, req(put('k', 'y'), 1000, 'A/3'))).toMatchObject({ op: 'refused', reason: 'session-expired' });
+    expect(sm.apply(6, req(put('k', '2'), 1000, 'B/1')).revision).toBe(2);
+  });
+
+  it('rejects a window it cannot keep', () => {
+    expect(() => new KvStateMachine({ sessionWindow: 0 })).toThrow(/window/);
+    expect(() => new KvStateMachine({ sessionWindow: 10, maxSessions: 5 })).toThrow(/maxRemembered/);
   });
 });
 
-/** A seeded history of mixed commands with retries, clock skew and no-ops. */
+/** A seeded history of mixed commands with retries (some past their window), clock skew and no-ops. */
 function history(seed: number, n: number): Array<{ revision: number; req: KvRequest | null }> {
   const rng = seededRng(seed);
   const out: Array<{ revision: number; req: KvRequest | null }> = [];
   const sent: KvRequest[] = [];
+  const seqs: number[] = [];
   let ts = 1_700_000_000_000;
   let revision = 0;
   for (let i = 0; i < n; i++) {
@@ -272,7 +282,10 @@ function history(seed: number, n: number): Array<{ revision: number; req: KvRequ
     const which = rng.int(0, 2);
     const cmd: KvCommand =
       which === 0 ? put(key, `v${rng.int(0, 5)}`) : which === 1 ? del(key) : cas(key, rng.next() < 0.3 ? null : `v${rng.int(0, 5)}`, `v${rng.int(0, 5)}`);
-    const r: KvRequest = rng.next() < 0.5 ? { id: `s${seed}-${i}`, ts, cmd, fingerprint: `fp-${i}` } : { id: `s${seed}-${i}`, ts, cmd };
+    // Mostly session ids of a few clients (windows move, old seqs get refused), some one-shot ids.
+    const client = rng.int(0, 4);
+    const id = rng.next() < 0.8 ? `c${client}/${(seqs[client] = (seqs[client] ?? 0) + 1)}` : `s${seed}-${i}`;
+    const r: KvRequest = rng.next() < 0.5 ? { id, ts, cmd, fingerprint: `fp-${i}` } : { id, ts, cmd };
     sent.push(r);
     out.push({ revision, req: r });
   }
@@ -290,7 +303,7 @@ function run(sm: KvStateMachine, h: ReturnType<typeof history>, from = 0, to = h
 }
 
 describe('KvStateMachine: determinism, snapshot, digest', () => {
-  const opts = { sessionTtlMs: 2000, maxSessions: 60 };
+  const opts = { sessionWindow: 8, maxSessions: 60 };
 
   it('two instances fed the same commands agree on every result and the digest', () => {
     const h = history(7, 3000);
@@ -332,17 +345,18 @@ describe('KvStateMachine: determinism, snapshot, digest', () => {
   });
 
   it('digest does not depend on key insertion order', () => {
-    const a = new KvStateMachine({ maxSessions: 0 });
-    const b = new KvStateMachine({ maxSessions: 0 });
-    a.apply(1, req(put('x', '1')));
-    a.apply(2, req(put('y', '1')));
-    b.apply(1, req(put('y', '1')));
-    b.apply(2, req(put('x', '1')));
+    // One client, window 1: only the last request's result is remembered, the same on both.
+    const a = new KvStateMachine({ sessionWindow: 1 });
+    const b = new KvStateMachine({ sessionWindow: 1 });
+    a.apply(1, req(put('x', '1'), 1000, 'p/1'));
+    a.apply(2, req(put('y', '1'), 1000, 'p/2'));
+    b.apply(1, req(put('y', '1'), 1000, 'p/1'));
+    b.apply(2, req(put('x', '1'), 1000, 'p/2'));
     // revisions differ per key, so make them equal by rewriting both keys in the same order
-    a.apply(3, req(put('x', '2')));
-    a.apply(4, req(put('y', '2')));
-    b.apply(3, req(put('x', '2')));
-    b.apply(4, req(put('y', '2')));
+    a.apply(3, req(put('x', '2'), 1000, 'p/3'));
+    a.apply(4, req(put('y', '2'), 1000, 'p/4'));
+    b.apply(3, req(put('x', '2'), 1000, 'p/3'));
+    b.apply(4, req(put('y', '2'), 1000, 'p/4'));
     expect(a.digest()).toBe(b.digest());
   });
 
@@ -391,13 +405,35 @@ describe('KvStateMachine: determinism, snapshot, digest', () => {
     expect(a.digest()).not.toBe(b.digest());
   });
 
-  it('reads a version 1 snapshot (sessions without fingerprints) and writes version 2', () => {
+  it('reads a version 1 snapshot (sessions without fingerprints) and writes version 3', () => {
     const v1 = packr.pack(['synod-kv', 1, 3, 1000, ['a', '1', 2], ['X', 1000, [0, 'a', '1', 2]]]);
     const r = KvStateMachine.restore(v1);
     expect(r.get('a')).toEqual({ key: 'a', value: '1', revision: 2 });
     expect(r.apply(4, req(put('a', 'again'), 1000, 'X'))).toEqual({ op: 'put', key: 'a', value: '1', revision: 2 });
     expect(r.apply(5, { ...req(put('a', 'again'), 1000, 'X'), fingerprint: 'fp' })).toMatchObject({ op: 'conflict' });
-    expect(packr.unpack(r.snapshot())[1]).toBe(2);
+    expect(packr.unpack(r.snapshot())[1]).toBe(3);
+  });
+
+  it('reads a version 2 snapshot: per-request sessions regrouped by client, most recently applied last', () => {
+    const v2 = packr.pack(['synod-kv', 2, 4, 1000, ['a', '3', 3], ['c/1', 1000, [0, 'a', '1', 1], null, 'one-shot', 1000, [0, 'a', '2', 2], 'fp', 'c/2', 1000, [0, 'a', '3', 3], null]]);
+    const r = KvStateMachine.restore(v2, { sessionWindow: 1 });
+    expect(r.sessionClients).toEqual({ live: 2, dropped: 0 });
+    expect(r.apply(5, req(put('a', '1'), 1000, 'c/1'))).toMatchObject({ op: 'refused', reason: 'outside-window' });
+    expect(r.apply(6, req(put('a', '3'), 1000, 'c/2'))).toMatchObject({ op: 'put', revision: 3 });
+    expect(r.apply(7, { ...req(put('a', '2'), 1000, 'one-shot'), fingerprint: 'fp' })).toMatchObject({ op: 'put', revision: 2 });
+  });
+
+  it('tombstones are state: they survive a snapshot and count in the digest', () => {
+    const sm = new KvStateMachine({ sessionWindow: 1, maxSessions: 1 });
+    sm.apply(1, req(put('k', '1'), 1000, 'A/1'));
+    sm.apply(2, req(put('k', '2'), 1000, 'B/1'));
+    const r = KvStateMachine.restore(sm.snapshot(), { sessionWindow: 1, maxSessions: 1 });
+    expect(r.digest()).toBe(sm.digest());
+    expect(r.apply(3, req(put('k', '1'), 1000, 'A/1'))).toMatchObject({ op: 'refused', reason: 'session-expired' });
+    const other = new KvStateMachine({ sessionWindow: 1, maxSessions: 1 });
+    other.apply(1, req(put('k', '1'), 1000, 'Z/1'));
+    other.apply(2, req(put('k', '2'), 1000, 'B/1'));
+    expect(other.digest()).not.toBe(sm.digest());
   });
 
   it('an empty state snapshots and restores', () => {
@@ -419,15 +455,22 @@ describe('KvStateMachine: determinism, snapshot, digest', () => {
     expect(KvStateMachine.restore(session('fp')).apply(2, { ...req(put('a', '1'), 1000, 'X'), fingerprint: 'fp' }).revision).toBe(1);
     expect(() => KvStateMachine.restore(session(7))).toThrow(/fingerprint/);
     expect(() => KvStateMachine.restore(session(''))).toThrow(/fingerprint/);
-    expect(() => KvStateMachine.restore(packr.pack(['synod-kv', 3, 0, 0, [], []]))).toThrow(/version/);
+    expect(() => KvStateMachine.restore(packr.pack(['synod-kv', 4, 0, [], [], Buffer.alloc(0)]))).toThrow(/version/);
+    const v3 = (sessions: unknown[], tombstones: Buffer = Buffer.alloc(0)) => packr.pack(['synod-kv', 3, 1, ['a', '1', 1], sessions, tombstones]);
+    expect(KvStateMachine.restore(v3(['c', 1, [1, [0, 'a', '1', 1], null]])).apply(2, req(put('a', '1'), 1000, 'c/1')).revision).toBe(1);
+    expect(() => KvStateMachine.restore(v3(['c', 1, [2, [0, 'a', '1', 1], null]]))).toThrow(/seq/);
+    expect(() => KvStateMachine.restore(v3(['c', 1, []]))).toThrow(/results/);
+    expect(() => KvStateMachine.restore(v3(['c', 1, [1, [0, 'a', '1', 1], null], 'c', 1, [1, [0, 'a', '1', 1], null]]))).toThrow(/client/);
+    expect(() => KvStateMachine.restore(v3([], Buffer.alloc(7)))).toThrow(/tombstones/);
+    expect(() => KvStateMachine.restore(v3([], Buffer.alloc(16)))).toThrow(/sorted/);
   });
 
-  it('restore with a smaller maxSessions trims the oldest sessions', () => {
+  it('restore with a smaller maxSessions drops the least recently active clients, for good', () => {
     const sm = new KvStateMachine();
     for (let i = 1; i <= 5; i++) sm.apply(i, req(put('k', `${i}`), 1000, `id${i}`));
-    const r = KvStateMachine.restore(sm.snapshot(), { maxSessions: 2 });
+    const r = KvStateMachine.restore(sm.snapshot(), { sessionWindow: 1, maxSessions: 2 });
     expect(r.sessionCount).toBe(2);
     expect(r.apply(6, req(put('k', 'x'), 1000, 'id5')).revision).toBe(5);
-    expect(r.apply(7, req(put('k', 'x'), 1000, 'id1')).revision).toBe(7);
+    expect(r.apply(7, req(put('k', 'x'), 1000, 'id1'))).toMatchObject({ op: 'refused', reason: 'session-expired' });
   });
 });

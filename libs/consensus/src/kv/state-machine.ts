@@ -1,25 +1,17 @@
 import { createHash } from 'node:crypto';
-import { ClientSessions } from './sessions';
+import { ClientSessions, type Remembered } from './sessions';
 import { decodeSnapshot, encodeSnapshot, type KvSnapshotState } from './snapshot';
-import { DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_TTL_MS, type KvEffect, type KvItem, type KvOptions, type KvRequest, type KvResult } from './types';
+import { DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_WINDOW, type KvEffect, type KvItem, type KvOptions, type KvRequest, type KvResult } from './types';
 
 interface Stored {
   value: string;
   revision: number;
 }
 
-function checkOptions(opts: KvOptions | undefined): { ttl: number; max: number } {
-  const ttl = opts?.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS;
-  const max = opts?.maxSessions ?? DEFAULT_MAX_SESSIONS;
-  if (typeof ttl !== 'number' || Number.isNaN(ttl) || ttl < 0) throw new Error(`KvStateMachine: sessionTtlMs must be >= 0, got ${ttl}`);
-  if (typeof max !== 'number' || Number.isNaN(max) || max < 0) throw new Error(`KvStateMachine: maxSessions must be >= 0, got ${max}`);
-  return { ttl, max };
-}
-
 /**
  * The replicated state machine both cores drive: a key-value map plus client sessions. Fully
  * deterministic — the same (revision, request) sequence gives the same results and the same
- * digest on every replica; the only time it knows is the `ts` carried in the commands.
+ * digest on every replica; it knows no time at all.
  *
  * Requests are trusted to be well-formed: they come out of the log through decodeRequest.
  */
@@ -31,8 +23,7 @@ export class KvStateMachine {
   private sortedKeys: string[] | null = null;
 
   constructor(opts?: KvOptions) {
-    const { ttl, max } = checkOptions(opts);
-    this.sessions = new ClientSessions(ttl, max);
+    this.sessions = new ClientSessions(opts?.sessionWindow ?? DEFAULT_SESSION_WINDOW, opts?.maxSessions ?? DEFAULT_MAX_SESSIONS);
   }
 
   get appliedRevision(): number {
@@ -44,17 +35,22 @@ export class KvStateMachine {
     return this.data.size;
   }
 
-  /** Number of remembered client requests. */
+  /** Remembered request results, every client together. */
   get sessionCount(): number {
     return this.sessions.size;
   }
 
+  /** Clients with a live session, and clients dropped for good (tombstones). */
+  get sessionClients(): { live: number; dropped: number } {
+    return { live: this.sessions.clientCount, dropped: this.sessions.tombstoneCount };
+  }
+
   /**
-   * Applies one command at log position `revision` (strictly increasing). A request id already
-   * applied (and not yet expired) has no effect: with the first request's fingerprint (a retry) it
-   * returns the first result unchanged; with another (the id reused for a different request) it
-   * returns a `conflict`, which is not remembered. Throws, changing nothing, on a bad position or
-   * unknown op.
+   * Applies one command at log position `revision` (strictly increasing). A request id its session
+   * remembers has no effect: with the first request's fingerprint (a retry) it returns the first
+   * result unchanged; with another (the id reused for a different request) a `conflict`. An id its
+   * session can no longer vouch for is `refused` (sessions.ts): exactly-once fails closed. Neither
+   * is remembered. Throws, changing nothing, on a bad position or unknown op.
    */
   apply(revision: number, req: KvRequest): KvResult {
     this.checkPosition(revision);
@@ -63,12 +59,11 @@ export class KvStateMachine {
       throw new Error(`KvStateMachine.apply: unknown op ${JSON.stringify((cmd as { op: unknown }).op)}`);
     }
     this._appliedRevision = revision;
-    // The retry's own ts counts: a retry arriving after the TTL finds its session gone.
-    this.sessions.advance(req.ts);
-    const first = this.sessions.find(req.id);
-    if (first !== undefined) {
-      if (first.fingerprint !== req.fingerprint) return { op: 'conflict', key: cmd.key, revision };
-      return { ...first.result };
+    const verdict = this.sessions.check(req.id);
+    if (verdict.kind === 'refused') return { op: 'refused', key: cmd.key, reason: verdict.reason, revision };
+    if (verdict.kind === 'retry') {
+      if (verdict.first.fingerprint !== req.fingerprint) return { op: 'conflict', key: cmd.key, revision };
+      return { ...verdict.first.result };
     }
 
     let result: KvEffect;
@@ -95,7 +90,7 @@ export class KvStateMachine {
       }
     }
     // The cache keeps its own copy: a caller mutating what it got back must not change a retry's answer.
-    this.sessions.record(req.id, req.ts, revision, { ...result }, req.fingerprint);
+    this.sessions.record(req.id, { ...result }, req.fingerprint);
     return result;
   }
 
@@ -134,7 +129,10 @@ export class KvStateMachine {
     const sm = new KvStateMachine(opts);
     sm._appliedRevision = s.appliedRevision;
     for (const d of s.data) sm.data.set(d.key, { value: d.value, revision: d.revision });
-    sm.sessions.load(s.latestTs, s.sessions);
+    sm.sessions.load(
+      s.sessions.map((x) => ({ client: x.client, maxSeq: x.maxSeq, results: x.results.map((r): [number, Remembered] => [r.seq, { result: r.result, fingerprint: r.fingerprint }]) })),
+      s.tombstones,
+    );
     return sm;
   }
 
@@ -150,8 +148,11 @@ export class KvStateMachine {
       data.push({ key, value: s.value, revision: s.revision });
     }
     const sessions: KvSnapshotState['sessions'] = [];
-    for (const x of this.sessions.entries()) sessions.push({ id: x.id, ts: x.ts, result: x.result, fingerprint: x.fingerprint });
-    return { appliedRevision: this._appliedRevision, latestTs: this.sessions.latestTs, data, sessions };
+    for (const x of this.sessions.entries()) {
+      const results = x.results.map(([seq, r]) => ({ seq, result: r.result, ...(r.fingerprint === undefined ? {} : { fingerprint: r.fingerprint }) }));
+      sessions.push({ client: x.client, maxSeq: x.maxSeq, results });
+    }
+    return { appliedRevision: this._appliedRevision, data, sessions, tombstones: this.sessions.tombstoneList() };
   }
 
   private write(key: string, value: string, revision: number): void {

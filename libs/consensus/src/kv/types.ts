@@ -12,8 +12,10 @@ export type KvCommand =
 export type KvOp = KvCommand['op'];
 
 /**
- * id = the client's request id (REST Idempotency-Key or generated); ts = proposer's wall-clock ms,
- * used only for deterministic session expiry (it is in the log, so every replica sees the same).
+ * id = the client's request id (`rest:<Idempotency-Key>`, the gateway's own `<client>/<seq>`, a
+ * batch's `job:<job>/<n>`); sessions.ts reads `<client>/<seq>` out of it. ts = the proposer's
+ * wall clock, informational only: nothing in the state machine depends on it (a gateway clock
+ * far ahead must not expire anything).
  * fingerprint = what the client asked, hashed (the gateway's SHA-256 of method, path and body):
  * kept with the session, so that the same id with another request is told apart from a retry.
  */
@@ -28,6 +30,9 @@ export interface KvRequest {
 /** Longest fingerprint a request may carry (a SHA-256 in hex is 64). */
 export const MAX_FINGERPRINT_LENGTH = 128;
 
+/** Why a request is refused unapplied: it can no longer be told apart from one already applied (sessions.ts). */
+export type RefusalReason = 'session-expired' | 'outside-window';
+
 /** `revision` is always the log position at which the command was applied. */
 export type KvResult =
   | { op: 'put'; key: string; value: string; revision: number }
@@ -37,10 +42,15 @@ export type KvResult =
    * The request id was already used by a request with another fingerprint: nothing was applied
    * and nothing remembered (`key` is this request's key). The IETF Idempotency-Key draft's 422.
    */
-  | { op: 'conflict'; key: string; revision: number };
+  | { op: 'conflict'; key: string; revision: number }
+  /**
+   * The request id can no longer be told apart from one already applied (its client's session was
+   * dropped, or its seq fell out of the client's window): nothing was applied, nothing remembered.
+   */
+  | { op: 'refused'; key: string; reason: RefusalReason; revision: number };
 
-/** A result that took effect (and is remembered for retries): every result but a conflict. */
-export type KvEffect = Exclude<KvResult, { op: 'conflict' }>;
+/** A result that took effect (and is remembered for retries): every result but a conflict or a refusal. */
+export type KvEffect = Exclude<KvResult, { op: 'conflict' } | { op: 'refused' }>;
 
 /** revision = the position of the key's last modification. */
 export interface KvItem {
@@ -50,11 +60,11 @@ export interface KvItem {
 }
 
 export interface KvOptions {
-  /** How long (in proposer ms, see KvRequest.ts) a request's result is remembered. Default 10 min. */
-  sessionTtlMs?: number;
-  /** At most this many results are remembered; the oldest applied go first. Default 100 000. */
+  /** Results each client keeps: its this many most recent request seqs. Default 1000. */
+  sessionWindow?: number;
+  /** Results kept in all; past it the least recently active clients are dropped. Default 100 000. */
   maxSessions?: number;
 }
 
-export const DEFAULT_SESSION_TTL_MS = 10 * 60 * 1000;
+export const DEFAULT_SESSION_WINDOW = 1000;
 export const DEFAULT_MAX_SESSIONS = 100_000;

@@ -13,7 +13,7 @@
  * Admin `byzantine` switch: createByzantine(behavior, ctx) filters a replica's Ready output.
  */
 export * from './types';
-export { PbftReplica, EXECUTION_ERROR } from './replica';
+export { PbftReplica, EXECUTION_ERROR, STALE_REQUEST } from './replica';
 export { clientSigner, signingPayload, requestPayload, replyPayload, requestDigest, batchDigest, checkpointDigest, requestKey, NULL_DIGEST } from './codec';
 export { ed25519Crypto, fastTestKeyring, hmacTestKeyring, type TestKeyring } from './crypto';
 export { signRequest, verifyReply, ReplyQuorum, acceptReplies, type AcceptedReply } from './client';

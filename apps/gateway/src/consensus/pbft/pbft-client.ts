@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Packr } from 'msgpackr';
 import type { KvItem, KvRequest, KvResult } from '@app/consensus/kv';
-import { ClientRequest, PbftCrypto, Reply, ReplyQuorum, signRequest, verifyReply } from '@app/consensus/pbft';
+import { ClientRequest, PbftCrypto, Reply, ReplyQuorum, signRequest, STALE_REQUEST, verifyReply } from '@app/consensus/pbft';
 import { Consistency, pbftClientFor, PbftOp, PbftOpResult, PbftRequestBody, Protocol, ReadQuery } from '@app/wire';
 import type { FramePort } from '../../bus/gateway-bus';
 import type { ConsensusClient, ConsensusClientStats } from '../consensus-client';
@@ -100,6 +100,15 @@ export class PbftClient implements ConsensusClient {
     const accepted = this.quorum.add(reply);
     if (!accepted) return;
     this.finish(out);
+    if (Buffer.from(accepted.result).equals(STALE_REQUEST)) {
+      // Executed so long ago (or overtaken by this gateway's later requests so far) that the
+      // replicas' client table dropped its answer: it may have been applied; the REST retry with
+      // the same Idempotency-Key goes in under a new timestamp and the KV session decides.
+      const why = 'the replicas no longer remember this request: its timestamp fell out of their client table';
+      for (const c of out.calls) c.reject(new ConsensusTimeoutError(c.id, this.o.requestTimeoutMs, why));
+      this.flush();
+      return;
+    }
     let results: PbftOpResult[];
     try {
       results = packr.unpack(accepted.result) as PbftOpResult[];

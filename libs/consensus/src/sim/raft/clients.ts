@@ -38,6 +38,7 @@ export class SimClient {
   op: ClientOp | null = null;
   leaderGuess: NodeId | null = null;
   private seq = 0;
+  private requests = 0;
   /** Last value this client saw per key: cas expectations that can succeed. */
   private readonly seen = new Map<string, string | null>();
 
@@ -58,7 +59,7 @@ export class SimClient {
     const n = this.rng.next() < 0.8 ? 1 : this.rng.int(2, 3);
     const reqs: KvRequest[] = [];
     for (let k = 0; k < n; k++) {
-      const id = n === 1 ? `${this.id}-${seq}` : `${this.id}-${seq}.${k}`;
+      const id = `${this.id}/${++this.requests}`; // a session request (kv/sessions.ts)
       reqs.push({ id, ts: Math.floor(now * 10), cmd: this.command(k === 0 ? key : `k${this.rng.int(0, this.keys - 1)}`, id) });
     }
     return { ...base, reqs, unanswered: new Set(reqs.map((q) => q.id)), readKey: null };
@@ -69,12 +70,12 @@ export class SimClient {
     if (w < 0.6) return { op: 'put', key, value };
     if (w < 0.75) return { op: 'delete', key };
     const s = this.rng.next();
-    const expected = s < 0.6 ? (this.seen.get(key) ?? null) : s < 0.8 ? null : `${this.id}-${this.rng.int(1, this.seq)}`;
+    const expected = s < 0.6 ? (this.seen.get(key) ?? null) : s < 0.8 ? null : `${this.id}/${this.rng.int(1, Math.max(1, this.requests))}`;
     return { op: 'cas', key, expected, value };
   }
 
   sawWrite(r: KvResult): void {
-    if (r.op === 'conflict') return; // nothing applied (the simulated clients never reuse an id)
+    if (r.op === 'conflict' || r.op === 'refused') return; // nothing applied (and neither ever happens to these clients)
     if (r.op === 'delete') this.seen.set(r.key, null);
     else this.seen.set(r.key, r.value);
   }
