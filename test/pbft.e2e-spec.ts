@@ -11,8 +11,8 @@ describe('PBFT cluster', () => {
   /** What a correct, sequential client must read back: key -> last acknowledged value. */
   const model = new Map<string, string>();
 
-  const write = async (key: string, value: string) => {
-    const r = await c.putUntilOk(key, value);
+  const write = async (key: string, value: string, idempotencyKey?: string) => {
+    const r = await c.putUntilOk(key, value, 30_000, idempotencyKey);
     expect(r.body).toEqual({ key, value, revision: expect.any(Number) });
     model.set(key, value);
   };
@@ -31,7 +31,7 @@ describe('PBFT cluster', () => {
   };
 
   beforeAll(async () => {
-    c = await TestCluster.start(['--protocol', 'pbft', '--node-env', 'PBFT_CHECKPOINT_INTERVAL=8', '--node-env', 'TICK_MS=20']);
+    c = await TestCluster.start(['--protocol', 'pbft', '--session-window', '20', '--node-env', 'PBFT_CHECKPOINT_INTERVAL=8', '--node-env', 'TICK_MS=20']);
     await c.waitForLeader();
   }, 90_000);
 
@@ -102,9 +102,12 @@ describe('PBFT cluster', () => {
   it.each(['primary', 'backup'])(
     'a %s turned replay-requests under load re-executes nothing: the key keeps its second value, the replicas agree',
     async (role) => {
-      await write(`replayed-${role}`, 'first');
-      for (let i = 0; i < 40; i++) await write(`filler-${i % 5}`, `${role}-${i}`);
-      await write(`replayed-${role}`, 'second');
+      // One client's requests (session window 20): the first write's seq is 41 behind when the
+      // replays start, so neither the KV session nor anything else may take it as new.
+      const session = `replay-${role}`;
+      await write(`replayed-${role}`, 'first', `${session}/1`);
+      for (let i = 0; i < 40; i++) await write(`filler-${i % 5}`, `${role}-${i}`, `${session}/${i + 2}`);
+      await write(`replayed-${role}`, 'second', `${session}/42`);
       const primary = await c.waitForLeader();
       const target = role === 'primary' ? primary : (await c.clusterState()).nodes.find((n: any) => n.id !== primary && n.alive).id;
       expect((await c.http('POST', `/v1/admin/nodes/${target}/byzantine`, { behavior: 'replay-requests' })).status).toBe(200);
@@ -130,8 +133,9 @@ describe('PBFT cluster', () => {
       ).catch(async (err) => {
         throw new Error(`${err.message}: ${JSON.stringify((await c.clusterState()).nodes.map((n: any) => [n.id, n.appliedIndex, n.digest]))}`);
       });
-      // The KV sessions would mask a replay within their window; the client table is what refuses
-      // it for good (libs/consensus/src/pbft/client-timestamps.spec.ts shows the core without it).
+      // Two layers refuse the replay: the PBFT client table (the timestamp was executed;
+      // libs/consensus/src/pbft/client-timestamps.spec.ts shows the core without it) and the KV
+      // session (past the window: refused, not re-applied).
     },
     120_000,
   );

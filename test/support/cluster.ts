@@ -128,11 +128,14 @@ export class TestCluster {
     );
   }
 
-  /** Put until one succeeds (after faults): the time it took is the unavailability window. */
-  async putUntilOk(key: string, value: string, timeoutMs = 30_000): Promise<HttpResult> {
+  /**
+   * Put until one succeeds (after faults): the time it took is the unavailability window. Every
+   * attempt carries the same Idempotency-Key (by default a one-shot key made of key and value).
+   */
+  async putUntilOk(key: string, value: string, timeoutMs = 30_000, idempotencyKey = `${key}=${value}`): Promise<HttpResult> {
     return waitFor(
       async () => {
-        const r = await this.put(key, value, { 'idempotency-key': `${key}=${value}` });
+        const r = await this.put(key, value, { 'idempotency-key': idempotencyKey });
         return r.status === 200 ? r : null;
       },
       timeoutMs,

@@ -85,7 +85,22 @@ describe('launcher command line', () => {
 
   it('names every bad flag and variable at once, then the usage', () => {
     const found = problems(
-      ['--protocol', 'paxos', '--nodes', '40', '--port', '70000', '--cluster', 'a:b', '--appendfsync', 'sometimes', '--node-env', 'novalue', '--session-window', '0'],
+      [
+        '--protocol',
+        'paxos',
+        '--nodes',
+        '40',
+        '--port',
+        '70000',
+        '--cluster',
+        'a:b',
+        '--appendfsync',
+        'sometimes',
+        '--node-env',
+        'novalue',
+        '--session-window',
+        '0',
+      ],
       {
         HOST: 'a b',
         REDIS_URL: 'http://user:hunter2@x',

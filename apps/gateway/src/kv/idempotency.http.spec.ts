@@ -154,7 +154,7 @@ describe('Idempotency-Key past its session window (fails closed)', () => {
     expect((await put(1001, 'second')).body).toEqual(second.body);
   });
 
-  it('keyless writes are seqs of the gateway\'s own session', async () => {
+  it("keyless writes are seqs of the gateway's own session", async () => {
     await http(gw.base, 'PUT', '/v1/kv/keyless', { body: { value: 'v' } });
     const ids = leader()
       .proposals.flatMap((p) => p.requests)

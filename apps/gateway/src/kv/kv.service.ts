@@ -72,8 +72,8 @@ export class KvService {
 function refusal(key: string, reason: RefusalReason): ApiError {
   const why =
     reason === 'outside-window'
-      ? 'its sequence number fell out of its client\'s session window (later requests of the same client moved it on)'
-      : 'its client\'s session was dropped (the least recently active clients go when the replicas\' session memory is full)';
+      ? "its sequence number fell out of its client's session window (later requests of the same client moved it on)"
+      : "its client's session was dropped (the least recently active clients go when the replicas' session memory is full)";
   return new ApiError(
     409,
     {

@@ -73,8 +73,7 @@ describe('ClientSessions against the plain rule', () => {
       const c = rng.int(0, clients - 1);
       const r = rng.next();
       // New seqs, retries of recent and old ones, out-of-order seqs, one-shot ids.
-      const id =
-        r < 0.1 ? `once-${rng.int(0, 50)}` : r < 0.6 ? `c${c}/${++next[c]}` : `c${c}/${Math.max(1, next[c] - rng.int(0, 3 * window) + rng.int(0, 2))}`;
+      const id = r < 0.1 ? `once-${rng.int(0, 50)}` : r < 0.6 ? `c${c}/${++next[c]}` : `c${c}/${Math.max(1, next[c] - rng.int(0, 3 * window) + rng.int(0, 2))}`;
       const want = model.check(id);
       const got = real.check(id);
       expect([step, id, kindOf(got)]).toEqual([step, id, want]);
@@ -98,8 +97,14 @@ describe('ClientSessions against the plain rule', () => {
   });
 
   it('load refuses a second copy of a client and seqs above maxSeq', () => {
-    expect(() => new ClientSessions(2, 4).load([{ client: 'a', maxSeq: 1, results: [[2, { result: result(1), fingerprint: undefined }]] }], [])).toThrow(/maxSeq/);
-    const one = { client: 'a', maxSeq: 1, results: [[1, { result: result(1), fingerprint: undefined }]] as Array<[number, { result: KvEffect; fingerprint: undefined }]> };
+    expect(() => new ClientSessions(2, 4).load([{ client: 'a', maxSeq: 1, results: [[2, { result: result(1), fingerprint: undefined }]] }], [])).toThrow(
+      /maxSeq/,
+    );
+    const one = {
+      client: 'a',
+      maxSeq: 1,
+      results: [[1, { result: result(1), fingerprint: undefined }]] as Array<[number, { result: KvEffect; fingerprint: undefined }]>,
+    };
     expect(() => new ClientSessions(2, 4).load([one, one], [])).toThrow(/duplicate/);
   });
 });

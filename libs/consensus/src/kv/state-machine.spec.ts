@@ -415,7 +415,14 @@ describe('KvStateMachine: determinism, snapshot, digest', () => {
   });
 
   it('reads a version 2 snapshot: per-request sessions regrouped by client, most recently applied last', () => {
-    const v2 = packr.pack(['synod-kv', 2, 4, 1000, ['a', '3', 3], ['c/1', 1000, [0, 'a', '1', 1], null, 'one-shot', 1000, [0, 'a', '2', 2], 'fp', 'c/2', 1000, [0, 'a', '3', 3], null]]);
+    const v2 = packr.pack([
+      'synod-kv',
+      2,
+      4,
+      1000,
+      ['a', '3', 3],
+      ['c/1', 1000, [0, 'a', '1', 1], null, 'one-shot', 1000, [0, 'a', '2', 2], 'fp', 'c/2', 1000, [0, 'a', '3', 3], null],
+    ]);
     const r = KvStateMachine.restore(v2, { sessionWindow: 1 });
     expect(r.sessionClients).toEqual({ live: 2, dropped: 0 });
     expect(r.apply(5, req(put('a', '1'), 1000, 'c/1'))).toMatchObject({ op: 'refused', reason: 'outside-window' });

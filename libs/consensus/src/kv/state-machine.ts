@@ -130,7 +130,11 @@ export class KvStateMachine {
     sm._appliedRevision = s.appliedRevision;
     for (const d of s.data) sm.data.set(d.key, { value: d.value, revision: d.revision });
     sm.sessions.load(
-      s.sessions.map((x) => ({ client: x.client, maxSeq: x.maxSeq, results: x.results.map((r): [number, Remembered] => [r.seq, { result: r.result, fingerprint: r.fingerprint }]) })),
+      s.sessions.map((x) => ({
+        client: x.client,
+        maxSeq: x.maxSeq,
+        results: x.results.map((r): [number, Remembered] => [r.seq, { result: r.result, fingerprint: r.fingerprint }]),
+      })),
       s.tombstones,
     );
     return sm;

@@ -32,7 +32,12 @@ export function parseReply(body: unknown): Reply | null {
 
 export function isResult(v: unknown): v is KvResult {
   const op = isRecord(v) ? v.op : undefined;
-  return isRecord(v) && (op === 'put' || op === 'delete' || op === 'cas' || op === 'conflict' || op === 'refused') && typeof v.key === 'string' && typeof v.revision === 'number';
+  return (
+    isRecord(v) &&
+    (op === 'put' || op === 'delete' || op === 'cas' || op === 'conflict' || op === 'refused') &&
+    typeof v.key === 'string' &&
+    typeof v.revision === 'number'
+  );
 }
 
 function isItem(v: unknown): v is KvItem {
