@@ -65,6 +65,11 @@ export type GatewayRequest = ProposeBody | ReadBody;
 export interface PbftRequestBody {
   t: 'pbft-request';
   request: import('@app/consensus/pbft').ClientRequest;
+  /**
+   * false: sent to every replica at once, so a backup need not relay it to the primary (absent:
+   * true). An unsigned hint: a wrong one costs its own request a view change at most.
+   */
+  relay?: boolean;
 }
 
 /** A replica's signed reply to one request. */

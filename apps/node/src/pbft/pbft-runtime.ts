@@ -120,7 +120,7 @@ export class PbftRuntime implements ReplicaRuntime {
     if (this.loop.isStopped || !this.replica) return;
     if (body.t !== 'pbft-request') return; // Raft-style frames mean nothing here
     this.counters.requests++;
-    const r = this.replica.propose(body.request);
+    const r = this.replica.propose(body.request, body.relay !== false);
     if (!r.ok && r.reason === 'bad-request') this.counters.badRequests++;
     this.loop.kick();
   }

@@ -227,8 +227,12 @@ export class PbftReplica {
     if (this.fetch !== null && this.now >= this.fetch.deadline) this.retryFetch();
   }
 
-  /** A client request arriving at this replica (from the gateway). */
-  propose(request: ClientRequest): ProposeResult {
+  /**
+   * A client request arriving at this replica (from the gateway). `relay` false: the client sent it
+   * to every replica at once (the primary has it), so a backup only starts its timer; it relays the
+   * request when the client retransmits (relay true) and in its periodic re-forwarding.
+   */
+  propose(request: ClientRequest, relay = true): ProposeResult {
     if (!wellFormedRequest(request) || !this.verifyRequest(request)) {
       this.drop('bad-request');
       return { ok: false, reason: 'bad-request' };
@@ -243,7 +247,7 @@ export class PbftReplica {
       this.out.replies.push(this.reply(request, this.clientTable.resultOf(request) ?? STALE_REQUEST));
       return { ok: false, reason: 'already-executed' };
     }
-    this.acceptRequest(request, true);
+    this.acceptRequest(request, relay);
     return { ok: true, primary: this.primaryOf(this.view) };
   }
 
@@ -405,13 +409,25 @@ export class PbftReplica {
 
   // ---------------------------------------------------------------- requests
 
-  private acceptRequest(r: ClientRequest, fromClient: boolean): void {
+  private acceptRequest(r: ClientRequest, relay: boolean): void {
     const key = requestKey(r);
     if (this.replyCache.has(key) || this.executedBefore(r)) return;
     if (!this.waiting.has(key)) this.waiting.set(key, { request: r, since: this.now });
     if (!this.active) return;
     if (this.isPrimary()) this.enqueue(r);
-    else if (fromClient) this.forwardBuffer.push(r);
+    else if (relay) this.forwardBuffer.push(r);
+  }
+
+  /**
+   * `r` is ordered at `seq` in this view. Its timer restarts: from here on it measures the
+   * agreement on that sequence number, not the wait in the primary's queue, so that a loaded
+   * primary that orders in time is not replaced, and a pre-prepare that never commits still is.
+   */
+  private assign(r: ClientRequest, seq: number): void {
+    const key = requestKey(r);
+    this.assigned.set(key, seq);
+    const w = this.waiting.get(key);
+    if (w !== undefined) w.since = this.now;
   }
 
   private onForward(m: Forward): void {
@@ -465,7 +481,7 @@ export class PbftReplica {
     const slot = this.slot(seq);
     slot.votesFor(this.view);
     slot.prePrepare = pp;
-    for (const r of requests) this.assigned.set(requestKey(r), seq);
+    for (const r of requests) this.assign(r, seq);
     this.persist(slot);
     this.broadcast(pp);
     this.checkPrepared(slot);
@@ -503,7 +519,7 @@ export class PbftReplica {
     const slot = this.slot(pp.seq);
     slot.votesFor(this.view);
     slot.prePrepare = pp;
-    for (const r of pp.requests) this.assigned.set(requestKey(r), pp.seq);
+    for (const r of pp.requests) this.assign(r, pp.seq);
     this.persist(slot);
     this.broadcast(this.ownPrepareFor(slot, pp));
     this.checkPrepared(slot);
@@ -898,7 +914,7 @@ export class PbftReplica {
       const slot = this.slot(pp.seq);
       slot.votesFor(this.view);
       slot.prePrepare = pp;
-      for (const r of pp.requests) this.assigned.set(requestKey(r), pp.seq);
+      for (const r of pp.requests) this.assign(r, pp.seq);
       this.persist(slot);
       if (!primary) this.broadcast(this.ownPrepareFor(slot, pp));
       this.checkPrepared(slot);
@@ -911,11 +927,11 @@ export class PbftReplica {
   }
 
   /** Hands unordered waiting requests to the primary (queue or Forward). */
-  private routeWaiting(limit = Infinity): void {
+  private routeWaiting(limit = Infinity, minAge = 0): void {
     if (!this.active) return;
     let n = 0;
     for (const [key, w] of this.waiting) {
-      if (this.assigned.has(key)) continue;
+      if (this.assigned.has(key) || this.now - w.since < minAge) continue;
       if (n++ >= limit) return;
       if (this.isPrimary()) this.enqueue(w.request);
       else this.forwardBuffer.push(w.request);
@@ -950,8 +966,9 @@ export class PbftReplica {
         slots,
       }),
     );
-    // Requests that were forwarded but never ordered may have been lost on the way.
-    if (this.active && !this.isPrimary()) this.routeWaiting(REFORWARD_BATCHES * this.cfg.maxBatch);
+    // Requests the primary left unordered for a status period may never have reached it (a fresh
+    // one is there already: clients send each request to every replica).
+    if (this.active && !this.isPrimary()) this.routeWaiting(REFORWARD_BATCHES * this.cfg.maxBatch, this.cfg.statusTicks);
   }
 
   /** A peer says where it is: resend what it lacks (view change, checkpoints, this view's votes). */

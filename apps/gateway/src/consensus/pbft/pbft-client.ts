@@ -180,15 +180,16 @@ export class PbftClient implements ConsensusClient {
     };
     this.outstanding.set(request.id, out);
     this.counters.proposedRequests += calls.length;
-    const primary = this.view.leader();
-    if (primary) this.sendTo([primary], request);
-    else this.sendTo(this.o.replicas, request);
+    // To every replica at once (as BFT-SMaRt's clients do): each backup starts its timer now, so a
+    // dead primary is replaced one request timeout after the request, whether or not this gateway
+    // has noticed yet. The primary has it, so backups need not relay it.
+    this.sendTo(this.o.replicas, request, false);
   }
 
   private retransmit(out: Outstanding): void {
     if (!this.outstanding.has(out.request.id)) return;
     this.counters.retries++;
-    this.sendTo(this.o.replicas, out.request);
+    this.sendTo(this.o.replicas, out.request, true);
     out.timer = setTimeout(() => this.retransmit(out), this.o.attemptTimeoutMs);
   }
 
@@ -214,8 +215,8 @@ export class PbftClient implements ConsensusClient {
     return this.quorum.size();
   }
 
-  private sendTo(targets: string[], request: ClientRequest): void {
-    const body: PbftRequestBody = { t: 'pbft-request', request };
+  private sendTo(targets: string[], request: ClientRequest, relay: boolean): void {
+    const body: PbftRequestBody = { t: 'pbft-request', request, relay };
     this.counters.frames['pbft-request'] = (this.counters.frames['pbft-request'] ?? 0) + targets.length;
     this.bus.batch(() => {
       for (const t of targets) this.bus.send(t, body);
