@@ -2,6 +2,7 @@ import { encodeRequest } from '../../kv';
 import type { KvCommand, KvResult } from '../../kv/types';
 import type { NodeId, ReadFailure, ReadState } from '../../raft/types';
 import type { Rng } from '../../util/rng';
+import { SimHistory } from '../history';
 import type { RuntimeFault } from './canaries';
 import { type AckedWrite, SimClient } from './clients';
 import type { Host } from './host';
@@ -42,6 +43,8 @@ function fakeResult(cmd: KvCommand, index: number): KvResult {
 export class ClientDriver {
   readonly clients: SimClient[];
   readonly acked: AckedWrite[] = [];
+  /** Every operation and what its client saw, for the linearizability checker at the end. */
+  readonly history = new SimHistory();
   reads = 0;
   /** The highest log index of any acknowledged write so far. */
   private maxAckedIndex = 0;
@@ -94,6 +97,8 @@ export class ClientDriver {
     op.floor = this.maxAckedIndex;
     op.target = c.leaderGuess ?? this.randomNode();
     c.op = op;
+    if (op.readKey === null) for (const q of op.reqs) this.history.invokeWrite(q.id, q.cmd, op.invokedAt);
+    else this.history.invokeRead(`${c.id}/${op.seq}`, op.readKey, op.invokedAt);
     if (this.env.note) {
       const what = op.readKey === null ? op.reqs.map((q) => `${q.id} ${JSON.stringify(q.cmd)}`).join(', ') : `get ${op.readKey} (floor ${op.floor})`;
       this.env.note(`${c.id}: invoke ${what}`);
@@ -171,6 +176,7 @@ export class ClientDriver {
       this.env.checker.fail('exactly-once', [via], `${reqId} answered ${JSON.stringify(result)}, its first result was ${JSON.stringify(first)}`);
     }
     this.acked.push({ client: c.id, reqId, index, result, at: this.env.now() });
+    this.history.wrote(reqId, result, this.env.now());
     if (index > this.maxAckedIndex) this.maxAckedIndex = index;
     this.env.note?.(`${c.id}: ${reqId} acknowledged by ${via} at index ${index}: ${JSON.stringify(result)}`);
     c.sawWrite(result);
@@ -222,6 +228,7 @@ export class ClientDriver {
         checker.fail('linearizable-read', [h.id], `read ${rs.ctx} of ${op.readKey} at applied ${h.applied} returned ${value}, the log says ${expected}`);
       }
       this.reads++;
+      this.history.read(`${c.id}/${op.seq}`, value, this.env.now());
       this.env.note?.(`${c.id}: read ${op.readKey}=${value} from ${h.id} (read index ${rs.index}, applied ${h.applied})`);
       c.sawRead(op.readKey, value);
       this.finish(owner.client);
