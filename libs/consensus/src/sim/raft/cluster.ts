@@ -412,7 +412,10 @@ export class RaftSim implements NemesisControl {
     }
   }
 
-  /** After convergence: nothing acknowledged was lost, and every replica holds the log's state. */
+  /**
+   * After convergence: nothing acknowledged was lost, every replica holds the log's state, and
+   * what the clients saw is linearizable (libs/history, as for the end-to-end histories).
+   */
   private finalChecks(): void {
     for (const a of this.clients.acked) {
       const e = this.checker.appliedAt(a.index);
@@ -430,6 +433,8 @@ export class RaftSim implements NemesisControl {
         if (v !== model.get(key)) this.checker.fail('no-lost-write', [h.id], `final ${key}=${v}, the committed log gives ${model.get(key)}`);
       }
     }
+    const violation = this.clients.history.violation();
+    if (violation !== null) this.checker.fail('linearizable', [], `the clients' history (${this.clients.history.size} operations): ${violation}`);
     this.note(`converged at applied ${this.hosts[0].applied}, ${this.clients.acked.length} writes acknowledged`);
   }
 
