@@ -1,5 +1,5 @@
 import { decodeRequest, encodeRequest, KvOptions, KvRequest, KvResult, KvStateMachine, validateRequest } from '@app/consensus/kv';
-import { HardState, MAX_TERM, RaftFatal, RaftNode, Ready, SoftState } from '@app/consensus/raft';
+import { HardState, MAX_TERM, RaftFatal, RaftNode, Ready, SoftState, splitForPersist } from '@app/consensus/raft';
 import type { DurableStore } from '@app/storage';
 import type { GatewayRequest, ProposeBody, ReadBody, RedirectBody } from '@app/wire';
 import type { NodeConfig } from '../config/node-config';
@@ -227,9 +227,12 @@ export class RaftRuntime implements ReplicaRuntime {
     // majority's): apply them now rather than after the write of the new ones (thesis §10.2.1).
     const applyFirst = !rd.snapshot && (rd.entries.length === 0 || rd.committedEntries.every((e) => e.index < rd.entries[0].index));
     if (applyFirst) this.apply(rd);
+    // A leader's replication goes out while its own write is in flight (raft/ready.ts).
+    const { early, late } = splitForPersist(rd);
+    if (early.length > 0) this.io.sendToPeers('raft', early);
     await this.persist(rd);
     if (this.loop.isStopped) return; // killed while persisting: this Ready never happened
-    this.io.sendToPeers('raft', rd.messages);
+    if (late.length > 0) this.io.sendToPeers('raft', late);
     if (rd.snapshot) this.installSnapshot(rd);
     if (!applyFirst) this.apply(rd);
     this.node.advance(rd);

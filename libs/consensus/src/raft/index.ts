@@ -1,3 +1,4 @@
 export * from './types';
 export { RaftNode, RaftStatus } from './node';
 export { quorumOf } from './quorum';
+export { splitForPersist } from './ready';

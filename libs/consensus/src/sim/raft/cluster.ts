@@ -1,4 +1,5 @@
 import { decodeRequest, KvStateMachine } from '../../kv';
+import { splitForPersist } from '../../raft/ready';
 import type { Entry, Message, NodeId, RaftFaults, Ready } from '../../raft/types';
 import { type Rng, seededRng, streamRng } from '../../util/rng';
 import { EventQueue } from '../event-queue';
@@ -289,7 +290,10 @@ export class RaftSim implements NemesisControl {
       const rd = h.core.ready();
       if (this.traceLines) this.note(`${h.id} ready: ${describeReady(rd)}`);
       const stage = this.crashStage(h, rd);
-      if (stage === 'before-persist') return this.crashNow(h, 'Ready taken, nothing persisted');
+      // As the runtime does: a leader's replication leaves before the write (raft/ready.ts).
+      const { early, late } = splitForPersist(rd);
+      for (const m of early) this.send(h, m);
+      if (stage === 'before-persist') return this.crashNow(h, `Ready taken, ${early.length} messages sent early, nothing persisted`);
 
       if (rd.snapshot) {
         h.disk.installSnapshot(rd.snapshot);
@@ -305,13 +309,9 @@ export class RaftSim implements NemesisControl {
       if (err !== null) this.checker.fail('durability', [h.id], err);
       if (stage === 'before-send' || stage === 'mid-persist') return this.crashNow(h, 'persisted, nothing sent');
 
-      const n = stage === 'mid-send' ? this.crashRng.int(0, Math.max(0, rd.messages.length - 1)) : rd.messages.length;
-      for (let k = 0; k < n; k++) {
-        const m = rd.messages[k];
-        if (m.from !== h.id) this.checker.fail('message-origin', [h.id], `sends a message from ${m.from}`);
-        this.net.send(m.from, m.to, m, this.now);
-      }
-      if (stage === 'mid-send') return this.crashNow(h, `sent ${n} of ${rd.messages.length} messages`);
+      const n = stage === 'mid-send' ? this.crashRng.int(0, Math.max(0, late.length - 1)) : late.length;
+      for (let k = 0; k < n; k++) this.send(h, late[k]);
+      if (stage === 'mid-send') return this.crashNow(h, `sent ${n} of ${late.length} messages`);
 
       if (rd.snapshot) {
         if (rd.snapshot.lastIncludedIndex < h.applied) {
@@ -330,6 +330,11 @@ export class RaftSim implements NemesisControl {
       if (stage === 'before-advance') return this.crashNow(h, 'Ready done, not advanced');
       h.core.advance(rd);
     }
+  }
+
+  private send(h: Host, m: Message): void {
+    if (m.from !== h.id) this.checker.fail('message-origin', [h.id], `sends a message from ${m.from}`);
+    this.net.send(m.from, m.to, m, this.now);
   }
 
   private apply(h: Host, e: Entry): void {
