@@ -13,6 +13,8 @@ module.exports = {
       testEnvironment: 'node',
       rootDir: __dirname,
       testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts', '<rootDir>/tools/**/*.spec.ts'],
+      // SYNOD_MUTANT=<name> switches a mutant of libs/consensus/src/mutants.ts on (npm run mutants).
+      setupFiles: ['<rootDir>/tools/mutants/jest-setup.ts'],
       moduleNameMapper,
       transform,
     },

@@ -1,6 +1,5 @@
+import { BYZANTINE_BEHAVIORS as BEHAVIORS } from '../libs/consensus/src/pbft/byzantine';
 import { TestCluster, waitFor } from './support/cluster';
-
-const BEHAVIORS = ['silent', 'equivocate', 'wrong-digest', 'forge', 'replay', 'stale-view', 'withhold', 'replay-requests'];
 
 /**
  * A real 4-replica PBFT cluster (f = 1). Small checkpoint interval, so a revived replica that

@@ -8,6 +8,7 @@
  * Exit status: 0 when every schedule held every invariant, 1 when one did not, 2 on bad usage.
  * It lives outside libs/consensus because it reads the wall clock (for progress lines).
  */
+import { MIXED_POOL } from '@app/consensus/sim/pbft/params';
 import { runPbftSchedule } from '@app/consensus/sim/pbft/run';
 import { runRaftSchedule } from '@app/consensus/sim/raft/run';
 import { runBatch, runOne } from '@app/consensus/sim/runner';
@@ -31,7 +32,27 @@ const USAGE = `usage: npm run sim -- [--protocol raft|pbft] [--seeds N] [--from 
   --canary NAME         plant a known bug; the run must catch it
   -h, --help            this text
 
+A PBFT schedule has up to f Byzantine replicas, each running one of
+  ${wrap([...new Set(MIXED_POOL)].join(', '), 76, '  ')}
+(twins: two copies of one replica under one key); the nemesis may switch a replica's behaviour
+mid-schedule. libs/consensus/src/sim/pbft/adversary.spec.ts runs the strong adversary: f of them
+in every schedule, protocol attacks only.
+
 Exit status: 0 when every schedule held every invariant, 1 when one did not, 2 on bad usage.`;
+
+/** Words of `text` in lines of at most `width`, each after the first prefixed with `indent`. */
+function wrap(text: string, width: number, indent: string): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  if (line !== '') lines.push(line);
+  return lines.join(`\n${indent}`);
+}
 
 const FLAGS = ['protocol', 'seeds', 'from', 'seed', 'canary'] as const;
 

@@ -3,6 +3,7 @@
  * patterns. Both sides import it; neither imports the other.
  */
 import type { KvItem, KvRequest, KvResult } from '@app/consensus/kv';
+import { BYZANTINE_BEHAVIORS as CORE_BYZANTINE_BEHAVIORS } from '@app/consensus/pbft/byzantine';
 
 export type Protocol = 'raft' | 'pbft';
 export type Consistency = 'linearizable' | 'stale';
@@ -181,7 +182,8 @@ export interface SupervisorStatus {
   restarts: number;
 }
 
-export const BYZANTINE_BEHAVIORS = ['silent', 'equivocate', 'wrong-digest', 'forge', 'replay', 'stale-view', 'withhold', 'replay-requests', 'none'] as const;
+/** What the admin API's `byzantine` switch takes: the core's behaviours, and `none` (correct again). */
+export const BYZANTINE_BEHAVIORS = [...CORE_BYZANTINE_BEHAVIORS, 'none'] as const;
 export type ByzantineBehavior = (typeof BYZANTINE_BEHAVIORS)[number];
 export * from './keys';
 export * from './metrics';

@@ -1,3 +1,5 @@
+import { BYZANTINE_BEHAVIORS } from '@app/wire';
+
 /**
  * The dashboard: one self-contained page (no external assets) that polls /v1/cluster every second
  * and offers the admin actions. The token is kept in sessionStorage only.
@@ -41,7 +43,7 @@ export const DASHBOARD_HTML = `<!doctype html>
   tokenInput.value = sessionStorage.getItem('synodToken') || '';
   tokenInput.addEventListener('change', function () { sessionStorage.setItem('synodToken', tokenInput.value); });
   var protocol = 'raft';
-  var behaviors = ['none', 'silent', 'equivocate', 'wrong-digest', 'forge', 'replay', 'stale-view', 'withhold', 'replay-requests'];
+  var behaviors = ${JSON.stringify(['none', ...BYZANTINE_BEHAVIORS.filter((b) => b !== 'none')])};
 
   function text(tag, value, cls) {
     var el = document.createElement(tag);

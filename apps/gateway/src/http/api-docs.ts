@@ -29,6 +29,9 @@ export function ApiIdempotencyKey(): MethodDecorator {
         'The request id (at most 200 characters): the same key with the same request (method, path, body) gives one effect and the first answer; with a different request, 422. `<client>/<seq>` is request seq of a client session: a seq older than the session window (or of a dropped session) is refused with 409, never applied twice',
     }),
     ApiProblem(422, 'The Idempotency-Key was already used for a different request; nothing applied'),
-    ApiProblem(409, 'The Idempotency-Key is past its session window (`reason`: outside-window | session-expired): not applied now; an earlier attempt may have been'),
+    ApiProblem(
+      409,
+      'The Idempotency-Key is past its session window (`reason`: outside-window | session-expired): not applied now; an earlier attempt may have been',
+    ),
   );
 }

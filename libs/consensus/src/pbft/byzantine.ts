@@ -1,14 +1,53 @@
+import { kitFor } from './adversary/kit';
+import { Knowledge } from './adversary/knowledge';
+import { floodStrategy } from './adversary/flood';
+import { impersonateStrategy } from './adversary/impersonate';
+import { lieStatusStrategy } from './adversary/liar';
+import { forgeNewViewStrategy } from './adversary/new-view';
+import { slowVictimStrategy } from './adversary/slow-victim';
+import { equivocateViewChangeStrategy, forgeViewChangeStrategy } from './adversary/view-change';
 import { batchDigest, replyPayload, requestKey, sha256Hex, signingPayload } from './codec';
 import type { ClientRequest, Commit, Forward, PbftMessage, PrePrepare, Prepare, ReplicaId, Reply } from './types';
 
 /**
  * Byzantine replicas for the simulator and the admin API's `byzantine` switch: a correct core
- * runs underneath, and its outgoing messages and replies go through one of these filters. Pure:
- * randomness comes from the context, and the filter signs only with the replica's own key.
+ * runs underneath, and its outgoing messages and replies go through one of these. Pure:
+ * randomness comes from the context, and a behaviour signs only with the replica's own key.
+ *
+ * The first eight filter the core's output (drop, alter, repeat it). The rest act on the
+ * protocol (pbft/adversary/): they remember what they see and forge from it — view-change and
+ * new-view proofs, status and checkpoint claims, state-transfer answers, floods, selective delay.
  */
-export const BYZANTINE_BEHAVIORS = ['silent', 'equivocate', 'wrong-digest', 'forge', 'replay', 'stale-view', 'withhold', 'replay-requests'] as const;
+export const BYZANTINE_BEHAVIORS = [
+  'silent',
+  'equivocate',
+  'wrong-digest',
+  'forge',
+  'replay',
+  'stale-view',
+  'withhold',
+  'replay-requests',
+  'forge-view-change',
+  'forge-new-view',
+  'equivocate-view-change',
+  'lie-status',
+  'flood',
+  'slow-victim',
+  'impersonate',
+] as const;
 
 export type ByzantineBehavior = (typeof BYZANTINE_BEHAVIORS)[number];
+
+/** The behaviours that act on the protocol (forge proofs, lie, flood, delay), not only filter the core's output. */
+export const PROTOCOL_ATTACKS: readonly ByzantineBehavior[] = [
+  'forge-view-change',
+  'forge-new-view',
+  'equivocate-view-change',
+  'lie-status',
+  'flood',
+  'slow-victim',
+  'impersonate',
+];
 
 export function isByzantineBehavior(s: string): s is ByzantineBehavior {
   return (BYZANTINE_BEHAVIORS as readonly string[]).includes(s);
@@ -22,6 +61,11 @@ export interface ByzantineContext {
   random: () => number;
   /** Clients a withholding primary never orders (default: about half of them, by name). */
   withheld?: (client: string) => boolean;
+  /** K and L of the cluster, when known (forged proofs then fit its water marks); else inferred from what is seen. */
+  checkpointInterval?: number;
+  logWindow?: number;
+  /** The replica a slow-victim attack is aimed at (default: one drawn at random). */
+  victim?: ReplicaId;
 }
 
 export interface ByzantineFilter {
@@ -266,5 +310,32 @@ export function createByzantine(behavior: ByzantineBehavior, ctx: ByzantineConte
         replies: (out) => out.filter((r) => !withheld(r.to)),
       };
     }
+
+    default:
+      return protocolAttack(behavior, ctx);
+  }
+}
+
+/** The behaviours of pbft/adversary/, each with what it learns from the messages it sees. */
+function protocolAttack(behavior: ByzantineBehavior, ctx: ByzantineContext): ByzantineFilter {
+  const kit = kitFor(ctx);
+  const know = new Knowledge(kit, ctx.checkpointInterval, ctx.logWindow);
+  switch (behavior) {
+    case 'forge-view-change':
+      return forgeViewChangeStrategy(kit, know);
+    case 'forge-new-view':
+      return forgeNewViewStrategy(kit, know);
+    case 'equivocate-view-change':
+      return equivocateViewChangeStrategy(kit, know);
+    case 'lie-status':
+      return lieStatusStrategy(kit, know);
+    case 'flood':
+      return floodStrategy(kit, know);
+    case 'slow-victim':
+      return slowVictimStrategy(kit, know, ctx.victim);
+    case 'impersonate':
+      return impersonateStrategy(kit, know);
+    default:
+      throw new Error(`not a protocol attack: ${behavior}`);
   }
 }

@@ -1,3 +1,4 @@
+import { mutant } from '../mutants';
 import { batchDigest, NULL_DIGEST } from './codec';
 import type { Quorums } from './quorum';
 import type { Checkpoint, ClientRequest, CommitCertificate, PbftMessage, PreparedCertificate, ReplicaId, ViewChange } from './types';
@@ -23,11 +24,13 @@ export interface CertificateContext {
 function distinctValid<M extends PbftMessage>(ctx: CertificateContext, msgs: M[], need: number, match: (m: M) => boolean): boolean {
   if (msgs.length > ctx.q.n) return false;
   const considered = new Set<string>();
+  const duplicates = mutant('pbft.certificate.count-duplicates');
+  const unsigned = mutant('pbft.certificate.skip-signatures');
   let valid = 0;
   for (const m of msgs) {
-    if (!match(m) || !ctx.isMember(m.from) || considered.has(m.from)) continue;
+    if (!match(m) || !ctx.isMember(m.from) || (considered.has(m.from) && !duplicates)) continue;
     considered.add(m.from);
-    if (ctx.verify(m) && ++valid >= need) return true;
+    if ((unsigned || ctx.verify(m)) && ++valid >= need) return true;
   }
   return false;
 }
@@ -43,13 +46,15 @@ export function validCheckpointProof(ctx: CertificateContext, seq: number, diges
 /** Pm: a pre-prepare by the primary of its view and 2f matching prepares by distinct backups. */
 export function validPreparedCertificate(ctx: CertificateContext, cert: PreparedCertificate): boolean {
   const pp = cert.prePrepare;
-  if (pp.type !== 'PrePrepare' || pp.from !== ctx.primaryOf(pp.view) || !ctx.verify(pp)) return false;
+  if (pp.type !== 'PrePrepare' || pp.from !== ctx.primaryOf(pp.view)) return false;
+  if (!mutant('pbft.certificate.skip-signatures') && !ctx.verify(pp)) return false;
   if (batchDigest(pp.requests) !== pp.digest) return false;
+  const primaryMayPrepare = ctx.q.primaryMayPrepare || mutant('pbft.prepare.count-primary');
   return distinctValid(
     ctx,
     cert.prepares,
     ctx.q.prepare,
-    (p) => p.type === 'Prepare' && p.view === pp.view && p.seq === pp.seq && p.digest === pp.digest && (ctx.q.primaryMayPrepare || p.from !== pp.from),
+    (p) => p.type === 'Prepare' && p.view === pp.view && p.seq === pp.seq && p.digest === pp.digest && (primaryMayPrepare || p.from !== pp.from),
   );
 }
 
@@ -62,7 +67,9 @@ export function validCommitCertificate(ctx: CertificateContext, cert: CommitCert
 /** A VIEW-CHANGE whose C proves its checkpoint and whose P holds valid certificates above it, below its view. */
 export function validViewChange(ctx: CertificateContext, vc: ViewChange): boolean {
   // At most one certificate per seq in the window: a longer P is refused before any signature check.
-  if (vc.prepared.length > ctx.logWindow || !validCheckpointProof(ctx, vc.stableSeq, null, vc.checkpointProof)) return false;
+  if (vc.prepared.length > ctx.logWindow) return false;
+  if (!mutant('pbft.view-change.skip-checkpoint-proof') && !validCheckpointProof(ctx, vc.stableSeq, null, vc.checkpointProof)) return false;
+  if (mutant('pbft.view-change.skip-prepared-proof')) return true;
   const seqs = new Set<number>();
   for (const cert of vc.prepared) {
     const { seq, view } = cert.prePrepare;

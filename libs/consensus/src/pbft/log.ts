@@ -1,3 +1,4 @@
+import { mutant } from '../mutants';
 import type { Commit, CommitCertificate, PbftLogEntry, PreparedCertificate, PrePrepare, Prepare, ReplicaId } from './types';
 
 /** Everything one replica knows about one sequence number in (h, H]. */
@@ -23,6 +24,7 @@ export class Slot {
   votesFor(view: number): void {
     if (this.votesView === view) return;
     this.votesView = view;
+    if (mutant('pbft.log.keep-votes-across-views')) return;
     this.prepares = new Map();
     this.commits = new Map();
     this.ownPrepare = null;

@@ -1,5 +1,3 @@
-import type { PbftFaults } from './types';
-
 /** The certificate sizes of one cluster of n = 3f+1 replicas. */
 export interface Quorums {
   n: number;
@@ -12,14 +10,15 @@ export interface Quorums {
   strong: number;
   /** f+1: at least one correct replica among them (view-change join rule, client replies). */
   weak: number;
-  /** Prepares from the primary count (only under the weakQuorum canary). */
+  /** Prepares from the primary count (only under the pbft.quorum.weak mutant). */
   primaryMayPrepare: boolean;
 }
 
-export function quorums(n: number, faults?: PbftFaults): Quorums {
+/** `weak`: the pbft.quorum.weak mutant (the replica asks, this stays a pure function of n). */
+export function quorums(n: number, weak = false): Quorums {
   const f = (n - 1) / 3;
   if (!Number.isInteger(f) || f < 1) throw new Error(`PBFT needs n = 3f+1 replicas with f >= 1 (4, 7, 10, ...), got ${n}`);
-  if (faults?.weakQuorum) {
+  if (weak) {
     // The old toy's rule: "more than n/3" votes, from anyone.
     const toy = Math.floor(n / 3) + 1;
     return { n, f, prepare: toy, commit: toy, strong: 2 * f + 1, weak: f + 1, primaryMayPrepare: true };

@@ -1,3 +1,5 @@
+import type { PbftMutant } from '../mutants';
+
 /**
  * PBFT's vocabulary, named as in Castro & Liskov (OSDI '99, TOCS '02). Everything here is plain
  * data: it crosses the bus, the storage and the simulator as is. Digests are lowercase hex SHA-256.
@@ -221,11 +223,14 @@ export interface PbftConfig {
   signReply?: (payload: Uint8Array) => Uint8Array;
   /** Uniform [0,1) generator, seeded by the caller (peer choice for state transfer). */
   random: () => number;
-  /** Test hooks that break the protocol on purpose (canaries). Never set in production. */
+  /** Test hooks that break this replica on purpose (canaries). Never set in production. */
   faults?: PbftFaults;
 }
 
-/** Canaries: each one removes one safety rule so the simulator can prove it notices. */
+/**
+ * Canaries for one replica: each flag switches on one mutant of the catalogue (mutants.ts) for this
+ * replica only, where a test must break some replicas and not others. Everything else uses the catalogue.
+ */
 export interface PbftFaults {
   /** The old toy's quorum: more than n/3 prepares (any sender, primary included) or commits suffice. */
   weakQuorum?: boolean;
@@ -236,6 +241,14 @@ export interface PbftFaults {
   /** Execute a request again even when its client's timestamp was executed (the replay it prevents). */
   skipTimestampCheck?: boolean;
 }
+
+/** The mutant each PbftFaults flag switches on. */
+export const PBFT_FAULT_MUTANTS = {
+  weakQuorum: 'pbft.quorum.weak',
+  dropPreparedSetInViewChange: 'pbft.view-change.drop-prepared-set',
+  skipViewCeiling: 'pbft.view.skip-ceiling',
+  skipTimestampCheck: 'pbft.request.skip-timestamp-check',
+} as const satisfies Record<keyof PbftFaults, PbftMutant>;
 
 /** What must be durable before the messages of the same Ready are sent. */
 export interface PbftHardState {

@@ -1,3 +1,4 @@
+import { mutant } from '../mutants';
 import { Entry, Snapshot } from './types';
 
 /**
@@ -109,6 +110,11 @@ export class RaftLog {
         if (e.index <= this.commitIndex) {
           throw new Error(`raft log: conflict at committed index ${e.index} (commit ${this.commitIndex})`);
         }
+        if (mutant('raft.log.keep-conflicting-suffix')) {
+          for (let j = k; j < entries.length; j++) this.entries[entries[j].index - this.offset - 1] = entries[j];
+          this.unstableFrom = Math.min(this.unstableFrom, e.index);
+          break;
+        }
         this.entries.length = e.index - this.offset - 1;
         this.unstableFrom = Math.min(this.unstableFrom, e.index);
       }
@@ -153,7 +159,7 @@ export class RaftLog {
 
   /** Mark as persisted, unless the entry was replaced meanwhile. */
   stableTo(index: number, term: number): void {
-    if (this.term(index) === term && index >= this.unstableFrom) this.unstableFrom = index + 1;
+    if ((this.term(index) === term || mutant('raft.log.stable-after-replace')) && index >= this.unstableFrom) this.unstableFrom = index + 1;
   }
 
   hasEntriesToApply(): boolean {

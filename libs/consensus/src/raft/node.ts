@@ -1,3 +1,4 @@
+import { mutant, localMutants, type MutantName, type RaftMutant } from '../mutants';
 import { RaftLog } from './log';
 import { Progress } from './progress';
 import { quorumOf, quorumIndex } from './quorum';
@@ -20,6 +21,7 @@ import {
   ReadFailure,
   ReadState,
   RequestVote,
+  RAFT_FAULT_MUTANTS,
   RequestVoteResponse,
   Role,
   Snapshot,
@@ -59,6 +61,8 @@ export interface RaftStatus {
 export class RaftNode {
   readonly id: NodeId;
   private readonly cfg: RaftConfig;
+  /** Mutants switched on for this node only (config.faults); the global ones are in mutants.ts. */
+  private readonly localMutants: ReadonlySet<MutantName> | null;
   private configuration: Configuration;
 
   // Persistent state (Figure 2).
@@ -95,6 +99,7 @@ export class RaftNode {
   constructor(config: RaftConfig, persisted: PersistentState) {
     this.cfg = config;
     this.id = config.id;
+    this.localMutants = localMutants(config.faults, RAFT_FAULT_MUTANTS);
     this.configuration = persisted.snapshot?.configuration ?? config.configuration;
     this.currentTerm = persisted.hardState.currentTerm;
     this.votedFor = persisted.hardState.votedFor;
@@ -128,7 +133,7 @@ export class RaftNode {
       return;
     }
     // A new leader does not know its commit index until it commits an entry of its own term.
-    if (this.log.term(this.log.commitIndex) !== this.currentTerm) {
+    if (this.log.term(this.log.commitIndex) !== this.currentTerm && !this.off('raft.read-index.skip-own-term-commit')) {
       this.readsAwaitingCommit.push(ctx);
       return;
     }
@@ -163,15 +168,16 @@ export class RaftNode {
   }
 
   step(m: Message): void {
-    if (m.to !== this.id || !this.isMember(m.from) || m.from === this.id) return;
+    if (m.to !== this.id || m.from === this.id) return;
+    if (!this.isMember(m.from) && !this.off('raft.step.skip-member-check')) return;
     // Forged or corrupt: adopting it would leave no term to campaign in (the runtime's validator
     // drops and counts these first; this keeps the simulator and any other driver to the same rule).
-    if (m.term > MAX_TERM && !this.cfg.faults?.skipTermCeiling) return;
+    if (m.term > MAX_TERM && !this.off('raft.term.skip-ceiling')) return;
     if (m.term > this.currentTerm) {
       if (m.type === 'RequestVote') {
         // Check-quorum lease: while we hear from a live leader, ignore candidates (disruptive rejoin).
         const inLease = this.cfg.checkQuorum && this.leader !== null && this.electionElapsed < this.cfg.electionTick;
-        if (inLease && !m.transfer) return;
+        if (inLease && !m.transfer && !this.off('raft.vote.skip-lease')) return;
         if (!m.preVote) this.becomeFollower(m.term, null);
       } else if (m.type === 'RequestVoteResponse' && m.preVote && m.voteGranted) {
         // A granted pre-vote carries the term we would campaign for; it changes nothing.
@@ -179,7 +185,7 @@ export class RaftNode {
         const leader = m.type === 'AppendEntries' || m.type === 'InstallSnapshot' ? m.from : null;
         this.becomeFollower(m.term, leader);
       }
-    } else if (m.term < this.currentTerm) {
+    } else if (m.term < this.currentTerm && !this.off('raft.term.accept-stale')) {
       // Tell a stale leader or candidate about the newer term so it steps down; ignore the rest.
       if (m.type === 'AppendEntries') {
         this.send(this.appendResponse(m.from, false, 0, m.prevLogIndex, 0, 0, null));
@@ -205,7 +211,7 @@ export class RaftNode {
       case 'InstallSnapshotResponse':
         return this.handleSnapshotResponse(m);
       case 'TimeoutNow':
-        if (this.role !== 'leader' && this.isVoter(this.id)) this.campaign(false, true);
+        if (this.role !== 'leader' && (this.isVoter(this.id) || this.off('raft.campaign.allow-learner'))) this.campaign(false, true);
         return;
     }
   }
@@ -314,7 +320,7 @@ export class RaftNode {
     this.role = 'follower';
     this.leader = leader;
     this.reset();
-    if (wasLeader) this.failPendingReads();
+    if (wasLeader && !this.off('raft.read-index.keep-reads-on-step-down')) this.failPendingReads();
   }
 
   private becomeLeader(): void {
@@ -348,7 +354,7 @@ export class RaftNode {
 
   private tickElection(): void {
     this.electionElapsed++;
-    if (this.isVoter(this.id) && this.electionElapsed >= this.randomizedElectionTimeout) {
+    if ((this.isVoter(this.id) || this.off('raft.campaign.allow-learner')) && this.electionElapsed >= this.randomizedElectionTimeout) {
       this.electionElapsed = 0;
       this.campaign(this.cfg.preVote, false);
     }
@@ -357,7 +363,7 @@ export class RaftNode {
   /** Start a pre-vote round (§9.6) or a real election. */
   private campaign(preVote: boolean, transfer: boolean): void {
     // No term left to campaign in: peers would drop the RequestVote, so say so instead (once).
-    if (this.currentTerm >= MAX_TERM && !this.cfg.faults?.skipTermCeiling) return this.checkTermCeiling();
+    if (this.currentTerm >= MAX_TERM && !this.off('raft.term.skip-ceiling')) return this.checkTermCeiling();
     let term: number;
     if (preVote) {
       this.role = 'pre-candidate';
@@ -391,8 +397,12 @@ export class RaftNode {
 
   private handleRequestVote(m: RequestVote): void {
     // Same or higher term here (higher real votes already moved us to m.term).
-    const canVote = this.votedFor === m.from || (this.votedFor === null && this.leader === null) || (m.preVote && m.term > this.currentTerm);
-    const upToDate = this.cfg.faults?.skipUpToDateCheck || this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm);
+    const canVote =
+      this.votedFor === m.from ||
+      (this.votedFor === null && this.leader === null) ||
+      (m.preVote && m.term > this.currentTerm) ||
+      this.off('raft.vote.grant-twice');
+    const upToDate = this.off('raft.vote.skip-up-to-date-check') || this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm);
     const grant = canVote && upToDate;
     this.send({
       type: 'RequestVoteResponse',
@@ -410,8 +420,9 @@ export class RaftNode {
 
   private handleVoteResponse(m: RequestVoteResponse): void {
     const expecting = m.preVote ? this.role === 'pre-candidate' : this.role === 'candidate';
-    if (!expecting || !this.isVoter(m.from)) return;
-    if (m.preVote && m.voteGranted && m.term !== this.currentTerm + 1) return; // a grant from an older round
+    if (!expecting || (!this.isVoter(m.from) && !this.off('raft.vote.count-non-voter'))) return;
+    // A grant from an older round.
+    if (m.preVote && m.voteGranted && m.term !== this.currentTerm + 1 && !this.off('raft.pre-vote.accept-stale-grant')) return;
     this.votes.set(m.from, m.voteGranted);
     if (this.voteWon()) return;
     let rejected = 0;
@@ -440,7 +451,7 @@ export class RaftNode {
     this.electionElapsed++;
     if (this.electionElapsed >= this.cfg.electionTick) {
       this.electionElapsed = 0;
-      if (this.cfg.checkQuorum && !this.quorumActive()) {
+      if (this.cfg.checkQuorum && !this.quorumActive() && !this.off('raft.check-quorum.skip-step-down')) {
         this.becomeFollower(this.currentTerm, null); // §6.2: a leader cut off from a majority steps down
         return;
       }
@@ -554,7 +565,8 @@ export class RaftNode {
     if (!m.success) {
       // Stale: a refusal of prevLogIndex <= matchIndex answers an older probe, since the follower has
       // since acknowledged that index (etcd's `<=`; `<` let a late refusal at matchIndex pull it back).
-      if (m.rejectedIndex <= pr.matchIndex) return;
+      const stale = this.off('raft.append.accept-stale-rejection') ? m.rejectedIndex < pr.matchIndex : m.rejectedIndex <= pr.matchIndex;
+      if (stale) return;
       if (m.conflictIndex <= pr.matchIndex) {
         // The follower no longer holds what it acknowledged (a late refusal, or a store that lost
         // data): believe it, so it is repaired instead of probed at the same index forever.
@@ -604,10 +616,10 @@ export class RaftNode {
    */
   private maybeCommit(): boolean {
     const matches = [this.log.lastIndex()];
-    for (const [id, pr] of this.progress) if (this.isVoter(id)) matches.push(pr.matchIndex);
+    for (const [id, pr] of this.progress) if (this.isVoter(id) || this.off('raft.commit.count-learners')) matches.push(pr.matchIndex);
     const n = quorumIndex(matches, quorumOf(this.configuration.voters.length));
     if (n <= this.log.commitIndex) return false;
-    if (this.log.term(n) !== this.currentTerm && !this.cfg.faults?.commitPreviousTermByCount) return false;
+    if (this.log.term(n) !== this.currentTerm && !this.off('raft.commit.previous-term-by-count')) return false;
     const firstOfTerm = this.log.term(this.log.commitIndex) !== this.currentTerm;
     this.log.commitTo(n);
     if (firstOfTerm) this.releaseReadsAwaitingCommit();
@@ -639,7 +651,7 @@ export class RaftNode {
       }
       return;
     }
-    if (this.log.matchTerm(m.prevLogIndex, m.prevLogTerm)) {
+    if (this.log.matchTerm(m.prevLogIndex, m.prevLogTerm) || this.off('raft.append.skip-consistency-check')) {
       this.acceptEntries(m, m.prevLogIndex, m.entries);
       return;
     }
@@ -655,7 +667,7 @@ export class RaftNode {
 
   private acceptEntries(m: AppendEntries, prevLogIndex: number, entries: Entry[]): void {
     const lastNew = this.log.appendAfter(prevLogIndex, entries);
-    this.log.commitTo(Math.min(m.leaderCommit, lastNew));
+    this.log.commitTo(this.off('raft.append.commit-past-last-new') ? m.leaderCommit : Math.min(m.leaderCommit, lastNew));
     this.send(this.appendResponse(m.from, true, lastNew, 0, 0, 0, m.readCtx));
   }
 
@@ -688,9 +700,9 @@ export class RaftNode {
     this.electionElapsed = 0;
     const snap = m.snapshot;
     let matchIndex: number;
-    if (snap.lastIncludedIndex <= this.log.commitIndex) {
+    if (snap.lastIncludedIndex <= this.log.commitIndex && !this.off('raft.snapshot.install-stale')) {
       matchIndex = this.log.commitIndex;
-    } else if (this.log.matchTerm(snap.lastIncludedIndex, snap.lastIncludedTerm)) {
+    } else if (this.log.matchTerm(snap.lastIncludedIndex, snap.lastIncludedTerm) && !this.off('raft.snapshot.discard-matching-log')) {
       // We already hold the snapshot's last entry: it is committed, keep the log.
       this.log.commitTo(snap.lastIncludedIndex);
       matchIndex = snap.lastIncludedIndex;
@@ -713,7 +725,7 @@ export class RaftNode {
   }
 
   private ackRead(ctx: string, from: NodeId): void {
-    if (!this.isVoter(from)) return;
+    if (!this.isVoter(from) && !this.off('raft.read-index.ack-non-voter')) return;
     const read = this.pendingReads.find((r) => r.ctx === ctx);
     if (!read) return;
     read.acks.add(from);
@@ -725,7 +737,7 @@ export class RaftNode {
     const q = quorumOf(this.configuration.voters.length);
     let upTo = -1;
     for (let i = this.pendingReads.length - 1; i >= 0; i--) {
-      if (this.pendingReads[i].acks.size >= q) {
+      if (this.pendingReads[i].acks.size >= q || this.off('raft.read-index.skip-confirmation')) {
         upTo = i;
         break;
       }
@@ -752,9 +764,14 @@ export class RaftNode {
 
   /** A node holding MAX_TERM can never start an election again: report it, once. */
   private checkTermCeiling(): void {
-    if (this.currentTerm < MAX_TERM || this.fatal !== null || this.cfg.faults?.skipTermCeiling) return;
+    if (this.currentTerm < MAX_TERM || this.fatal !== null || this.off('raft.term.skip-ceiling')) return;
     this.fatal = { reason: 'term-exhausted', term: this.currentTerm };
     this.fatalPending = true;
+  }
+
+  /** Is the rule `name` switched off (a mutant, for mutation testing)? False in production. */
+  private off(name: RaftMutant): boolean {
+    return mutant(name) || (this.localMutants !== null && this.localMutants.has(name));
   }
 
   private send(m: Message): void {
@@ -764,7 +781,7 @@ export class RaftNode {
   private hardState(): HardState {
     return {
       currentTerm: this.currentTerm,
-      votedFor: this.cfg.faults?.forgetVote ? null : this.votedFor,
+      votedFor: this.off('raft.vote.forget') ? null : this.votedFor,
       commitIndex: this.log.commitIndex,
     };
   }

@@ -1,5 +1,8 @@
+import { mutant } from '../mutants';
+
 /** Votes or acknowledgements needed out of n voters. */
 export function quorumOf(n: number): number {
+  if (mutant('raft.quorum.half')) return Math.max(1, Math.floor(n / 2));
   return Math.floor(n / 2) + 1;
 }
 

@@ -1,3 +1,5 @@
+import type { RaftMutant } from '../mutants';
+
 /**
  * Raft's vocabulary, named as in the paper's Figure 2 and etcd's raft package.
  * Everything here is plain data: it crosses the bus, the storage and the simulator as is.
@@ -188,11 +190,14 @@ export interface RaftConfig {
   maxInflight: number;
   /** Uniform [0,1) generator, seeded by the caller. */
   random: () => number;
-  /** Test hooks that break the protocol on purpose (canaries). Never set in production. */
+  /** Test hooks that break this node on purpose (canaries). Never set in production. */
   faults?: RaftFaults;
 }
 
-/** Canaries: each one removes one safety rule so the simulator can prove it notices. */
+/**
+ * Canaries for one node: each flag switches on one mutant of the catalogue (mutants.ts) for this
+ * node only, where a test must break some nodes and not others. Everything else uses the catalogue.
+ */
 export interface RaftFaults {
   /** Grant votes without the log up-to-date check (§5.4.1). */
   skipUpToDateCheck?: boolean;
@@ -203,5 +208,13 @@ export interface RaftFaults {
   /** Adopt terms above MAX_TERM and campaign past it without reporting (the silent stall it prevents). */
   skipTermCeiling?: boolean;
 }
+
+/** The mutant each RaftFaults flag switches on. */
+export const RAFT_FAULT_MUTANTS = {
+  skipUpToDateCheck: 'raft.vote.skip-up-to-date-check',
+  commitPreviousTermByCount: 'raft.commit.previous-term-by-count',
+  forgetVote: 'raft.vote.forget',
+  skipTermCeiling: 'raft.term.skip-ceiling',
+} as const satisfies Record<keyof RaftFaults, RaftMutant>;
 
 export type ProposeResult = { ok: true; index: number; term: number } | { ok: false; leaderHint: NodeId | null; reason: 'not-leader' | 'transferring' };

@@ -1,4 +1,4 @@
-import { createByzantine, type ByzantineFilter } from '../../pbft/byzantine';
+import { createByzantine, type ByzantineBehavior, type ByzantineFilter } from '../../pbft/byzantine';
 import { verifyReply } from '../../pbft/client';
 import { fastTestKeyring, type TestKeyring } from '../../pbft/crypto';
 import { PbftReplica } from '../../pbft/replica';
@@ -12,12 +12,15 @@ import { SimPbftClient } from './client';
 import { PbftInvariants, SimViolation } from './invariants';
 import { describeMessage } from './describe';
 import { PbftNemesis, type CrashStage, type PbftNemesisControl } from './nemesis';
-import { drawPbftParams, type PbftSimParams } from './params';
+import { drawPbftParams, type PbftAdversary, type PbftSimParams, type SimByzantineBehavior } from './params';
+import { TwinRouter, type TwinRoute } from './twins';
 
 export interface PbftSimOptions {
   seed: number;
   trace?: boolean;
   faults?: PbftFaults;
+  /** Which Byzantine replicas the seed draws (default mixed). */
+  adversary?: PbftAdversary;
   params?: Partial<PbftSimParams>;
 }
 
@@ -40,7 +43,17 @@ export interface PbftSimResult {
 /** What travels on the simulated network: replica messages, client requests, replies. */
 export type SimMsg = { kind: 'pbft'; m: PbftMessage } | { kind: 'request'; r: ClientRequest } | { kind: 'reply'; r: Reply };
 
-/** One replica: the core, its disk, its app, and (for a Byzantine one) the filter on its output. */
+/** The second copy of a Twins replica: same id, same key, a disk and an app of its own. */
+class Twin {
+  core: PbftReplica | null = null;
+  app: CounterApp | null = null;
+  readonly disk = new MemoryPbftStorage();
+}
+
+/**
+ * One replica: the core, its disk, its app, and for a Byzantine one the behaviour on its output
+ * (a filter over the core's messages) or, for Twins, a second copy of the whole replica.
+ */
 class Host {
   alive = false;
   core: PbftReplica | null = null;
@@ -50,15 +63,19 @@ class Host {
   armed: CrashStage | null = null;
   restartAfter = 1;
   view = 0;
+  byz: ByzantineFilter | null = null;
+  readonly twin: Twin | null;
 
   constructor(
     readonly id: ReplicaId,
     readonly index: number,
-    readonly byz: ByzantineFilter | null,
-  ) {}
+    public behavior: SimByzantineBehavior | null,
+  ) {
+    this.twin = behavior === 'twins' ? new Twin() : null;
+  }
 
   get correct(): boolean {
-    return this.byz === null;
+    return this.behavior === null;
   }
 }
 
@@ -90,7 +107,10 @@ export class PbftSim implements PbftNemesisControl {
   private readonly nodeRng: Rng;
   private readonly clientRng: Rng;
   private readonly crashRng: Rng;
+  private readonly twins: TwinRouter;
   private step = 0;
+  /** Byzantine filters made so far (each gets a random stream of its own). */
+  private switches = 0;
   private nextTick = 1;
   private netEpoch = 0;
   private healed = false;
@@ -102,23 +122,19 @@ export class PbftSim implements PbftNemesisControl {
 
   constructor(private readonly opts: PbftSimOptions) {
     const seed = opts.seed;
-    this.params = { ...drawPbftParams(streamRng(seed, 0)), ...opts.params };
+    this.params = { ...drawPbftParams(streamRng(seed, 0), opts.adversary), ...opts.params };
     const p = this.params;
     this.ids = Array.from({ length: p.replicas }, (_, i) => `r${i}`);
     const clientIds = Array.from({ length: p.clients }, (_, i) => `c${i}`);
     this.keyring = fastTestKeyring([...this.ids, ...clientIds], seed);
     this.nodeRng = streamRng(seed, 3);
-    this.hosts = this.ids.map((id, i) => {
-      const behavior = p.byzantine.get(i);
-      if (behavior === undefined) return new Host(id, i, null);
-      const crypto = this.keyring.cryptoFor(id);
-      const rng = streamRng(seed, 100 + i);
-      return new Host(id, i, createByzantine(behavior, { id, replicas: this.ids, sign: (x) => crypto.sign(x), random: () => rng.next() }));
-    });
+    this.hosts = this.ids.map((id, i) => new Host(id, i, p.byzantine.get(i) ?? null));
+    for (const h of this.hosts) if (h.behavior !== null && h.behavior !== 'twins') h.byz = this.byzantineFilter(h, h.behavior);
+    this.twins = new TwinRouter(streamRng(seed, 6), this.ids);
     const netRng = streamRng(seed, 1);
     this.net = new VirtualNetwork<SimMsg>(netRng, [...this.ids, ...clientIds], mildWeather(netRng));
     this.nemesisRng = streamRng(seed, 2);
-    this.nemesis = new PbftNemesis(this.nemesisRng);
+    this.nemesis = new PbftNemesis(this.nemesisRng, p.adversary);
     this.clientRng = streamRng(seed, 4);
     this.crashRng = streamRng(seed, 5);
     this.clients = clientIds.map((id, i) => {
@@ -134,6 +150,7 @@ export class PbftSim implements PbftNemesisControl {
     try {
       const p = this.params;
       const byz = [...p.byzantine].map(([i, b]) => `r${i}:${b}`).join(' ') || 'none';
+      this.note(`adversary ${p.adversary}`);
       this.note(
         `seed ${this.opts.seed}: ${p.replicas} replicas, byzantine ${byz}, K=${p.checkpointInterval} L=${p.logWindow} batch=${p.maxBatch}/${p.batchTicks}t ` +
           `timeout=${p.requestTimeoutTicks} status=${p.statusTicks} clients=${p.clients}x${p.opsPerClient} chaos=${p.chaosTicks}` +
@@ -166,7 +183,7 @@ export class PbftSim implements PbftNemesisControl {
       const d = this.net.deliverDue(tNet);
       if (d === undefined) return;
       this.now = d.at;
-      this.deliver(d.to, d.msg);
+      this.deliver(d.to, d.msg, d.from);
     } else if (tEvent <= this.nextTick) {
       const { at, item } = this.events.pop()!;
       this.now = at;
@@ -180,13 +197,17 @@ export class PbftSim implements PbftNemesisControl {
         this.step++;
         h.core!.tick();
         this.drive(h);
+        if (h.twin !== null) {
+          h.twin.core!.tick();
+          this.driveTwin(h);
+        }
       }
       if (this.healed) this.checkLiveness();
       if (this.now > this.params.chaosTicks + 50 * this.params.livenessBound) this.checker.fail('liveness', 'the schedule did not finish');
     }
   }
 
-  private deliver(to: string, msg: SimMsg): void {
+  private deliver(to: string, msg: SimMsg, from: string): void {
     if (msg.kind === 'reply') {
       const c = this.clients.find((x) => x.id === to)!;
       const result = c.onReply(msg.r);
@@ -201,16 +222,22 @@ export class PbftSim implements PbftNemesisControl {
     const h = this.host(to);
     if (!h.alive) return;
     this.step++;
+    // A Twins replica: one copy hears it, or the other, or both.
+    const route: TwinRoute = h.twin !== null ? this.twins.route(from) : 'first';
+    const where = route === 'first' ? to : route === 'second' ? `${to}'` : `${to}+${to}'`;
     if (msg.kind === 'request') {
-      if (this.traceLines) this.note(`${to} <- request ${msg.r.id}`);
-      h.core!.propose(msg.r);
+      if (this.traceLines) this.note(`${where} <- request ${msg.r.id}`);
+      if (route !== 'second') h.core!.propose(msg.r);
+      if (route !== 'first') h.twin!.core!.propose(msg.r);
     } else {
-      if (this.traceLines) this.note(`${to} <- ${describeMessage(msg.m)}`);
+      if (this.traceLines) this.note(`${where} <- ${describeMessage(msg.m)}`);
       if (msg.m.type === 'State') this.stats.stateTransfers++;
       h.byz?.observe?.(msg.m);
-      h.core!.step(msg.m);
+      if (route !== 'second') h.core!.step(msg.m);
+      if (route !== 'first') h.twin!.core!.step(msg.m);
     }
     this.drive(h);
+    if (h.twin !== null) this.driveTwin(h);
   }
 
   private handle(ev: SimEvent): void {
@@ -273,15 +300,31 @@ export class PbftSim implements PbftNemesisControl {
 
   /** A (re)start reads only what is on disk: the same path as a process start. */
   private start(h: Host): void {
+    h.app = new CounterApp();
+    h.core = this.newCore(h.id, h.app, h.disk);
+    h.alive = true;
+    const s = h.core.status();
+    h.view = s.view;
+    this.note(`${h.id} starts: view ${s.view}${s.viewChanging ? ' (changing)' : ''}, stable ${s.stableCheckpoint}, executed ${s.lastExecuted}`);
+    this.drive(h);
+    if (h.twin !== null && h.twin.core === null) {
+      // Byzantine replicas never crash: the second copy starts once, with the first.
+      h.twin.app = new CounterApp();
+      h.twin.core = this.newCore(h.id, h.twin.app, h.twin.disk);
+      this.note(`${h.id}' starts: the twin of ${h.id} (same key, a disk of its own)`);
+      this.driveTwin(h);
+    }
+  }
+
+  private newCore(id: ReplicaId, app: CounterApp, disk: MemoryPbftStorage): PbftReplica {
     const p = this.params;
     const rng = seededRng(this.nodeRng.int(1, 0x7fffffff));
-    h.app = new CounterApp();
-    h.core = new PbftReplica(
+    return new PbftReplica(
       {
-        id: h.id,
+        id,
         replicas: this.ids,
-        app: h.app,
-        crypto: this.keyring.cryptoFor(h.id),
+        app,
+        crypto: this.keyring.cryptoFor(id),
         maxBatch: p.maxBatch,
         batchTicks: p.batchTicks,
         checkpointInterval: p.checkpointInterval,
@@ -291,13 +334,38 @@ export class PbftSim implements PbftNemesisControl {
         random: () => rng.next(),
         faults: this.opts.faults,
       },
-      h.disk.load(),
+      disk.load(),
     );
-    h.alive = true;
-    const s = h.core.status();
-    h.view = s.view;
-    this.note(`${h.id} starts: view ${s.view}${s.viewChanging ? ' (changing)' : ''}, stable ${s.stableCheckpoint}, executed ${s.lastExecuted}`);
-    this.drive(h);
+  }
+
+  /**
+   * The behaviour on a Byzantine replica's output, with a random stream of its own (a new one
+   * after each switch, so that a switch does not replay the old behaviour's draws).
+   */
+  private byzantineFilter(h: Host, behavior: ByzantineBehavior): ByzantineFilter {
+    const crypto = this.keyring.cryptoFor(h.id);
+    const rng = streamRng(this.opts.seed, 100 + h.index + 16 * this.switches++);
+    const p = this.params;
+    return createByzantine(behavior, {
+      id: h.id,
+      replicas: this.ids,
+      sign: (x) => crypto.sign(x),
+      random: () => rng.next(),
+      checkpointInterval: p.checkpointInterval,
+      logWindow: p.logWindow,
+    });
+  }
+
+  switchable(): ReplicaId[] {
+    return this.hosts.filter((h) => h.byz !== null).map((h) => h.id);
+  }
+
+  switchByzantine(id: ReplicaId, behavior: SimByzantineBehavior): void {
+    const h = this.host(id);
+    if (h.byz === null || behavior === 'twins') return;
+    this.note(`${id} turns ${behavior} (was ${h.behavior})`);
+    h.behavior = behavior;
+    h.byz = this.byzantineFilter(h, behavior);
   }
 
   crash(id: ReplicaId, restartAfter: number): void {
@@ -339,15 +407,30 @@ export class PbftSim implements PbftNemesisControl {
       const messages = h.byz ? h.byz.messages(rd.messages) : rd.messages;
       const replies = h.byz ? h.byz.replies(rd.replies) : rd.replies;
       const n = stage === 'mid-send' ? this.crashRng.int(0, Math.max(0, messages.length - 1)) : messages.length;
-      for (let k = 0; k < n; k++) {
-        const m = messages[k];
-        if (m.to === null) {
-          for (const to of this.ids) if (to !== h.id) this.net.send(h.id, to, { kind: 'pbft', m }, this.now);
-        } else if (m.to !== h.id) this.net.send(h.id, m.to, { kind: 'pbft', m }, this.now);
-      }
+      this.send(h.id, messages.slice(0, n));
       if (stage === 'mid-send') return this.crashNow(h, `sent ${n} of ${messages.length} messages`);
       for (const r of replies) this.net.send(h.id, r.to, { kind: 'reply', r }, this.now);
       h.core!.advance(rd);
+    }
+  }
+
+  /** The second copy of a Twins replica: persist, then send as the replica (it never crashes). */
+  private driveTwin(h: Host): void {
+    const t = h.twin!;
+    while (t.core!.hasReady()) {
+      const rd = t.core!.ready();
+      t.disk.apply(rd);
+      this.send(h.id, rd.messages);
+      for (const r of rd.replies) this.net.send(h.id, r.to, { kind: 'reply', r }, this.now);
+      t.core!.advance(rd);
+    }
+  }
+
+  private send(from: ReplicaId, messages: PbftMessage[]): void {
+    for (const m of messages) {
+      if (m.to === null) {
+        for (const to of this.ids) if (to !== from) this.net.send(from, to, { kind: 'pbft', m }, this.now);
+      } else if (m.to !== from) this.net.send(from, m.to, { kind: 'pbft', m }, this.now);
     }
   }
 

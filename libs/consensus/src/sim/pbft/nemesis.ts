@@ -1,6 +1,7 @@
 import type { ReplicaId } from '../../pbft/types';
 import { pick, type Rng, shuffled } from '../../util/rng';
 import type { LinkConditions, VirtualNetwork } from '../network';
+import { poolOf, type PbftAdversary, type SimByzantineBehavior } from './params';
 
 /** Where, inside the handling of one Ready, an armed crash strikes. */
 export type CrashStage =
@@ -23,6 +24,10 @@ export interface PbftNemesisControl {
   crash(id: ReplicaId, restartAfter: number): void;
   armCrash(id: ReplicaId, stage: CrashStage, restartAfter: number): void;
   healNetworkAfter(ticks: number): void;
+  /** Byzantine replicas whose behaviour may change (Twins stay Twins: their second copy has a state of its own). */
+  switchable(): ReplicaId[];
+  /** A Byzantine replica changes behaviour (what it learnt so far is lost with the old one). */
+  switchByzantine(id: ReplicaId, behavior: SimByzantineBehavior): void;
   note(line: string): void;
 }
 
@@ -47,6 +52,16 @@ export function randomWeather(rng: Rng): LinkConditions {
 }
 
 type Fault = (ctl: PbftNemesisControl, rng: Rng) => void;
+
+/** One Byzantine replica changes strategy mid-schedule (to another from the schedule's pool, never to Twins). */
+const switchStrategy =
+  (adversary: PbftAdversary): Fault =>
+  (ctl, rng) => {
+    const ids = ctl.switchable();
+    if (ids.length === 0) return;
+    const pool = poolOf(adversary).filter((b) => b !== 'twins');
+    ctl.switchByzantine(pick(rng, ids), pick(rng, pool));
+  };
 
 /** At most f+1 correct replicas down at once (more stops progress for the whole outage). */
 function mayCrash(ctl: PbftNemesisControl, id: ReplicaId): boolean {
@@ -98,7 +113,8 @@ const weather: Fault = (ctl, rng) => {
   ctl.note(`weather delay=${c.minDelay.toFixed(2)}..${c.maxDelay.toFixed(2)} drop=${c.dropRate} dup=${c.duplicateRate} late=${c.longDelayRate}`);
 };
 
-const FAULTS: [Fault, number][] = [
+/** The faults and their weights; switching strategy weighs more against the strong adversary. */
+const faultsOf = (adversary: PbftAdversary): [Fault, number][] => [
   [() => undefined, 3],
   [crashNow(anyReplica), 2],
   [crashNow(thePrimary), 2],
@@ -108,16 +124,24 @@ const FAULTS: [Fault, number][] = [
   [isolate(thePrimary), 2],
   [isolate(anyReplica), 1],
   [weather, 2],
+  [switchStrategy(adversary), adversary === 'strong' ? 3 : 1],
 ];
 
 /** Draws one fault every few ticks until the chaos period ends. */
 export class PbftNemesis {
-  constructor(private readonly rng: Rng) {}
+  private readonly faults: [Fault, number][];
+
+  constructor(
+    private readonly rng: Rng,
+    adversary: PbftAdversary = 'mixed',
+  ) {
+    this.faults = faultsOf(adversary);
+  }
 
   /** Acts once; returns the ticks until the next action. */
   step(ctl: PbftNemesisControl): number {
-    let r = this.rng.next() * FAULTS.reduce((s, [, w]) => s + w, 0);
-    const fault = FAULTS.find(([, w]) => (r -= w) < 0)?.[0] ?? FAULTS[0][0];
+    let r = this.rng.next() * this.faults.reduce((s, [, w]) => s + w, 0);
+    const fault = this.faults.find(([, w]) => (r -= w) < 0)?.[0] ?? this.faults[0][0];
     fault(ctl, this.rng);
     return 3 + this.rng.next() * 25;
   }

@@ -1,12 +1,49 @@
-import { BYZANTINE_BEHAVIORS, type ByzantineBehavior } from '../../pbft/byzantine';
+import { BYZANTINE_BEHAVIORS, PROTOCOL_ATTACKS, type ByzantineBehavior } from '../../pbft/byzantine';
 import { pick, type Rng } from '../../util/rng';
+
+/**
+ * Behaviours only the simulator can stage. `twins`: two copies of one replica, one identity and
+ * one key, each fed part of the messages (Twins, Bano et al. 2022): a faulty replica that says
+ * two different things with valid signatures because it really is two replicas.
+ */
+export const SIM_ONLY_BEHAVIORS = ['twins'] as const;
+
+export type SimByzantineBehavior = ByzantineBehavior | (typeof SIM_ONLY_BEHAVIORS)[number];
+
+/**
+ * Which Byzantine replicas a schedule gets. `mixed`: none in a fifth of the schedules (crash
+ * faults alone), otherwise up to f drawn from every behaviour, the protocol attacks twice as
+ * likely as the output filters. `strong`: always f, protocol attacks and Twins only.
+ */
+export type PbftAdversary = 'mixed' | 'strong';
+
+export const PBFT_ADVERSARIES: readonly PbftAdversary[] = ['mixed', 'strong'];
+
+/** The mixed pool (a behaviour listed twice is drawn twice as often). */
+export const MIXED_POOL: readonly SimByzantineBehavior[] = [...BYZANTINE_BEHAVIORS, ...PROTOCOL_ATTACKS, ...SIM_ONLY_BEHAVIORS];
+/**
+ * The strong pool: the view-change forgers weigh more (forge-new-view acts only while its replica
+ * is a new primary, so it needs the most draws to matter).
+ */
+export const STRONG_POOL: readonly SimByzantineBehavior[] = [
+  ...PROTOCOL_ATTACKS,
+  ...SIM_ONLY_BEHAVIORS,
+  'forge-new-view',
+  'forge-new-view',
+  'forge-view-change',
+];
+
+export function poolOf(adversary: PbftAdversary): readonly SimByzantineBehavior[] {
+  return adversary === 'strong' ? STRONG_POOL : MIXED_POOL;
+}
 
 /** The shape of one PBFT schedule, drawn from its seed before anything runs. */
 export interface PbftSimParams {
   /** 3f+1 replicas. */
   replicas: number;
-  /** Byzantine replicas (index -> behaviour), at most f. */
-  byzantine: Map<number, ByzantineBehavior>;
+  adversary: PbftAdversary;
+  /** Byzantine replicas (index -> behaviour), at most f. The nemesis may switch a behaviour mid-schedule (not Twins). */
+  byzantine: Map<number, SimByzantineBehavior>;
   checkpointInterval: number;
   logWindow: number;
   maxBatch: number;
@@ -27,22 +64,27 @@ export interface PbftSimParams {
   convergenceBound: number;
 }
 
-export function drawPbftParams(rng: Rng): PbftSimParams {
+export function drawPbftParams(rng: Rng, adversary: PbftAdversary = 'mixed'): PbftSimParams {
   const replicas = rng.next() < 0.8 ? 4 : 7;
   const f = (replicas - 1) / 3;
-  const byzantine = new Map<number, ByzantineBehavior>();
+  const byzantine = new Map<number, SimByzantineBehavior>();
   const r = rng.next();
-  const byzCount = r < 0.3 ? 0 : r < 0.85 || f === 1 ? 1 : 2;
+  const byzCount = adversary === 'strong' ? f : r < 0.2 ? 0 : r < 0.85 || f === 1 ? 1 : 2;
+  const pool = poolOf(adversary);
   while (byzantine.size < byzCount) {
-    // Replica 0 (the first primary) is picked more often: most behaviours matter most at the primary.
-    const idx = rng.next() < 0.4 ? 0 : rng.int(0, replicas - 1);
-    if (!byzantine.has(idx)) byzantine.set(idx, pick(rng, BYZANTINE_BEHAVIORS));
+    // Replica 0 (the first primary) and replica 1 (the first new primary) are picked more often:
+    // most behaviours matter most at a primary, the new-view ones at the next one.
+    const x = rng.next();
+    const [at0, at1] = adversary === 'strong' ? [0.2, 0.6] : [0.3, 0.5];
+    const idx = x < at0 ? 0 : x < at1 ? 1 : rng.int(0, replicas - 1);
+    if (!byzantine.has(idx)) byzantine.set(idx, pick(rng, pool));
   }
   const checkpointInterval = pick(rng, [2, 4, 8]);
   const requestTimeoutTicks = pick(rng, [15, 20, 30]);
   const statusTicks = pick(rng, [3, 5, 8]);
   return {
     replicas,
+    adversary,
     byzantine,
     checkpointInterval,
     logWindow: checkpointInterval * pick(rng, [2, 3, 4]),
