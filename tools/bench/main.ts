@@ -6,10 +6,11 @@ import { Launcher } from '../../apps/launcher/src/launcher';
 import { parseArgs as launcherOptions } from '../../apps/launcher/src/options';
 import { choiceFlag, intFlag, numberFlag, parseFlags, usageExitCode } from '../cli';
 import { progressLines } from '../progress';
+import { etcdAvailable, etcdGetRequest, etcdPutRequest, startEtcd } from './etcd';
 import { getRequest, putRequest, runLoad, summarize } from './http-load';
 
 /**
- * `npm run bench -- [--protocol raft|pbft|both] [--connections 64] [--duration 10] [--failovers 10]`
+ * `npm run bench -- [--protocol raft|pbft|both] [--connections 64] [--duration 10] [--failovers 10] [--vs etcd]`
  * Starts a fresh local cluster per protocol, drives the gateway with concurrent HTTP clients and
  * prints writes/s, reads/s, latency percentiles and failover times after leader/primary kills.
  * Results go to stdout; progress (every 5 s of a long phase) to stderr.
@@ -19,24 +20,35 @@ interface BenchOptions {
   connections: number;
   duration: number;
   failovers: number;
+  /** Also measure a 3-member etcd in the same run and print the ratios. */
+  vsEtcd: boolean;
 }
 
-const USAGE = `usage: npm run bench -- [--protocol raft|pbft|both] [--connections 64] [--duration 10] [--failovers 10]
+/** ok/s of one measured phase, by phase name. */
+type Rates = Record<string, number>;
+const WRITES_MANY = 'writes, many';
+const WRITES_ONE = 'writes, 1 connection';
+const READS_MANY = 'linearizable reads, many';
+
+const USAGE = `usage: npm run bench -- [--protocol raft|pbft|both] [--connections 64] [--duration 10] [--failovers 10] [--vs etcd]
 
   --protocol raft|pbft|both  the cluster(s) to measure, one fresh cluster each (default raft)
   --connections N            concurrent keep-alive HTTP connections (default 64)
   --duration S               seconds per load phase (default 10; the 1-connection phase at most 5)
   --failovers N              leader/primary kills to time (default 10; 0 skips them)
+  --vs etcd                  also run a 3-member etcd (etcd on PATH; Debian: etcd-server) with the
+                             same client and workloads, and print Synod/etcd ratios
   -h, --help                 this text`;
 
 function parse(argv: string[]): BenchOptions {
-  const v = parseFlags(argv, ['protocol', 'connections', 'duration', 'failovers']);
+  const v = parseFlags(argv, ['protocol', 'connections', 'duration', 'failovers', 'vs']);
   const protocol = choiceFlag(v, 'protocol', ['raft', 'pbft', 'both'] as const, 'raft');
   return {
     protocols: protocol === 'both' ? ['raft', 'pbft'] : [protocol],
     connections: intFlag(v, 'connections', 64, 1),
     duration: numberFlag(v, 'duration', 10, 1),
     failovers: intFlag(v, 'failovers', 10, 0),
+    vsEtcd: choiceFlag(v, 'vs', ['etcd', 'none'] as const, 'none') === 'etcd',
   };
 }
 
@@ -90,33 +102,75 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-async function benchProtocol(protocol: 'raft' | 'pbft', o: BenchOptions): Promise<string[]> {
+const KEYS = 1000;
+
+/** One measured phase: a line when it starts, progress while it runs, its summary and rate kept. */
+function measure(who: string, port: number, o: BenchOptions, out: string[], rates: Rates) {
+  return async (name: string, connections: number, make: Parameters<typeof runLoad>[3]): Promise<void> => {
+    const seconds = connections === 1 ? Math.min(o.duration, 5) : o.duration;
+    const label = name.replace('many', `${connections} connections`);
+    progress(`${who} ${label}: ${seconds} s`);
+    const r = await runLoad(port, connections, seconds, make, `${who} ${label}`);
+    rates[name] = r.ok / r.seconds;
+    out.push(`${who} ${summarize(label, r)}`);
+  };
+}
+
+/** The same client and workloads against a 3-member etcd (tools/bench/etcd.ts). */
+async function benchEtcd(o: BenchOptions): Promise<{ lines: string[]; rates: Rates }> {
+  progress('etcd: starting 3 members');
+  const etcd = await startEtcd();
+  const out: string[] = [];
+  const rates: Rates = {};
+  try {
+    const phase = measure('etcd', etcd.port, o, out, rates);
+    const put = (c: number, s: number) => etcdPutRequest(`bench-${(c * 7919 + s) % KEYS}`, `v${s}`);
+    await runLoad(etcd.port, 16, 2, put); // warm-up
+    await phase(WRITES_MANY, o.connections, put);
+    await phase(WRITES_ONE, 1, put);
+    await phase(READS_MANY, o.connections, (c, s) => etcdGetRequest(`bench-${(c * 7919 + s) % KEYS}`));
+    for (const line of out) process.stdout.write(line + '\n');
+    return { lines: out, rates };
+  } finally {
+    await etcd.stop();
+  }
+}
+
+/** The four ratios issue 11 sets goals for (each from this one run). */
+function ratios(etcd: Rates, synod: Partial<Record<'raft' | 'pbft', Rates>>): string[] {
+  const r = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || b === 0 ? 'n/a' : (a / b).toFixed(2));
+  const lines = ['ratios (Synod / etcd, this run):'];
+  if (synod.raft) {
+    lines.push(`  raft writes, many connections: ${r(synod.raft[WRITES_MANY], etcd[WRITES_MANY])} (goal >= 2)`);
+    lines.push(`  raft writes, 1 connection: ${r(synod.raft[WRITES_ONE], etcd[WRITES_ONE])} (goal >= 1)`);
+    lines.push(`  raft linearizable reads, many connections: ${r(synod.raft[READS_MANY], etcd[READS_MANY])} (goal >= 2)`);
+  }
+  if (synod.pbft) lines.push(`  pbft writes vs etcd's raft, many connections: ${r(synod.pbft[WRITES_MANY], etcd[WRITES_MANY])} (goal >= 1)`);
+  return lines;
+}
+
+async function benchProtocol(protocol: 'raft' | 'pbft', o: BenchOptions): Promise<{ lines: string[]; rates: Rates }> {
   const dir = mkdtempSync(join(tmpdir(), 'synod-bench-'));
   const launcher = new Launcher(
     launcherOptions(['--protocol', protocol, '--port', '0', '--data', dir, '--cluster', `bench${process.pid}`], { ...process.env, REDIS_URL: '' }),
   );
   const out: string[] = [];
+  const rates: Rates = {};
   try {
     progress(`${protocol}: starting a fresh cluster`);
     await launcher.start();
     const base = launcher.gatewayUrl;
     const port = Number(new URL(base).port);
     await waitFor(async () => (await http(base, 'GET', '/v1/cluster')).body?.leader ?? null, 30_000);
-    const keys = 1000;
     /** One measured phase: a line when it starts, progress while it runs, its summary kept for stdout. */
-    const phase = async (name: string, connections: number, seconds: number, make: Parameters<typeof runLoad>[3]): Promise<void> => {
-      progress(`${protocol} ${name}: ${seconds} s`);
-      out.push(`${protocol} ${summarize(name, await runLoad(port, connections, seconds, make, `${protocol} ${name}`))}`);
-    };
-    const put = (c: number, s: number) => putRequest(`bench-${(c * 7919 + s) % keys}`, `v${s}`);
+    const phase = measure(protocol, port, o, out, rates);
+    const put = (c: number, s: number) => putRequest(`bench-${(c * 7919 + s) % KEYS}`, `v${s}`);
     progress(`${protocol}: warm-up, 2 s`);
     await runLoad(port, 16, 2, put); // warm-up (JIT, connections)
-    await phase(`writes, ${o.connections} connections`, o.connections, o.duration, put);
-    await phase('writes, 1 connection', 1, Math.min(o.duration, 5), put);
-    const get = (c: number, s: number) => getRequest(`bench-${(c * 7919 + s) % keys}`);
-    await phase(`linearizable reads, ${o.connections} connections`, o.connections, o.duration, get);
-    const stale = (c: number, s: number) => getRequest(`bench-${(c * 7919 + s) % keys}`, 'stale');
-    await phase(`stale reads, ${o.connections} connections`, o.connections, o.duration, stale);
+    await phase(WRITES_MANY, o.connections, put);
+    await phase(WRITES_ONE, 1, put);
+    await phase(READS_MANY, o.connections, (c, s) => getRequest(`bench-${(c * 7919 + s) % KEYS}`));
+    await phase('stale reads, many', o.connections, (c, s) => getRequest(`bench-${(c * 7919 + s) % KEYS}`, 'stale'));
     if (o.failovers > 0) {
       const times: number[] = [];
       const stop = progressLines('bench', `${protocol} failovers`, null, () => `${times.length}/${o.failovers} done`);
@@ -133,7 +187,7 @@ async function benchProtocol(protocol: 'raft' | 'pbft', o: BenchOptions): Promis
       );
     }
     for (const line of out) process.stdout.write(line + '\n');
-    return out;
+    return { lines: out, rates };
   } finally {
     await launcher.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -150,7 +204,23 @@ async function main(): Promise<void> {
     process.exit(code);
   }
   const all: string[] = [];
-  for (const p of o.protocols) all.push(...(await benchProtocol(p, o)));
+  let etcd: Rates | null = null;
+  if (o.vsEtcd) {
+    if (etcdAvailable()) {
+      const e = await benchEtcd(o);
+      all.push(...e.lines);
+      etcd = e.rates;
+    } else {
+      all.push('etcd: not on PATH, skipped (Debian: apt-get install etcd-server etcd-client)');
+    }
+  }
+  const synod: Partial<Record<'raft' | 'pbft', Rates>> = {};
+  for (const p of o.protocols) {
+    const b = await benchProtocol(p, o);
+    all.push(...b.lines);
+    synod[p] = b.rates;
+  }
+  if (etcd) all.push(...ratios(etcd, synod));
   process.stdout.write(`\nsummary (${new Date().toISOString()}, ${o.connections} connections, ${o.duration} s per phase)\n${all.join('\n')}\n`);
   process.exit(0);
 }
