@@ -65,6 +65,11 @@ export class TestCluster {
     return this.info.gateway;
   }
 
+  /** The launcher's process (the parent of the gateway and the replicas). */
+  get launcherPid(): number {
+    return this.child.pid!;
+  }
+
   logs(): string {
     return this.output;
   }

@@ -22,6 +22,7 @@ interface BenchOptions {
   failovers: number;
   /** Also measure a 3-member etcd in the same run and print the ratios. */
   vsEtcd: boolean;
+  gatewayWorkers: number;
 }
 
 /** ok/s of one measured phase, by phase name. */
@@ -36,12 +37,13 @@ const USAGE = `usage: npm run bench -- [--protocol raft|pbft|both] [--connection
   --connections N            concurrent keep-alive HTTP connections (default 64)
   --duration S               seconds per load phase (default 10; the 1-connection phase at most 5)
   --failovers N              leader/primary kills to time (default 10; 0 skips them)
+  --gateway-workers N        gateway processes (default 1; the launcher's --gateway-workers)
   --vs etcd                  also run a 3-member etcd (etcd on PATH; Debian: etcd-server) with the
                              same client and workloads, and print Synod/etcd ratios
   -h, --help                 this text`;
 
 function parse(argv: string[]): BenchOptions {
-  const v = parseFlags(argv, ['protocol', 'connections', 'duration', 'failovers', 'vs']);
+  const v = parseFlags(argv, ['protocol', 'connections', 'duration', 'failovers', 'vs', 'gateway-workers']);
   const protocol = choiceFlag(v, 'protocol', ['raft', 'pbft', 'both'] as const, 'raft');
   return {
     protocols: protocol === 'both' ? ['raft', 'pbft'] : [protocol],
@@ -49,6 +51,7 @@ function parse(argv: string[]): BenchOptions {
     duration: numberFlag(v, 'duration', 10, 1),
     failovers: intFlag(v, 'failovers', 10, 0),
     vsEtcd: choiceFlag(v, 'vs', ['etcd', 'none'] as const, 'none') === 'etcd',
+    gatewayWorkers: intFlag(v, 'gateway-workers', 1, 1),
   };
 }
 
@@ -152,7 +155,10 @@ function ratios(etcd: Rates, synod: Partial<Record<'raft' | 'pbft', Rates>>): st
 async function benchProtocol(protocol: 'raft' | 'pbft', o: BenchOptions): Promise<{ lines: string[]; rates: Rates }> {
   const dir = mkdtempSync(join(tmpdir(), 'synod-bench-'));
   const launcher = new Launcher(
-    launcherOptions(['--protocol', protocol, '--port', '0', '--data', dir, '--cluster', `bench${process.pid}`], { ...process.env, REDIS_URL: '' }),
+    launcherOptions(['--protocol', protocol, '--port', '0', '--data', dir, '--cluster', `bench${process.pid}`, '--gateway-workers', String(o.gatewayWorkers)], {
+      ...process.env,
+      REDIS_URL: '',
+    }),
   );
   const out: string[] = [];
   const rates: Rates = {};

@@ -3,6 +3,7 @@ import { logLevel, LogLevelError } from '@app/logging';
 import { KeyFileError } from '@app/wire';
 import { createGatewayApp } from './app';
 import { ConfigError, loadConfig, redact, type GatewayConfig } from './config/config';
+import { exitWithPrimary, isPoolPrimary, runWorkerPool } from './workers';
 
 async function main(): Promise<void> {
   let config: GatewayConfig;
@@ -16,6 +17,12 @@ async function main(): Promise<void> {
     process.stderr.write(`gateway: ${err.message}\n`);
     process.exit(2);
   }
+  if (isPoolPrimary(config.workers)) {
+    const logger = new Logger('Gateway');
+    logger.log(`starting ${config.workers} gateway workers on ${config.host}:${config.port}`);
+    return runWorkerPool(config.workers, (line) => logger.warn(line));
+  }
+  exitWithPrimary();
   const app = await createGatewayApp(config, { logLevel: level });
   app.enableShutdownHooks();
   await app.listen(config.port, config.host);

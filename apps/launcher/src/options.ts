@@ -32,6 +32,8 @@ export const USAGE = `usage: npm start -- [options]
   --session-window N       request results each client keeps, 1-100000 (1000): a retry of an
                            older one is refused (409), never applied twice (env SESSION_WINDOW
                            of every replica)
+  --gateway-workers N      gateway processes sharing the port, 1-64 (1; env GATEWAY_WORKERS of
+                           the gateway): the HTTP side on more than one core
   --appendfsync always|everysec|no
                            the Redis servers' fsync policy (always)
   --node-env KEY=VALUE     extra environment for every replica (repeatable)
@@ -66,6 +68,7 @@ const OPTIONS = {
   'shared-redis': { type: 'boolean' },
   appendfsync: { type: 'string' },
   'session-window': { type: 'string' },
+  'gateway-workers': { type: 'string' },
   'node-env': { type: 'string', multiple: true },
   'gateway-env': { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
@@ -79,6 +82,7 @@ const CLUSTER = pieces.id('synod');
 const APPENDFSYNC = pieces.oneOf(['always', 'everysec', 'no'], 'always');
 const HOST = pieces.host('127.0.0.1');
 const SESSION_WINDOW = pieces.int(1000, 1, 100_000);
+const GATEWAY_WORKERS = pieces.int(1, 1, 64);
 
 /**
  * The launcher's command line over its environment. Throws HelpRequested for -h/--help, and
@@ -126,6 +130,10 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv): LauncherOptio
     if (window !== undefined) nodeEnv.SESSION_WINDOW = String(window);
   }
   const gatewayEnv = pairs(values['gateway-env'], '--gateway-env', problems);
+  if (values['gateway-workers'] !== undefined) {
+    const workers = check(GATEWAY_WORKERS, values['gateway-workers'], '--gateway-workers', problems);
+    if (workers !== undefined) gatewayEnv.GATEWAY_WORKERS = String(workers);
+  }
   if (problems.length > 0) throw new UsageError(problems);
   return {
     protocol,

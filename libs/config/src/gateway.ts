@@ -47,6 +47,11 @@ export interface GatewayConfig {
   commandBackoffMs: number;
   /** The key files (libs/wire/src/keys.ts): bus frame keys, and PBFT's (the gateway signs as the client `gateway`). */
   keysDir: string;
+  /**
+   * Gateway processes serving the port (node:cluster: the first forks the others, the kernel
+   * spreads connections). Gateways are stateless, so this is how the HTTP side uses cores.
+   */
+  workers: number;
   /** Check bus frames' MACs and freshness (false only in tests: BUS_AUTH=off-test-only). */
   busVerify: boolean;
 }
@@ -69,6 +74,7 @@ const gatewayVars = z.object({
   MAX_KEY_BYTES: int(1024, 1, 2 ** 31 - 1),
   MAX_VALUE_BYTES: int(65536, 1, 2 ** 31 - 1),
   BODY_LIMIT: size('1mb'),
+  GATEWAY_WORKERS: int(1, 1, 64),
 });
 type GatewayVars = z.output<typeof gatewayVars>;
 
@@ -161,6 +167,7 @@ export const gatewayEnvSchema = gatewayVars
       commandAttempts: 10,
       commandBackoffMs: 250,
       keysDir: v.KEYS_DIR ?? '',
+      workers: v.GATEWAY_WORKERS,
       busVerify: v.BUS_AUTH === 'on',
     };
   });

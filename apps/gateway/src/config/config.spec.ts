@@ -44,6 +44,7 @@ describe('loadConfig', () => {
       commandAttempts: 10,
       commandBackoffMs: 250,
       keysDir: '/keys',
+      workers: 1,
       busVerify: true,
     });
     expect(loadConfig({ ...BUS, PROTOCOL: 'pbft' }).nodes).toEqual(['n1', 'n2', 'n3', 'n4']);
