@@ -6,6 +6,7 @@ import { Launcher } from '../../apps/launcher/src/launcher';
 import { parseArgs as launcherOptions } from '../../apps/launcher/src/options';
 import { choiceFlag, intFlag, numberFlag, parseFlags, usageExitCode } from '../cli';
 import { progressLines } from '../progress';
+import { cpuSampler } from './cpu';
 import { etcdAvailable, etcdGetRequest, etcdPutRequest, startEtcd } from './etcd';
 import { getRequest, putRequest, runLoad, summarize } from './http-load';
 
@@ -113,9 +114,12 @@ function measure(who: string, port: number, o: BenchOptions, out: string[], rate
     const seconds = connections === 1 ? Math.min(o.duration, 5) : o.duration;
     const label = name.replace('many', `${connections} connections`);
     progress(`${who} ${label}: ${seconds} s`);
+    // Where the cores went during the main write phase, process by process.
+    const cpu = name === WRITES_MANY ? cpuSampler() : null;
     const r = await runLoad(port, connections, seconds, make, `${who} ${label}`);
     rates[name] = r.ok / r.seconds;
     out.push(`${who} ${summarize(label, r)}`);
+    if (cpu) out.push(`${who} CPU during ${label}:`, ...cpu());
   };
 }
 
