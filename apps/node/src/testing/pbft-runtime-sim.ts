@@ -7,7 +7,7 @@ import { loadKeys, PBFT_CLIENT_ID, pbftClientFor, type PbftOp, type PbftOpResult
 import { loadNodeConfig } from '../config/node-config';
 import { PbftRuntime } from '../pbft/pbft-runtime';
 import type { RuntimeIo } from '../replica/runtime';
-import { SlowStore } from './slow-store';
+import { SimReplicas } from './sim-replicas';
 
 /**
  * The simulator driving the production PBFT runtime (pbft-runtime.ts: Ready loop, asynchronous
@@ -46,13 +46,14 @@ interface ClientOp {
 export async function runPbftRuntimeSim(o: PbftRuntimeSimOptions): Promise<PbftRuntimeSimResult> {
   const rng = seededRng(o.seed);
   const ids = PBFT_SIM_REPLICAS;
-  const stores = new Map(ids.map((id) => [id, new SlowStore(rng, false)]));
-  const runtimes = new Map<string, PbftRuntime | null>(ids.map((id) => [id, null]));
-  const incarnation = new Map(ids.map((id) => [id, 0]));
-  const cut = new Set<string>();
+  const net: SimReplicas<PbftRuntime> = new SimReplicas(ids, rng, false, (id, store) => {
+    const r = new PbftRuntime(cfg(id), store, io(id));
+    if (id === byzantineId) r.setByzantine(behavior); // as the admin API would, kept across restarts
+    return r;
+  });
+  const { runtimes, cut } = net;
   const history = new SimHistory();
   const problems: string[] = [];
-  let lossy = false;
   let acknowledged = 0;
   const t0 = Date.now();
   const now = () => Date.now() - t0;
@@ -77,23 +78,11 @@ export async function runPbftRuntimeSim(o: PbftRuntimeSimOptions): Promise<PbftR
       SESSION_WINDOW: '50',
     });
 
-  const linked = (a: string, b: string) => !cut.has(a) && !cut.has(b);
-  const delay = () => 0.5 + rng.next() * (lossy ? 12 : 3);
-  const deliver = (from: string, to: string, ms: unknown[]) => {
-    if (!linked(from, to) || (lossy && rng.next() < 0.15)) return;
-    const inc = incarnation.get(to);
-    setTimeout(() => {
-      const r = runtimes.get(to);
-      if (r && incarnation.get(to) === inc && linked(from, to)) r.onPeerFrame(from, { ms });
-    }, delay());
-  };
+  const linked = (a: string, b: string) => net.linked(a, b);
+  const delay = () => net.delay();
 
   const io = (id: string): RuntimeIo => ({
-    sendToPeers: (_frame, messages) => {
-      const byTo = new Map<string, unknown[]>();
-      for (const m of messages) for (const to of m.to === null ? ids.filter((x) => x !== id) : [m.to]) byTo.set(to, [...(byTo.get(to) ?? []), m]);
-      for (const [to, ms] of byTo) deliver(id, to, ms);
-    },
+    sendToPeers: (_frame, messages) => net.sendToPeers(id, messages),
     reply: () => undefined,
     publish: (_topic, body) => {
       if (linked(id, 'client')) setTimeout(() => clientReply((body as { reply: Reply }).reply), delay());
@@ -104,22 +93,8 @@ export async function runPbftRuntimeSim(o: PbftRuntimeSimOptions): Promise<PbftR
     fatal: (err) => problems.push(`${id} fatal: ${err.message}`),
   });
 
-  const start = async (id: string) => {
-    if (runtimes.get(id)) return;
-    const r = new PbftRuntime(cfg(id), stores.get(id)!, io(id));
-    runtimes.set(id, r);
-    incarnation.set(id, incarnation.get(id)! + 1);
-    if (id === byzantineId) r.setByzantine(behavior); // as the admin API would, kept across restarts
-    await r.start();
-  };
-  const crash = (id: string) => {
-    const r = runtimes.get(id);
-    if (!r) return;
-    r.stop();
-    stores.get(id)!.crash();
-    runtimes.set(id, null);
-    incarnation.set(id, incarnation.get(id)! + 1);
-  };
+  const start = (id: string) => net.start(id);
+  const crash = (id: string) => void net.crash(id);
 
   // ---- clients: the gateway's way, one operation at a time each
   const keys = loadKeys(o.keysDir, PBFT_CLIENT_ID, [...ids, PBFT_CLIENT_ID]);
@@ -194,12 +169,12 @@ export async function runPbftRuntimeSim(o: PbftRuntimeSimOptions): Promise<PbftR
       if (down.length > 0) void start(down[rng.int(0, down.length - 1)]);
     } else if (r < 0.15) cut.add(correct[rng.int(0, correct.length - 1)]);
     else if (r < 0.22) cut.clear();
-    else if (r < 0.25) lossy = !lossy;
+    else if (r < 0.25) net.lossy = !net.lossy;
     await o.advance(50);
   }
 
   cut.clear();
-  lossy = false;
+  net.lossy = false;
   for (const id of ids) void start(id);
   stopped = true;
   finalReads = Array.from({ length: KEYS }, (_, i) => `k${i}`);

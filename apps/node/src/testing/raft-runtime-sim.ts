@@ -5,7 +5,7 @@ import type { ReplicaReply } from '@app/wire';
 import { loadNodeConfig } from '../config/node-config';
 import { RaftRuntime } from '../raft/raft-runtime';
 import type { RuntimeIo } from '../replica/runtime';
-import { SlowStore } from './slow-store';
+import { SimReplicas } from './sim-replicas';
 
 /**
  * The simulator, one level up: the production Raft runtime (raft-runtime.ts — its Ready loop,
@@ -53,14 +53,10 @@ export async function runRaftRuntimeSim(o: RuntimeSimOptions): Promise<RuntimeSi
   const rng = seededRng(o.seed);
   const n = rng.next() < 0.7 ? 3 : 5;
   const ids = Array.from({ length: n }, (_, i) => `n${i + 1}`);
-  const stores = new Map(ids.map((id) => [id, new SlowStore(rng, o.lyingDisk ?? false)]));
-  const runtimes = new Map<string, RaftRuntime | null>(ids.map((id) => [id, null]));
-  /** Incarnation per node: frames and timers of a dead runtime must not reach its successor. */
-  const incarnation = new Map(ids.map((id) => [id, 0]));
-  const cut = new Set<string>();
+  const net: SimReplicas<RaftRuntime> = new SimReplicas(ids, rng, o.lyingDisk ?? false, (id, store) => new RaftRuntime(cfg(id), store, io(id)));
+  const { runtimes, cut } = net;
   const history = new SimHistory();
   const problems: string[] = [];
-  let lossy = false;
   let crashes = 0;
   let acknowledged = 0;
   const t0 = Date.now(); // the fake clock: it moves with `advance`, timer by timer
@@ -80,25 +76,11 @@ export async function runRaftRuntimeSim(o: RuntimeSimOptions): Promise<RuntimeSi
       SESSION_WINDOW: '50',
     });
 
-  const linked = (a: string, b: string) => !cut.has(a) && !cut.has(b);
-  const delay = () => 0.5 + rng.next() * (lossy ? 12 : 3);
-
-  /** A frame between replicas: maybe lost (lossy spell) or late; never to a newer incarnation. */
-  const deliver = (from: string, to: string, ms: unknown[]) => {
-    if (!linked(from, to) || (lossy && rng.next() < 0.15)) return;
-    const inc = incarnation.get(to);
-    setTimeout(() => {
-      const r = runtimes.get(to);
-      if (r && incarnation.get(to) === inc && linked(from, to)) r.onPeerFrame(from, { ms });
-    }, delay());
-  };
+  const linked = (a: string, b: string) => net.linked(a, b);
+  const delay = () => net.delay();
 
   const io = (id: string): RuntimeIo => ({
-    sendToPeers: (_frame, messages) => {
-      const byTo = new Map<string, unknown[]>();
-      for (const m of messages) for (const to of m.to === null ? ids.filter((x) => x !== id) : [m.to]) byTo.set(to, [...(byTo.get(to) ?? []), m]);
-      for (const [to, ms] of byTo) deliver(id, to, ms);
-    },
+    sendToPeers: (_frame, messages) => net.sendToPeers(id, messages),
     reply: (to, body) => setTimeout(() => clientReply(to, body as ReplicaReply), delay()),
     publish: () => undefined,
     changed: () => undefined,
@@ -113,21 +95,9 @@ export async function runRaftRuntimeSim(o: RuntimeSimOptions): Promise<RuntimeSi
     },
   });
 
-  const start = async (id: string) => {
-    if (runtimes.get(id)) return;
-    const r = new RaftRuntime(cfg(id), stores.get(id)!, io(id));
-    runtimes.set(id, r);
-    incarnation.set(id, incarnation.get(id)! + 1);
-    await r.start();
-  };
+  const start = (id: string) => net.start(id);
   const crash = (id: string) => {
-    const r = runtimes.get(id);
-    if (!r) return;
-    r.stop();
-    stores.get(id)!.crash();
-    runtimes.set(id, null);
-    incarnation.set(id, incarnation.get(id)! + 1);
-    crashes++;
+    if (net.crash(id)) crashes++;
   };
 
   // ---- clients: one operation at a time each, retried with the same request id as the gateway does
@@ -219,13 +189,13 @@ export async function runRaftRuntimeSim(o: RuntimeSimOptions): Promise<RuntimeSi
       if (down.length > 0) void start(down[rng.int(0, down.length - 1)]);
     } else if (r < 0.16) cut.add(ids[rng.int(0, n - 1)]);
     else if (r < 0.22) cut.clear();
-    else if (r < 0.25) lossy = !lossy;
+    else if (r < 0.25) net.lossy = !net.lossy;
     await step(50);
   }
 
   // ---- heal, let everything finish, read every key once more
   cut.clear();
-  lossy = false;
+  net.lossy = false;
   for (const id of ids) void start(id);
   stopped = true;
   finalReads = Array.from({ length: KEYS }, (_, i) => `k${i}`);

@@ -9,6 +9,9 @@ import { equivocateViewChangeStrategy, forgeViewChangeStrategy } from './adversa
 import { batchDigest, replyPayload, requestKey, sha256Hex, signingPayload } from './codec';
 import type { ClientRequest, Commit, Forward, PbftMessage, PrePrepare, Prepare, ReplicaId, Reply } from './types';
 
+/** The behaviours that act on the protocol (forge proofs, lie, flood, delay), not only filter the core's output. */
+export const PROTOCOL_ATTACKS = ['forge-view-change', 'forge-new-view', 'equivocate-view-change', 'lie-status', 'flood', 'slow-victim', 'impersonate'] as const;
+
 /**
  * Byzantine replicas for the simulator and the admin API's `byzantine` switch: a correct core
  * runs underneath, and its outgoing messages and replies go through one of these. Pure:
@@ -27,27 +30,10 @@ export const BYZANTINE_BEHAVIORS = [
   'stale-view',
   'withhold',
   'replay-requests',
-  'forge-view-change',
-  'forge-new-view',
-  'equivocate-view-change',
-  'lie-status',
-  'flood',
-  'slow-victim',
-  'impersonate',
+  ...PROTOCOL_ATTACKS,
 ] as const;
 
 export type ByzantineBehavior = (typeof BYZANTINE_BEHAVIORS)[number];
-
-/** The behaviours that act on the protocol (forge proofs, lie, flood, delay), not only filter the core's output. */
-export const PROTOCOL_ATTACKS: readonly ByzantineBehavior[] = [
-  'forge-view-change',
-  'forge-new-view',
-  'equivocate-view-change',
-  'lie-status',
-  'flood',
-  'slow-victim',
-  'impersonate',
-];
 
 export function isByzantineBehavior(s: string): s is ByzantineBehavior {
   return (BYZANTINE_BEHAVIORS as readonly string[]).includes(s);
