@@ -52,13 +52,25 @@ describe('Raft cluster under faults', () => {
     await write('minority-down', 'ok');
 
     await c.admin(followers[1], 'kill');
-    // The leader steps down once it misses the quorum (check-quorum); then nobody leads.
-    await waitFor(async () => ((await c.clusterState()).leader === null ? true : null), 20_000, 'no leader');
+    // The gateway marks a replica dead ~900 ms after its last beacon; from then on its view has no
+    // quorum and /health/ready says so. Wait for that (the time it takes is not what is measured
+    // here: a loaded machine may delay it), not for the leader's check-quorum step-down.
+    await waitFor(
+      async () => {
+        const ready = await c.http('GET', '/health/ready');
+        return ready.status === 503 && ready.body?.checks?.quorum === false ? true : null;
+      },
+      20_000,
+      'the gateway to see the quorum gone',
+    );
+    // Then a write is refused at once (nothing sent), not at the 5 s request deadline: the bound
+    // is well under it, and leaves a loaded 2-core machine over a second for one loopback request.
     const t0 = Date.now();
     const r = await c.put('majority-down', 'x');
+    const tookMs = Date.now() - t0;
     expect(r.status).toBe(503);
     expect(r.headers.get('retry-after')).toBeTruthy();
-    expect(Date.now() - t0).toBeLessThan(15_000);
+    expect(tookMs).toBeLessThan(1_500);
     const read = await c.get('minority-down');
     expect([503, 504]).toContain(read.status);
 

@@ -69,6 +69,7 @@ export class HealthController {
     const first = this.replica.runtimeStatus();
     if (first === null || first.role === 'starting') return false;
     const target = catchUpTarget(this.cfg.protocol, first);
+    if (target === null) return false; // Raft: no leader to be caught up with
     const deadline = Date.now() + READY_WAIT_MS;
     for (;;) {
       const s = this.replica.runtimeStatus();

@@ -152,6 +152,7 @@ export class RaftRuntime implements ReplicaRuntime {
       term: s?.term ?? 0,
       leader: s?.leader ?? null,
       commitIndex: s?.commitIndex ?? 0,
+      leaderCommit: s?.leaderCommit ?? null,
       appliedIndex: this.appliedIndex,
       digest: this.digests.get(this.appliedIndex, this.kv),
       ...(this.fatal !== undefined ? { fatal: this.fatal } : {}),

@@ -7,6 +7,8 @@ export interface RuntimeStatus {
   term: number;
   leader: string | null;
   commitIndex: number;
+  /** Raft: the leader's commitIndex as the current leader last told this replica (null: no leader known). */
+  leaderCommit?: number | null;
   appliedIndex: number;
   stableCheckpoint?: number;
   /** PBFT: h, the latest stable checkpoint certified by 2f+1 (its state may still be in transfer). */

@@ -205,6 +205,62 @@ describe('Raft replication', () => {
     for (const id of c.ids) expect(c.appliedData(id)).toEqual(['lost']);
   });
 
+  it('status().leaderCommit: what the leader said it committed, ahead of a lagging follower’s own commitIndex', () => {
+    const c = new TestCluster(['n1', 'n2', 'n3'], { maxEntriesPerMessage: 4 });
+    c.elect('n1');
+    c.tick('n1');
+    c.deliver(); // every node knows the no-op (index 1) committed
+    c.isolate('n3');
+    for (let i = 0; i < 20; i++) c.propose('n1', `v${i}`);
+    c.deliver();
+    c.tick('n1');
+    c.deliver();
+    const committed = c.node('n1').status().commitIndex;
+    expect(committed).toBe(21);
+    expect(c.node('n1').status().leaderCommit).toBe(committed); // a leader: its own
+    expect(c.node('n3').status()).toMatchObject({ leader: 'n1', commitIndex: 1, leaderCommit: 1 });
+
+    // Back in touch, n3 takes one AppendEntries of 4 entries (maxEntriesPerMessage) and no more yet.
+    c.heal();
+    let appends = 0;
+    for (let i = 0; i < 3 && appends === 0; i++) {
+      c.tick('n1');
+      c.deliver((m) => !(m.to === 'n3' && m.type === 'AppendEntries' && m.entries.length > 0 && ++appends > 1));
+    }
+    expect(appends).toBeGreaterThan(0);
+    const s3 = c.node('n3').status();
+    // Its own commitIndex stops at the end of its log, all of it applied: only leaderCommit says it is behind.
+    expect(s3.commitIndex).toBeLessThan(committed);
+    expect(s3.appliedIndex).toBe(s3.commitIndex);
+    expect(s3.leaderCommit).toBe(committed);
+
+    // A heartbeat carries min(commitIndex, matchIndex): it does not pull leaderCommit back.
+    c.tick('n1');
+    c.deliver((m) => !(m.to === 'n3' && m.type === 'AppendEntries' && m.entries.length > 0));
+    expect(c.node('n3').status().leaderCommit).toBe(committed);
+
+    for (let i = 0; i < 5; i++) {
+      c.tick('n1');
+      c.deliver();
+    }
+    expect(c.node('n3').status()).toMatchObject({ commitIndex: committed, appliedIndex: committed, leaderCommit: committed });
+
+    // A new term's leader: leaderCommit is what that leader says, from then on.
+    c.node('n1').transferLeadership('n2');
+    c.process('n1');
+    c.deliver();
+    c.tick('n2');
+    c.deliver();
+    expect(c.node('n2').status()).toMatchObject({ role: 'leader', term: 2 });
+    expect(c.node('n3').status()).toMatchObject({ leader: 'n2', leaderCommit: c.node('n2').status().commitIndex });
+    expect(c.node('n3').status().leaderCommit).toBeGreaterThan(committed); // n2's no-op of term 2
+
+    // No leader known (cut off, n3 campaigns): no leaderCommit.
+    c.isolate('n3');
+    c.tick('n3', 30);
+    expect(c.node('n3').status()).toMatchObject({ leader: null, leaderCommit: null });
+  });
+
   it('restarts from persisted state and replays committed entries to the state machine', () => {
     const c = new TestCluster(['n1', 'n2', 'n3']);
     c.elect('n1');

@@ -44,6 +44,14 @@ export interface RaftStatus {
   leader: NodeId | null;
   votedFor: NodeId | null;
   commitIndex: number;
+  /**
+   * The leader's commitIndex as the current leader last told this node (AppendEntries'
+   * leaderCommit, the highest heard from it this term; an InstallSnapshot's last index counts as
+   * committed). A leader reports its own commitIndex; null while no leader is known. A follower's
+   * own commitIndex stops at the end of its log, so a follower far behind sees commitIndex ==
+   * appliedIndex while leaderCommit runs ahead: this is what "caught up" is measured against.
+   */
+  leaderCommit: number | null;
   appliedIndex: number;
   lastIndex: number;
   snapshotIndex: number;
@@ -73,6 +81,12 @@ export class RaftNode {
   // Volatile state.
   private role: Role = 'follower';
   private leader: NodeId | null = null;
+  /**
+   * The highest leaderCommit heard from this term's leader (one leader per term, so the term says
+   * whose it is). The highest, not the latest: a heartbeat carries min(commitIndex, matchIndex) for
+   * the follower it goes to, which says nothing about how far behind that follower is.
+   */
+  private leaderCommitHeard = { term: -1, index: 0 };
   private electionElapsed = 0;
   private heartbeatElapsed = 0;
   private randomizedElectionTimeout = 0;
@@ -290,6 +304,7 @@ export class RaftNode {
       leader: this.leader,
       votedFor: this.votedFor,
       commitIndex: this.log.commitIndex,
+      leaderCommit: this.leaderCommit(),
       appliedIndex: this.log.lastApplied,
       lastIndex: this.log.lastIndex(),
       snapshotIndex: this.log.snapshotIndex(),
@@ -297,6 +312,18 @@ export class RaftNode {
       progress,
       fatal: this.fatal,
     };
+  }
+
+  private leaderCommit(): number | null {
+    if (this.leader === null) return null;
+    if (this.role === 'leader') return this.log.commitIndex;
+    return this.leaderCommitHeard.term === this.currentTerm ? Math.max(this.leaderCommitHeard.index, this.log.commitIndex) : this.log.commitIndex;
+  }
+
+  /** Record the commit index this term's leader says it has (see leaderCommitHeard). */
+  private heardLeaderCommit(index: number): void {
+    if (this.leaderCommitHeard.term !== this.currentTerm) this.leaderCommitHeard = { term: this.currentTerm, index: 0 };
+    this.leaderCommitHeard.index = Math.max(this.leaderCommitHeard.index, index);
   }
 
   /** The in-memory log after the snapshot (for invariant checks). */
@@ -639,6 +666,7 @@ export class RaftNode {
     if (this.role !== 'follower') this.becomeFollower(m.term, m.from);
     this.leader = m.from;
     this.electionElapsed = 0;
+    this.heardLeaderCommit(m.leaderCommit);
 
     if (m.prevLogIndex < this.log.commitIndex) {
       // Everything up to our commit index matches the leader's log (leader completeness).
@@ -699,6 +727,7 @@ export class RaftNode {
     this.leader = m.from;
     this.electionElapsed = 0;
     const snap = m.snapshot;
+    this.heardLeaderCommit(snap.lastIncludedIndex); // a snapshot holds committed entries only
     let matchIndex: number;
     if (snap.lastIncludedIndex <= this.log.commitIndex && !this.off('raft.snapshot.install-stale')) {
       matchIndex = this.log.commitIndex;
