@@ -10,8 +10,11 @@ import { AppModule } from './app.module';
 import type { GatewayConfig } from './config/config';
 import { ApiExceptionFilter } from './http/api-exception.filter';
 import { jsonBody } from './http/json-body.middleware';
-import { loopbackHostsOnly, sameOriginWrites } from './http/same-origin.middleware';
+import { installLeanRoute } from './http/lean-routes';
+import { loopbackHostAdmits, loopbackHostsOnly, sameOriginWrites } from './http/same-origin.middleware';
 import { ProblemValidationPipe } from './http/validation';
+import { KvController } from './kv/kv.controller';
+import { kvFastPath, type KvFastPathOptions } from './kv/kv.fast-path';
 import { httpLogger } from './logging/http-logger';
 import { HttpMetrics } from './metrics/http-metrics';
 
@@ -22,6 +25,8 @@ export interface GatewayAppOptions {
   logLevel?: LevelWithSilent;
   /** Where log lines go; default stdout (tests read them). */
   logDestination?: DestinationStream;
+  /** false: every request through Express and Nest, the lean KV routes off (tests compare the two). */
+  leanRoutes?: boolean;
 }
 
 /**
@@ -47,8 +52,10 @@ export async function createGatewayApp(config: GatewayConfig, opts: GatewayAppOp
   // Before any route: the request id and log line, metrics (they see every answer), CORS (only
   // for the origins configured: none by default, so no Access-Control-* header at all), the refusal
   // of cross-origin writes, then the body parser (application/json only) with our limit.
-  app.use(httpLogger(log));
-  app.use(app.get(HttpMetrics).middleware);
+  const requestLog = httpLogger(log);
+  const metrics = app.get(HttpMetrics);
+  app.use(requestLog);
+  app.use(metrics.middleware);
   // An open API (no ADMIN_TOKEN, loopback only) answers only to loopback Host names: DNS rebinding.
   if (config.adminToken === null) app.use(loopbackHostsOnly(config.host));
   if (config.corsOrigins.length > 0) app.enableCors({ origin: config.corsOrigins });
@@ -70,5 +77,30 @@ export async function createGatewayApp(config: GatewayConfig, opts: GatewayAppOp
   SwaggerModule.setup('docs', app, () => cleanupOpenApiDoc(SwaggerModule.createDocument(app, doc)));
 
   await app.init();
+  if (opts.leanRoutes !== false)
+    installLeanRoute(app.getHttpServer(), kvFastPath(leanKvOptions(app, config, [requestLog, metrics.middleware], metrics.leanServed)));
   return app;
+}
+
+/**
+ * The lean KV routes meet the same request log and metrics, and take only requests that Express's
+ * guards would pass unanswered: no Origin (cross-site rules and CORS answers stay in Express) and,
+ * for an open API, a loopback Host. With CORS on, `cors` marks every answer `Vary: Origin`; so do they.
+ */
+function leanKvOptions(
+  app: INestApplication,
+  config: GatewayConfig,
+  before: KvFastPathOptions['before'],
+  served: KvFastPathOptions['served'],
+): KvFastPathOptions {
+  const hostAdmits = config.adminToken === null ? loopbackHostAdmits(config.host) : () => true;
+  const vary: KvFastPathOptions['before'] = config.corsOrigins.length > 0 ? [(_req, res, next) => (res.setHeader('Vary', 'Origin'), next())] : [];
+  return {
+    controller: app.get(KvController),
+    before: [...before, ...vary],
+    admits: (req) => req.headers.origin === undefined && hostAdmits(req.headers.host),
+    bodyLimitBytes: config.bodyLimitBytes,
+    bodyLimit: config.bodyLimit,
+    served,
+  };
 }

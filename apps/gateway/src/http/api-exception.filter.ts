@@ -1,7 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { Request, Response } from './express';
-import { sendProblem } from './send-problem';
-import { toHttpError } from './to-http-error';
+import { sendError } from './send-problem';
 
 /** Every error on the HTTP path leaves as RFC 9457 problem details; unexpected ones are logged. */
 @Catch()
@@ -12,13 +11,6 @@ export class ApiExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const res = http.getResponse<Response>();
-    const out = toHttpError(exception, this.bodyLimit);
-    if (out.unexpected) this.logger.error(`${out.status}: ${exception instanceof Error ? (exception.stack ?? exception.message) : String(exception)}`);
-    if (res.headersSent) {
-      res.end();
-      return;
-    }
-    sendProblem(http.getRequest<Request>(), res, out);
+    sendError(http.getRequest<Request>(), http.getResponse<Response>(), exception, this.bodyLimit, this.logger);
   }
 }

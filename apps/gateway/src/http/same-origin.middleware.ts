@@ -50,15 +50,23 @@ function hostName(host: string): string | null {
  * 127.x, [::1]) and the configured HOST are served. A request without Host comes from no browser.
  */
 export function loopbackHostsOnly(configuredHost: string): Middleware {
-  const own = configuredHost.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  const admitted = loopbackHostAdmits(configuredHost);
   return (req, res, next) => {
     const host = req.headers.host;
-    const name = host === undefined ? null : hostName(host);
-    if (host === undefined || (name !== null && (name === own || isLoopback(name)))) {
+    if (admitted(host)) {
       next();
       return;
     }
     const detail = `Host ${JSON.stringify(host)} is refused: without ADMIN_TOKEN the gateway answers only to localhost, 127.0.0.1, [::1] or its HOST (${configuredHost})`;
     sendProblem(req, res, { status: 403, body: problem(PROBLEMS.hostNotAllowed, 403, detail, { host }), headers: {}, unexpected: false });
+  };
+}
+
+/** loopbackHostsOnly's rule alone: whether a request with this Host header is served. */
+export function loopbackHostAdmits(configuredHost: string): (host: string | undefined) => boolean {
+  const own = configuredHost.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return (host) => {
+    const name = host === undefined ? null : hostName(host);
+    return host === undefined || (name !== null && (name === own || isLoopback(name)));
   };
 }

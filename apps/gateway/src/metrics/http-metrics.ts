@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Histogram, type Registry } from 'prom-client';
-import type { NextFunction, Request, Response } from '../http/express';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import type { ServerResponse } from 'node:http';
+import type { NextFunction, Request } from '../http/express';
 import { METRICS_REGISTRY } from './registry';
 
 /**
@@ -13,6 +14,7 @@ const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 @Injectable()
 export class HttpMetrics {
   private readonly duration: Histogram<'method' | 'route' | 'status'>;
+  private readonly lean: Counter<'route'>;
 
   constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
     this.duration = new Histogram({
@@ -22,10 +24,21 @@ export class HttpMetrics {
       buckets: BUCKETS,
       registers: [registry],
     });
+    this.lean = new Counter({
+      name: 'synod_gateway_http_lean_requests_total',
+      help: 'Requests answered by a lean route (http/lean-routes.ts) rather than through Express and Nest, by route template.',
+      labelNames: ['route'],
+      registers: [registry],
+    });
   }
 
+  /** A request taken by a lean route. */
+  readonly leanServed = (route: string): void => {
+    this.lean.inc({ route });
+  };
+
   /** Express middleware: install before the body parser, so that errors answered early are counted too. */
-  readonly middleware = (req: Request, res: Response, next: NextFunction): void => {
+  readonly middleware = (req: Request, res: ServerResponse, next: NextFunction): void => {
     const start = process.hrtime.bigint();
     res.once('finish', () => {
       // The route template, not the URL: one series per route however many keys there are.

@@ -1,5 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
-import { createGatewayApp } from '../app';
+import { createGatewayApp, type GatewayAppOptions } from '../app';
 import { GatewayBus } from '../bus/gateway-bus';
 import { loadConfig, type GatewayConfig } from '../config/config';
 import { testKeysDir } from './test-keys';
@@ -16,10 +16,14 @@ export interface RunningGateway {
  * A gateway on a free port, configured from `env` (BUS_URL etc.) plus direct overrides. Its bus keys
  * come from testKeysDir() (where FakeReplica finds its own) unless `env` names another KEYS_DIR.
  */
-export async function startGateway(env: Record<string, string>, overrides: Partial<GatewayConfig> = {}): Promise<RunningGateway> {
+export async function startGateway(
+  env: Record<string, string>,
+  overrides: Partial<GatewayConfig> = {},
+  appOpts: GatewayAppOptions = {},
+): Promise<RunningGateway> {
   const config = { ...loadConfig({ KEYS_DIR: testKeysDir(), ...env }), ...overrides };
   // GATEWAY_TEST_LOGS=1 shows the gateway's JSON log lines (at LOG_LEVEL).
-  const app = await createGatewayApp(config, { logger: process.env.GATEWAY_TEST_LOGS ? undefined : false });
+  const app = await createGatewayApp(config, { logger: process.env.GATEWAY_TEST_LOGS ? undefined : false, ...appOpts });
   await app.listen(0, '127.0.0.1');
   const addr = app.getHttpServer().address() as { port: number };
   return {
