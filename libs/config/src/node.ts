@@ -33,6 +33,8 @@ export interface NodeConfig {
   busVerify: boolean;
   /** PBFT: requests per pre-prepare at most. */
   pbftMaxBatch: number;
+  /** PBFT: batches the primary keeps ordered but not yet executed (PbftConfig.maxInflightBatches). */
+  pbftInflightBatches: number;
   /** PBFT: K, a checkpoint every K sequence numbers (the log window is 4K). */
   pbftCheckpointInterval: number;
   /** Results each client's session keeps: its this many most recent request seqs (kv/sessions.ts). Every replica must agree. */
@@ -55,6 +57,7 @@ const nodeVars = z.object({
   MAX_BYTES_PER_MESSAGE: int(1024 * 1024, 1024, 64 * 1024 * 1024),
   MAX_INFLIGHT: int(64, 1, 10_000),
   PBFT_MAX_BATCH: int(64, 1, 10_000),
+  PBFT_INFLIGHT_BATCHES: int(2, 1, 1000),
   PBFT_CHECKPOINT_INTERVAL: int(32, 1, 100_000),
   SESSION_WINDOW: int(1000, 1, 100_000),
 });
@@ -101,6 +104,7 @@ export const nodeEnvSchema = nodeVars
       keysDir: v.KEYS_DIR ?? '',
       busVerify: v.BUS_AUTH === 'on',
       pbftMaxBatch: v.PBFT_MAX_BATCH,
+      pbftInflightBatches: v.PBFT_INFLIGHT_BATCHES,
       pbftCheckpointInterval: v.PBFT_CHECKPOINT_INTERVAL,
       sessionWindow: v.SESSION_WINDOW,
     };

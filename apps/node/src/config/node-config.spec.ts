@@ -38,6 +38,7 @@ describe('replica configuration', () => {
       keysDir: '/keys',
       busVerify: true,
       pbftMaxBatch: 64,
+      pbftInflightBatches: 2,
       pbftCheckpointInterval: 32,
       sessionWindow: 1000,
     });
@@ -58,6 +59,7 @@ describe('replica configuration', () => {
       MAX_BYTES_PER_MESSAGE: '4096',
       MAX_INFLIGHT: '9',
       PBFT_MAX_BATCH: '10',
+      PBFT_INFLIGHT_BATCHES: '3',
       PBFT_CHECKPOINT_INTERVAL: '11',
       SESSION_WINDOW: '20',
     });
@@ -74,6 +76,7 @@ describe('replica configuration', () => {
       maxBytesPerMessage: 4096,
       maxInflight: 9,
       pbftMaxBatch: 10,
+      pbftInflightBatches: 3,
       pbftCheckpointInterval: 11,
       sessionWindow: 20,
     });

@@ -66,6 +66,7 @@ export class PbftRuntime implements ReplicaRuntime {
         crypto: this.crypto,
         maxBatch: this.cfg.pbftMaxBatch,
         batchTicks: 0,
+        maxInflightBatches: this.cfg.pbftInflightBatches,
         checkpointInterval: this.cfg.pbftCheckpointInterval,
         logWindow: 4 * this.cfg.pbftCheckpointInterval,
         requestTimeoutTicks: this.cfg.electionTicks,
@@ -153,9 +154,14 @@ export class PbftRuntime implements ReplicaRuntime {
   private async handleReady(): Promise<void> {
     const rd = this.replica.ready();
     if (rd.fatal) this.reportFatal(rd.fatal);
+    // Replies carry the results of batches 2f+1 replicas have committed, each of which made its
+    // prepared certificate durable before its COMMIT went out: the order is fixed whatever happens
+    // to this replica, and a restart executes the batch again to the same result. So, as a Raft node applies committed entries while it writes new ones (thesis
+    // §10.2.1), they go out before this Ready's write; protocol messages only after it.
+    this.sendReplies(rd);
     await this.persist(rd);
     if (this.loop.isStopped) return; // killed while persisting: this Ready never happened
-    this.send(rd);
+    this.io.sendToPeers('pbft', this.byzantine ? this.byzantine.messages(rd.messages) : rd.messages);
     this.counters.executedBatches += rd.executed.length;
     this.replica.advance(rd);
     this.noticeViewChange();
@@ -179,10 +185,8 @@ export class PbftRuntime implements ReplicaRuntime {
     }
   }
 
-  private send(rd: PbftReady): void {
-    const messages = this.byzantine ? this.byzantine.messages(rd.messages) : rd.messages;
+  private sendReplies(rd: PbftReady): void {
     const replies: Reply[] = this.byzantine ? this.byzantine.replies(rd.replies) : rd.replies;
-    this.io.sendToPeers('pbft', messages);
     for (const reply of replies) {
       this.counters.replies++;
       this.io.publish(pbftReplyTopic(reply.to), { t: 'pbft-reply', reply });

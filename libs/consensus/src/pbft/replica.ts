@@ -56,6 +56,9 @@ const SIGNATURE_MUTANT: Partial<Record<PbftMessage['type'], PbftMutant>> = {
 /** Replies remembered for retransmitted requests (a cache; exactly-once itself is the app's job). */
 const REPLY_CACHE = 10_000;
 const VERIFIED_REQUESTS = 10_000;
+/** PbftConfig.maxInflightBatches when not given. */
+const DEFAULT_INFLIGHT_BATCHES = 2;
+
 /** Unordered waiting requests re-forwarded per status period, at most (in batches of maxBatch). */
 const REFORWARD_BATCHES = 8;
 /** Backoff exponent cap: timeouts stop growing at base * 2^MAX_BACKOFF (bounded recovery after long outages). */
@@ -473,9 +476,20 @@ export class PbftReplica {
     this.cutBatches();
   }
 
-  /** The primary orders a batch when it is full or its oldest request waited batchTicks, within H. */
+  /**
+   * The primary orders a batch when it is full or its oldest request waited batchTicks, within H,
+   * while fewer than maxInflightBatches of its batches wait to be executed (executeReady calls
+   * again when one is).
+   */
   private cutBatches(): void {
-    while (this.active && this.isPrimary() && this.queue.length > 0 && this.seqNext < this.h + this.L) {
+    const inflightCap = this.cfg.maxInflightBatches ?? DEFAULT_INFLIGHT_BATCHES;
+    while (
+      this.active &&
+      this.isPrimary() &&
+      this.queue.length > 0 &&
+      this.seqNext < this.h + this.L &&
+      this.seqNext - Math.max(this.lastExecuted, this.h) < inflightCap
+    ) {
       if (this.queue.length < this.cfg.maxBatch && this.now - this.queueSince < this.cfg.batchTicks) return;
       const batch: ClientRequest[] = [];
       while (batch.length < this.cfg.maxBatch && this.queue.length > 0) {
@@ -614,11 +628,14 @@ export class PbftReplica {
 
   /** Executes committed batches strictly in sequence order (only with the state at h in hand). */
   private executeReady(): void {
+    const before = this.lastExecuted;
     while (this.lastExecuted >= this.h) {
       const slot = this.slots.get(this.lastExecuted + 1);
-      if (slot === undefined || slot.committed === null) return;
+      if (slot === undefined || slot.committed === null) break;
       this.execute(slot.committed);
     }
+    // Room in the primary's pipeline: what queued meanwhile leaves as one batch.
+    if (this.lastExecuted > before) this.cutBatches();
   }
 
   /** Its client's timestamp was executed (or is older than the client's window): C&L §4.1. */

@@ -208,6 +208,14 @@ export interface PbftConfig {
   maxBatch: number;
   /** A partial batch waits at most this many ticks at the primary (0 = cut at once). */
   batchTicks: number;
+  /**
+   * Batches the primary keeps ordered but not yet executed, at most (default 2). Requests that
+   * arrive while the pipeline is full wait and leave together in the next batch, so batches grow
+   * with the load and the per-batch work (a pre-prepare, prepares, commits and their signatures)
+   * is shared by more requests, while a lone request still goes at once (BFT-SMaRt orders one
+   * batch at a time the same way).
+   */
+  maxInflightBatches?: number;
   /** K: a checkpoint every K sequence numbers. */
   checkpointInterval: number;
   /** L: sequence numbers accepted in (h, h+L]; a multiple of K, at least 2K. */

@@ -152,7 +152,7 @@ export class PbftSim implements PbftNemesisControl {
       const byz = [...p.byzantine].map(([i, b]) => `r${i}:${b}`).join(' ') || 'none';
       this.note(`adversary ${p.adversary}`);
       this.note(
-        `seed ${this.opts.seed}: ${p.replicas} replicas, byzantine ${byz}, K=${p.checkpointInterval} L=${p.logWindow} batch=${p.maxBatch}/${p.batchTicks}t ` +
+        `seed ${this.opts.seed}: ${p.replicas} replicas, byzantine ${byz}, K=${p.checkpointInterval} L=${p.logWindow} batch=${p.maxBatch}/${p.batchTicks}t/${p.maxInflightBatches} ` +
           `timeout=${p.requestTimeoutTicks} status=${p.statusTicks} clients=${p.clients}x${p.opsPerClient} chaos=${p.chaosTicks}` +
           `${this.opts.faults ? ` faults=${JSON.stringify(this.opts.faults)}` : ''}`,
       );
@@ -327,6 +327,7 @@ export class PbftSim implements PbftNemesisControl {
         crypto: this.keyring.cryptoFor(id),
         maxBatch: p.maxBatch,
         batchTicks: p.batchTicks,
+        maxInflightBatches: p.maxInflightBatches,
         checkpointInterval: p.checkpointInterval,
         logWindow: p.logWindow,
         requestTimeoutTicks: p.requestTimeoutTicks,

@@ -48,6 +48,8 @@ export interface PbftSimParams {
   logWindow: number;
   maxBatch: number;
   batchTicks: number;
+  /** The primary's pipeline (PbftConfig.maxInflightBatches); 1000 is in effect none. */
+  maxInflightBatches: number;
   requestTimeoutTicks: number;
   statusTicks: number;
   clients: number;
@@ -101,5 +103,6 @@ export function drawPbftParams(rng: Rng, adversary: PbftAdversary = 'mixed'): Pb
     // next primary, then the correct one; plus state transfer and the client's own retry.
     livenessBound: requestTimeoutTicks * 2 ** 5 * 3 + 400,
     convergenceBound: 60 * statusTicks + 200,
+    maxInflightBatches: pick(rng, [1, 2, 4, 1000]),
   };
 }
