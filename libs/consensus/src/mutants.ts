@@ -35,6 +35,8 @@ export const RAFT_MUTANTS = Object.freeze({
   'raft.read-index.skip-confirmation': 'serve ReadIndex without a quorum confirming leadership (§6.4)',
   'raft.read-index.ack-non-voter': "count a learner's heartbeat answer as a ReadIndex confirmation",
   'raft.read-index.keep-reads-on-step-down': 'keep pending reads when leadership is lost instead of failing them',
+  'raft.read-index.follower-serves-own-commit': 'a follower serves a linearizable read at its own commitIndex instead of asking its leader (§6.4.1)',
+  'raft.read-index.follower-trusts-any-answer': 'a follower takes a read index answered by a leader it no longer follows, or in another term',
   'raft.check-quorum.skip-step-down': 'a leader cut off from a majority stays leader (§6.2)',
   'raft.quorum.half': 'half the voters (n/2, rounded down) count as a majority',
   'raft.ready.send-all-before-persist': "send every message of a Ready before it is durable (votes and acknowledgements too), not only a leader's replication",

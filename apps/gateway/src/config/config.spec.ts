@@ -41,6 +41,7 @@ describe('loadConfig', () => {
       bodyLimitBytes: 1024 * 1024,
       bodyLimit: '1mb',
       maxBatchRequests: 512,
+      readsFrom: 'leader',
       commandAttempts: 10,
       commandBackoffMs: 250,
       keysDir: '/keys',

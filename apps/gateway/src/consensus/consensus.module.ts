@@ -18,6 +18,7 @@ export function createConsensusClient(config: GatewayConfig, bus: GatewayBus, vi
         requestTimeoutMs: config.requestTimeoutMs,
         attemptTimeoutMs: config.attemptTimeoutMs,
         maxBatchRequests: config.maxBatchRequests,
+        readsFrom: config.readsFrom,
       });
       bus.onReply((from, body) => client.onReply(from, body));
       return client;

@@ -81,6 +81,10 @@ function isWellFormed(x: unknown): x is Message {
       return isIndex(m.matchIndex);
     case 'TimeoutNow':
       return true;
+    case 'ReadIndexRequest':
+      return typeof m.ctx === 'string' && isCtx(m.ctx);
+    case 'ReadIndexResponse':
+      return typeof m.ctx === 'string' && isCtx(m.ctx) && (m.index === null || isIndex(m.index));
     default:
       return false;
   }

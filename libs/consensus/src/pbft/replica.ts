@@ -275,7 +275,6 @@ export class PbftReplica {
     if (!this.members.has(m.from)) return this.drop('non-member');
     // Before the signature check (cheap, and nothing above the ceiling is ever legitimate).
     if ('view' in m && m.view > MAX_VIEW && !this.off('pbft.view.skip-ceiling')) return this.drop('view-beyond-ceiling');
-    if (this.superfluous(m)) return;
     if (!this.verify(m) && !this.off(SIGNATURE_MUTANT[m.type] ?? 'pbft.auxiliary.skip-signature')) return this.drop('bad-signature');
     switch (m.type) {
       case 'Forward':
@@ -555,19 +554,6 @@ export class PbftReplica {
     this.persist(slot);
     this.broadcast(this.ownPrepareFor(slot, pp));
     this.checkPrepared(slot);
-  }
-
-  /**
-   * A vote for a slot whose certificate this replica already holds in this view changes nothing
-   * (a prepare once prepared, a commit once committed-local): it is ignored before its signature
-   * is checked, the costliest step of the normal case. About one prepare and one commit in three
-   * arrive after the quorum they would join.
-   */
-  private superfluous(m: PbftMessage): boolean {
-    if ((m.type !== 'Prepare' && m.type !== 'Commit') || m.view !== this.view) return false;
-    const slot = this.slots.get(m.seq);
-    if (slot === undefined) return false;
-    return m.type === 'Commit' ? slot.committed !== null : slot.committed !== null || slot.isPreparedIn(this.view);
   }
 
   private onPrepare(p: Prepare): void {

@@ -400,9 +400,65 @@ describe('Raft ReadIndex and leadership transfer', () => {
     expect(c.readStates.get('n1')).toEqual([]);
     c.deliver();
     expect(c.readStates.get('n1')).toEqual([{ ctx: 'r1', index: 2 }]);
+  });
+
+  it('a follower asks its leader for the read index and serves at it (§6.4.1)', () => {
+    const c = new TestCluster(['n1', 'n2', 'n3']);
+    c.elect('n1');
+    c.propose('n1', 'x');
+    // n2 has the entry but not yet the news that it committed: its own commitIndex is behind.
+    c.deliver((m) => !(m.type === 'AppendEntries' && m.to === 'n2' && m.entries.length === 0));
+    c.propose('n1', 'y');
+    c.deliver((m) => m.to !== 'n2');
+    expect(c.node('n1').status().commitIndex).toBe(3);
+    expect(c.node('n2').status().commitIndex).toBeLessThan(3);
     c.node('n2').readIndex('r2');
     c.process('n2');
-    expect(c.readFailures.get('n2')).toEqual([{ ctx: 'r2', leaderHint: 'n1' }]);
+    expect(c.queue.some((m) => m.type === 'ReadIndexRequest' && m.from === 'n2' && m.to === 'n1')).toBe(true);
+    c.deliver();
+    // The leader's index, confirmed by a quorum, not the follower's own.
+    expect(c.readStates.get('n2')).toEqual([{ ctx: 'r2', index: 3 }]);
+    expect(c.readFailures.get('n2')).toEqual([]);
+  });
+
+  it("a follower's read fails when its leader changes before the answer, or none comes", () => {
+    const c = new TestCluster(['n1', 'n2', 'n3']);
+    c.elect('n1');
+    c.propose('n1', 'x');
+    c.deliver();
+    c.node('n2').readIndex('lost');
+    c.process('n2');
+    c.deliver((m) => m.type !== 'ReadIndexResponse');
+    c.queue = c.queue.filter((m) => m.type !== 'ReadIndexResponse');
+    c.tick('n2', 9);
+    expect(c.readFailures.get('n2')).toEqual([]);
+    c.tick('n2', 1); // an election timeout without an answer
+    expect(c.readFailures.get('n2')).toEqual([{ ctx: 'lost', leaderHint: 'n1' }]);
+
+    c.node('n3').readIndex('moved');
+    c.process('n3');
+    c.queue = c.queue.filter((m) => m.type !== 'ReadIndexRequest'); // still on its way to n1...
+    c.node('n1').transferLeadership('n2');
+    c.process('n1');
+    c.deliver();
+    expect(c.leader()).toBe('n2');
+    expect(c.readFailures.get('n3')!.map((f) => f.ctx)).toEqual(['moved']); // when n2's campaign reached it
+    // ...and an answer from the old leader arriving now is not taken.
+    c.node('n3').step({ type: 'ReadIndexResponse', from: 'n1', to: 'n3', term: 1, ctx: 'moved', index: 2 });
+    c.process('n3');
+    expect(c.readStates.get('n3')).toEqual([]);
+  });
+
+  it('a node that is not a follower of a known leader cannot serve', () => {
+    const c = new TestCluster(['n1', 'n2', 'n3']);
+    c.node('n2').readIndex('nobody');
+    c.process('n2');
+    expect(c.readFailures.get('n2')).toEqual([{ ctx: 'nobody', leaderHint: null }]);
+    // A ReadIndexRequest reaching a follower is refused (index null), not forwarded.
+    c.elect('n1');
+    c.node('n3').step({ type: 'ReadIndexRequest', from: 'n2', to: 'n3', term: c.node('n3').status().term, ctx: 'wrong' });
+    c.process('n3');
+    expect(c.queue.find((m) => m.type === 'ReadIndexResponse' && m.from === 'n3')).toMatchObject({ to: 'n2', ctx: 'wrong', index: null });
   });
 
   it('a new leader holds reads until its first entry of the term commits', () => {

@@ -19,6 +19,7 @@ import {
   RaftFatal,
   Ready,
   ReadFailure,
+  ReadIndexResponse,
   ReadState,
   RequestVote,
   RAFT_FAULT_MUTANTS,
@@ -35,7 +36,20 @@ interface PendingRead {
   ctx: string;
   index: number;
   acks: Set<NodeId>;
+  /** A follower's read (ReadIndexRequest): the index goes back to it rather than into readStates. */
+  from: NodeId | null;
 }
+
+/** A read this follower asked its leader about, failed if the answer does not come in this term from this leader. */
+interface ForwardedRead {
+  ctx: string;
+  term: number;
+  leader: NodeId;
+  since: number;
+}
+
+/** Reads a follower keeps waiting on its leader at most; the oldest fails first beyond it. */
+const MAX_FORWARDED_READS = 4096;
 
 export interface RaftStatus {
   id: NodeId;
@@ -96,8 +110,11 @@ export class RaftNode {
   private transferElapsed = 0;
 
   // ReadIndex (§6.4): reads waiting for a current-term commit, then for a quorum of acks.
-  private readsAwaitingCommit: string[] = [];
+  private readsAwaitingCommit: Array<{ ctx: string; from: NodeId | null }> = [];
   private pendingReads: PendingRead[] = [];
+  private forwardedReads: ForwardedRead[] = [];
+  /** Ticks since start: how long a forwarded read has waited. */
+  private ticks = 0;
 
   // Output buffers for the next Ready.
   private msgs: Message[] = [];
@@ -127,8 +144,10 @@ export class RaftNode {
   // ---------------------------------------------------------------- inputs
 
   tick(): void {
+    this.ticks++;
     if (this.role === 'leader') this.tickHeartbeat();
     else this.tickElection();
+    this.checkForwardedReads();
   }
 
   propose(data: Uint8Array[]): ProposeResult {
@@ -142,16 +161,19 @@ export class RaftNode {
 
   /** Linearizable read (§6.4): the answer is a ReadState (serve once applied >= index) or a ReadFailure. */
   readIndex(ctx: string): void {
-    if (this.role !== 'leader') {
+    if (this.role === 'leader') return this.leaderRead(ctx, null);
+    // A follower that knows its leader asks it (thesis §6.4.1); anyone else cannot serve.
+    if (this.role !== 'follower' || this.leader === null) {
       this.readFailures.push({ ctx, leaderHint: this.leader });
       return;
     }
-    // A new leader does not know its commit index until it commits an entry of its own term.
-    if (this.log.term(this.log.commitIndex) !== this.currentTerm && !this.off('raft.read-index.skip-own-term-commit')) {
-      this.readsAwaitingCommit.push(ctx);
+    if (this.off('raft.read-index.follower-serves-own-commit')) {
+      this.readStates.push({ ctx, index: this.log.commitIndex });
       return;
     }
-    this.startRead(ctx);
+    if (this.forwardedReads.length >= MAX_FORWARDED_READS) this.failForwarded(this.forwardedReads.splice(0, 1));
+    this.forwardedReads.push({ ctx, term: this.currentTerm, leader: this.leader, since: this.ticks });
+    this.send({ type: 'ReadIndexRequest', from: this.id, to: this.leader, term: this.currentTerm, ctx });
   }
 
   /** Leadership transfer (§3.10): bring `to` up to date, then tell it to campaign at once. */
@@ -182,6 +204,11 @@ export class RaftNode {
   }
 
   step(m: Message): void {
+    this.receive(m);
+    this.checkForwardedReads();
+  }
+
+  private receive(m: Message): void {
     if (m.to !== this.id || m.from === this.id) return;
     if (!this.isMember(m.from) && !this.off('raft.step.skip-member-check')) return;
     // Forged or corrupt: adopting it would leave no term to campaign in (the runtime's validator
@@ -226,7 +253,14 @@ export class RaftNode {
         return this.handleSnapshotResponse(m);
       case 'TimeoutNow':
         if (this.role !== 'leader' && (this.isVoter(this.id) || this.off('raft.campaign.allow-learner'))) this.campaign(false, true);
-        return;
+        break;
+      case 'ReadIndexRequest':
+        if (this.role === 'leader') this.leaderRead(m.ctx, m.from);
+        else this.send({ type: 'ReadIndexResponse', from: this.id, to: m.from, term: this.currentTerm, ctx: m.ctx, index: null });
+        break;
+      case 'ReadIndexResponse':
+        this.onReadIndexResponse(m);
+        break;
     }
   }
 
@@ -745,8 +779,18 @@ export class RaftNode {
 
   // ---------------------------------------------------------------- ReadIndex
 
-  private startRead(ctx: string): void {
-    const read: PendingRead = { ctx, index: this.log.commitIndex, acks: new Set([this.id]) };
+  /** A read at this leader, its own (`from` null) or a follower's. */
+  private leaderRead(ctx: string, from: NodeId | null): void {
+    // A new leader does not know its commit index until it commits an entry of its own term.
+    if (this.log.term(this.log.commitIndex) !== this.currentTerm && !this.off('raft.read-index.skip-own-term-commit')) {
+      this.readsAwaitingCommit.push({ ctx, from });
+      return;
+    }
+    this.startRead(ctx, from);
+  }
+
+  private startRead(ctx: string, from: NodeId | null): void {
+    const read: PendingRead = { ctx, index: this.log.commitIndex, acks: new Set([this.id]), from };
     this.pendingReads.push(read);
     if (!this.releaseConfirmedReads()) {
       for (const [id, pr] of this.progress) if (!pr.isLearner) this.sendHeartbeat(id, pr, ctx);
@@ -772,21 +816,56 @@ export class RaftNode {
       }
     }
     if (upTo < 0) return false;
-    for (const r of this.pendingReads.splice(0, upTo + 1)) this.readStates.push({ ctx: r.ctx, index: r.index });
+    for (const r of this.pendingReads.splice(0, upTo + 1)) this.answerRead(r.ctx, r.from, r.index);
     return true;
+  }
+
+  private answerRead(ctx: string, from: NodeId | null, index: number | null): void {
+    if (from !== null) this.send({ type: 'ReadIndexResponse', from: this.id, to: from, term: this.currentTerm, ctx, index });
+    else if (index !== null) this.readStates.push({ ctx, index });
+    else this.readFailures.push({ ctx, leaderHint: this.leader });
   }
 
   private releaseReadsAwaitingCommit(): void {
     const waiting = this.readsAwaitingCommit;
     this.readsAwaitingCommit = [];
-    for (const ctx of waiting) this.startRead(ctx);
+    for (const r of waiting) this.startRead(r.ctx, r.from);
   }
 
   private failPendingReads(): void {
-    for (const r of this.pendingReads) this.readFailures.push({ ctx: r.ctx, leaderHint: this.leader });
-    for (const ctx of this.readsAwaitingCommit) this.readFailures.push({ ctx, leaderHint: this.leader });
+    for (const r of [...this.pendingReads, ...this.readsAwaitingCommit]) this.answerRead(r.ctx, r.from, null);
     this.pendingReads = [];
     this.readsAwaitingCommit = [];
+  }
+
+  /** A follower's read answered: servable once applied >= index, if still asked of this leader in this term. */
+  private onReadIndexResponse(m: ReadIndexResponse): void {
+    const at = this.forwardedReads.findIndex((r) => r.ctx === m.ctx);
+    if (at < 0) return;
+    const [read] = this.forwardedReads.splice(at, 1);
+    const mismatch = (m.from !== read.leader || m.term !== read.term) && !this.off('raft.read-index.follower-trusts-any-answer');
+    if (m.index === null || mismatch) this.failForwarded([read]);
+    else this.readStates.push({ ctx: read.ctx, index: m.index });
+  }
+
+  /**
+   * Forwarded reads fail when the leader they were asked of is no longer this follower's leader in
+   * the same term (its answer could no longer be told from a deposed leader's), or after an
+   * election timeout without an answer (the request or the answer was lost).
+   */
+  private checkForwardedReads(): void {
+    if (this.forwardedReads.length === 0) return;
+    const live = (r: ForwardedRead): boolean =>
+      (this.off('raft.read-index.follower-trusts-any-answer') || (this.role === 'follower' && this.leader === r.leader && this.currentTerm === r.term)) &&
+      this.ticks - r.since < this.cfg.electionTick;
+    const failed = this.forwardedReads.filter((r) => !live(r));
+    if (failed.length === 0) return;
+    this.forwardedReads = this.forwardedReads.filter(live);
+    this.failForwarded(failed);
+  }
+
+  private failForwarded(reads: ForwardedRead[]): void {
+    for (const r of reads) this.readFailures.push({ ctx: r.ctx, leaderHint: this.leader });
   }
 
   // ---------------------------------------------------------------- helpers

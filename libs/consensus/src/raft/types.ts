@@ -112,7 +112,32 @@ export interface TimeoutNow extends Envelope {
   type: 'TimeoutNow';
 }
 
-export type Message = RequestVote | RequestVoteResponse | AppendEntries | AppendEntriesResponse | InstallSnapshot | InstallSnapshotResponse | TimeoutNow;
+/**
+ * Follower ReadIndex (thesis §6.4.1): a follower asks its leader for a read index, so that it can
+ * serve a linearizable read itself once it has applied that far; `ctx` names the follower's read.
+ */
+export interface ReadIndexRequest extends Envelope {
+  type: 'ReadIndexRequest';
+  ctx: string;
+}
+
+/** The leader's answer: its commitIndex once a quorum confirmed its leadership, or null (it cannot serve). */
+export interface ReadIndexResponse extends Envelope {
+  type: 'ReadIndexResponse';
+  ctx: string;
+  index: number | null;
+}
+
+export type Message =
+  | RequestVote
+  | RequestVoteResponse
+  | AppendEntries
+  | AppendEntriesResponse
+  | InstallSnapshot
+  | InstallSnapshotResponse
+  | TimeoutNow
+  | ReadIndexRequest
+  | ReadIndexResponse;
 
 export type MessageType = Message['type'];
 

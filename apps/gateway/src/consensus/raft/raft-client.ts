@@ -13,6 +13,8 @@ export interface RaftClientOptions {
   attemptTimeoutMs: number;
   /** Most requests in one propose frame. */
   maxBatchRequests: number;
+  /** `any`: reads spread over the alive replicas (followers serve linearizable ones by follower ReadIndex); default `leader`. */
+  readsFrom?: 'leader' | 'any';
   /**
    * Most propose frames unanswered at one leader. Beyond it writes wait and leave together when one
    * comes back, so batches grow with the load (as group commit does) while a lone write goes at once.
@@ -270,8 +272,12 @@ export class RaftClient implements ConsensusClient {
     call.hint = null;
     if (hint !== null && this.leaders.isMember(hint)) return hint;
     const leader = this.leaders.leader();
-    if (leader !== null || call.read?.consistency !== 'stale') return leader;
-    // A stale read may be served by anyone alive; move on from the one that did not answer.
+    // A linearizable read needs a leader to vouch for its index, whoever serves it.
+    const spread =
+      call.read !== null &&
+      (call.read.consistency === 'stale' ? leader === null || this.opts.readsFrom === 'any' : leader !== null && this.opts.readsFrom === 'any');
+    if (!spread) return leader;
+    // Any replica alive may serve it; move on from the one that did not answer.
     const alive = this.leaders.aliveNodes();
     const others = alive.filter((id) => id !== call.lastTarget);
     const pool = others.length > 0 ? others : alive;

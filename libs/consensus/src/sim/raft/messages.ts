@@ -40,6 +40,10 @@ export function describeMessage(m: Message): string {
       return `${head} match=${m.matchIndex}`;
     case 'TimeoutNow':
       return head;
+    case 'ReadIndexRequest':
+      return `${head} read=${m.ctx}`;
+    case 'ReadIndexResponse':
+      return `${head} read=${m.ctx} index=${m.index ?? 'refused'}`;
   }
 }
 
