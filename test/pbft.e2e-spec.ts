@@ -47,6 +47,13 @@ describe('PBFT cluster', () => {
     await expectModel();
     const list = await c.http('GET', '/v1/kv?prefix=k&limit=10');
     expect(list.body.items.map((i: any) => i.key)).toEqual(['k0', 'k1', 'k2']);
+    expect(list.body.next).toBeNull();
+    // k0: written at i = 0, 3, 6, 9, then swapped by cas: five versions, created by the first write.
+    expect(list.body.items[0]).toMatchObject({ version: 5, modRevision: list.body.items[0].revision });
+    expect(list.body.items[0].createRevision).toBeLessThan(list.body.items[0].modRevision);
+    const page = await c.http('GET', '/v1/kv?prefix=k&limit=2');
+    expect(page.body).toMatchObject({ next: 'k1', revision: expect.any(Number) });
+    expect((await c.http('GET', '/v1/kv?prefix=k&limit=2&after=k1')).body.items.map((i: any) => i.key)).toEqual(['k2']);
     const s = await c.waitForConvergence();
     expect(s.protocol).toBe('pbft');
     expect(s.view).toEqual(expect.any(Number));

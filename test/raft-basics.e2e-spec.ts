@@ -23,7 +23,8 @@ describe('Raft cluster: reads, writes and input handling', () => {
 
     const got = await c.get('alpha');
     expect(got.status).toBe(200);
-    expect(got.body).toEqual({ key: 'alpha', value: 'one', revision: put.body.revision });
+    const rev = put.body.revision;
+    expect(got.body).toEqual({ key: 'alpha', value: 'one', revision: rev, createRevision: rev, modRevision: rev, version: 1 });
     expect((await c.get('alpha', 'stale')).status).toBe(200);
 
     const cas = await c.http('POST', '/v1/kv/alpha/cas', { expected: 'one', value: 'two' });
@@ -39,6 +40,15 @@ describe('Raft cluster: reads, writes and input handling', () => {
     expect(list.status).toBe(200);
     expect(list.body.items).toHaveLength(5);
     expect(list.body.items[0]).toMatchObject({ key: 'list/0', value: 'v0' });
+    // Pages: every key once, in key order, the last page's next null.
+    expect(list.body.next).toBe('list/12');
+    const seen: string[] = list.body.items.map((i: { key: string }) => i.key);
+    for (let after = list.body.next; after !== null;) {
+      const page = await c.http('GET', `/v1/kv?prefix=list/&limit=7&after=${encodeURIComponent(after)}`);
+      seen.push(...page.body.items.map((i: { key: string }) => i.key));
+      after = seen.length > 40 ? null : page.body.next;
+    }
+    expect(seen).toEqual(Array.from({ length: 30 }, (_, i) => `list/${i}`).sort());
 
     const del = await c.http('DELETE', '/v1/kv/alpha');
     expect(del.body).toEqual({ key: 'alpha', deleted: true, revision: expect.any(Number) });

@@ -17,7 +17,8 @@ export interface ProposeBody {
   requests: KvRequest[];
 }
 
-export type ReadQuery = { op: 'get'; key: string } | { op: 'list'; prefix: string; limit: number };
+/** `after`: only keys after it (the last key of the page before). */
+export type ReadQuery = { op: 'get'; key: string } | { op: 'list'; prefix: string; limit: number; after?: string };
 
 export interface ReadBody {
   t: 'read';
@@ -87,7 +88,8 @@ export interface PbftReplyBody {
 export type PbftOp = { kind: 'write'; request: KvRequest } | { kind: 'read'; query: ReadQuery };
 
 /** The result of one PbftOp; a request's result bytes encode PbftOpResult[] in batch order. */
-export type PbftOpResult = { kind: 'write'; result: KvResult } | { kind: 'read'; items: KvItem[] } | { kind: 'error'; error: string };
+/** A read's `revision`: the store's applied revision it was served at. */
+export type PbftOpResult = { kind: 'write'; result: KvResult } | { kind: 'read'; items: KvItem[]; revision: number } | { kind: 'error'; error: string };
 
 // ---- replica -> topic 'beacons'
 

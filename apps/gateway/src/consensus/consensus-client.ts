@@ -3,6 +3,12 @@ import type { Consistency, Protocol, ReadQuery } from '@app/wire';
 
 export const CONSENSUS_CLIENT = Symbol('CONSENSUS_CLIENT');
 
+/** A read's answer: the items, and the store's applied revision they were read at. */
+export interface ReadAnswer {
+  items: KvItem[];
+  revision: number;
+}
+
 /** What a client of one protocol counts, for /metrics. */
 export interface ConsensusClientStats {
   /** frames sent to replicas, by body type (propose, read) */
@@ -34,7 +40,7 @@ export interface ConsensusClient {
   /** Orders one command; a retried request id resolves to the first result. */
   submit(request: KvRequest): Promise<KvResult>;
   /** `id` names the read in errors (a read has no effect, so it needs no request id of its own). */
-  read(id: string, query: ReadQuery, consistency: Consistency): Promise<KvItem[]>;
+  read(id: string, query: ReadQuery, consistency: Consistency): Promise<ReadAnswer>;
   stats(): ConsensusClientStats;
   /** Abandons everything in flight (ConsensusClosedError). */
   close(): void;

@@ -56,7 +56,7 @@ describe('OpenAPI document', () => {
     const params = (path: string, method: string): Record<string, any> =>
       Object.fromEntries(spec.paths[path][method].parameters.filter((p: any) => p.in === 'query').map((p: any) => [p.name, p]));
     const list = params('/v1/kv', 'get');
-    expect(Object.keys(list).sort()).toEqual(['consistency', 'limit', 'prefix']);
+    expect(Object.keys(list).sort()).toEqual(['after', 'consistency', 'limit', 'prefix']);
     expect(list.consistency.schema.enum).toEqual(['linearizable', 'stale']);
     expect(list.consistency.required).toBe(false);
     expect(Object.keys(params('/v1/kv/{key}', 'get'))).toEqual(['consistency']);

@@ -19,6 +19,15 @@ export function presentResult(r: KvEffect): PutResponse | DeleteResponse | CasRe
   }
 }
 
-export function presentItem(item: KvItem): PutResponse {
-  return { key: item.key, value: item.value, revision: item.revision };
+export type ItemResponse = { key: string; value: string; revision: number; createRevision: number; modRevision: number; version: number };
+
+export function presentItem(item: KvItem): ItemResponse {
+  return {
+    key: item.key,
+    value: item.value,
+    revision: item.revision,
+    createRevision: item.createRevision,
+    modRevision: item.modRevision,
+    version: item.version,
+  };
 }

@@ -22,14 +22,15 @@ export class KvController {
   constructor(private readonly kv: KvService) {}
 
   @Get()
-  @ApiOperation({ summary: 'List keys by prefix, in key order' })
+  @ApiOperation({ summary: 'List keys by prefix, in key order, a page at a time (next page: after=<next>)' })
   @ApiOkResponse({ type: ListResultDto })
-  @ApiProblem(413, 'prefix over MAX_KEY_BYTES')
+  @ApiProblem(413, 'prefix or after over MAX_KEY_BYTES')
   @ApiConsensusErrors()
   async list(@Query() q: ListQueryDto): Promise<ListResultDto> {
     checkBytes(q.prefix, 'prefix', this.kv.limits.maxKeyBytes);
-    const items = await this.kv.list({ op: 'list', prefix: q.prefix, limit: q.limit }, q.consistency);
-    return { items: items.map(presentItem) };
+    if (q.after !== undefined) checkBytes(q.after, 'after', this.kv.limits.maxKeyBytes);
+    const page = await this.kv.list({ op: 'list', prefix: q.prefix, limit: q.limit, ...(q.after !== undefined ? { after: q.after } : {}) }, q.consistency);
+    return { items: page.items.map(presentItem), next: page.next, revision: page.revision };
   }
 
   @Get(':key')

@@ -67,6 +67,7 @@ export class ReadQueryDto extends createZodDto(z.object({ consistency: Consisten
 export class ListQueryDto extends createZodDto(
   z.object({
     prefix: z.string({ error: 'must be given once, as a string' }).default('').meta({ description: 'Keys starting with this (at most MAX_KEY_BYTES bytes)' }),
+    after: z.string({ error: 'must be given once, as a string' }).optional().meta({ description: 'Only keys after this one: the `next` of the page before' }),
     limit: LimitSchema,
     consistency: ConsistencySchema,
   }),
@@ -77,7 +78,10 @@ export class ListQueryDto extends createZodDto(
 const ItemSchema = z.object({
   key: z.string().meta({ example: 'color' }),
   value: z.string().meta({ example: 'blue' }),
-  revision: z.number().int().meta({ example: 42, description: 'Log position of the last change' }),
+  revision: z.number().int().meta({ example: 42, description: 'The revision of its last change (= modRevision)' }),
+  createRevision: z.number().int().meta({ example: 17, description: 'The revision that created it (since it last did not exist)' }),
+  modRevision: z.number().int().meta({ example: 42, description: 'The revision of its last change' }),
+  version: z.number().int().meta({ example: 3, description: 'Changes since its creation (1 when created)' }),
 });
 
 export class ItemDto extends createZodDto(ItemSchema) {}
@@ -94,4 +98,10 @@ export class CasResultDto extends createZodDto(
   }),
 ) {}
 
-export class ListResultDto extends createZodDto(z.object({ items: z.array(ItemSchema) })) {}
+export class ListResultDto extends createZodDto(
+  z.object({
+    items: z.array(ItemSchema),
+    next: orNull(z.string(), 'string').meta({ description: 'Pass as `after` for the next page; null on the last page' }),
+    revision: z.number().int().meta({ description: 'The store revision the page was read at' }),
+  }),
+) {}

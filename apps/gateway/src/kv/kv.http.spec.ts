@@ -35,7 +35,8 @@ describe('KV over REST', () => {
 
     const get = await http(gw.base, 'GET', '/v1/kv/color');
     expect(get.status).toBe(200);
-    expect(get.body).toEqual({ key: 'color', value: 'blue', revision: put.body.revision });
+    const rev = put.body.revision;
+    expect(get.body).toEqual({ key: 'color', value: 'blue', revision: rev, createRevision: rev, modRevision: rev, version: 1 });
     expect(leader().reads.at(-1)).toMatchObject({ t: 'read', consistency: 'linearizable', query: { op: 'get', key: 'color' } });
 
     const stale = await http(gw.base, 'GET', '/v1/kv/color?consistency=stale');
@@ -52,9 +53,23 @@ describe('KV over REST', () => {
     const list = await http(gw.base, 'GET', '/v1/kv?prefix=&limit=10');
     expect(list.status).toBe(200);
     expect(list.body.items.map((i: { key: string }) => i.key)).toEqual(['color', 'shape']);
-    expect(list.body.items[0]).toEqual({ key: 'color', value: 'green', revision: casOk.body.revision });
+    // cas made its second version; a failed cas changed nothing.
+    expect(list.body.items[0]).toEqual({
+      key: 'color',
+      value: 'green',
+      revision: casOk.body.revision,
+      createRevision: rev,
+      modRevision: casOk.body.revision,
+      version: 2,
+    });
+    expect(list.body).toMatchObject({ next: null, revision: expect.any(Number) });
+    expect(list.body.revision).toBeGreaterThanOrEqual(casAbsent.body.revision);
     const limited = await http(gw.base, 'GET', '/v1/kv?prefix=sh');
-    expect(limited.body).toEqual({ items: [{ key: 'shape', value: 'round', revision: expect.any(Number) }] });
+    expect(limited.body).toEqual({
+      items: [{ key: 'shape', value: 'round', revision: expect.any(Number), createRevision: expect.any(Number), modRevision: expect.any(Number), version: 1 }],
+      next: null,
+      revision: expect.any(Number),
+    });
 
     const del = await http(gw.base, 'DELETE', '/v1/kv/color');
     expect(del.body).toEqual({ key: 'color', deleted: true, revision: expect.any(Number) });
@@ -72,6 +87,35 @@ describe('KV over REST', () => {
       key: 'color',
     });
     expect(gone.headers.get('content-type')).toContain('application/problem+json');
+  });
+
+  it('pages through a prefix with after=<next>: every key once, in order, then next null', async () => {
+    const keys = Array.from({ length: 25 }, (_, i) => `pg/${String(i).padStart(2, '0')}`);
+    for (const k of keys) expect((await http(gw.base, 'PUT', `/v1/kv/${encodeURIComponent(k)}`, { body: { value: 'v' } })).status).toBe(200);
+    const seen: string[] = [];
+    const nexts: Array<string | null> = [];
+    let after: string | null = null;
+    do {
+      const page: { status: number; body: { items: Array<{ key: string }>; next: string | null } } = await http(
+        gw.base,
+        'GET',
+        `/v1/kv?prefix=pg/&limit=10${after === null ? '' : `&after=${encodeURIComponent(after)}`}`,
+      );
+      expect(page.status).toBe(200);
+      seen.push(...page.body.items.map((i: { key: string }) => i.key));
+      after = page.body.next;
+      nexts.push(after);
+    } while (after !== null && nexts.length < 10);
+    expect(seen).toEqual(keys);
+    expect(nexts).toEqual(['pg/09', 'pg/19', null]); // the last page says it is the last
+    // Exactly a page left: still null, no empty page after it.
+    expect((await http(gw.base, 'GET', '/v1/kv?prefix=pg/&limit=5&after=pg/19')).body.next).toBeNull();
+    const tooLong = await http(gw.base, 'GET', `/v1/kv?prefix=pg/&after=${'a'.repeat(65)}`);
+    expect(tooLong.status).toBe(413);
+    expect(tooLong.body.field).toBe('after');
+    const twice = await http(gw.base, 'GET', '/v1/kv?prefix=pg/&after=a&after=b');
+    expect(twice.status).toBe(400);
+    expect(twice.body.field).toBe('after');
   });
 
   it('keys are one percent-encoded path segment', async () => {

@@ -11,6 +11,13 @@ import { PROBLEMS } from '../http/problem';
 import type { KvLimits } from './kv-limits';
 import { toRequest } from './kv-request';
 
+/** A page of a prefix: `next` is the `after` of the next page, null on the last one. */
+export interface KvPage {
+  items: KvItem[];
+  next: string | null;
+  revision: number;
+}
+
 /** The one way in to the replicated store, for the REST controller and the batch worker alike. */
 @Injectable()
 export class KvService {
@@ -59,12 +66,18 @@ export class KvService {
   }
 
   async get(key: string, consistency: Consistency): Promise<KvItem | null> {
-    const items = await this.client.read(randomUUID(), { op: 'get', key }, consistency);
+    const { items } = await this.client.read(randomUUID(), { op: 'get', key }, consistency);
     return items.find((i) => i.key === key) ?? null;
   }
 
-  list(query: Extract<ReadQuery, { op: 'list' }>, consistency: Consistency): Promise<KvItem[]> {
-    return this.client.read(randomUUID(), query, consistency);
+  /**
+   * One page of keys under a prefix, after `after` when given. One more item than the limit is
+   * asked for, so that `next` is null exactly when nothing follows: the last page says so itself.
+   */
+  async list(query: Extract<ReadQuery, { op: 'list' }>, consistency: Consistency): Promise<KvPage> {
+    const { items, revision } = await this.client.read(randomUUID(), { ...query, limit: query.limit + 1 }, consistency);
+    const page = items.slice(0, query.limit);
+    return { items: page, next: items.length > query.limit ? page[page.length - 1].key : null, revision };
   }
 }
 

@@ -157,7 +157,7 @@ export class FakeReplica {
     const sm = this.opts.store.sm;
     const q = body.query;
     const item = q.op === 'get' ? sm.get(q.key) : null;
-    const items = q.op === 'get' ? (item ? [item] : []) : sm.list(q.prefix, q.limit);
+    const items = q.op === 'get' ? (item ? [item] : []) : sm.list(q.prefix, q.limit, q.after);
     const r: ReadResultBody = { t: 'read-result', corr: body.corr, items, appliedIndex: sm.appliedRevision };
     this.bus.send(frame.from, r);
   }

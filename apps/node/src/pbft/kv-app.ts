@@ -2,6 +2,7 @@ import { Packr } from 'msgpackr';
 import { KvStateMachine, validateRequest, type KvOptions } from '@app/consensus/kv';
 import type { PbftApp } from '@app/consensus/pbft';
 import type { PbftOp, PbftOpResult } from '@app/wire';
+import { answerQuery } from '../replica/read-query';
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
@@ -41,12 +42,8 @@ export class KvApp implements PbftApp {
       if (op?.kind === 'write') return { kind: 'write', result: this.kv.apply(revision, validateRequest(op.request)) };
       this.kv.skip(revision);
       if (op?.kind === 'read') {
-        const q = op.query;
-        if (q?.op === 'get') {
-          const item = this.kv.get(String(q.key));
-          return { kind: 'read', items: item ? [item] : [] };
-        }
-        if (q?.op === 'list') return { kind: 'read', items: this.kv.list(String(q.prefix ?? ''), Math.max(0, Math.min(Number(q.limit) || 0, 10_000))) };
+        const items = answerQuery(this.kv, op.query);
+        if (items !== null) return { kind: 'read', items, revision: this.kv.appliedRevision };
       }
       return { kind: 'error', error: 'unknown op' };
     } catch (err) {

@@ -7,6 +7,7 @@ import type { ReplicaRuntime, RuntimeIo, RuntimeStatus } from '../replica/runtim
 import { encodeSnapshot, fromStoredState, toPersistBatch } from './codec';
 import { raftMessageProblem } from './validate-message';
 import { DigestCache } from '../replica/digest-cache';
+import { answerQuery } from '../replica/read-query';
 import { ReadyLoop } from '../replica/ready-loop';
 
 /** A gateway's batch waiting for its entries to be applied. */
@@ -205,10 +206,7 @@ export class RaftRuntime implements ReplicaRuntime {
 
   private serveRead(r: PendingRead): void {
     const q = r.body.query;
-    const items =
-      q?.op === 'list'
-        ? this.kv.list(String(q.prefix ?? ''), Math.max(0, Math.min(Number(q.limit) || 0, 10_000)))
-        : [this.kv.get(String(q?.key))].filter((x) => x !== null);
+    const items = answerQuery(this.kv, q) ?? [];
     this.counters.readsServed++;
     this.io.reply(r.gateway, { t: 'read-result', corr: r.body.corr, items, appliedIndex: this.appliedIndex });
   }

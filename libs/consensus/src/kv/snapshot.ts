@@ -12,23 +12,25 @@ export interface KvSnapshotSession {
 /** Everything a KvStateMachine is, as plain data. `data` sorted by key; `sessions` least recently active first. */
 export interface KvSnapshotState {
   appliedRevision: number;
-  data: Array<{ key: string; value: string; revision: number }>;
+  data: Array<{ key: string; value: string; revision: number; createRevision: number; version: number }>;
   sessions: KvSnapshotSession[];
   /** 16-hex-digit hashes of dropped clients (sessions.ts), sorted. */
   tombstones: string[];
 }
 
 /**
- * MessagePack array: [MAGIC, 3, appliedRevision, [key, value, revision, ...],
+ * MessagePack array: [MAGIC, 4, appliedRevision, [key, value, revision, createRevision, version, ...],
  * [client, maxSeq, [seq, result, fingerprint | nil, ...], ...], tombstones] with result =
  * [0, key, value, rev] | [1, key, deleted, rev] | [2, key, succeeded, value | nil, rev] and
  * tombstones the 8-byte hashes concatenated in sort order. Flat arrays keep it compact. The
  * encoding is canonical (a function of the state alone), so its hash is the state's digest.
- * Versions 1 and 2 (per-request sessions expired by proposer time: [MAGIC, v, appliedRevision,
- * latestTs, data, [id, ts, result, (fingerprint | nil)?, ...]]) are still read, never written.
+ * Version 3 (data as [key, value, revision, ...]) and versions 1 and 2 (per-request sessions
+ * expired by proposer time: [MAGIC, v, appliedRevision, latestTs, data, [id, ts, result,
+ * (fingerprint | nil)?, ...]]) are still read, never written: their keys get createRevision =
+ * revision and version 1 (what they did not record is not invented).
  */
 const MAGIC = 'synod-kv';
-const VERSION = 3;
+const VERSION = 4;
 const TOMBSTONE_BYTES = 8;
 
 function resultTuple(r: KvEffect): unknown[] {
@@ -49,10 +51,12 @@ function flatten<T>(xs: readonly T[], width: number, put: (x: T, out: unknown[],
 }
 
 export function encodeSnapshot(s: KvSnapshotState): Uint8Array {
-  const data = flatten(s.data, 3, (d, out, i) => {
+  const data = flatten(s.data, 5, (d, out, i) => {
     out[i] = d.key;
     out[i + 1] = d.value;
     out[i + 2] = d.revision;
+    out[i + 3] = d.createRevision;
+    out[i + 4] = d.version;
   });
   const sessions = flatten(s.sessions, 3, (x, out, i) => {
     out[i] = x.client;
@@ -100,23 +104,28 @@ export function decodeSnapshot(bytes: Uint8Array): KvSnapshotState {
     fail(`not MessagePack (${(e as Error).message})`);
   }
   if (!Array.isArray(root) || root[0] !== MAGIC) fail('not a KV snapshot');
-  if (root[1] === VERSION && root.length === 6) return decodeV3(root);
+  if ((root[1] === VERSION || root[1] === 3) && root.length === 6) return decodeV3(root, root[1] === VERSION ? 5 : 3);
   if ((root[1] === 1 || root[1] === 2) && root.length === 6) return decodeLegacy(root, root[1] === 1 ? 3 : 4);
   return fail(`unsupported version ${String(root[1])}`);
 }
 
-function decodeData(flat: unknown, appliedRevision: number): KvSnapshotState['data'] {
-  if (!Array.isArray(flat) || flat.length % 3 !== 0) fail('data');
+/** `width` 5: [key, value, revision, createRevision, version, ...] (v4); 3: [key, value, revision, ...] (v1-v3). */
+function decodeData(flat: unknown, appliedRevision: number, width: 3 | 5): KvSnapshotState['data'] {
+  if (!Array.isArray(flat) || flat.length % width !== 0) fail('data');
   const data: KvSnapshotState['data'] = [];
   let prevKey: string | null = null;
-  for (let i = 0; i < flat.length; i += 3) {
+  for (let i = 0; i < flat.length; i += width) {
     const key: unknown = flat[i];
     const value: unknown = flat[i + 1];
     const revision: unknown = flat[i + 2];
-    if (typeof key !== 'string' || typeof value !== 'string') fail(`data entry ${i / 3} is not strings`);
+    const createRevision: unknown = width === 5 ? flat[i + 3] : revision;
+    const version: unknown = width === 5 ? flat[i + 4] : 1;
+    if (typeof key !== 'string' || typeof value !== 'string') fail(`data entry ${i / width} is not strings`);
     if (prevKey !== null && !(prevKey < key)) fail('data keys not strictly sorted');
     if (!isRevision(revision) || revision < 1 || revision > appliedRevision) fail(`revision of key ${JSON.stringify(key)}`);
-    data.push({ key, value, revision });
+    if (!isRevision(createRevision) || createRevision < 1 || createRevision > revision) fail(`createRevision of key ${JSON.stringify(key)}`);
+    if (!isRevision(version) || version < 1) fail(`version of key ${JSON.stringify(key)}`);
+    data.push({ key, value, revision, createRevision, version });
     prevKey = key;
   }
   return data;
@@ -128,10 +137,10 @@ function decodeFingerprint(fp: unknown, where: string): string | undefined {
   return fp;
 }
 
-function decodeV3(root: unknown[]): KvSnapshotState {
+function decodeV3(root: unknown[], dataWidth: 3 | 5): KvSnapshotState {
   const [, , appliedRevision, flatData, flatSessions, flatTombstones] = root;
   if (!isRevision(appliedRevision)) fail('appliedRevision');
-  const data = decodeData(flatData, appliedRevision);
+  const data = decodeData(flatData, appliedRevision, dataWidth);
   if (!Array.isArray(flatSessions) || flatSessions.length % 3 !== 0) fail('sessions');
   const sessions: KvSnapshotSession[] = [];
   const clients = new Set<string>();
@@ -167,7 +176,7 @@ function decodeLegacy(root: unknown[], width: number): KvSnapshotState {
   const [, , appliedRevision, latestTs, flatData, flatSessions] = root;
   if (!isRevision(appliedRevision)) fail('appliedRevision');
   if (typeof latestTs !== 'number' || !Number.isFinite(latestTs) || latestTs < 0) fail('latestTs');
-  const data = decodeData(flatData, appliedRevision);
+  const data = decodeData(flatData, appliedRevision, 3);
   if (!Array.isArray(flatSessions) || flatSessions.length % width !== 0) fail('sessions');
   const byClient = new Map<string, KvSnapshotSession>();
   const ids = new Set<string>();

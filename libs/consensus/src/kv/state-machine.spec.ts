@@ -12,11 +12,11 @@ describe('KvStateMachine: commands', () => {
   it('put then get returns the value and the revision of the last change', () => {
     const sm = new KvStateMachine();
     expect(sm.apply(1, req(put('a', '1')))).toEqual({ op: 'put', key: 'a', value: '1', revision: 1 });
-    expect(sm.get('a')).toEqual({ key: 'a', value: '1', revision: 1 });
+    expect(sm.get('a')).toMatchObject({ key: 'a', value: '1', revision: 1 });
     sm.apply(4, req(put('b', '2')));
     sm.apply(7, req(put('a', '3')));
-    expect(sm.get('a')).toEqual({ key: 'a', value: '3', revision: 7 });
-    expect(sm.get('b')).toEqual({ key: 'b', value: '2', revision: 4 });
+    expect(sm.get('a')).toMatchObject({ key: 'a', value: '3', revision: 7 });
+    expect(sm.get('b')).toMatchObject({ key: 'b', value: '2', revision: 4 });
     expect(sm.get('missing')).toBeNull();
     expect(sm.size).toBe(2);
     expect(sm.appliedRevision).toBe(7);
@@ -39,14 +39,14 @@ describe('KvStateMachine: commands', () => {
   it('cas succeeds only on a matching expected value; null means "must be absent"', () => {
     const sm = new KvStateMachine();
     expect(sm.apply(1, req(cas('k', null, 'v1')))).toEqual({ op: 'cas', key: 'k', succeeded: true, value: 'v1', revision: 1 });
-    expect(sm.get('k')).toEqual({ key: 'k', value: 'v1', revision: 1 });
+    expect(sm.get('k')).toMatchObject({ key: 'k', value: 'v1', revision: 1 });
 
     expect(sm.apply(2, req(cas('k', null, 'v2')))).toEqual({ op: 'cas', key: 'k', succeeded: false, value: 'v1', revision: 2 });
     expect(sm.apply(3, req(cas('k', 'wrong', 'v2')))).toEqual({ op: 'cas', key: 'k', succeeded: false, value: 'v1', revision: 3 });
-    expect(sm.get('k')).toEqual({ key: 'k', value: 'v1', revision: 1 });
+    expect(sm.get('k')).toMatchObject({ key: 'k', value: 'v1', revision: 1 });
 
     expect(sm.apply(4, req(cas('k', 'v1', 'v2')))).toEqual({ op: 'cas', key: 'k', succeeded: true, value: 'v2', revision: 4 });
-    expect(sm.get('k')).toEqual({ key: 'k', value: 'v2', revision: 4 });
+    expect(sm.get('k')).toMatchObject({ key: 'k', value: 'v2', revision: 4 });
 
     expect(sm.apply(5, req(cas('absent', 'x', 'y')))).toEqual({ op: 'cas', key: 'absent', succeeded: false, value: null, revision: 5 });
     expect(sm.get('absent')).toBeNull();
@@ -55,7 +55,7 @@ describe('KvStateMachine: commands', () => {
   it('an empty string is a value, distinct from absence', () => {
     const sm = new KvStateMachine();
     sm.apply(1, req(put('k', '')));
-    expect(sm.get('k')).toEqual({ key: 'k', value: '', revision: 1 });
+    expect(sm.get('k')).toMatchObject({ key: 'k', value: '', revision: 1 });
     expect(sm.apply(2, req(cas('k', null, 'x')))).toMatchObject({ succeeded: false, value: '' });
     expect(sm.apply(3, req(cas('k', '', 'x')))).toMatchObject({ succeeded: true, value: 'x' });
   });
@@ -78,7 +78,7 @@ describe('KvStateMachine: commands', () => {
     sm.apply(1, req(put('a', '1')));
     sm.skip(2);
     expect(sm.appliedRevision).toBe(2);
-    expect(sm.get('a')).toEqual({ key: 'a', value: '1', revision: 1 });
+    expect(sm.get('a')).toMatchObject({ key: 'a', value: '1', revision: 1 });
     expect(sm.apply(3, req(put('b', '1'))).revision).toBe(3);
   });
 
@@ -109,7 +109,41 @@ describe('KvStateMachine: list', () => {
 
   it('empty prefix lists everything; items carry value and revision', () => {
     expect(sm.list('', 1000).map((i) => i.key)).toEqual([...keys].sort());
-    expect(sm.list('c/', 5)).toEqual([{ key: 'c/1', value: 'v-c/1', revision: 6 }]);
+    expect(sm.list('c/', 5)).toEqual([{ key: 'c/1', value: 'v-c/1', revision: 6, createRevision: 6, modRevision: 6, version: 1 }]);
+  });
+
+  it('pages: each page starts after the last key of the one before, and every key is reached', () => {
+    const s = new KvStateMachine();
+    const ks = Array.from({ length: 2500 }, (_, i) => `k/${String(i).padStart(4, '0')}`);
+    ks.forEach((k, i) => s.apply(i + 1, req(put(k, 'v'))));
+    s.apply(2501, req(put('k0', 'outside the prefix')));
+    const seen: string[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = s.list('k/', 1000, after);
+      seen.push(...page.map((i) => i.key));
+      if (page.length < 1000) break;
+      after = page[page.length - 1].key;
+    }
+    expect(seen).toEqual(ks);
+    expect(s.list('k/', 10, 'a')).toHaveLength(10); // before the prefix: from its start
+    expect(s.list('k/', 10, 'k/9999')).toEqual([]); // past its end
+    expect(s.list('k/', 2, 'k/0001x').map((i) => i.key)).toEqual(['k/0002', 'k/0003']); // not itself a key
+  });
+
+  it('createRevision, modRevision and version follow a key through its life', () => {
+    const s = new KvStateMachine();
+    s.apply(3, req(put('a', '1')));
+    expect(s.get('a')).toMatchObject({ createRevision: 3, modRevision: 3, revision: 3, version: 1 });
+    s.apply(5, req(put('a', '2')));
+    s.apply(6, req({ op: 'cas', key: 'a', expected: '2', value: '3' }));
+    s.apply(7, req({ op: 'cas', key: 'a', expected: 'nope', value: '4' })); // fails: no change
+    expect(s.get('a')).toMatchObject({ value: '3', createRevision: 3, modRevision: 6, version: 3 });
+    s.apply(8, req(del('a')));
+    s.apply(9, req(put('a', 'again')));
+    expect(s.get('a')).toMatchObject({ value: 'again', createRevision: 9, modRevision: 9, version: 1 });
+    // Kept across a snapshot.
+    expect(KvStateMachine.restore(s.snapshot()).get('a')).toEqual(s.get('a'));
   });
 
   it('sees later inserts, overwrites and deletes', () => {
@@ -119,8 +153,8 @@ describe('KvStateMachine: list', () => {
     s.apply(2, req(put('p/a', '1')));
     s.apply(3, req(put('p/b', '2')));
     expect(s.list('p/', 10)).toEqual([
-      { key: 'p/a', value: '1', revision: 2 },
-      { key: 'p/b', value: '2', revision: 3 },
+      { key: 'p/a', value: '1', revision: 2, createRevision: 2, modRevision: 2, version: 1 },
+      { key: 'p/b', value: '2', revision: 3, createRevision: 1, modRevision: 3, version: 2 },
     ]);
     s.apply(4, req(del('p/a')));
     expect(s.list('p/', 10).map((i) => i.key)).toEqual(['p/b']);
@@ -135,7 +169,7 @@ describe('KvStateMachine: client sessions (exactly-once)', () => {
     const again = sm.apply(3, req(put('a', '1'), 1002, 'X'));
     expect(again).toEqual(first);
     expect(again.revision).toBe(1);
-    expect(sm.get('a')).toEqual({ key: 'a', value: '2', revision: 2 });
+    expect(sm.get('a')).toMatchObject({ key: 'a', value: '2', revision: 2 });
     expect(sm.appliedRevision).toBe(3);
   });
 
@@ -144,7 +178,7 @@ describe('KvStateMachine: client sessions (exactly-once)', () => {
     const first = sm.apply(1, req(cas('k', null, 'v'), 1000, 'X'));
     expect(sm.apply(2, req(del('k'), 1000, 'X'))).toEqual(first);
     expect(sm.apply(3, req(put('other', 'z'), 1000, 'X'))).toEqual(first);
-    expect(sm.get('k')).toEqual({ key: 'k', value: 'v', revision: 1 });
+    expect(sm.get('k')).toMatchObject({ key: 'k', value: 'v', revision: 1 });
     expect(sm.get('other')).toBeNull();
     expect(sm.size).toBe(1);
   });
@@ -164,7 +198,7 @@ describe('KvStateMachine: client sessions (exactly-once)', () => {
     expect(sm.apply(2, { ...req(put('idemB', 'y'), 1000, 'rest:K'), fingerprint: 'fp-B' })).toEqual({ op: 'conflict', key: 'idemB', revision: 2 });
     expect(sm.apply(3, { ...req(del('idemA'), 1000, 'rest:K'), fingerprint: 'fp-C' })).toEqual({ op: 'conflict', key: 'idemA', revision: 3 });
     expect(sm.get('idemB')).toBeNull();
-    expect(sm.get('idemA')).toEqual({ key: 'idemA', value: 'x', revision: 1 });
+    expect(sm.get('idemA')).toMatchObject({ key: 'idemA', value: 'x', revision: 1 });
     expect(sm.sessionCount).toBe(sessions);
     expect(sm.appliedRevision).toBe(3);
     // the conflicts did not replace the first request's session: its retry still gets its answer
@@ -201,7 +235,7 @@ describe('KvStateMachine: client sessions (exactly-once)', () => {
     // window 3: seqs 3..5 remembered, 1..2 forgotten
     expect(sm.apply(6, req(put('w', 'v1'), 1000, 'c/1'))).toEqual({ op: 'refused', key: 'w', reason: 'outside-window', revision: 6 });
     expect(sm.apply(7, req(put('w', 'v3'), 1000, 'c/3'))).toEqual({ op: 'put', key: 'w', value: 'v3', revision: 3 });
-    expect(sm.get('w')).toEqual({ key: 'w', value: 'v5', revision: 5 });
+    expect(sm.get('w')).toMatchObject({ key: 'w', value: 'v5', revision: 5 });
     // other clients have windows of their own
     expect(sm.apply(8, req(put('w', 'd1'), 1000, 'd/1')).revision).toBe(8);
   });
@@ -345,19 +379,20 @@ describe('KvStateMachine: determinism, snapshot, digest', () => {
   });
 
   it('digest does not depend on key insertion order', () => {
-    // One client, window 1: only the last request's result is remembered, the same on both.
-    const a = new KvStateMachine({ sessionWindow: 1 });
+    // b's map holds y before x; a restored copy of it holds them in key order (restore inserts sorted).
     const b = new KvStateMachine({ sessionWindow: 1 });
-    a.apply(1, req(put('x', '1'), 1000, 'p/1'));
-    a.apply(2, req(put('y', '1'), 1000, 'p/2'));
     b.apply(1, req(put('y', '1'), 1000, 'p/1'));
     b.apply(2, req(put('x', '1'), 1000, 'p/2'));
-    // revisions differ per key, so make them equal by rewriting both keys in the same order
-    a.apply(3, req(put('x', '2'), 1000, 'p/3'));
-    a.apply(4, req(put('y', '2'), 1000, 'p/4'));
-    b.apply(3, req(put('x', '2'), 1000, 'p/3'));
-    b.apply(4, req(put('y', '2'), 1000, 'p/4'));
+    b.apply(3, req(put('y', '2'), 1000, 'p/3'));
+    const a = KvStateMachine.restore(b.snapshot(), { sessionWindow: 1 });
     expect(a.digest()).toBe(b.digest());
+    // createRevision and version are part of the state: the same values by another history differ.
+    const c = new KvStateMachine({ sessionWindow: 1 });
+    c.apply(1, req(put('x', '1'), 1000, 'p/1'));
+    c.apply(2, req(put('y', '1'), 1000, 'p/2'));
+    c.apply(3, req(put('y', '2'), 1000, 'p/3'));
+    expect(c.list('', 10).map((i) => i.value)).toEqual(b.list('', 10).map((i) => i.value));
+    expect(c.digest()).not.toBe(b.digest());
   });
 
   it('snapshot/restore round-trips exactly and the restored replica stays in lockstep', () => {
@@ -405,13 +440,13 @@ describe('KvStateMachine: determinism, snapshot, digest', () => {
     expect(a.digest()).not.toBe(b.digest());
   });
 
-  it('reads a version 1 snapshot (sessions without fingerprints) and writes version 3', () => {
+  it('reads a version 1 snapshot (sessions without fingerprints) and writes version 4', () => {
     const v1 = packr.pack(['synod-kv', 1, 3, 1000, ['a', '1', 2], ['X', 1000, [0, 'a', '1', 2]]]);
     const r = KvStateMachine.restore(v1);
-    expect(r.get('a')).toEqual({ key: 'a', value: '1', revision: 2 });
+    expect(r.get('a')).toMatchObject({ key: 'a', value: '1', revision: 2 });
     expect(r.apply(4, req(put('a', 'again'), 1000, 'X'))).toEqual({ op: 'put', key: 'a', value: '1', revision: 2 });
     expect(r.apply(5, { ...req(put('a', 'again'), 1000, 'X'), fingerprint: 'fp' })).toMatchObject({ op: 'conflict' });
-    expect(packr.unpack(r.snapshot())[1]).toBe(3);
+    expect(packr.unpack(r.snapshot())[1]).toBe(4);
   });
 
   it('reads a version 2 snapshot: per-request sessions regrouped by client, most recently applied last', () => {
@@ -462,7 +497,12 @@ describe('KvStateMachine: determinism, snapshot, digest', () => {
     expect(KvStateMachine.restore(session('fp')).apply(2, { ...req(put('a', '1'), 1000, 'X'), fingerprint: 'fp' }).revision).toBe(1);
     expect(() => KvStateMachine.restore(session(7))).toThrow(/fingerprint/);
     expect(() => KvStateMachine.restore(session(''))).toThrow(/fingerprint/);
-    expect(() => KvStateMachine.restore(packr.pack(['synod-kv', 4, 0, [], [], Buffer.alloc(0)]))).toThrow(/version/);
+    expect(() => KvStateMachine.restore(packr.pack(['synod-kv', 5, 0, [], [], Buffer.alloc(0)]))).toThrow(/version/);
+    const v4 = (data: unknown[]) => packr.pack(['synod-kv', 4, 9, data, [], Buffer.alloc(0)]);
+    expect(KvStateMachine.restore(v4(['a', '1', 5, 3, 2])).get('a')).toMatchObject({ createRevision: 3, modRevision: 5, version: 2 });
+    expect(() => KvStateMachine.restore(v4(['a', '1', 5, 6, 2]))).toThrow(/createRevision/); // created after its last change
+    expect(() => KvStateMachine.restore(v4(['a', '1', 5, 3, 0]))).toThrow(/version/);
+    expect(() => KvStateMachine.restore(v4(['a', '1', 5]))).toThrow(/data/);
     const v3 = (sessions: unknown[], tombstones: Buffer = Buffer.alloc(0)) => packr.pack(['synod-kv', 3, 1, ['a', '1', 1], sessions, tombstones]);
     expect(KvStateMachine.restore(v3(['c', 1, [1, [0, 'a', '1', 1], null]])).apply(2, req(put('a', '1'), 1000, 'c/1')).revision).toBe(1);
     expect(() => KvStateMachine.restore(v3(['c', 1, [2, [0, 'a', '1', 1], null]]))).toThrow(/seq/);

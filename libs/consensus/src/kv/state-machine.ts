@@ -5,7 +5,14 @@ import { DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_WINDOW, type KvEffect, type KvIte
 
 interface Stored {
   value: string;
+  /** modRevision */
   revision: number;
+  createRevision: number;
+  version: number;
+}
+
+function item(key: string, s: Stored): KvItem {
+  return { key, value: s.value, revision: s.revision, createRevision: s.createRevision, modRevision: s.revision, version: s.version };
 }
 
 /**
@@ -102,19 +109,23 @@ export class KvStateMachine {
 
   get(key: string): KvItem | null {
     const s = this.data.get(key);
-    return s === undefined ? null : { key, value: s.value, revision: s.revision };
+    return s === undefined ? null : item(key, s);
   }
 
-  /** At most `limit` items whose key starts with `prefix`, sorted by key (UTF-16 code unit order). */
-  list(prefix: string, limit: number): KvItem[] {
+  /**
+   * At most `limit` items whose key starts with `prefix`, sorted by key (UTF-16 code unit order),
+   * and only keys after `after` when given: the next page starts after the last key of this one.
+   */
+  list(prefix: string, limit: number, after?: string): KvItem[] {
     const out: KvItem[] = [];
     if (!(limit > 0)) return out;
     const keys = this.keysInOrder();
-    for (let i = lowerBound(keys, prefix); i < keys.length && out.length < limit; i++) {
+    let i = lowerBound(keys, after !== undefined && after > prefix ? after : prefix);
+    if (after !== undefined && keys[i] === after) i++;
+    for (; i < keys.length && out.length < limit; i++) {
       const key = keys[i];
       if (!key.startsWith(prefix)) break;
-      const s = this.data.get(key) as Stored;
-      out.push({ key, value: s.value, revision: s.revision });
+      out.push(item(key, this.data.get(key) as Stored));
     }
     return out;
   }
@@ -128,7 +139,7 @@ export class KvStateMachine {
     const s = decodeSnapshot(bytes);
     const sm = new KvStateMachine(opts);
     sm._appliedRevision = s.appliedRevision;
-    for (const d of s.data) sm.data.set(d.key, { value: d.value, revision: d.revision });
+    for (const d of s.data) sm.data.set(d.key, { value: d.value, revision: d.revision, createRevision: d.createRevision, version: d.version });
     sm.sessions.load(
       s.sessions.map((x) => ({
         client: x.client,
@@ -149,7 +160,7 @@ export class KvStateMachine {
     const data: KvSnapshotState['data'] = [];
     for (const key of this.keysInOrder()) {
       const s = this.data.get(key) as Stored;
-      data.push({ key, value: s.value, revision: s.revision });
+      data.push({ key, value: s.value, revision: s.revision, createRevision: s.createRevision, version: s.version });
     }
     const sessions: KvSnapshotState['sessions'] = [];
     for (const x of this.sessions.entries()) {
@@ -162,11 +173,12 @@ export class KvStateMachine {
   private write(key: string, value: string, revision: number): void {
     const s = this.data.get(key);
     if (s === undefined) {
-      this.data.set(key, { value, revision });
+      this.data.set(key, { value, revision, createRevision: revision, version: 1 });
       this.sortedKeys = null;
     } else {
       s.value = value;
       s.revision = revision;
+      s.version++;
     }
   }
 

@@ -52,11 +52,19 @@ export type KvResult =
 /** A result that took effect (and is remembered for retries): every result but a conflict or a refusal. */
 export type KvEffect = Exclude<KvResult, { op: 'conflict' } | { op: 'refused' }>;
 
-/** revision = the position of the key's last modification. */
+/**
+ * A key as read (etcd's mvccpb.KeyValue): `modRevision` is the revision of its last change (also
+ * given as `revision`, the name every earlier answer used), `createRevision` the revision that
+ * created it (since it last did not exist), `version` the number of changes since then (1 on
+ * creation). Revisions are log positions: cluster-wide, strictly increasing, not dense.
+ */
 export interface KvItem {
   key: string;
   value: string;
   revision: number;
+  createRevision: number;
+  modRevision: number;
+  version: number;
 }
 
 export interface KvOptions {

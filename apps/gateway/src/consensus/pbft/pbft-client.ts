@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Packr } from 'msgpackr';
-import type { KvItem, KvRequest, KvResult } from '@app/consensus/kv';
+import type { KvRequest, KvResult } from '@app/consensus/kv';
 import { ClientRequest, PbftCrypto, Reply, ReplyQuorum, signRequest, STALE_REQUEST, verifyReply } from '@app/consensus/pbft';
 import { Consistency, pbftClientFor, PbftOp, PbftOpResult, PbftRequestBody, Protocol, ReadQuery } from '@app/wire';
 import type { FramePort } from '../../bus/gateway-bus';
-import type { ConsensusClient, ConsensusClientStats } from '../consensus-client';
+import type { ConsensusClient, ConsensusClientStats, ReadAnswer } from '../consensus-client';
 import { ConsensusClosedError, ConsensusTimeoutError, ConsensusUnavailableError } from '../errors';
 import type { LeaderSource } from '../raft/leader-source';
 
@@ -81,10 +81,10 @@ export class PbftClient implements ConsensusClient {
     });
   }
 
-  read(id: string, query: ReadQuery, _consistency: Consistency): Promise<KvItem[]> {
+  read(id: string, query: ReadQuery, _consistency: Consistency): Promise<ReadAnswer> {
     // Reads are ordered like writes: f+1 matching answers to an ordered read are linearizable.
     return this.call(id, { kind: 'read', query }).then((r) => {
-      if (r.kind === 'read') return r.items;
+      if (r.kind === 'read') return { items: r.items, revision: r.revision };
       throw new Error(r.kind === 'error' ? r.error : 'unexpected result');
     });
   }

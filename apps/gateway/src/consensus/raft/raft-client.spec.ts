@@ -234,8 +234,9 @@ describe('RaftClient', () => {
     await turn();
     const [read] = port.sent.splice(0);
     expect(read).toEqual({ to: 'n1', body: { t: 'read', corr: expect.any(String), consistency: 'linearizable', query: { op: 'get', key: 'k' } } });
-    client.onReply('n1', { t: 'read-result', corr: read.body.corr, items: [{ key: 'k', value: 'v', revision: 3 }], appliedIndex: 3 });
-    await expect(lin).resolves.toEqual([{ key: 'k', value: 'v', revision: 3 }]);
+    const item = { key: 'k', value: 'v', revision: 3, createRevision: 2, modRevision: 3, version: 2 };
+    client.onReply('n1', { t: 'read-result', corr: read.body.corr, items: [item], appliedIndex: 3 });
+    await expect(lin).resolves.toEqual({ items: [item], revision: 3 });
 
     leaders.current = null;
     leaders.alive = ['n2', 'n3'];
@@ -246,7 +247,7 @@ describe('RaftClient', () => {
     expect(targets.every((t) => t === 'n2' || t === 'n3')).toBe(true);
     expect(targets[0]).not.toBe(targets[1]);
     client.onReply(targets[1], { t: 'read-result', corr: port.sent[1].body.corr, items: [], appliedIndex: 0 });
-    await expect(stale).resolves.toEqual([]);
+    await expect(stale).resolves.toEqual({ items: [], revision: 0 });
   });
 
   it('drops replies that are not well-formed, without settling anything', async () => {
@@ -284,7 +285,7 @@ describe('RaftClient', () => {
     await turn();
     expect(port.sent.map((s) => s.body.t)).toEqual(['read']);
     client.onReply('n1', { t: 'read-result', corr: port.sent[0].body.corr, items: [], appliedIndex: 0 });
-    await expect(stale).resolves.toEqual([]);
+    await expect(stale).resolves.toEqual({ items: [], revision: 0 });
   });
 
   it('an election with a quorum alive keeps waiting; a waiting request ends at once when the quorum goes', async () => {

@@ -1,7 +1,7 @@
-import type { KvItem, KvRequest, KvResult } from '@app/consensus/kv';
+import type { KvRequest, KvResult } from '@app/consensus/kv';
 import type { Consistency, ProposeBody, Protocol, ReadBody, ReadQuery } from '@app/wire';
 import type { FramePort } from '../../bus/gateway-bus';
-import type { ConsensusClient, ConsensusClientStats } from '../consensus-client';
+import type { ConsensusClient, ConsensusClientStats, ReadAnswer } from '../consensus-client';
 import { ConsensusClosedError, ConsensusTimeoutError, ConsensusUnavailableError } from '../errors';
 import type { LeaderSource } from './leader-source';
 import { isResult, parseReply, type Reply } from './replies';
@@ -44,7 +44,7 @@ interface Call {
   lastRefusal: string | null;
   deadlineTimer: NodeJS.Timeout;
   retryTimer: NodeJS.Timeout | null;
-  resolve(value: KvResult | KvItem[]): void;
+  resolve(value: KvResult | ReadAnswer): void;
   reject(err: Error): void;
 }
 
@@ -122,8 +122,8 @@ export class RaftClient implements ConsensusClient {
     return this.start(request.id, request, null) as Promise<KvResult>;
   }
 
-  read(id: string, query: ReadQuery, consistency: Consistency): Promise<KvItem[]> {
-    return this.start(id, null, { query, consistency }) as Promise<KvItem[]>;
+  read(id: string, query: ReadQuery, consistency: Consistency): Promise<ReadAnswer> {
+    return this.start(id, null, { query, consistency }) as Promise<ReadAnswer>;
   }
 
   /** A reply frame from a replica (the gateway's direct channel). */
@@ -159,7 +159,7 @@ export class RaftClient implements ConsensusClient {
     this.pollTimer = null;
   }
 
-  private start(id: string, write: KvRequest | null, read: Call['read']): Promise<KvResult | KvItem[]> {
+  private start(id: string, write: KvRequest | null, read: Call['read']): Promise<KvResult | ReadAnswer> {
     if (this.closed) return Promise.reject(new ConsensusClosedError(id));
     // As PBFT's client does: with no quorum reachable nothing can commit, so say so now (nothing sent)
     // rather than at the deadline. A stale read needs no quorum; a mere election (leader unknown,
@@ -326,7 +326,7 @@ export class RaftClient implements ConsensusClient {
     attempt.calls.forEach((call, i) => {
       if (call.settled) return;
       if (reply.t === 'read-result' && call.read !== null) {
-        this.settle(call, reply.items);
+        this.settle(call, { items: reply.items, revision: reply.revision });
         return;
       }
       const result = reply.t === 'result' ? reply.results[i] : undefined;
@@ -403,7 +403,7 @@ export class RaftClient implements ConsensusClient {
     }
   }
 
-  private settle(call: Call, outcome: KvResult | KvItem[] | Error): void {
+  private settle(call: Call, outcome: KvResult | ReadAnswer | Error): void {
     if (call.settled) return;
     call.settled = true;
     call.current = null;

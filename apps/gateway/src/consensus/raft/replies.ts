@@ -4,7 +4,7 @@ import type { RedirectBody } from '@app/wire';
 /** A replica's reply, checked: the bus carries whatever anyone publishes on our channel. */
 export type Reply =
   | { t: 'result'; corr: string; results: unknown[] }
-  | { t: 'read-result'; corr: string; items: KvItem[] }
+  | { t: 'read-result'; corr: string; items: KvItem[]; revision: number }
   | { t: 'redirect'; corr: string; leader: string | null; reason: RedirectBody['reason'] | string };
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -17,7 +17,9 @@ export function parseReply(body: unknown): Reply | null {
     case 'result':
       return Array.isArray(body.results) ? { t: 'result', corr: body.corr, results: body.results } : null;
     case 'read-result':
-      return Array.isArray(body.items) && body.items.every(isItem) ? { t: 'read-result', corr: body.corr, items: body.items } : null;
+      return Array.isArray(body.items) && body.items.every(isItem) && isRevision(body.appliedIndex)
+        ? { t: 'read-result', corr: body.corr, items: body.items, revision: body.appliedIndex }
+        : null;
     case 'redirect':
       return {
         t: 'redirect',
@@ -41,5 +43,17 @@ export function isResult(v: unknown): v is KvResult {
 }
 
 function isItem(v: unknown): v is KvItem {
-  return isRecord(v) && typeof v.key === 'string' && typeof v.value === 'string' && typeof v.revision === 'number';
+  return (
+    isRecord(v) &&
+    typeof v.key === 'string' &&
+    typeof v.value === 'string' &&
+    isRevision(v.revision) &&
+    isRevision(v.createRevision) &&
+    v.modRevision === v.revision &&
+    isRevision(v.version)
+  );
+}
+
+function isRevision(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
