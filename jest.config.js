@@ -2,8 +2,8 @@
 // tests on real Redis and real processes in test/, one file at a time (test/support/serial-runner.js:
 // jest's maxWorkers is global, so the e2e project gets a serial runner instead).
 const moduleNameMapper = {
-  '^@app/(consensus|storage|bus|wire|history|logging|config)$': '<rootDir>/libs/$1/src',
-  '^@app/(consensus|storage|bus|wire|history|logging|config)/(.*)$': '<rootDir>/libs/$1/src/$2',
+  '^@app/(consensus|storage|bus|wire|history|logging|config|client)$': '<rootDir>/libs/$1/src',
+  '^@app/(consensus|storage|bus|wire|history|logging|config|client)/(.*)$': '<rootDir>/libs/$1/src/$2',
 };
 const transform = { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] };
 module.exports = {

@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import { Transport, type TransportOptions } from './transport';
+
+export type Consistency = 'linearizable' | 'stale';
+
+/** A key as the gateway returns it. */
+export interface Item {
+  key: string;
+  value: string;
+  /** = modRevision */
+  revision: number;
+  createRevision: number;
+  modRevision: number;
+  version: number;
+}
+
+export interface PutResult {
+  key: string;
+  value: string;
+  revision: number;
+}
+
+export interface DeleteResult {
+  key: string;
+  deleted: boolean;
+  revision: number;
+}
+
+export interface CasResult {
+  succeeded: boolean;
+  /** The value now: the new one on success, the current one (null: absent) on failure. */
+  value: string | null;
+  revision: number;
+}
+
+export interface Page {
+  items: Item[];
+  /** Pass as `after` for the next page; null on the last one. */
+  next: string | null;
+  /** The store revision the page was read at. */
+  revision: number;
+}
+
+export interface SynodClientOptions extends TransportOptions {
+  /**
+   * This client's session name: writes carry Idempotency-Keys `<clientId>/<n>` (the replicas'
+   * client sessions, which fail closed). Default: a random one per client object. Two live clients
+   * must never share one.
+   */
+  clientId?: string;
+}
+
+export interface WriteOptions {
+  /** Your own Idempotency-Key (e.g. an order id), instead of the client's next `<clientId>/<n>`. */
+  idempotencyKey?: string;
+}
+
+const seg = (key: string): string => encodeURIComponent(key);
+
+/**
+ * Synod's key-value API over REST, for Node (no Nest needed; see nest.ts for the module). Every
+ * write carries an Idempotency-Key, so that the retries the Transport makes — after a 504, a
+ * connection lost mid-request, a gateway down — are applied once.
+ */
+export class SynodClient {
+  private readonly http: Transport;
+  readonly clientId: string;
+  private seq = 0;
+
+  constructor(opts: SynodClientOptions) {
+    this.http = new Transport(opts);
+    this.clientId = opts.clientId ?? `sdk-${randomUUID()}`;
+  }
+
+  /** The key, or null when it does not exist. */
+  async get(key: string, opts: { consistency?: Consistency } = {}): Promise<Item | null> {
+    const r = await this.http.request<Item>('GET', `/v1/kv/${seg(key)}${query({ consistency: opts.consistency })}`, undefined, {}, [404]);
+    return r.status === 404 ? null : r.body;
+  }
+
+  put(key: string, value: string, opts: WriteOptions = {}): Promise<PutResult> {
+    return this.write<PutResult>('PUT', `/v1/kv/${seg(key)}`, { value }, opts);
+  }
+
+  delete(key: string, opts: WriteOptions = {}): Promise<DeleteResult> {
+    return this.write<DeleteResult>('DELETE', `/v1/kv/${seg(key)}`, undefined, opts);
+  }
+
+  /** Writes `value` if the key's value is `expected` now (null: the key must be absent). */
+  cas(key: string, expected: string | null, value: string, opts: WriteOptions = {}): Promise<CasResult> {
+    return this.write<CasResult>('POST', `/v1/kv/${seg(key)}/cas`, { expected, value }, opts);
+  }
+
+  /** One page of the keys under `prefix`, after `after` when given. */
+  async page(prefix: string, opts: { after?: string; limit?: number; consistency?: Consistency } = {}): Promise<Page> {
+    const r = await this.http.request<Page>('GET', `/v1/kv${query({ prefix, after: opts.after, limit: opts.limit, consistency: opts.consistency })}`);
+    return r.body;
+  }
+
+  /** Every key under `prefix`, in key order, fetched a page at a time as the loop asks for more. */
+  async *range(prefix: string, opts: { pageSize?: number; consistency?: Consistency } = {}): AsyncIterableIterator<Item> {
+    let after: string | undefined;
+    for (;;) {
+      const p = await this.page(prefix, { after, limit: opts.pageSize ?? 500, consistency: opts.consistency });
+      yield* p.items;
+      if (p.next === null) return;
+      after = p.next;
+    }
+  }
+
+  /** GET /v1/cluster: protocol, leader or primary, and every replica's state. */
+  async cluster(): Promise<Record<string, unknown>> {
+    return (await this.http.request<Record<string, unknown>>('GET', '/v1/cluster')).body;
+  }
+
+  private async write<T>(method: string, path: string, body: unknown, opts: WriteOptions): Promise<T> {
+    const key = opts.idempotencyKey ?? `${this.clientId}/${++this.seq}`;
+    return (await this.http.request<T>(method, path, body, { 'idempotency-key': key })).body;
+  }
+}
+
+function query(params: Record<string, string | number | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, String(v));
+  const s = q.toString();
+  return s === '' ? '' : `?${s}`;
+}

@@ -1,0 +1,38 @@
+/** RFC 9457 problem details, as the gateway writes them. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  /** The request field at fault (400, 409, 413, 422). */
+  field?: string;
+  [extension: string]: unknown;
+}
+
+/** An answer the gateway gave that is not a success, and that retrying cannot change. */
+export class SynodError extends Error {
+  constructor(
+    readonly status: number,
+    readonly problem: Problem | null,
+    message = problem?.detail ?? `HTTP ${status}`,
+  ) {
+    super(message);
+    this.name = 'SynodError';
+  }
+}
+
+/**
+ * The client gave up: no gateway answered, or every attempt until the deadline was a 503 (nothing
+ * applied) or a 504 (outcome unknown). `unknownOutcome` says whether a write may have been applied.
+ */
+export class SynodUnavailableError extends Error {
+  constructor(
+    message: string,
+    readonly unknownOutcome: boolean,
+    readonly lastStatus: number | null,
+  ) {
+    super(message);
+    this.name = 'SynodUnavailableError';
+  }
+}
