@@ -57,6 +57,9 @@ export interface WriteOptions {
 
 const seg = (key: string): string => encodeURIComponent(key);
 
+export const ADMIN_ACTIONS = ['kill', 'revive', 'isolate', 'heal', 'storage/kill', 'storage/restart', 'byzantine'] as const;
+export type AdminAction = (typeof ADMIN_ACTIONS)[number];
+
 /**
  * Synod's key-value API over REST, for Node (no Nest needed; see nest.ts for the module). Every
  * write carries an Idempotency-Key, so that the retries the Transport makes — after a 504, a
@@ -106,6 +109,16 @@ export class SynodClient {
       if (p.next === null) return;
       after = p.next;
     }
+  }
+
+  /**
+   * An operator's action on replica `node` (POST /v1/admin/nodes/{node}/{action}): kill (`hard`:
+   * SIGKILL of its process), revive, isolate, heal, storage/kill, storage/restart, or byzantine with
+   * `behavior`. The gateway needs the client's `token` when it has an ADMIN_TOKEN.
+   */
+  async admin(node: string, action: AdminAction, opts: { hard?: boolean; behavior?: string } = {}): Promise<Record<string, unknown>> {
+    const path = `/v1/admin/nodes/${seg(node)}/${action}${opts.hard ? '?mode=hard' : ''}`;
+    return (await this.http.request<Record<string, unknown>>('POST', path, action === 'byzantine' ? { behavior: opts.behavior ?? 'none' } : undefined)).body;
   }
 
   /** GET /v1/cluster: protocol, leader or primary, and every replica's state. */
