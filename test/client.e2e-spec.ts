@@ -1,21 +1,17 @@
 import { SynodClient, SynodError } from '@app/client';
-import { TestCluster, waitFor } from './support/cluster';
+import { clusterForSuite, type TestCluster, waitFor } from './support/cluster';
 
 /** The SDK (libs/client) against a real Raft cluster: the API, pages, failover, and the retry rules. */
 describe('SDK against a real cluster', () => {
+  const cluster = clusterForSuite(['--protocol', 'raft']);
   let c: TestCluster;
   let client: SynodClient;
 
-  beforeAll(async () => {
-    c = await TestCluster.start(['--protocol', 'raft']);
-    await c.waitForLeader();
+  beforeAll(() => {
+    c = cluster();
     // The first endpoint answers nothing (port 1): every call must fail over to the real one.
     client = new SynodClient({ endpoints: ['http://127.0.0.1:1', c.url], clientId: `e2e-${process.pid}` });
-  }, 90_000);
-
-  afterAll(async () => {
-    await c?.stop();
-  }, 30_000);
+  });
 
   it('put, get, cas, delete, with revisions', async () => {
     const put = await client.put('sdk/a', 'one');

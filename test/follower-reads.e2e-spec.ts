@@ -1,4 +1,4 @@
-import { TestCluster, waitFor } from './support/cluster';
+import { clusterForSuite, waitFor } from './support/cluster';
 
 /**
  * Follower ReadIndex on a real cluster (READS_FROM=any): linearizable reads are spread over the
@@ -6,18 +6,10 @@ import { TestCluster, waitFor } from './support/cluster';
  * acknowledged before it began — the same key overwritten while readers on every replica look.
  */
 describe('Raft cluster: linearizable reads served by followers', () => {
-  let c: TestCluster;
-
-  beforeAll(async () => {
-    c = await TestCluster.start(['--protocol', 'raft'], { READS_FROM: 'any' });
-    await c.waitForLeader();
-  }, 90_000);
-
-  afterAll(async () => {
-    await c?.stop();
-  }, 30_000);
+  const cluster = clusterForSuite(['--protocol', 'raft'], { READS_FROM: 'any' });
 
   const servedBy = async (): Promise<Record<string, number>> => {
+    const c = cluster();
     const text = String((await c.http('GET', '/metrics')).body);
     const out: Record<string, number> = {};
     for (const m of text.matchAll(/^synod_runtime_reads_served_total\{[^}]*node="([^"]+)"[^}]*\} (\d+)$/gm)) out[m[1]] = Number(m[2]);
@@ -25,6 +17,7 @@ describe('Raft cluster: linearizable reads served by followers', () => {
   };
 
   it('reads see every write acknowledged before them, and followers serve them', async () => {
+    const c = cluster();
     const leader = await c.waitForLeader();
     const before = await servedBy();
     let acked = 0; // the highest value whose write was acknowledged

@@ -1,23 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { TestCluster, waitFor } from './support/cluster';
+import { clusterForSuite, waitFor } from './support/cluster';
 
 const CLI = join(__dirname, '..', 'dist', 'tools', 'synodctl', 'main.js');
 
 /** synodctl against a real Raft cluster: each command, its output and its exit status. */
 describe('synodctl', () => {
-  let c: TestCluster;
-
-  beforeAll(async () => {
-    c = await TestCluster.start(['--protocol', 'raft']);
-    await c.waitForLeader();
-  }, 90_000);
-
-  afterAll(async () => {
-    await c?.stop();
-  }, 30_000);
+  const cluster = clusterForSuite(['--protocol', 'raft']);
 
   const ctl = (...args: string[]) => {
+    const c = cluster();
     const r = spawnSync(process.execPath, [CLI, '--endpoints', `http://127.0.0.1:1,${c.url}`, ...args], { encoding: 'utf8', timeout: 60_000 });
     return { code: r.status, out: r.stdout.trim(), err: r.stderr.trim() };
   };
@@ -36,6 +28,7 @@ describe('synodctl', () => {
   }, 60_000);
 
   it('status and admin actions', async () => {
+    const c = cluster();
     const status = ctl('status');
     expect(status.code).toBe(0);
     expect(status.out).toMatch(/^protocol raft, leader n\d/);

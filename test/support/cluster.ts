@@ -166,6 +166,25 @@ export class TestCluster {
   }
 }
 
+/**
+ * A cluster started (with a leader) before the suite's tests and stopped after them: the suite
+ * calls the returned function for it.
+ */
+export function clusterForSuite(args: string[], env: Record<string, string> = {}): () => TestCluster {
+  let c: TestCluster | undefined;
+  beforeAll(async () => {
+    c = await TestCluster.start(args, env);
+    await c.waitForLeader();
+  }, 90_000);
+  afterAll(async () => {
+    await c?.stop();
+  }, 30_000);
+  return () => {
+    if (c === undefined) throw new Error('the suite cluster did not start');
+    return c;
+  };
+}
+
 export async function waitFor<T>(probe: () => Promise<T | null | undefined | false>, timeoutMs: number, what: string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastErr: unknown;
