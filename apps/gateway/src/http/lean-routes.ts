@@ -11,7 +11,7 @@ import { carriesBody } from './json-only';
  *
  * A lean route takes only the plain, common form of its request and gives back false for
  * anything else (another spelling of the path, an Origin header, a body that is not plain UTF-8
- * JSON, ...): Express then answers it as before, with every middleware. tests: kv.fast-path.http.spec.ts
+ * JSON, ...): Express then answers it as before, with every middleware. kv.fast-path.http.spec.ts
  * sends each request through both and compares the answers.
  */
 export type LeanRoute = (req: IncomingMessage, res: ServerResponse) => boolean;
@@ -42,8 +42,9 @@ export function plainJsonBody(req: IncomingMessage): boolean {
 
 /**
  * The JSON body of a request that passed plainJsonBody, at most `limitBytes`; `{}` when it has
- * none, as Express's body parser leaves it. Failures are body-parser's errors (`type` entity.too.large, entity.parse.failed,
- * request.aborted), so toHttpError answers them as it answers Express's.
+ * none, as Express's body parser leaves it. Failures are body-parser's errors (`type`
+ * entity.too.large, entity.parse.failed, request.aborted), so toHttpError answers them as it
+ * answers Express's.
  */
 export function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {
   if (!carriesBody(req)) return Promise.resolve({});

@@ -53,7 +53,7 @@ export function kvFastPath(o: KvFastPathOptions): LeanRoute {
       (body) => writeJson(res, 200, body),
       (err: unknown) => {
         // As jsonBody does: the rest of an oversized body is not read, so the connection cannot be reused.
-        if ((err as { type?: unknown }).type === 'entity.too.large') res.setHeader('Connection', 'close');
+        if (typeof err === 'object' && err !== null && (err as { type?: unknown }).type === 'entity.too.large') res.setHeader('Connection', 'close');
         sendError(req, res, err, o.bodyLimit, logger);
       },
     );
