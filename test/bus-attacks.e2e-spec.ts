@@ -214,17 +214,19 @@ describe.each([
 
   it('a replayed control command isolates the replica, and the check reports it', async () => {
     const { follower } = await followerOf(t.c);
-    await controlAttacks(t.c, t.attacker, follower);
-    // Polled: on a loaded machine the replica's beacon may report the isolation a little late.
     const isolated = `${follower} is isolated`;
-    const found = await waitFor(
-      async () => ((p) => (p.includes(isolated) ? p : null))(await problems(t.c, t.acked, 3000)),
-      15_000,
-      'the isolation reported',
-    ).catch(() => []);
+    // Up to three tries: on a loaded machine a capture has once missed the command (a CI run),
+    // which proves nothing either way. Polled: the replica's beacon may report the isolation late.
+    let found: string[] = [];
+    for (let attempt = 0; attempt < 3 && !found.includes(isolated); attempt++) {
+      await controlAttacks(t.c, t.attacker, follower);
+      found = await waitFor(async () => ((p) => (p.includes(isolated) ? p : null))(await problems(t.c, t.acked, 3000)), 15_000, 'the isolation reported').catch(
+        () => [],
+      );
+    }
     expect(found).toContainEqual(isolated);
     expect((await t.c.admin(follower, 'heal')).status).toBe(200);
-  }, 60_000);
+  }, 150_000);
 
   if (protocol === 'raft') {
     it('a forged AppendEntries makes the replicas diverge, and the check reports it', async () => {
