@@ -156,8 +156,9 @@ export class PbftRuntime implements ReplicaRuntime {
     if (rd.fatal) this.reportFatal(rd.fatal);
     // Replies carry the results of batches 2f+1 replicas have committed, each of which made its
     // prepared certificate durable before its COMMIT went out: the order is fixed whatever happens
-    // to this replica, and a restart executes the batch again to the same result. So, as a Raft node applies committed entries while it writes new ones (thesis
-    // §10.2.1), they go out before this Ready's write; protocol messages only after it.
+    // to this replica, and a restart executes the batch again to the same result. So, as a Raft
+    // node applies committed entries while it writes new ones (thesis §10.2.1), they go out before
+    // this Ready's write; protocol messages only after it.
     this.sendReplies(rd);
     await this.persist(rd);
     if (this.loop.isStopped) return; // killed while persisting: this Ready never happened

@@ -858,10 +858,9 @@ export class RaftNode {
     const live = (r: ForwardedRead): boolean =>
       (this.off('raft.read-index.follower-trusts-any-answer') || (this.role === 'follower' && this.leader === r.leader && this.currentTerm === r.term)) &&
       this.ticks - r.since < this.cfg.electionTick;
-    const failed = this.forwardedReads.filter((r) => !live(r));
-    if (failed.length === 0) return;
+    if (this.forwardedReads.every(live)) return;
+    this.failForwarded(this.forwardedReads.filter((r) => !live(r)));
     this.forwardedReads = this.forwardedReads.filter(live);
-    this.failForwarded(failed);
   }
 
   private failForwarded(reads: ForwardedRead[]): void {

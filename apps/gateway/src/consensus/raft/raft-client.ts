@@ -272,12 +272,12 @@ export class RaftClient implements ConsensusClient {
     call.hint = null;
     if (hint !== null && this.leaders.isMember(hint)) return hint;
     const leader = this.leaders.leader();
-    // A linearizable read needs a leader to vouch for its index, whoever serves it.
-    const spread =
-      call.read !== null &&
-      (call.read.consistency === 'stale' ? leader === null || this.opts.readsFrom === 'any' : leader !== null && this.opts.readsFrom === 'any');
-    if (!spread) return leader;
-    // Any replica alive may serve it; move on from the one that did not answer.
+    if (call.read === null) return leader;
+    // Reads go to any replica alive when READS_FROM=any, and a stale one also while no leader is
+    // known; a linearizable read still needs a known leader, who vouches for its index.
+    const stale = call.read.consistency === 'stale';
+    if (leader === null ? !stale : this.opts.readsFrom !== 'any') return leader;
+    // Move on from the one that did not answer.
     const alive = this.leaders.aliveNodes();
     const others = alive.filter((id) => id !== call.lastTarget);
     const pool = others.length > 0 ? others : alive;
