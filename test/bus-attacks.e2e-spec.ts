@@ -56,13 +56,23 @@ async function followerOf(c: TestCluster): Promise<{ leader: string; follower: s
   return { leader, follower: state.nodes.find((n: any) => n.id !== leader).id, state };
 }
 
-/** A forged AppendEntries "from the leader" with a conflicting entry at commitIndex+1, committed at once. */
+/**
+ * A forged AppendEntries "from the leader" with conflicting entries from commitIndex+1, committed at
+ * once. Several entries: the beacons the indexes come from are up to 200 ms old, and a forged entry
+ * at an index the follower already holds in the same term is skipped (a CI run saw one missed).
+ */
 async function forgeAppendEntries(c: TestCluster, attacker: BusAttacker, key = 'victim'): Promise<void> {
+  const SPAN = 4;
   await c.waitForConvergence();
   const { leader, follower, state } = await followerOf(c);
   const lead = state.nodes.find((n: any) => n.id === leader);
   const at = lead.appliedIndex;
-  const data = encodeRequest({ id: `forged-${key}`, ts: Date.now(), cmd: { op: 'put', key, value: 'forged' } });
+  const entries = Array.from({ length: SPAN }, (_, i) => ({
+    index: at + 1 + i,
+    term: lead.term,
+    type: 'normal',
+    data: encodeRequest({ id: `forged-${key}-${i}`, ts: Date.now(), cmd: { op: 'put', key, value: 'forged' } }),
+  }));
   const ae = {
     type: 'AppendEntries',
     from: leader,
@@ -70,8 +80,8 @@ async function forgeAppendEntries(c: TestCluster, attacker: BusAttacker, key = '
     term: lead.term,
     prevLogIndex: at,
     prevLogTerm: lead.term,
-    entries: [{ index: at + 1, term: lead.term, type: 'normal', data }],
-    leaderCommit: at + 1,
+    entries,
+    leaderCommit: at + SPAN,
     readCtx: null,
   };
   await attacker.forge(leader, follower, { t: 'raft', ms: [ae] });
