@@ -80,7 +80,7 @@ describe('command batches through BullMQ', () => {
     expect(plain.body.id).toBe('plain-key');
     await settled(gw, 'plain-key');
     const leader = cluster.replicas.get('n1') as FakeReplica;
-    const applied = leader.proposals.flatMap((p) => p.requests).filter((r) => r.cmd.key === 'once');
+    const applied = leader.proposals.flatMap((p) => p.requests).filter((r) => (r.cmd as { key?: string }).key === 'once');
     expect(new Set(applied.map((r) => r.id)).size).toBe(2); // one request id per job
   });
 
@@ -105,7 +105,7 @@ describe('command batches through BullMQ', () => {
     expect(job.results).toEqual([{ op: 'put', key: 'reuse-a', value: '1', revision: expect.any(Number) }]);
     expect((await http(gw.base, 'GET', '/v1/kv/reuse-b')).status).toBe(404);
     // every command carries the batch's fingerprint into the state machine
-    const sent = (cluster.replicas.get('n1') as FakeReplica).proposals.flatMap((p) => p.requests).filter((r) => r.cmd.key === 'reuse-a');
+    const sent = (cluster.replicas.get('n1') as FakeReplica).proposals.flatMap((p) => p.requests).filter((r) => (r.cmd as { key?: string }).key === 'reuse-a');
     expect(sent[0]).toMatchObject({ id: `job:${first.body.id}/1`, fingerprint: expect.any(String) });
   });
 

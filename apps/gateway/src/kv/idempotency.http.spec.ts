@@ -158,7 +158,7 @@ describe('Idempotency-Key past its session window (fails closed)', () => {
     await http(gw.base, 'PUT', '/v1/kv/keyless', { body: { value: 'v' } });
     const ids = leader()
       .proposals.flatMap((p) => p.requests)
-      .filter((r) => r.cmd.key === 'keyless')
+      .filter((r) => (r.cmd as { key?: string }).key === 'keyless')
       .map((r) => r.id);
     expect(ids).toEqual([expect.stringMatching(/^rest:gw-[0-9a-f-]+\/[1-9][0-9]*$/)]);
   });
@@ -174,7 +174,7 @@ describe('REST keys and BullMQ batches live apart', () => {
     await waitUntil('the batch ran', async () => (await http(gw.base, 'GET', '/v1/commands/batch-1')).body.state === 'completed');
     const batchIds = leader()
       .proposals.flatMap((p) => p.requests)
-      .filter((r) => r.cmd.key === 'from-batch')
+      .filter((r) => (r.cmd as { key?: string }).key === 'from-batch')
       .map((r) => r.id);
     expect(batchIds).toContain('job:batch-1/1');
 

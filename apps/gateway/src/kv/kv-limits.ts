@@ -1,4 +1,4 @@
-import type { KvCommand } from '@app/consensus/kv';
+import type { KeyCommand } from '@app/consensus/kv';
 import { ApiError } from '../http/api-error';
 
 export interface KvLimits {
@@ -16,7 +16,7 @@ export function checkBytes(text: string, field: string, limitBytes: number): voi
 }
 
 /** Field names as in the 400s: `value` for REST, `commands[3].value` for a batch (prefix `commands[3]`). */
-export function checkCommandBytes(cmd: KvCommand, limits: KvLimits, prefix = ''): KvCommand {
+export function checkCommandBytes<C extends KeyCommand>(cmd: C, limits: KvLimits, prefix = ''): C {
   const at = (field: string): string => (prefix ? `${prefix}.${field}` : field);
   checkBytes(cmd.key, at('key'), limits.maxKeyBytes);
   if (cmd.op === 'cas' && cmd.expected !== null) checkBytes(cmd.expected, at('expected'), limits.maxValueBytes);

@@ -1,4 +1,4 @@
-import type { KvEffect, KvItem } from '@app/consensus/kv';
+import type { KeyEffect, KvItem } from '@app/consensus/kv';
 
 export type PutResponse = { key: string; value: string; revision: number };
 export type DeleteResponse = { key: string; deleted: boolean; revision: number };
@@ -8,7 +8,7 @@ export type CasResponse = { succeeded: boolean; value: string | null; revision: 
  * The REST shape of a result. Shaped by the result's own op: a retried Idempotency-Key gets the
  * first answer (a retry asks the same: KvService.write refuses a key reused for another request).
  */
-export function presentResult(r: KvEffect): PutResponse | DeleteResponse | CasResponse {
+export function presentResult(r: KeyEffect): PutResponse | DeleteResponse | CasResponse {
   switch (r.op) {
     case 'put':
       return { key: r.key, value: r.value, revision: r.revision };

@@ -49,11 +49,11 @@ export class KvService {
    * client sent none), with the request's fingerprint. A key already used for another request is
    * a 422; a key the replicas can no longer vouch for is a 409; in both, nothing is applied.
    */
-  async write(cmd: KvCommand, idempotencyKey: string | undefined, fingerprint: string): Promise<KvEffect> {
+  async write<C extends KvCommand>(cmd: C, idempotencyKey: string | undefined, fingerprint: string): Promise<Extract<KvEffect, { op: C['op'] }>> {
     const key = idempotencyKey ?? `${this.ownClient}/${++this.ownSeq}`;
     const result = await this.execute(cmd, restRequestId(key), fingerprint);
     if (result.op === 'refused') throw refusal(key, result.reason);
-    if (result.op !== 'conflict' && answers(result, cmd)) return result;
+    if (result.op !== 'conflict' && answers(result, cmd)) return result as Extract<KvEffect, { op: C['op'] }>;
     throw new ApiError(
       422,
       {
@@ -106,7 +106,9 @@ function refusal(key: string, reason: RefusalReason): ApiError {
  * the key too. (What cannot be told apart this way: a failed cas on the same key.)
  */
 function answers(result: KvEffect, cmd: KvCommand): boolean {
-  if (result.op !== cmd.op || result.key !== cmd.key) return false;
+  if (result.op !== cmd.op) return false;
+  if (!('key' in cmd)) return true; // txn, compact: the fingerprint tells them apart
+  if (!('key' in result) || result.key !== cmd.key) return false;
   if (cmd.op === 'put' || (cmd.op === 'cas' && result.op === 'cas' && result.succeeded)) return (result as { value: string | null }).value === cmd.value;
   return true;
 }

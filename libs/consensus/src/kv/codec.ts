@@ -7,12 +7,18 @@ import { KvValidationError, validateRequest } from './validate';
  *   put    [id, ts, 0, key, value, fingerprint?]
  *   delete [id, ts, 1, key, fingerprint?]
  *   cas    [id, ts, 2, key, expected | nil, value, fingerprint?]
+ *   txn    [id, ts, 3, compare, success, failure, fingerprint?]   (arrays of plain maps, validated on decode)
+ *   compact [id, ts, 4, revision, fingerprint?]
  * The fingerprint is one more element only when the request has one, so entries written before it
  * existed still decode (as requests without one).
  */
 const OP_PUT = 0;
 const OP_DELETE = 1;
 const OP_CAS = 2;
+const OP_TXN = 3;
+const OP_COMPACT = 4;
+/** Fields of each op's command proper, by op code; one more is the fingerprint. */
+const WIDTH: Record<number, number> = { [OP_PUT]: 5, [OP_DELETE]: 4, [OP_CAS]: 6, [OP_TXN]: 6, [OP_COMPACT]: 4 };
 
 /** Validates first: a malformed command must never reach the log, where every replica would trip on it. */
 export function encodeRequest(req: KvRequest): Uint8Array {
@@ -25,6 +31,10 @@ export function encodeRequest(req: KvRequest): Uint8Array {
       return packr.pack([id, ts, OP_DELETE, cmd.key, ...fp]);
     case 'cas':
       return packr.pack([id, ts, OP_CAS, cmd.key, cmd.expected, cmd.value, ...fp]);
+    case 'txn':
+      return packr.pack([id, ts, OP_TXN, cmd.compare, cmd.success, cmd.failure, ...fp]);
+    case 'compact':
+      return packr.pack([id, ts, OP_COMPACT, cmd.revision, ...fp]);
   }
 }
 
@@ -38,15 +48,16 @@ export function decodeRequest(data: Uint8Array): KvRequest {
   }
   if (!Array.isArray(t) || t.length < 4) throw new Error('malformed KvRequest: expected an array of at least 4 fields');
   const [id, ts, op, key] = t as unknown[];
-  // Fields of the command proper; one more is the fingerprint.
-  const width = op === OP_PUT ? 5 : op === OP_DELETE ? 4 : op === OP_CAS ? 6 : -1;
+  const width = typeof op === 'number' ? (WIDTH[op] ?? -1) : -1;
   if (width < 0 || (t.length !== width && t.length !== width + 1)) {
     throw new KvValidationError('cmd.op', `unknown op code ${String(op)} with ${t.length} fields`);
   }
   let cmd: unknown;
   if (op === OP_PUT) cmd = { op: 'put', key, value: t[4] };
   else if (op === OP_DELETE) cmd = { op: 'delete', key };
-  else cmd = { op: 'cas', key, expected: t[4], value: t[5] };
+  else if (op === OP_CAS) cmd = { op: 'cas', key, expected: t[4], value: t[5] };
+  else if (op === OP_TXN) cmd = { op: 'txn', compare: t[3], success: t[4], failure: t[5] };
+  else cmd = { op: 'compact', revision: t[3] };
   // A fingerprint element is never nil (encodeRequest leaves it out instead).
   if (t.length === width + 1 && (t[width] === null || t[width] === undefined)) throw new KvValidationError('fingerprint', 'must be a string, got nil');
   return validateRequest({ id, ts, cmd, fingerprint: t.length === width + 1 ? t[width] : undefined });

@@ -1,6 +1,6 @@
 import { packr } from './msgpack';
 import { parseRequestId } from './sessions';
-import type { KvEffect } from './types';
+import type { KvEffect, KvEvent, KvItem, TxnOpResult } from './types';
 
 /** One client's session: its highest executed seq and the results it still remembers, by ascending seq. */
 export interface KvSnapshotSession {
@@ -16,21 +16,29 @@ export interface KvSnapshotState {
   sessions: KvSnapshotSession[];
   /** 16-hex-digit hashes of dropped clients (sessions.ts), sorted. */
   tombstones: string[];
+  /** The history (history.ts): every change above compactRevision, in revision order. */
+  compactRevision: number;
+  history: KvEvent[];
 }
 
 /**
- * MessagePack array: [MAGIC, 4, appliedRevision, [key, value, revision, createRevision, version, ...],
- * [client, maxSeq, [seq, result, fingerprint | nil, ...], ...], tombstones] with result =
- * [0, key, value, rev] | [1, key, deleted, rev] | [2, key, succeeded, value | nil, rev] and
- * tombstones the 8-byte hashes concatenated in sort order. Flat arrays keep it compact. The
+ * MessagePack array: [MAGIC, 5, appliedRevision, [key, value, revision, createRevision, version, ...],
+ * [client, maxSeq, [seq, result, fingerprint | nil, ...], ...], tombstones, compactRevision,
+ * [key, revision, value | nil, createRevision, version, prevValue | nil, prevModRevision,
+ * prevCreateRevision, prevVersion, ...]] with result = [0, key, value, rev] | [1, key, deleted, rev]
+ * | [2, key, succeeded, value | nil, rev] | [3, succeeded, [txn op result maps], rev] |
+ * [4, compactRevision, rev], tombstones the 8-byte hashes concatenated in sort order, and a history
+ * event without a previous state having nil and zeros for it. Flat arrays keep it compact. The
  * encoding is canonical (a function of the state alone), so its hash is the state's digest.
- * Version 3 (data as [key, value, revision, ...]) and versions 1 and 2 (per-request sessions
+ * Version 4 (no history: compactRevision = appliedRevision, so reads in the past before it say
+ * compacted), version 3 (data as [key, value, revision, ...]) and versions 1 and 2 (per-request sessions
  * expired by proposer time: [MAGIC, v, appliedRevision, latestTs, data, [id, ts, result,
  * (fingerprint | nil)?, ...]]) are still read, never written: their keys get createRevision =
  * revision and version 1 (what they did not record is not invented).
  */
 const MAGIC = 'synod-kv';
-const VERSION = 4;
+const VERSION = 5;
+const EVENT_WIDTH = 9;
 const TOMBSTONE_BYTES = 8;
 
 function resultTuple(r: KvEffect): unknown[] {
@@ -41,6 +49,10 @@ function resultTuple(r: KvEffect): unknown[] {
       return [1, r.key, r.deleted, r.revision];
     case 'cas':
       return [2, r.key, r.succeeded, r.value, r.revision];
+    case 'txn':
+      return [3, r.succeeded, r.results, r.revision];
+    case 'compact':
+      return [4, r.compactRevision, r.revision];
   }
 }
 
@@ -68,7 +80,18 @@ export function encodeSnapshot(s: KvSnapshotState): Uint8Array {
     });
   });
   const tombstones = Buffer.from(s.tombstones.join(''), 'hex');
-  return packr.pack([MAGIC, VERSION, s.appliedRevision, data, sessions, tombstones]);
+  const history = flatten(s.history, EVENT_WIDTH, (e, out, i) => {
+    out[i] = e.key;
+    out[i + 1] = e.revision;
+    out[i + 2] = e.value;
+    out[i + 3] = e.createRevision;
+    out[i + 4] = e.version;
+    out[i + 5] = e.prev?.value ?? null;
+    out[i + 6] = e.prev?.modRevision ?? 0;
+    out[i + 7] = e.prev?.createRevision ?? 0;
+    out[i + 8] = e.prev?.version ?? 0;
+  });
+  return packr.pack([MAGIC, VERSION, s.appliedRevision, data, sessions, tombstones, s.compactRevision, history]);
 }
 
 function fail(what: string): never {
@@ -81,6 +104,10 @@ function decodeResult(t: unknown, appliedRevision: number): KvEffect {
   if (!Array.isArray(t)) fail('session result is not an array');
   const rev = t[t.length - 1];
   if (!isRevision(rev) || rev < 1 || rev > appliedRevision) fail('session result revision out of range');
+  if (t[0] === 3 && t.length === 4 && typeof t[1] === 'boolean' && Array.isArray(t[2])) {
+    return { op: 'txn', succeeded: t[1], results: t[2].map((x) => decodeTxnOpResult(x, rev)), revision: rev };
+  }
+  if (t[0] === 4 && t.length === 3 && isRevision(t[1]) && t[1] < rev) return { op: 'compact', compactRevision: t[1], revision: rev };
   const key = t[1];
   if (typeof key !== 'string') fail('session result key is not a string');
   if (t[0] === 0 && t.length === 4 && typeof t[2] === 'string') {
@@ -95,6 +122,25 @@ function decodeResult(t: unknown, appliedRevision: number): KvEffect {
   return fail(`bad session result of kind ${String(t[0])}`);
 }
 
+function decodeItem(x: unknown, rev: number): KvItem {
+  const i = (typeof x === 'object' && x !== null ? x : {}) as Record<string, unknown>;
+  const { key, value, revision, createRevision, version } = i;
+  if (typeof key !== 'string' || typeof value !== 'string') fail('txn item');
+  if (!isRevision(revision) || revision > rev || !isRevision(createRevision) || createRevision > revision || !isRevision(version) || version < 1) fail('txn item revisions');
+  return { key, value, revision, createRevision, modRevision: revision, version };
+}
+
+/** A transaction op's result, rebuilt field by field (canonical bytes, nothing stray kept). */
+function decodeTxnOpResult(x: unknown, rev: number): TxnOpResult {
+  const r = (typeof x === 'object' && x !== null ? x : {}) as Record<string, unknown>;
+  const key = r.key;
+  if (r.op === 'put' && typeof key === 'string' && r.revision === rev) return { op: 'put', key, revision: rev };
+  if (r.op === 'delete' && typeof key === 'string' && typeof r.deleted === 'boolean' && r.revision === rev) return { op: 'delete', key, deleted: r.deleted, revision: rev };
+  if (r.op === 'get' && typeof key === 'string') return { op: 'get', key, item: r.item === null ? null : decodeItem(r.item, rev) };
+  if (r.op === 'range' && typeof r.prefix === 'string' && Array.isArray(r.items)) return { op: 'range', prefix: r.prefix, items: r.items.map((it) => decodeItem(it, rev)) };
+  return fail('txn op result');
+}
+
 /** Decodes and checks the structure (a snapshot may come from another replica); throws on anything off. */
 export function decodeSnapshot(bytes: Uint8Array): KvSnapshotState {
   let root: unknown;
@@ -104,9 +150,30 @@ export function decodeSnapshot(bytes: Uint8Array): KvSnapshotState {
     fail(`not MessagePack (${(e as Error).message})`);
   }
   if (!Array.isArray(root) || root[0] !== MAGIC) fail('not a KV snapshot');
-  if ((root[1] === VERSION || root[1] === 3) && root.length === 6) return decodeV3(root, root[1] === VERSION ? 5 : 3);
+  if (root[1] === VERSION && root.length === 8) return { ...decodeV3(root, 5), ...decodeHistory(root[6], root[7], root[2]) };
+  if ((root[1] === 4 || root[1] === 3) && root.length === 6) return decodeV3(root, root[1] === 4 ? 5 : 3);
   if ((root[1] === 1 || root[1] === 2) && root.length === 6) return decodeLegacy(root, root[1] === 1 ? 3 : 4);
   return fail(`unsupported version ${String(root[1])}`);
+}
+
+function decodeHistory(compactRevision: unknown, flat: unknown, appliedRevision: unknown): Pick<KvSnapshotState, 'compactRevision' | 'history'> {
+  if (!isRevision(compactRevision) || !isRevision(appliedRevision) || compactRevision > appliedRevision) fail('compactRevision');
+  if (!Array.isArray(flat) || flat.length % EVENT_WIDTH !== 0) fail('history');
+  const history: KvEvent[] = [];
+  let prevRevision = compactRevision;
+  for (let i = 0; i < flat.length; i += EVENT_WIDTH) {
+    const [key, revision, value, createRevision, version, prevValue, prevMod, prevCreate, prevVersion] = flat.slice(i, i + EVENT_WIDTH) as unknown[];
+    const where = `history event ${i / EVENT_WIDTH}`;
+    if (typeof key !== 'string' || (value !== null && typeof value !== 'string')) fail(where);
+    if (!isRevision(revision) || revision < prevRevision || revision <= compactRevision || revision > appliedRevision) fail(`${where} revision`);
+    if (!isRevision(createRevision) || !isRevision(version) || (value === null) !== (version === 0) || createRevision > revision) fail(`${where} version`);
+    if (prevValue !== null && typeof prevValue !== 'string') fail(`${where} prev`);
+    if (!isRevision(prevMod) || !isRevision(prevCreate) || !isRevision(prevVersion) || prevMod >= revision) fail(`${where} prev revisions`);
+    const prev = prevValue === null ? null : { value: prevValue, modRevision: prevMod, createRevision: prevCreate, version: prevVersion };
+    history.push({ key, revision, value: value as string | null, createRevision, version, prev });
+    prevRevision = revision;
+  }
+  return { compactRevision, history };
 }
 
 /** `width` 5: [key, value, revision, createRevision, version, ...] (v4); 3: [key, value, revision, ...] (v1-v3). */
@@ -168,7 +235,8 @@ function decodeV3(root: unknown[], dataWidth: 3 | 5): KvSnapshotState {
     if (tombstones.length > 0 && !(tombstones[tombstones.length - 1] < t)) fail('tombstones not strictly sorted');
     tombstones.push(t);
   }
-  return { appliedRevision, data, sessions, tombstones };
+  // Before version 5 there was no history: it starts at the snapshot (reads before it are compacted).
+  return { appliedRevision, data, sessions, tombstones, compactRevision: appliedRevision, history: [] };
 }
 
 /** Versions 1 and 2: one session per request id, in applied order; regrouped by client (sessions.ts). */
@@ -198,5 +266,5 @@ function decodeLegacy(root: unknown[], width: number): KvSnapshotState {
     s.results.push({ seq, result, ...(fingerprint === undefined ? {} : { fingerprint }) });
   }
   for (const s of byClient.values()) s.results.sort((a, b) => a.seq - b.seq);
-  return { appliedRevision, data, sessions: [...byClient.values()], tombstones: [] };
+  return { appliedRevision, data, sessions: [...byClient.values()], tombstones: [], compactRevision: appliedRevision, history: [] };
 }

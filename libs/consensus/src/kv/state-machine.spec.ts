@@ -440,13 +440,13 @@ describe('KvStateMachine: determinism, snapshot, digest', () => {
     expect(a.digest()).not.toBe(b.digest());
   });
 
-  it('reads a version 1 snapshot (sessions without fingerprints) and writes version 4', () => {
+  it('reads a version 1 snapshot (sessions without fingerprints) and writes version 5', () => {
     const v1 = packr.pack(['synod-kv', 1, 3, 1000, ['a', '1', 2], ['X', 1000, [0, 'a', '1', 2]]]);
     const r = KvStateMachine.restore(v1);
     expect(r.get('a')).toMatchObject({ key: 'a', value: '1', revision: 2 });
     expect(r.apply(4, req(put('a', 'again'), 1000, 'X'))).toEqual({ op: 'put', key: 'a', value: '1', revision: 2 });
     expect(r.apply(5, { ...req(put('a', 'again'), 1000, 'X'), fingerprint: 'fp' })).toMatchObject({ op: 'conflict' });
-    expect(packr.unpack(r.snapshot())[1]).toBe(4);
+    expect(packr.unpack(r.snapshot())[1]).toBe(5);
   });
 
   it('reads a version 2 snapshot: per-request sessions regrouped by client, most recently applied last', () => {
@@ -497,7 +497,8 @@ describe('KvStateMachine: determinism, snapshot, digest', () => {
     expect(KvStateMachine.restore(session('fp')).apply(2, { ...req(put('a', '1'), 1000, 'X'), fingerprint: 'fp' }).revision).toBe(1);
     expect(() => KvStateMachine.restore(session(7))).toThrow(/fingerprint/);
     expect(() => KvStateMachine.restore(session(''))).toThrow(/fingerprint/);
-    expect(() => KvStateMachine.restore(packr.pack(['synod-kv', 5, 0, [], [], Buffer.alloc(0)]))).toThrow(/version/);
+    expect(() => KvStateMachine.restore(packr.pack(['synod-kv', 6, 0, [], [], Buffer.alloc(0)]))).toThrow(/version/);
+    expect(() => KvStateMachine.restore(packr.pack(['synod-kv', 5, 0, [], [], Buffer.alloc(0)]))).toThrow(/version/); // v5 has eight fields
     const v4 = (data: unknown[]) => packr.pack(['synod-kv', 4, 9, data, [], Buffer.alloc(0)]);
     expect(KvStateMachine.restore(v4(['a', '1', 5, 3, 2])).get('a')).toMatchObject({ createRevision: 3, modRevision: 5, version: 2 });
     expect(() => KvStateMachine.restore(v4(['a', '1', 5, 6, 2]))).toThrow(/createRevision/); // created after its last change

@@ -1,7 +1,20 @@
 import { createHash } from 'node:crypto';
+import { KvHistory, type Compacted } from './history';
 import { ClientSessions, type Remembered } from './sessions';
 import { decodeSnapshot, encodeSnapshot, type KvSnapshotState } from './snapshot';
-import { DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_WINDOW, type KvEffect, type KvItem, type KvOptions, type KvRequest, type KvResult } from './types';
+import { runTxn } from './txn';
+import {
+  DEFAULT_HISTORY_BYTES,
+  DEFAULT_HISTORY_EVENTS,
+  DEFAULT_MAX_SESSIONS,
+  DEFAULT_SESSION_WINDOW,
+  type KvEffect,
+  type KvEvent,
+  type KvItem,
+  type KvOptions,
+  type KvRequest,
+  type KvResult,
+} from './types';
 
 interface Stored {
   value: string;
@@ -15,8 +28,17 @@ function item(key: string, s: Stored): KvItem {
   return { key, value: s.value, revision: s.revision, createRevision: s.createRevision, modRevision: s.revision, version: s.version };
 }
 
+/** What a command may do to the store: txn.ts runs against this, so a transaction is the same code as a single put. */
+export interface KvWriter {
+  get(key: string): KvItem | null;
+  list(prefix: string, limit: number): KvItem[];
+  put(key: string, value: string): void;
+  /** false when the key did not exist. */
+  delete(key: string): boolean;
+}
+
 /**
- * The replicated state machine both cores drive: a key-value map plus client sessions. Fully
+ * The replicated state machine both cores drive: a key-value map, its recent history and client sessions. Fully
  * deterministic — the same (revision, request) sequence gives the same results and the same
  * digest on every replica; it knows no time at all.
  *
@@ -25,12 +47,22 @@ function item(key: string, s: Stored): KvItem {
 export class KvStateMachine {
   private readonly data = new Map<string, Stored>();
   private readonly sessions: ClientSessions;
+  private history: KvHistory;
   private _appliedRevision = 0;
+  /** The changes of the command being applied, recorded in the history when it ends. */
+  private changes: KvEvent[] = [];
+  private readonly writer = this.makeWriter();
   /** Keys in sort order, rebuilt on demand after the key set changed (not on overwrites). */
   private sortedKeys: string[] | null = null;
 
   constructor(opts?: KvOptions) {
     this.sessions = new ClientSessions(opts?.sessionWindow ?? DEFAULT_SESSION_WINDOW, opts?.maxSessions ?? DEFAULT_MAX_SESSIONS);
+    this.history = new KvHistory(opts?.historyEvents ?? DEFAULT_HISTORY_EVENTS, opts?.historyBytes ?? DEFAULT_HISTORY_BYTES);
+  }
+
+  /** History at or below this revision is gone: reads and watches from before it answer `compacted`. */
+  get compactRevision(): number {
+    return this.history.compactRevision;
   }
 
   get appliedRevision(): number {
@@ -62,42 +94,53 @@ export class KvStateMachine {
   apply(revision: number, req: KvRequest): KvResult {
     this.checkPosition(revision);
     const cmd = req.cmd;
-    if (cmd.op !== 'put' && cmd.op !== 'delete' && cmd.op !== 'cas') {
+    if (!['put', 'delete', 'cas', 'txn', 'compact'].includes(cmd.op)) {
       throw new Error(`KvStateMachine.apply: unknown op ${JSON.stringify((cmd as { op: unknown }).op)}`);
     }
     this._appliedRevision = revision;
+    const key = 'key' in cmd ? cmd.key : '';
     const verdict = this.sessions.check(req.id);
-    if (verdict.kind === 'refused') return { op: 'refused', key: cmd.key, reason: verdict.reason, revision };
+    if (verdict.kind === 'refused') return { op: 'refused', key, reason: verdict.reason, revision };
     if (verdict.kind === 'retry') {
-      if (verdict.first.fingerprint !== req.fingerprint) return { op: 'conflict', key: cmd.key, revision };
-      return { ...verdict.first.result };
+      if (verdict.first.fingerprint !== req.fingerprint) return { op: 'conflict', key, revision };
+      return copy(verdict.first.result);
     }
 
+    const w = this.writer;
     let result: KvEffect;
     switch (cmd.op) {
       case 'put':
-        this.write(cmd.key, cmd.value, revision);
+        w.put(cmd.key, cmd.value);
         result = { op: 'put', key: cmd.key, value: cmd.value, revision };
         break;
-      case 'delete': {
-        const deleted = this.data.delete(cmd.key);
-        if (deleted) this.sortedKeys = null;
-        result = { op: 'delete', key: cmd.key, deleted, revision };
+      case 'delete':
+        result = { op: 'delete', key: cmd.key, deleted: w.delete(cmd.key), revision };
         break;
-      }
       case 'cas': {
         const current = this.data.get(cmd.key)?.value ?? null;
         if (current === cmd.expected) {
-          this.write(cmd.key, cmd.value, revision);
+          w.put(cmd.key, cmd.value);
           result = { op: 'cas', key: cmd.key, succeeded: true, value: cmd.value, revision };
         } else {
           result = { op: 'cas', key: cmd.key, succeeded: false, value: current, revision };
         }
         break;
       }
+      case 'txn':
+        result = { op: 'txn', ...runTxn(cmd, w, revision), revision };
+        break;
+      case 'compact':
+        // Never past the revision before this one: the point is a revision whose state is known.
+        this.history.compact(Math.min(cmd.revision, revision - 1));
+        result = { op: 'compact', compactRevision: this.history.compactRevision, revision };
+        break;
+    }
+    if (this.changes.length > 0) {
+      this.history.record(this.changes);
+      this.changes = [];
     }
     // The cache keeps its own copy: a caller mutating what it got back must not change a retry's answer.
-    this.sessions.record(req.id, { ...result }, req.fingerprint);
+    this.sessions.record(req.id, copy(result), req.fingerprint);
     return result;
   }
 
@@ -130,7 +173,23 @@ export class KvStateMachine {
     return out;
   }
 
-  /** Everything — data, sessions, appliedRevision — in a canonical encoding. */
+  /**
+   * The key as it was at `revision` (at most the applied one), or `compacted` when the history no
+   * longer reaches back that far.
+   */
+  getAt(key: string, revision: number): KvItem | null | Compacted {
+    return this.history.at(key, revision, this.get(key));
+  }
+
+  /**
+   * Up to about `limit` changes after revision `after` to keys that `match` (whole revisions), or
+   * `compacted` when some of them are gone.
+   */
+  changesSince(after: number, match: (key: string) => boolean, limit: number): KvEvent[] | Compacted {
+    return this.history.since(after, match, limit);
+  }
+
+  /** Everything — data, history, sessions, appliedRevision — in a canonical encoding. */
   snapshot(): Uint8Array {
     return encodeSnapshot(this.state());
   }
@@ -139,6 +198,7 @@ export class KvStateMachine {
     const s = decodeSnapshot(bytes);
     const sm = new KvStateMachine(opts);
     sm._appliedRevision = s.appliedRevision;
+    sm.history = KvHistory.from(s.compactRevision, s.history, sm.history.maxEvents, sm.history.maxBytes);
     for (const d of s.data) sm.data.set(d.key, { value: d.value, revision: d.revision, createRevision: d.createRevision, version: d.version });
     sm.sessions.load(
       s.sessions.map((x) => ({
@@ -167,19 +227,46 @@ export class KvStateMachine {
       const results = x.results.map(([seq, r]) => ({ seq, result: r.result, ...(r.fingerprint === undefined ? {} : { fingerprint: r.fingerprint }) }));
       sessions.push({ client: x.client, maxSeq: x.maxSeq, results });
     }
-    return { appliedRevision: this._appliedRevision, data, sessions, tombstones: this.sessions.tombstoneList() };
+    return {
+      appliedRevision: this._appliedRevision,
+      data,
+      sessions,
+      tombstones: this.sessions.tombstoneList(),
+      compactRevision: this.history.compactRevision,
+      history: this.history.all(),
+    };
   }
 
-  private write(key: string, value: string, revision: number): void {
-    const s = this.data.get(key);
-    if (s === undefined) {
-      this.data.set(key, { value, revision, createRevision: revision, version: 1 });
-      this.sortedKeys = null;
-    } else {
-      s.value = value;
-      s.revision = revision;
-      s.version++;
-    }
+  /** Writes at the revision being applied, each change noted for the history. */
+  private makeWriter(): KvWriter {
+    return {
+      get: (key) => this.get(key),
+      list: (prefix, limit) => this.list(prefix, limit),
+      put: (key, value) => {
+        const revision = this._appliedRevision;
+        const s = this.data.get(key);
+        const prev = s === undefined ? null : { value: s.value, modRevision: s.revision, createRevision: s.createRevision, version: s.version };
+        if (s === undefined) {
+          this.data.set(key, { value, revision, createRevision: revision, version: 1 });
+          this.sortedKeys = null;
+          this.changes.push({ key, revision, value, createRevision: revision, version: 1, prev });
+        } else {
+          s.value = value;
+          s.revision = revision;
+          s.version++;
+          this.changes.push({ key, revision, value, createRevision: s.createRevision, version: s.version, prev });
+        }
+      },
+      delete: (key) => {
+        const s = this.data.get(key);
+        if (s === undefined) return false;
+        const revision = this._appliedRevision;
+        this.data.delete(key);
+        this.sortedKeys = null;
+        this.changes.push({ key, revision, value: null, createRevision: 0, version: 0, prev: { value: s.value, modRevision: s.revision, createRevision: s.createRevision, version: s.version } });
+        return true;
+      },
+    };
   }
 
   private keysInOrder(): string[] {
@@ -192,6 +279,11 @@ export class KvStateMachine {
       throw new Error(`KvStateMachine: position ${revision} is not after appliedRevision ${this._appliedRevision}`);
     }
   }
+}
+
+/** Results nest only in a transaction: everything else is copied flat (the hot path). */
+function copy(r: KvEffect): KvEffect {
+  return r.op === 'txn' ? structuredClone(r) : { ...r };
 }
 
 function compareKeys(a: string, b: string): number {

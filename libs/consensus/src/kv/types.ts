@@ -3,11 +3,45 @@
  * in log entries (encoded by codec.ts), a result travels back to the client.
  */
 
-export type KvCommand =
+/** A command on one key. */
+export type KeyCommand =
   | { op: 'put'; key: string; value: string }
   | { op: 'delete'; key: string }
   /** expected null = "key must be absent". */
   | { op: 'cas'; key: string; expected: string | null; value: string };
+
+/** What a transaction's compare looks at (etcd's Compare.target); a missing key has value null and 0 for the rest. */
+export type TxnTarget = 'value' | 'version' | 'createRevision' | 'modRevision';
+export type TxnCompareOp = '=' | '!=' | '<' | '>';
+/** `value`: a string or null when target is value, an integer otherwise. */
+export interface TxnCompare {
+  key: string;
+  target: TxnTarget;
+  op: TxnCompareOp;
+  value: string | number | null;
+}
+/** One operation of a transaction branch. A range reads at most `limit` keys under `prefix`. */
+export type TxnOp = { op: 'put'; key: string; value: string } | { op: 'delete'; key: string } | { op: 'get'; key: string } | { op: 'range'; prefix: string; limit: number };
+
+/**
+ * A transaction (etcd's Txn): if every compare holds, the success ops run, else the failure ops —
+ * in order, at one revision. A branch writes a key at most once (validate.ts), so one revision
+ * holds at most one event per key.
+ */
+export interface TxnCommand {
+  op: 'txn';
+  compare: TxnCompare[];
+  success: TxnOp[];
+  failure: TxnOp[];
+}
+
+/** Forget the change history up to and including `revision` (history.ts). */
+export interface CompactCommand {
+  op: 'compact';
+  revision: number;
+}
+
+export type KvCommand = KeyCommand | TxnCommand | CompactCommand;
 
 export type KvOp = KvCommand['op'];
 
@@ -33,11 +67,25 @@ export const MAX_FINGERPRINT_LENGTH = 128;
 /** Why a request is refused unapplied: it can no longer be told apart from one already applied (sessions.ts). */
 export type RefusalReason = 'session-expired' | 'outside-window';
 
-/** `revision` is always the log position at which the command was applied. */
+/** What one transaction op gave. */
+export type TxnOpResult =
+  | { op: 'put'; key: string; revision: number }
+  | { op: 'delete'; key: string; deleted: boolean; revision: number }
+  | { op: 'get'; key: string; item: KvItem | null }
+  | { op: 'range'; prefix: string; items: KvItem[] };
+
+/**
+ * `revision` is always the log position at which the command was applied. `key` of a conflict or
+ * a refusal is the command's key, '' for commands without one (txn, compact).
+ */
 export type KvResult =
   | { op: 'put'; key: string; value: string; revision: number }
   | { op: 'delete'; key: string; deleted: boolean; revision: number }
   | { op: 'cas'; key: string; succeeded: boolean; value: string | null; revision: number }
+  /** `results[i]` answers op i of the branch that ran. */
+  | { op: 'txn'; succeeded: boolean; results: TxnOpResult[]; revision: number }
+  /** The compaction point after the command (never lowered: an older one is a no-op). */
+  | { op: 'compact'; compactRevision: number; revision: number }
   /**
    * The request id was already used by a request with another fingerprint: nothing was applied
    * and nothing remembered (`key` is this request's key). The IETF Idempotency-Key draft's 422.
@@ -51,6 +99,8 @@ export type KvResult =
 
 /** A result that took effect (and is remembered for retries): every result but a conflict or a refusal. */
 export type KvEffect = Exclude<KvResult, { op: 'conflict' } | { op: 'refused' }>;
+/** The effect of a KeyCommand. */
+export type KeyEffect = Extract<KvEffect, { op: KeyCommand['op'] }>;
 
 /**
  * A key as read (etcd's mvccpb.KeyValue): `modRevision` is the revision of its last change (also
@@ -67,12 +117,33 @@ export interface KvItem {
   version: number;
 }
 
+/**
+ * One change, as the history keeps it: the key's state after it (`value` null for a delete) and
+ * before it (`prev`, null when the key did not exist), so that a read at an older revision and a
+ * watch event are both answered from it.
+ */
+export interface KvEvent {
+  key: string;
+  revision: number;
+  value: string | null;
+  /** After the change; 0 for a delete. */
+  createRevision: number;
+  version: number;
+  prev: { value: string; modRevision: number; createRevision: number; version: number } | null;
+}
+
 export interface KvOptions {
   /** Results each client keeps: its this many most recent request seqs. Default 1000. */
   sessionWindow?: number;
   /** Results kept in all; past it the least recently active clients are dropped. Default 100 000. */
   maxSessions?: number;
+  /** Changes the history keeps (watch, reads in the past); older ones are compacted away. Default 10 000. */
+  historyEvents?: number;
+  /** Bytes of keys and values the history keeps, at most (approximate). Default 64 MiB. */
+  historyBytes?: number;
 }
 
 export const DEFAULT_SESSION_WINDOW = 1000;
 export const DEFAULT_MAX_SESSIONS = 100_000;
+export const DEFAULT_HISTORY_EVENTS = 10_000;
+export const DEFAULT_HISTORY_BYTES = 64 * 1024 * 1024;

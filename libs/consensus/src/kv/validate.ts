@@ -1,4 +1,15 @@
-import { MAX_FINGERPRINT_LENGTH, type KvCommand, type KvRequest } from './types';
+import { MAX_FINGERPRINT_LENGTH, type KvCommand, type KvRequest, type TxnCommand, type TxnCompare, type TxnOp } from './types';
+
+/**
+ * Most compares, and ops per branch, a transaction may hold in the log. The gateway's own limit
+ * (MAX_TXN_OPS, default 128) is lower; this one bounds what any proposer can make replicas do.
+ */
+export const MAX_TXN_OPS_HARD = 10_000;
+/** Most keys one range (in a transaction or a list) returns. */
+export const MAX_RANGE_LIMIT = 10_000;
+
+const TXN_TARGETS = ['value', 'version', 'createRevision', 'modRevision'];
+const TXN_COMPARE_OPS = ['=', '!=', '<', '>'];
 
 /** A structurally invalid request; `field` names the offending field (e.g. `cmd.key`) for a 400 answer. */
 export class KvValidationError extends Error {
@@ -45,9 +56,70 @@ function validateCommand(c: unknown): KvCommand {
       const expected = c.expected === null ? null : str(c.expected, 'cmd.expected', true);
       return { op, key, expected, value: str(c.value, 'cmd.value', true) };
     }
+    case 'txn':
+      return validateTxn(c);
+    case 'compact':
+      return { op, revision: revisionOf(c.revision, 'cmd.revision') };
     default:
-      throw new KvValidationError('cmd.op', `must be 'put', 'delete' or 'cas', got ${JSON.stringify(op) ?? 'undefined'}`);
+      throw new KvValidationError('cmd.op', `must be 'put', 'delete', 'cas', 'txn' or 'compact', got ${JSON.stringify(op) ?? 'undefined'}`);
   }
+}
+
+function revisionOf(v: unknown, field: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new KvValidationError(field, `must be an integer >= 0, got ${describe(v)} ${String(v)}`);
+  return v;
+}
+
+function list(v: unknown, field: string): unknown[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw new KvValidationError(field, `must be an array, got ${describe(v)}`);
+  if (v.length > MAX_TXN_OPS_HARD) throw new KvValidationError(field, `must hold at most ${MAX_TXN_OPS_HARD} entries, got ${v.length}`);
+  return v;
+}
+
+function validateTxn(c: Record<string, unknown>): TxnCommand {
+  const compare = list(c.compare, 'cmd.compare').map((x, i) => validateCompare(x, `cmd.compare[${i}]`));
+  return { op: 'txn', compare, success: branch(c.success, 'cmd.success'), failure: branch(c.failure, 'cmd.failure') };
+}
+
+function validateCompare(x: unknown, at: string): TxnCompare {
+  if (!isRecord(x)) throw new KvValidationError(at, `must be an object, got ${describe(x)}`);
+  const key = str(x.key, `${at}.key`, false);
+  const target = x.target;
+  if (typeof target !== 'string' || !TXN_TARGETS.includes(target)) throw new KvValidationError(`${at}.target`, `must be one of ${TXN_TARGETS.join(', ')}`);
+  const op = x.op;
+  if (typeof op !== 'string' || !TXN_COMPARE_OPS.includes(op)) throw new KvValidationError(`${at}.op`, `must be one of ${TXN_COMPARE_OPS.join(' ')}`);
+  const value = target === 'value' ? (x.value === null ? null : str(x.value, `${at}.value`, true)) : revisionOf(x.value, `${at}.value`);
+  return { key, target: target as TxnCompare['target'], op: op as TxnCompare['op'], value };
+}
+
+/** A branch writes each key at most once: one revision holds one change per key (etcd refuses the same). */
+function branch(v: unknown, field: string): TxnOp[] {
+  const written = new Set<string>();
+  return list(v, field).map((x, i): TxnOp => {
+    const at = `${field}[${i}]`;
+    if (!isRecord(x)) throw new KvValidationError(at, `must be an object, got ${describe(x)}`);
+    switch (x.op) {
+      case 'put':
+      case 'delete': {
+        const key = str(x.key, `${at}.key`, false);
+        if (written.has(key)) throw new KvValidationError(`${at}.key`, `writes ${JSON.stringify(key)} a second time in one branch`);
+        written.add(key);
+        return x.op === 'put' ? { op: 'put', key, value: str(x.value, `${at}.value`, true) } : { op: 'delete', key };
+      }
+      case 'get':
+        return { op: 'get', key: str(x.key, `${at}.key`, false) };
+      case 'range': {
+        const limit = x.limit === undefined || x.limit === null ? 100 : x.limit;
+        if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1 || limit > MAX_RANGE_LIMIT) {
+          throw new KvValidationError(`${at}.limit`, `must be an integer from 1 to ${MAX_RANGE_LIMIT}`);
+        }
+        return { op: 'range', prefix: str(x.prefix ?? '', `${at}.prefix`, true), limit };
+      }
+      default:
+        throw new KvValidationError(`${at}.op`, `must be 'put', 'delete', 'get' or 'range', got ${JSON.stringify(x.op) ?? 'undefined'}`);
+    }
+  });
 }
 
 /**

@@ -1,5 +1,11 @@
 import { checkLinearizable, describeOp, type HistoryOp } from '@app/history';
-import type { KvCommand, KvResult } from '../kv/types';
+import type { KeyCommand, KvCommand, KvResult } from '../kv/types';
+
+/** The simulated clients send single-key commands only: anything else in their log is a bug of the harness. */
+export function keyCommandOf(cmd: KvCommand): KeyCommand {
+  if (cmd.op === 'put' || cmd.op === 'delete' || cmd.op === 'cas') return cmd;
+  throw new Error(`simulation: unexpected ${cmd.op} command`);
+}
 
 /**
  * What the simulated clients saw, recorded the way the end-to-end tools record it (Jepsen style),
@@ -15,7 +21,7 @@ export class SimHistory {
   private nextClient = 0;
 
   /** A write is invoked (once, however many attempts it takes). */
-  invokeWrite(reqId: string, cmd: KvCommand, now: number): void {
+  invokeWrite(reqId: string, cmd: KeyCommand, now: number): void {
     const op: HistoryOp = { id: this.ops.length, client: this.nextClient++, kind: cmd.op, key: cmd.key, invoke: now, complete: null, status: 'info' };
     if (cmd.op === 'put') op.value = cmd.value;
     if (cmd.op === 'cas') {

@@ -56,7 +56,7 @@ class FakeLeaders implements LeaderSource {
 }
 
 const put = (id: string, key = 'k', value = 'v'): KvRequest => ({ id, ts: 1, cmd: { op: 'put', key, value } });
-const resultOf = (r: KvRequest, revision: number): KvResult => ({ op: 'put', key: r.cmd.key, value: (r.cmd as { value: string }).value, revision });
+const resultOf = (r: KvRequest, revision: number): KvResult => ({ op: 'put', key: (r.cmd as { key: string }).key, value: (r.cmd as { value: string }).value, revision });
 const tick = (ms = 0): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
@@ -92,7 +92,7 @@ describe('RaftClient', () => {
     expect(frames.flatMap((f) => f.body.requests.map((r) => r.id))).toEqual(['r0', 'r1', 'r2', 'r3', 'r4', 'r5', 'r6']);
     answerAll();
     const results = await Promise.all(calls);
-    expect(results.map((r) => r.key)).toEqual(['k0', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6']);
+    expect(results.map((r) => (r as { key: string }).key)).toEqual(['k0', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6']);
     expect(client.stats()).toMatchObject({ frames: { propose: 3 }, proposedRequests: 7, inFlight: 0 });
   });
 

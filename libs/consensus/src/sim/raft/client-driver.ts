@@ -1,8 +1,8 @@
 import { encodeRequest } from '../../kv';
-import type { KvCommand, KvResult } from '../../kv/types';
+import type { KeyCommand, KvResult } from '../../kv/types';
 import type { NodeId, ReadFailure, ReadState } from '../../raft/types';
 import type { Rng } from '../../util/rng';
-import { SimHistory } from '../history';
+import { keyCommandOf, SimHistory } from '../history';
 import type { RuntimeFault } from './canaries';
 import { type AckedWrite, SimClient } from './clients';
 import type { Host } from './host';
@@ -28,7 +28,7 @@ export interface ClientEnv {
 }
 
 /** What a runtime that acknowledges on append would answer (it has no result yet). */
-function fakeResult(cmd: KvCommand, index: number): KvResult {
+function fakeResult(cmd: KeyCommand, index: number): KvResult {
   if (cmd.op === 'put') return { op: 'put', key: cmd.key, value: cmd.value, revision: index };
   if (cmd.op === 'delete') return { op: 'delete', key: cmd.key, deleted: true, revision: index };
   return { op: 'cas', key: cmd.key, succeeded: true, value: cmd.value, revision: index };
@@ -97,7 +97,7 @@ export class ClientDriver {
     op.floor = this.maxAckedIndex;
     op.target = c.leaderGuess ?? this.randomNode();
     c.op = op;
-    if (op.readKey === null) for (const q of op.reqs) this.history.invokeWrite(q.id, q.cmd, op.invokedAt);
+    if (op.readKey === null) for (const q of op.reqs) this.history.invokeWrite(q.id, keyCommandOf(q.cmd), op.invokedAt);
     else this.history.invokeRead(`${c.id}/${op.seq}`, op.readKey, op.invokedAt);
     if (this.env.note) {
       const what = op.readKey === null ? op.reqs.map((q) => `${q.id} ${JSON.stringify(q.cmd)}`).join(', ') : `get ${op.readKey} (floor ${op.floor})`;
@@ -124,7 +124,7 @@ export class ClientDriver {
         for (const q of batch) h.waiters.set(q.id, ci);
         c.leaderGuess = h.id;
         if (env.runtimeFault === 'ack-on-append') {
-          batch.forEach((q, k) => this.answer(ci, q.id, r.index + k, fakeResult(q.cmd, r.index + k), h.id, false));
+          batch.forEach((q, k) => this.answer(ci, q.id, r.index + k, fakeResult(keyCommandOf(q.cmd), r.index + k), h.id, false));
         }
       }
       env.afterInput(h);

@@ -1,4 +1,4 @@
-import type { KvCommand, KvRequest, KvResult } from '../../kv/types';
+import type { KeyCommand, KvRequest, KvResult } from '../../kv/types';
 import type { NodeId } from '../../raft/types';
 import type { Rng } from '../../util/rng';
 
@@ -65,7 +65,7 @@ export class SimClient {
     return { ...base, reqs, unanswered: new Set(reqs.map((q) => q.id)), readKey: null };
   }
 
-  private command(key: string, value: string): KvCommand {
+  private command(key: string, value: string): KeyCommand {
     const w = this.rng.next();
     if (w < 0.6) return { op: 'put', key, value };
     if (w < 0.75) return { op: 'delete', key };
@@ -75,7 +75,7 @@ export class SimClient {
   }
 
   sawWrite(r: KvResult): void {
-    if (r.op === 'conflict' || r.op === 'refused') return; // nothing applied (and neither ever happens to these clients)
+    if (r.op === 'conflict' || r.op === 'refused' || r.op === 'txn' || r.op === 'compact') return; // nothing applied (the first two never happen to these clients; they send no txn or compact)
     if (r.op === 'delete') this.seen.set(r.key, null);
     else this.seen.set(r.key, r.value);
   }

@@ -3,6 +3,7 @@ import { splitForPersist } from '../../raft/ready';
 import type { Entry, Message, NodeId, RaftFaults, Ready } from '../../raft/types';
 import { type Rng, seededRng, streamRng } from '../../util/rng';
 import { EventQueue } from '../event-queue';
+import { keyCommandOf } from '../history';
 import { RELIABLE, VirtualNetwork } from '../network';
 import type { RuntimeFault } from './canaries';
 import { ClientDriver, type ClientEvent } from './client-driver';
@@ -351,7 +352,7 @@ export class RaftSim implements NemesisControl {
     h.applied = e.index;
     this.checker.observeApply(h.id, e, req, result, () => sm.digest());
     // The oracle applies each request id once: a replica that applied one twice now differs.
-    const key = req.cmd.key;
+    const key = keyCommandOf(req.cmd).key;
     const expected = this.checker.model.valueAt(key, e.index);
     const actual = sm.get(key)?.value ?? null;
     if (actual !== expected) {

@@ -1,4 +1,5 @@
 import type { KvRequest, KvResult } from '../../kv/types';
+import { keyCommandOf } from '../history';
 
 /**
  * The oracle the replicas are compared with: the committed log applied in order, each request id
@@ -15,7 +16,7 @@ export class ReferenceKv {
   apply(index: number, req: KvRequest): KvResult {
     const first = this.firstResult.get(req.id);
     if (first !== undefined) return first;
-    const cmd = req.cmd;
+    const cmd = keyCommandOf(req.cmd);
     let result: KvResult;
     if (cmd.op === 'put') {
       this.set(index, cmd.key, cmd.value);
