@@ -8,9 +8,11 @@ import type { GatewayConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { HealthModule } from './health/health.module';
+import { HistoryModule } from './history/history.module';
 import { KvModule } from './kv/kv.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { TxnModule } from './txn/txn.module';
 
 @Module({})
 export class AppModule {
@@ -24,6 +26,8 @@ export class AppModule {
         MetricsModule,
         ClusterModule,
         KvModule,
+        TxnModule,
+        HistoryModule,
         AdminModule,
         CommandsModule,
         HealthModule,

@@ -37,6 +37,10 @@ export interface GatewayConfig {
   beaconTimeoutMs: number;
   maxKeyBytes: number;
   maxValueBytes: number;
+  /** Most compares and ops, together, in one transaction. */
+  maxTxnOps: number;
+  /** How often an idle watch stream gets a progress event with the current revision. */
+  watchProgressMs: number;
   bodyLimitBytes: number;
   /** BODY_LIMIT as written, for messages. */
   bodyLimit: string;
@@ -80,6 +84,8 @@ const gatewayVars = z.object({
   BEACON_TIMEOUT_MS: ms(900, 50),
   MAX_KEY_BYTES: int(1024, 1, 2 ** 31 - 1),
   MAX_VALUE_BYTES: int(65536, 1, 2 ** 31 - 1),
+  MAX_TXN_OPS: int(128, 1, 10_000),
+  WATCH_PROGRESS_MS: ms(5000, 100),
   BODY_LIMIT: size('1mb'),
   GATEWAY_WORKERS: int(1, 1, 64),
   READS_FROM: oneOf<'leader' | 'any'>(['leader', 'any'], 'leader'),
@@ -169,6 +175,8 @@ export const gatewayEnvSchema = gatewayVars
       beaconTimeoutMs: v.BEACON_TIMEOUT_MS,
       maxKeyBytes: v.MAX_KEY_BYTES,
       maxValueBytes: v.MAX_VALUE_BYTES,
+      maxTxnOps: v.MAX_TXN_OPS,
+      watchProgressMs: v.WATCH_PROGRESS_MS,
       bodyLimitBytes: v.BODY_LIMIT.bytes,
       bodyLimit: v.BODY_LIMIT.text,
       maxBatchRequests: 512,

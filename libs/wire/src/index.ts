@@ -2,7 +2,7 @@
  * The contract between gateways and replicas: frame bodies on the bus and the control-plane
  * patterns. Both sides import it; neither imports the other.
  */
-import type { KvItem, KvRequest, KvResult } from '@app/consensus/kv';
+import type { KvRequest, KvResult, QueryAnswer } from '@app/consensus/kv';
 import { BYZANTINE_BEHAVIORS as CORE_BYZANTINE_BEHAVIORS } from '@app/consensus/pbft/byzantine';
 
 export type Protocol = 'raft' | 'pbft';
@@ -17,8 +17,18 @@ export interface ProposeBody {
   requests: KvRequest[];
 }
 
-/** `after`: only keys after it (the last key of the page before). */
-export type ReadQuery = { op: 'get'; key: string } | { op: 'list'; prefix: string; limit: number; after?: string };
+/**
+ * get: one key, as it is or (`revision`) as it was at an older revision. list: `after` = only keys
+ * after it (the last key of the page before). changes: the history after revision `after` of one
+ * key or of a prefix, about `limit` changes (whole revisions) — what watches are served from.
+ */
+export type ReadQuery =
+  | { op: 'get'; key: string; revision?: number }
+  | { op: 'list'; prefix: string; limit: number; after?: string }
+  | { op: 'changes'; key?: string; prefix?: string; after: number; limit: number };
+
+/** What a query gives (answered by libs/consensus/src/kv/query.ts). */
+export type { QueryAnswer } from '@app/consensus/kv';
 
 export interface ReadBody {
   t: 'read';
@@ -36,11 +46,9 @@ export interface ResultBody {
   results: KvResult[];
 }
 
-export interface ReadResultBody {
+export interface ReadResultBody extends QueryAnswer {
   t: 'read-result';
   corr: string;
-  /** get: zero or one item. */
-  items: KvItem[];
   appliedIndex: number;
 }
 
@@ -89,7 +97,7 @@ export type PbftOp = { kind: 'write'; request: KvRequest } | { kind: 'read'; que
 
 /** The result of one PbftOp; a request's result bytes encode PbftOpResult[] in batch order. */
 /** A read's `revision`: the store's applied revision it was served at. */
-export type PbftOpResult = { kind: 'write'; result: KvResult } | { kind: 'read'; items: KvItem[]; revision: number } | { kind: 'error'; error: string };
+export type PbftOpResult = { kind: 'write'; result: KvResult } | ({ kind: 'read'; revision: number } & QueryAnswer) | { kind: 'error'; error: string };
 
 // ---- replica -> topic 'beacons'
 

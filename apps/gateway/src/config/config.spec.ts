@@ -38,6 +38,8 @@ describe('loadConfig', () => {
       beaconTimeoutMs: 900,
       maxKeyBytes: 1024,
       maxValueBytes: 65536,
+      maxTxnOps: 128,
+      watchProgressMs: 5000,
       bodyLimitBytes: 1024 * 1024,
       bodyLimit: '1mb',
       maxBatchRequests: 512,

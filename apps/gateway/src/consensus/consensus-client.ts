@@ -1,11 +1,10 @@
-import type { KvItem, KvRequest, KvResult } from '@app/consensus/kv';
-import type { Consistency, Protocol, ReadQuery } from '@app/wire';
+import type { KvRequest, KvResult } from '@app/consensus/kv';
+import type { Consistency, Protocol, QueryAnswer, ReadQuery } from '@app/wire';
 
 export const CONSENSUS_CLIENT = Symbol('CONSENSUS_CLIENT');
 
-/** A read's answer: the items, and the store's applied revision they were read at. */
-export interface ReadAnswer {
-  items: KvItem[];
+/** A read's answer, and the store's applied revision it was read at. */
+export interface ReadAnswer extends QueryAnswer {
   revision: number;
 }
 

@@ -33,6 +33,16 @@ export class ApiError extends Error {
     return new ApiError(413, { error: `${field} is larger than ${limitBytes} bytes`, field, limit: limitBytes }, {}, PROBLEMS.tooLarge);
   }
 
+  /** 410: history at or below `compactRevision` is gone; reading from it is possible again at compactRevision. */
+  static compacted(revision: number, compactRevision: number): ApiError {
+    return new ApiError(
+      410,
+      { error: `revision ${revision} is compacted: the history kept starts after revision ${compactRevision}`, field: 'revision', compactRevision },
+      {},
+      PROBLEMS.compacted,
+    );
+  }
+
   static notFound(detail: string, extra: Record<string, unknown> = {}): ApiError {
     return new ApiError(404, { error: detail, ...extra }, {}, PROBLEMS.notFound);
   }

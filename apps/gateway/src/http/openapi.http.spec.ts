@@ -59,7 +59,8 @@ describe('OpenAPI document', () => {
     expect(Object.keys(list).sort()).toEqual(['after', 'consistency', 'limit', 'prefix']);
     expect(list.consistency.schema.enum).toEqual(['linearizable', 'stale']);
     expect(list.consistency.required).toBe(false);
-    expect(Object.keys(params('/v1/kv/{key}', 'get'))).toEqual(['consistency']);
+    expect(Object.keys(params('/v1/kv/{key}', 'get'))).toEqual(['consistency', 'revision']);
+    expect(Object.keys(params('/v1/watch', 'get')).sort()).toEqual(['fromRevision', 'key', 'prefix']);
     expect(params('/v1/admin/nodes/{id}/kill', 'post').mode.schema.enum).toEqual(['soft', 'hard']);
   });
 
@@ -72,6 +73,11 @@ describe('OpenAPI document', () => {
       ['/v1/kv/{key}', 'put', '503'],
       ['/v1/kv/{key}', 'put', '504'],
       ['/v1/kv/{key}', 'get', '404'],
+      ['/v1/kv/{key}', 'get', '410'],
+      ['/v1/txn', 'post', '400'],
+      ['/v1/txn', 'post', '413'],
+      ['/v1/watch', 'get', '410'],
+      ['/v1/compact', 'post', '400'],
       ['/v1/commands', 'post', '400'],
       ['/v1/admin/nodes/{id}/kill', 'post', '401'],
     ]) {

@@ -44,6 +44,8 @@ export const PROBLEMS = {
    * twice; `reason` is `outside-window` or `session-expired`.
    */
   idempotencyKeyExpired: { type: `${BASE}/idempotency-key-expired`, title: 'Idempotency-Key past its session window' },
+  /** 410: a read or watch from a revision whose history was compacted away; `compactRevision` is the oldest still served. */
+  compacted: { type: `${BASE}/compacted`, title: 'Revision compacted' },
 } as const satisfies Record<string, ProblemType>;
 
 /**

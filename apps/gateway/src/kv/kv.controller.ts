@@ -34,15 +34,16 @@ export class KvController {
   }
 
   @Get(':key')
-  @ApiOperation({ summary: 'Read one key' })
+  @ApiOperation({ summary: 'Read one key, now or (revision=R) as it was at revision R' })
   @ApiParam(KEY_PARAM)
   @ApiOkResponse({ type: ItemDto })
-  @ApiProblem(404, 'No such key')
+  @ApiProblem(404, 'No such key (at that revision, when one is given)')
+  @ApiProblem(410, 'The revision asked for is compacted away (`compactRevision`)')
   @ApiProblem(413, TOO_LARGE)
   @ApiConsensusErrors()
   async get(@Param('key') rawKey: string, @Query() q: ReadQueryDto): Promise<ItemDto> {
     const key = this.key(rawKey);
-    const item = await this.kv.get(key, q.consistency);
+    const item = await this.kv.get(key, q.consistency, q.revision);
     if (item === null) throw ApiError.notFound('not found', { key });
     return presentItem(item);
   }

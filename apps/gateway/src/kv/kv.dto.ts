@@ -56,13 +56,31 @@ const LimitSchema = z
   .transform((s) => (s === undefined ? DEFAULT_LIST_LIMIT : Number(s)))
   .meta({ description: `1 to ${MAX_LIST_LIMIT}, default ${DEFAULT_LIST_LIMIT}`, example: '10' });
 
+/** A revision in a query string: digits only, a safe integer. */
+export const revisionParam = (description: string) =>
+  z
+    .preprocess(
+      emptyAsAbsent,
+      z
+        .string({ error: 'must be given once, as an integer >= 0' })
+        .regex(/^\d{1,15}$/, { error: (iss) => `must be an integer >= 0, got ${JSON.stringify(iss.input)}` })
+        .optional(),
+    )
+    .transform((s) => (s === undefined ? undefined : Number(s)))
+    .meta({ description, example: '42' });
+
 // ---- requests
 
 export class PutBodyDto extends createZodDto(jsonObject({ value: ValueSchema })) {}
 
 export class CasBodyDto extends createZodDto(jsonObject({ expected: ExpectedSchema, value: ValueSchema })) {}
 
-export class ReadQueryDto extends createZodDto(z.object({ consistency: ConsistencySchema })) {}
+export class ReadQueryDto extends createZodDto(
+  z.object({
+    consistency: ConsistencySchema,
+    revision: revisionParam('Read the key as it was at this revision (410 with compactRevision when compacted away; 400 when in the future)'),
+  }),
+) {}
 
 export class ListQueryDto extends createZodDto(
   z.object({

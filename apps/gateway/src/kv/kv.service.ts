@@ -65,9 +65,12 @@ export class KvService {
     );
   }
 
-  async get(key: string, consistency: Consistency): Promise<KvItem | null> {
-    const { items } = await this.client.read(randomUUID(), { op: 'get', key }, consistency);
-    return items.find((i) => i.key === key) ?? null;
+  /** The key now, or as it was at `revision`: 410 when that is compacted away, 400 when it is in the future. */
+  async get(key: string, consistency: Consistency, revision?: number): Promise<KvItem | null> {
+    const answer = await this.client.read(randomUUID(), { op: 'get', key, ...(revision === undefined ? {} : { revision }) }, consistency);
+    if (answer.compacted !== undefined) throw ApiError.compacted(revision ?? 0, answer.compacted);
+    if (answer.future) throw ApiError.badField('revision', `revision ${revision} is in the future: the store is at revision ${answer.revision}`);
+    return answer.items.find((i) => i.key === key) ?? null;
   }
 
   /**

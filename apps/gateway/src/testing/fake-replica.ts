@@ -1,5 +1,5 @@
 import { Bus, CLIENT_PRINCIPAL, type FrameAuth, type Frame } from '@app/bus';
-import { KvStateMachine, validateRequest, type KvResult } from '@app/consensus/kv';
+import { answerQuery, KvStateMachine, validateRequest, type KvResult } from '@app/consensus/kv';
 import {
   BEACON_TOPIC,
   loadBusKeys,
@@ -155,10 +155,7 @@ export class FakeReplica {
       return;
     }
     const sm = this.opts.store.sm;
-    const q = body.query;
-    const item = q.op === 'get' ? sm.get(q.key) : null;
-    const items = q.op === 'get' ? (item ? [item] : []) : sm.list(q.prefix, q.limit, q.after);
-    const r: ReadResultBody = { t: 'read-result', corr: body.corr, items, appliedIndex: sm.appliedRevision };
+    const r: ReadResultBody = { t: 'read-result', corr: body.corr, ...(answerQuery(sm, body.query) ?? { items: [] }), appliedIndex: sm.appliedRevision };
     this.bus.send(frame.from, r);
   }
 }

@@ -1,8 +1,7 @@
 import { Packr } from 'msgpackr';
-import { KvStateMachine, validateRequest, type KvOptions } from '@app/consensus/kv';
+import { answerQuery, KvStateMachine, validateRequest, type KvOptions } from '@app/consensus/kv';
 import type { PbftApp } from '@app/consensus/pbft';
 import type { PbftOp, PbftOpResult } from '@app/wire';
-import { answerQuery } from '../replica/read-query';
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
@@ -42,8 +41,8 @@ export class KvApp implements PbftApp {
       if (op?.kind === 'write') return { kind: 'write', result: this.kv.apply(revision, validateRequest(op.request)) };
       this.kv.skip(revision);
       if (op?.kind === 'read') {
-        const items = answerQuery(this.kv, op.query);
-        if (items !== null) return { kind: 'read', items, revision: this.kv.appliedRevision };
+        const answer = answerQuery(this.kv, op.query);
+        if (answer !== null) return { kind: 'read', ...answer, revision: this.kv.appliedRevision };
       }
       return { kind: 'error', error: 'unknown op' };
     } catch (err) {

@@ -1,4 +1,4 @@
-import { decodeRequest, encodeRequest, KvOptions, KvRequest, KvResult, KvStateMachine, validateRequest } from '@app/consensus/kv';
+import { answerQuery, decodeRequest, encodeRequest, KvOptions, KvRequest, KvResult, KvStateMachine, validateRequest } from '@app/consensus/kv';
 import { HardState, MAX_TERM, RaftFatal, RaftNode, Ready, SoftState, splitForPersist } from '@app/consensus/raft';
 import type { DurableStore } from '@app/storage';
 import type { GatewayRequest, ProposeBody, ReadBody, RedirectBody } from '@app/wire';
@@ -7,7 +7,6 @@ import type { ReplicaRuntime, RuntimeIo, RuntimeStatus } from '../replica/runtim
 import { encodeSnapshot, fromStoredState, toPersistBatch } from './codec';
 import { raftMessageProblem } from './validate-message';
 import { DigestCache } from '../replica/digest-cache';
-import { answerQuery } from '../replica/read-query';
 import { ReadyLoop } from '../replica/ready-loop';
 
 /** A gateway's batch waiting for its entries to be applied. */
@@ -206,9 +205,9 @@ export class RaftRuntime implements ReplicaRuntime {
 
   private serveRead(r: PendingRead): void {
     const q = r.body.query;
-    const items = answerQuery(this.kv, q) ?? [];
+    const answer = answerQuery(this.kv, q) ?? { items: [] };
     this.counters.readsServed++;
-    this.io.reply(r.gateway, { t: 'read-result', corr: r.body.corr, items, appliedIndex: this.appliedIndex });
+    this.io.reply(r.gateway, { t: 'read-result', corr: r.body.corr, ...answer, appliedIndex: this.appliedIndex });
   }
 
   private redirect(gateway: string, corr: string, reason: RedirectBody['reason'], leader: string | null = null): void {

@@ -84,7 +84,10 @@ export class PbftClient implements ConsensusClient {
   read(id: string, query: ReadQuery, _consistency: Consistency): Promise<ReadAnswer> {
     // Reads are ordered like writes: f+1 matching answers to an ordered read are linearizable.
     return this.call(id, { kind: 'read', query }).then((r) => {
-      if (r.kind === 'read') return { items: r.items, revision: r.revision };
+      if (r.kind === 'read') {
+        const { kind: _kind, ...answer } = r;
+        return answer;
+      }
       throw new Error(r.kind === 'error' ? r.error : 'unexpected result');
     });
   }

@@ -326,7 +326,8 @@ export class RaftClient implements ConsensusClient {
     attempt.calls.forEach((call, i) => {
       if (call.settled) return;
       if (reply.t === 'read-result' && call.read !== null) {
-        this.settle(call, { items: reply.items, revision: reply.revision });
+        const { t: _t, corr: _corr, ...answer } = reply;
+        this.settle(call, answer);
         return;
       }
       const result = reply.t === 'result' ? reply.results[i] : undefined;

@@ -1,10 +1,10 @@
-import type { KvItem, KvResult } from '@app/consensus/kv';
+import type { KvEvent, KvItem, KvResult, QueryAnswer } from '@app/consensus/kv';
 import type { RedirectBody } from '@app/wire';
 
 /** A replica's reply, checked: the bus carries whatever anyone publishes on our channel. */
 export type Reply =
   | { t: 'result'; corr: string; results: unknown[] }
-  | { t: 'read-result'; corr: string; items: KvItem[]; revision: number }
+  | ({ t: 'read-result'; corr: string; revision: number } & QueryAnswer)
   | { t: 'redirect'; corr: string; leader: string | null; reason: RedirectBody['reason'] | string };
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -16,10 +16,20 @@ export function parseReply(body: unknown): Reply | null {
   switch (body.t) {
     case 'result':
       return Array.isArray(body.results) ? { t: 'result', corr: body.corr, results: body.results } : null;
-    case 'read-result':
-      return Array.isArray(body.items) && body.items.every(isItem) && isRevision(body.appliedIndex)
-        ? { t: 'read-result', corr: body.corr, items: body.items, revision: body.appliedIndex }
-        : null;
+    case 'read-result': {
+      if (!Array.isArray(body.items) || !body.items.every(isItem) || !isRevision(body.appliedIndex)) return null;
+      const answer: Reply = { t: 'read-result', corr: body.corr, items: body.items, revision: body.appliedIndex };
+      if (body.events !== undefined) {
+        if (!Array.isArray(body.events) || !body.events.every(isEvent)) return null;
+        answer.events = body.events;
+      }
+      if (body.compacted !== undefined) {
+        if (!isRevision(body.compacted)) return null;
+        answer.compacted = body.compacted;
+      }
+      if (body.future === true) answer.future = true;
+      return answer;
+    }
     case 'redirect':
       return {
         t: 'redirect',
@@ -32,13 +42,34 @@ export function parseReply(body: unknown): Reply | null {
   }
 }
 
+/** The shape KvService relies on; a transaction's inner results are the replica's word, as a value's content is. */
 export function isResult(v: unknown): v is KvResult {
-  const op = isRecord(v) ? v.op : undefined;
+  if (!isRecord(v) || typeof v.revision !== 'number') return false;
+  switch (v.op) {
+    case 'put':
+    case 'delete':
+    case 'cas':
+    case 'conflict':
+    case 'refused':
+      return typeof v.key === 'string';
+    case 'txn':
+      return typeof v.succeeded === 'boolean' && Array.isArray(v.results) && v.results.every(isRecord);
+    case 'compact':
+      return isRevision(v.compactRevision);
+    default:
+      return false;
+  }
+}
+
+function isEvent(v: unknown): v is KvEvent {
   return (
     isRecord(v) &&
-    (op === 'put' || op === 'delete' || op === 'cas' || op === 'conflict' || op === 'refused') &&
     typeof v.key === 'string' &&
-    typeof v.revision === 'number'
+    isRevision(v.revision) &&
+    (v.value === null || typeof v.value === 'string') &&
+    isRevision(v.createRevision) &&
+    isRevision(v.version) &&
+    (v.prev === null || (isRecord(v.prev) && typeof v.prev.value === 'string'))
   );
 }
 
