@@ -9,6 +9,9 @@ import { KvValidationError, validateRequest } from './validate';
  *   cas    [id, ts, 2, key, expected | nil, value, fingerprint?]
  *   txn    [id, ts, 3, compare, success, failure, fingerprint?]   (arrays of plain maps, validated on decode)
  *   compact [id, ts, 4, revision, fingerprint?]
+ *   put with a lease [id, ts, 5, key, value, lease, fingerprint?]
+ *   lease-grant [id, ts, 6, ttlSeconds, fp?]; lease-keepalive / lease-revoke [id, ts, 7 / 8, lease, fp?]
+ *   lease-expire [id, ts, 9, lease, renewedAt, voter, fp?]
  * The fingerprint is one more element only when the request has one, so entries written before it
  * existed still decode (as requests without one).
  */
@@ -17,8 +20,24 @@ const OP_DELETE = 1;
 const OP_CAS = 2;
 const OP_TXN = 3;
 const OP_COMPACT = 4;
+const OP_PUT_LEASE = 5;
+const OP_LEASE_GRANT = 6;
+const OP_LEASE_KEEPALIVE = 7;
+const OP_LEASE_REVOKE = 8;
+const OP_LEASE_EXPIRE = 9;
 /** Fields of each op's command proper, by op code; one more is the fingerprint. */
-const WIDTH: Record<number, number> = { [OP_PUT]: 5, [OP_DELETE]: 4, [OP_CAS]: 6, [OP_TXN]: 6, [OP_COMPACT]: 4 };
+const WIDTH: Record<number, number> = {
+  [OP_PUT]: 5,
+  [OP_DELETE]: 4,
+  [OP_CAS]: 6,
+  [OP_TXN]: 6,
+  [OP_COMPACT]: 4,
+  [OP_PUT_LEASE]: 6,
+  [OP_LEASE_GRANT]: 4,
+  [OP_LEASE_KEEPALIVE]: 4,
+  [OP_LEASE_REVOKE]: 4,
+  [OP_LEASE_EXPIRE]: 6,
+};
 
 /** Validates first: a malformed command must never reach the log, where every replica would trip on it. */
 export function encodeRequest(req: KvRequest): Uint8Array {
@@ -26,6 +45,7 @@ export function encodeRequest(req: KvRequest): Uint8Array {
   const fp = fingerprint === undefined ? [] : [fingerprint];
   switch (cmd.op) {
     case 'put':
+      if (cmd.lease !== undefined) return packr.pack([id, ts, OP_PUT_LEASE, cmd.key, cmd.value, cmd.lease, ...fp]);
       return packr.pack([id, ts, OP_PUT, cmd.key, cmd.value, ...fp]);
     case 'delete':
       return packr.pack([id, ts, OP_DELETE, cmd.key, ...fp]);
@@ -35,6 +55,14 @@ export function encodeRequest(req: KvRequest): Uint8Array {
       return packr.pack([id, ts, OP_TXN, cmd.compare, cmd.success, cmd.failure, ...fp]);
     case 'compact':
       return packr.pack([id, ts, OP_COMPACT, cmd.revision, ...fp]);
+    case 'lease-grant':
+      return packr.pack([id, ts, OP_LEASE_GRANT, cmd.ttlSeconds, ...fp]);
+    case 'lease-keepalive':
+      return packr.pack([id, ts, OP_LEASE_KEEPALIVE, cmd.id, ...fp]);
+    case 'lease-revoke':
+      return packr.pack([id, ts, OP_LEASE_REVOKE, cmd.id, ...fp]);
+    case 'lease-expire':
+      return packr.pack([id, ts, OP_LEASE_EXPIRE, cmd.id, cmd.renewedAt, cmd.voter, ...fp]);
   }
 }
 
@@ -57,7 +85,12 @@ export function decodeRequest(data: Uint8Array): KvRequest {
   else if (op === OP_DELETE) cmd = { op: 'delete', key };
   else if (op === OP_CAS) cmd = { op: 'cas', key, expected: t[4], value: t[5] };
   else if (op === OP_TXN) cmd = { op: 'txn', compare: t[3], success: t[4], failure: t[5] };
-  else cmd = { op: 'compact', revision: t[3] };
+  else if (op === OP_COMPACT) cmd = { op: 'compact', revision: t[3] };
+  else if (op === OP_PUT_LEASE) cmd = { op: 'put', key, value: t[4], lease: t[5] };
+  else if (op === OP_LEASE_GRANT) cmd = { op: 'lease-grant', ttlSeconds: t[3] };
+  else if (op === OP_LEASE_KEEPALIVE) cmd = { op: 'lease-keepalive', id: t[3] };
+  else if (op === OP_LEASE_REVOKE) cmd = { op: 'lease-revoke', id: t[3] };
+  else cmd = { op: 'lease-expire', id: t[3], renewedAt: t[4], voter: t[5] };
   // A fingerprint element is never nil (encodeRequest leaves it out instead).
   if (t.length === width + 1 && (t[width] === null || t[width] === undefined)) throw new KvValidationError('fingerprint', 'must be a string, got nil');
   return validateRequest({ id, ts, cmd, fingerprint: t.length === width + 1 ? t[width] : undefined });

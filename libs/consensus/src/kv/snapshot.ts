@@ -1,5 +1,6 @@
 import { packr } from './msgpack';
 import { parseRequestId } from './sessions';
+import type { LeaseRecord } from './leases';
 import type { KvEffect, KvEvent, KvItem, TxnOpResult } from './types';
 
 /** One client's session: its highest executed seq and the results it still remembers, by ascending seq. */
@@ -12,22 +13,25 @@ export interface KvSnapshotSession {
 /** Everything a KvStateMachine is, as plain data. `data` sorted by key; `sessions` least recently active first. */
 export interface KvSnapshotState {
   appliedRevision: number;
-  data: Array<{ key: string; value: string; revision: number; createRevision: number; version: number }>;
+  data: Array<{ key: string; value: string; revision: number; createRevision: number; version: number; lease?: string }>;
   sessions: KvSnapshotSession[];
   /** 16-hex-digit hashes of dropped clients (sessions.ts), sorted. */
   tombstones: string[];
   /** The history (history.ts): every change above compactRevision, in revision order. */
   compactRevision: number;
   history: KvEvent[];
+  /** Sorted by id. */
+  leases: LeaseRecord[];
 }
 
 /**
- * MessagePack array: [MAGIC, 5, appliedRevision, [key, value, revision, createRevision, version, ...],
- * [client, maxSeq, [seq, result, fingerprint | nil, ...], ...], tombstones, compactRevision,
- * [key, revision, value | nil, createRevision, version, prevValue | nil, prevModRevision,
- * prevCreateRevision, prevVersion, ...]] with result = [0, key, value, rev] | [1, key, deleted, rev]
- * | [2, key, succeeded, value | nil, rev] | [3, succeeded, [txn op result maps], rev] |
- * [4, compactRevision, rev], tombstones the 8-byte hashes concatenated in sort order, and a history
+ * MessagePack array: [MAGIC, 5, appliedRevision, [key, value, revision, createRevision, version,
+ * lease | nil, ...], [client, maxSeq, [seq, result, fingerprint | nil, ...], ...], tombstones,
+ * compactRevision, [key, revision, value | nil, createRevision, version, prevValue | nil,
+ * prevModRevision, prevCreateRevision, prevVersion, ...], [leaseId, ttlSeconds, renewedAt, [voter,
+ * ...], ...]] with result = [0, key, value, rev] | [1, key, deleted, rev] | [2, key, succeeded, value
+ * | nil, rev] | [3, succeeded, [txn op result maps], rev] | [4, compactRevision, rev] | [5, op,
+ * leaseId, ttlSeconds | deletedKeys | nil, found | expired | nil, rev] (lease ops), tombstones the 8-byte hashes concatenated in sort order, and a history
  * event without a previous state having nil and zeros for it. Flat arrays keep it compact. The
  * encoding is canonical (a function of the state alone), so its hash is the state's digest.
  * Version 4 (no history: compactRevision = appliedRevision, so reads in the past before it say
@@ -39,6 +43,7 @@ export interface KvSnapshotState {
 const MAGIC = 'synod-kv';
 const VERSION = 5;
 const EVENT_WIDTH = 9;
+const LEASE_WIDTH = 4;
 const TOMBSTONE_BYTES = 8;
 
 function resultTuple(r: KvEffect): unknown[] {
@@ -53,6 +58,16 @@ function resultTuple(r: KvEffect): unknown[] {
       return [3, r.succeeded, r.results, r.revision];
     case 'compact':
       return [4, r.compactRevision, r.revision];
+    case 'lease-grant':
+      return [5, r.op, r.id, r.ttlSeconds, null, r.revision];
+    case 'lease-keepalive':
+      return [5, r.op, r.id, r.ttlSeconds, r.found, r.revision];
+    case 'lease-revoke':
+      return [5, r.op, r.id, r.deleted, r.found, r.revision];
+    case 'lease-expire':
+      return [5, r.op, r.id, r.deleted, r.expired, r.revision];
+    case 'no-lease':
+      return [5, r.op, r.id, null, null, r.revision];
   }
 }
 
@@ -63,12 +78,13 @@ function flatten<T>(xs: readonly T[], width: number, put: (x: T, out: unknown[],
 }
 
 export function encodeSnapshot(s: KvSnapshotState): Uint8Array {
-  const data = flatten(s.data, 5, (d, out, i) => {
+  const data = flatten(s.data, 6, (d, out, i) => {
     out[i] = d.key;
     out[i + 1] = d.value;
     out[i + 2] = d.revision;
     out[i + 3] = d.createRevision;
     out[i + 4] = d.version;
+    out[i + 5] = d.lease ?? null;
   });
   const sessions = flatten(s.sessions, 3, (x, out, i) => {
     out[i] = x.client;
@@ -91,7 +107,13 @@ export function encodeSnapshot(s: KvSnapshotState): Uint8Array {
     out[i + 7] = e.prev?.createRevision ?? 0;
     out[i + 8] = e.prev?.version ?? 0;
   });
-  return packr.pack([MAGIC, VERSION, s.appliedRevision, data, sessions, tombstones, s.compactRevision, history]);
+  const leases = flatten(s.leases, LEASE_WIDTH, (l, out, i) => {
+    out[i] = l.id;
+    out[i + 1] = l.ttlSeconds;
+    out[i + 2] = l.renewedAt;
+    out[i + 3] = l.votes;
+  });
+  return packr.pack([MAGIC, VERSION, s.appliedRevision, data, sessions, tombstones, s.compactRevision, history, leases]);
 }
 
 function fail(what: string): never {
@@ -108,6 +130,7 @@ function decodeResult(t: unknown, appliedRevision: number): KvEffect {
     return { op: 'txn', succeeded: t[1], results: t[2].map((x) => decodeTxnOpResult(x, rev)), revision: rev };
   }
   if (t[0] === 4 && t.length === 3 && isRevision(t[1]) && t[1] < rev) return { op: 'compact', compactRevision: t[1], revision: rev };
+  if (t[0] === 5 && t.length === 6 && typeof t[2] === 'string') return decodeLeaseResult(t, rev);
   const key = t[1];
   if (typeof key !== 'string') fail('session result key is not a string');
   if (t[0] === 0 && t.length === 4 && typeof t[2] === 'string') {
@@ -141,6 +164,30 @@ function decodeTxnOpResult(x: unknown, rev: number): TxnOpResult {
   return fail('txn op result');
 }
 
+function decodeLeaseResult(t: unknown[], rev: number): KvEffect {
+  const [, op, id, a, b] = t as [number, unknown, string, unknown, unknown];
+  const keys = (v: unknown): string[] => (Array.isArray(v) && v.every((k) => typeof k === 'string') ? v : fail('lease result keys'));
+  if (op === 'lease-grant' && isRevision(a) && b === null) return { op, id, ttlSeconds: a, revision: rev };
+  if (op === 'lease-keepalive' && isRevision(a) && typeof b === 'boolean') return { op, id, ttlSeconds: a, found: b, revision: rev };
+  if (op === 'lease-revoke' && typeof b === 'boolean') return { op, id, deleted: keys(a), found: b, revision: rev };
+  if (op === 'lease-expire' && typeof b === 'boolean') return { op, id, deleted: keys(a), expired: b, revision: rev };
+  if (op === 'no-lease' && a === null && b === null) return { op, id, revision: rev };
+  return fail(`bad lease result ${String(op)}`);
+}
+
+function decodeLeases(flat: unknown): LeaseRecord[] {
+  if (!Array.isArray(flat) || flat.length % LEASE_WIDTH !== 0) fail('leases');
+  const leases: LeaseRecord[] = [];
+  for (let i = 0; i < flat.length; i += LEASE_WIDTH) {
+    const [id, ttlSeconds, renewedAt, votes] = flat.slice(i, i + LEASE_WIDTH) as unknown[];
+    if (typeof id !== 'string' || (leases.length > 0 && !(leases[leases.length - 1].id < id))) fail('lease ids not strictly sorted');
+    if (!isRevision(ttlSeconds) || ttlSeconds < 1 || !isRevision(renewedAt)) fail(`lease ${id}`);
+    if (!Array.isArray(votes) || !votes.every((v, j) => typeof v === 'string' && (j === 0 || votes[j - 1] < v))) fail(`lease ${id} votes`);
+    leases.push({ id, ttlSeconds, renewedAt, votes: votes as string[] });
+  }
+  return leases;
+}
+
 /** Decodes and checks the structure (a snapshot may come from another replica); throws on anything off. */
 export function decodeSnapshot(bytes: Uint8Array): KvSnapshotState {
   let root: unknown;
@@ -150,7 +197,7 @@ export function decodeSnapshot(bytes: Uint8Array): KvSnapshotState {
     fail(`not MessagePack (${(e as Error).message})`);
   }
   if (!Array.isArray(root) || root[0] !== MAGIC) fail('not a KV snapshot');
-  if (root[1] === VERSION && root.length === 8) return { ...decodeV3(root, 5), ...decodeHistory(root[6], root[7], root[2]) };
+  if (root[1] === VERSION && root.length === 9) return { ...decodeV3(root, 6), ...decodeHistory(root[6], root[7], root[2]), leases: decodeLeases(root[8]) };
   if ((root[1] === 4 || root[1] === 3) && root.length === 6) return decodeV3(root, root[1] === 4 ? 5 : 3);
   if ((root[1] === 1 || root[1] === 2) && root.length === 6) return decodeLegacy(root, root[1] === 1 ? 3 : 4);
   return fail(`unsupported version ${String(root[1])}`);
@@ -176,8 +223,8 @@ function decodeHistory(compactRevision: unknown, flat: unknown, appliedRevision:
   return { compactRevision, history };
 }
 
-/** `width` 5: [key, value, revision, createRevision, version, ...] (v4); 3: [key, value, revision, ...] (v1-v3). */
-function decodeData(flat: unknown, appliedRevision: number, width: 3 | 5): KvSnapshotState['data'] {
+/** `width` 6: [key, value, revision, createRevision, version, lease | nil, ...] (v5); 5: without the lease (v4); 3: [key, value, revision, ...] (v1-v3). */
+function decodeData(flat: unknown, appliedRevision: number, width: 3 | 5 | 6): KvSnapshotState['data'] {
   if (!Array.isArray(flat) || flat.length % width !== 0) fail('data');
   const data: KvSnapshotState['data'] = [];
   let prevKey: string | null = null;
@@ -185,14 +232,16 @@ function decodeData(flat: unknown, appliedRevision: number, width: 3 | 5): KvSna
     const key: unknown = flat[i];
     const value: unknown = flat[i + 1];
     const revision: unknown = flat[i + 2];
-    const createRevision: unknown = width === 5 ? flat[i + 3] : revision;
-    const version: unknown = width === 5 ? flat[i + 4] : 1;
+    const createRevision: unknown = width >= 5 ? flat[i + 3] : revision;
+    const version: unknown = width >= 5 ? flat[i + 4] : 1;
+    const lease: unknown = width === 6 ? flat[i + 5] : null;
+    if (lease !== null && (typeof lease !== 'string' || lease === '')) fail(`lease of key ${JSON.stringify(key)}`);
     if (typeof key !== 'string' || typeof value !== 'string') fail(`data entry ${i / width} is not strings`);
     if (prevKey !== null && !(prevKey < key)) fail('data keys not strictly sorted');
     if (!isRevision(revision) || revision < 1 || revision > appliedRevision) fail(`revision of key ${JSON.stringify(key)}`);
     if (!isRevision(createRevision) || createRevision < 1 || createRevision > revision) fail(`createRevision of key ${JSON.stringify(key)}`);
     if (!isRevision(version) || version < 1) fail(`version of key ${JSON.stringify(key)}`);
-    data.push({ key, value, revision, createRevision, version });
+    data.push({ key, value, revision, createRevision, version, ...(lease === null ? {} : { lease: lease as string }) });
     prevKey = key;
   }
   return data;
@@ -204,7 +253,7 @@ function decodeFingerprint(fp: unknown, where: string): string | undefined {
   return fp;
 }
 
-function decodeV3(root: unknown[], dataWidth: 3 | 5): KvSnapshotState {
+function decodeV3(root: unknown[], dataWidth: 3 | 5 | 6): KvSnapshotState {
   const [, , appliedRevision, flatData, flatSessions, flatTombstones] = root;
   if (!isRevision(appliedRevision)) fail('appliedRevision');
   const data = decodeData(flatData, appliedRevision, dataWidth);
@@ -236,7 +285,7 @@ function decodeV3(root: unknown[], dataWidth: 3 | 5): KvSnapshotState {
     tombstones.push(t);
   }
   // Before version 5 there was no history: it starts at the snapshot (reads before it are compacted).
-  return { appliedRevision, data, sessions, tombstones, compactRevision: appliedRevision, history: [] };
+  return { appliedRevision, data, sessions, tombstones, compactRevision: appliedRevision, history: [], leases: [] };
 }
 
 /** Versions 1 and 2: one session per request id, in applied order; regrouped by client (sessions.ts). */
@@ -266,5 +315,5 @@ function decodeLegacy(root: unknown[], width: number): KvSnapshotState {
     s.results.push({ seq, result, ...(fingerprint === undefined ? {} : { fingerprint }) });
   }
   for (const s of byClient.values()) s.results.sort((a, b) => a.seq - b.seq);
-  return { appliedRevision, data, sessions: [...byClient.values()], tombstones: [], compactRevision: appliedRevision, history: [] };
+  return { appliedRevision, data, sessions: [...byClient.values()], tombstones: [], compactRevision: appliedRevision, history: [], leases: [] };
 }

@@ -498,7 +498,7 @@ describe('KvStateMachine: determinism, snapshot, digest', () => {
     expect(() => KvStateMachine.restore(session(7))).toThrow(/fingerprint/);
     expect(() => KvStateMachine.restore(session(''))).toThrow(/fingerprint/);
     expect(() => KvStateMachine.restore(packr.pack(['synod-kv', 6, 0, [], [], Buffer.alloc(0)]))).toThrow(/version/);
-    expect(() => KvStateMachine.restore(packr.pack(['synod-kv', 5, 0, [], [], Buffer.alloc(0)]))).toThrow(/version/); // v5 has eight fields
+    expect(() => KvStateMachine.restore(packr.pack(['synod-kv', 5, 0, [], [], Buffer.alloc(0)]))).toThrow(/version/); // v5 has nine fields
     const v4 = (data: unknown[]) => packr.pack(['synod-kv', 4, 9, data, [], Buffer.alloc(0)]);
     expect(KvStateMachine.restore(v4(['a', '1', 5, 3, 2])).get('a')).toMatchObject({ createRevision: 3, modRevision: 5, version: 2 });
     expect(() => KvStateMachine.restore(v4(['a', '1', 5, 6, 2]))).toThrow(/createRevision/); // created after its last change

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { KvHistory, type Compacted } from './history';
+import { KvLeases, type Lease } from './leases';
 import { ClientSessions, type Remembered } from './sessions';
 import { decodeSnapshot, encodeSnapshot, type KvSnapshotState } from './snapshot';
 import { runTxn } from './txn';
@@ -22,17 +23,22 @@ interface Stored {
   revision: number;
   createRevision: number;
   version: number;
+  lease?: string;
 }
 
 function item(key: string, s: Stored): KvItem {
-  return { key, value: s.value, revision: s.revision, createRevision: s.createRevision, modRevision: s.revision, version: s.version };
+  const i: KvItem = { key, value: s.value, revision: s.revision, createRevision: s.createRevision, modRevision: s.revision, version: s.version };
+  if (s.lease !== undefined) i.lease = s.lease;
+  return i;
 }
 
 /** What a command may do to the store: txn.ts runs against this, so a transaction is the same code as a single put. */
 export interface KvWriter {
   get(key: string): KvItem | null;
   list(prefix: string, limit: number): KvItem[];
-  put(key: string, value: string): void;
+  put(key: string, value: string, lease?: string): void;
+  /** Whether a lease exists (a put naming a missing one is refused whole). */
+  hasLease(id: string): boolean;
   /** false when the key did not exist. */
   delete(key: string): boolean;
 }
@@ -48,6 +54,8 @@ export class KvStateMachine {
   private readonly data = new Map<string, Stored>();
   private readonly sessions: ClientSessions;
   private history: KvHistory;
+  private readonly leases = new KvLeases();
+  private readonly leaseExpireQuorum: number;
   private _appliedRevision = 0;
   /** The changes of the command being applied, recorded in the history when it ends. */
   private changes: KvEvent[] = [];
@@ -58,6 +66,18 @@ export class KvStateMachine {
   constructor(opts?: KvOptions) {
     this.sessions = new ClientSessions(opts?.sessionWindow ?? DEFAULT_SESSION_WINDOW, opts?.maxSessions ?? DEFAULT_MAX_SESSIONS);
     this.history = new KvHistory(opts?.historyEvents ?? DEFAULT_HISTORY_EVENTS, opts?.historyBytes ?? DEFAULT_HISTORY_BYTES);
+    this.leaseExpireQuorum = opts?.leaseExpireQuorum ?? 1;
+  }
+
+  /** A lease by id: its TTL, the revision of its last renewal, its keys (sorted). */
+  lease(id: string): { id: string; ttlSeconds: number; renewedAt: number; keys: string[] } | null {
+    const l = this.leases.get(id);
+    return l === undefined ? null : { id: l.id, ttlSeconds: l.ttlSeconds, renewedAt: l.renewedAt, keys: [...l.keys].sort(compareKeys) };
+  }
+
+  /** Every lease, for a replica that starts to decide expiry (lease-clock.ts). */
+  allLeases(): Array<{ id: string; ttlSeconds: number; renewedAt: number }> {
+    return this.leases.all().map((l) => ({ id: l.id, ttlSeconds: l.ttlSeconds, renewedAt: l.renewedAt }));
   }
 
   /** History at or below this revision is gone: reads and watches from before it answer `compacted`. */
@@ -94,7 +114,7 @@ export class KvStateMachine {
   apply(revision: number, req: KvRequest): KvResult {
     this.checkPosition(revision);
     const cmd = req.cmd;
-    if (!['put', 'delete', 'cas', 'txn', 'compact'].includes(cmd.op)) {
+    if (!KNOWN_OPS.has(cmd.op)) {
       throw new Error(`KvStateMachine.apply: unknown op ${JSON.stringify((cmd as { op: unknown }).op)}`);
     }
     this._appliedRevision = revision;
@@ -110,7 +130,11 @@ export class KvStateMachine {
     let result: KvEffect;
     switch (cmd.op) {
       case 'put':
-        w.put(cmd.key, cmd.value);
+        if (cmd.lease !== undefined && !w.hasLease(cmd.lease)) {
+          result = { op: 'no-lease', id: cmd.lease, revision };
+          break;
+        }
+        w.put(cmd.key, cmd.value, cmd.lease);
         result = { op: 'put', key: cmd.key, value: cmd.value, revision };
         break;
       case 'delete':
@@ -126,9 +150,32 @@ export class KvStateMachine {
         }
         break;
       }
-      case 'txn':
-        result = { op: 'txn', ...runTxn(cmd, w, revision), revision };
+      case 'txn': {
+        const outcome = runTxn(cmd, w, revision);
+        result = 'missingLease' in outcome ? { op: 'no-lease', id: outcome.missingLease, revision } : { op: 'txn', ...outcome, revision };
         break;
+      }
+      case 'lease-grant': {
+        const lease = this.leases.grant(cmd.ttlSeconds, revision);
+        result = { op: 'lease-grant', id: lease.id, ttlSeconds: lease.ttlSeconds, revision };
+        break;
+      }
+      case 'lease-keepalive': {
+        const lease = this.leases.renew(cmd.id, revision);
+        result = { op: 'lease-keepalive', id: cmd.id, found: lease !== undefined, ttlSeconds: lease?.ttlSeconds ?? 0, revision };
+        break;
+      }
+      case 'lease-revoke': {
+        const lease = this.leases.remove(cmd.id);
+        result = { op: 'lease-revoke', id: cmd.id, found: lease !== undefined, deleted: this.deleteKeysOf(lease), revision };
+        break;
+      }
+      case 'lease-expire': {
+        const expired = this.leases.voteExpired(cmd.id, cmd.renewedAt, cmd.voter, this.leaseExpireQuorum);
+        const deleted = expired ? this.deleteKeysOf(this.leases.remove(cmd.id)) : [];
+        result = { op: 'lease-expire', id: cmd.id, expired, deleted, revision };
+        break;
+      }
       case 'compact':
         // Never past the revision before this one: the point is a revision whose state is known.
         this.history.compact(Math.min(cmd.revision, revision - 1));
@@ -199,7 +246,11 @@ export class KvStateMachine {
     const sm = new KvStateMachine(opts);
     sm._appliedRevision = s.appliedRevision;
     sm.history = KvHistory.from(s.compactRevision, s.history, sm.history.maxEvents, sm.history.maxBytes);
-    for (const d of s.data) sm.data.set(d.key, { value: d.value, revision: d.revision, createRevision: d.createRevision, version: d.version });
+    sm.leases.load(s.leases);
+    for (const d of s.data) if (d.lease !== undefined) sm.leases.attach(d.lease, d.key);
+    for (const d of s.data) {
+      sm.data.set(d.key, { value: d.value, revision: d.revision, createRevision: d.createRevision, version: d.version, ...(d.lease === undefined ? {} : { lease: d.lease }) });
+    }
     sm.sessions.load(
       s.sessions.map((x) => ({
         client: x.client,
@@ -220,7 +271,7 @@ export class KvStateMachine {
     const data: KvSnapshotState['data'] = [];
     for (const key of this.keysInOrder()) {
       const s = this.data.get(key) as Stored;
-      data.push({ key, value: s.value, revision: s.revision, createRevision: s.createRevision, version: s.version });
+      data.push({ key, value: s.value, revision: s.revision, createRevision: s.createRevision, version: s.version, ...(s.lease === undefined ? {} : { lease: s.lease }) });
     }
     const sessions: KvSnapshotState['sessions'] = [];
     for (const x of this.sessions.entries()) {
@@ -234,6 +285,7 @@ export class KvStateMachine {
       tombstones: this.sessions.tombstoneList(),
       compactRevision: this.history.compactRevision,
       history: this.history.all(),
+      leases: this.leases.all().map((l) => ({ id: l.id, ttlSeconds: l.ttlSeconds, renewedAt: l.renewedAt, votes: l.votes })),
     };
   }
 
@@ -242,18 +294,23 @@ export class KvStateMachine {
     return {
       get: (key) => this.get(key),
       list: (prefix, limit) => this.list(prefix, limit),
-      put: (key, value) => {
+      hasLease: (id) => this.leases.get(id) !== undefined,
+      put: (key, value, lease) => {
         const revision = this._appliedRevision;
         const s = this.data.get(key);
+        if (s?.lease !== undefined && s.lease !== lease) this.leases.detach(s.lease, key);
+        if (lease !== undefined) this.leases.attach(lease, key);
         const prev = s === undefined ? null : { value: s.value, modRevision: s.revision, createRevision: s.createRevision, version: s.version };
         if (s === undefined) {
-          this.data.set(key, { value, revision, createRevision: revision, version: 1 });
+          this.data.set(key, { value, revision, createRevision: revision, version: 1, ...(lease === undefined ? {} : { lease }) });
           this.sortedKeys = null;
           this.changes.push({ key, revision, value, createRevision: revision, version: 1, prev });
         } else {
           s.value = value;
           s.revision = revision;
           s.version++;
+          if (lease === undefined) delete s.lease;
+          else s.lease = lease;
           this.changes.push({ key, revision, value, createRevision: s.createRevision, version: s.version, prev });
         }
       },
@@ -261,12 +318,21 @@ export class KvStateMachine {
         const s = this.data.get(key);
         if (s === undefined) return false;
         const revision = this._appliedRevision;
+        if (s.lease !== undefined) this.leases.detach(s.lease, key);
         this.data.delete(key);
         this.sortedKeys = null;
         this.changes.push({ key, revision, value: null, createRevision: 0, version: 0, prev: { value: s.value, modRevision: s.revision, createRevision: s.createRevision, version: s.version } });
         return true;
       },
     };
+  }
+
+  /** Deletes a removed lease's keys (at the revision being applied), sorted; [] for none. */
+  private deleteKeysOf(lease: Lease | undefined): string[] {
+    if (lease === undefined) return [];
+    const keys = [...lease.keys].sort(compareKeys);
+    for (const key of keys) this.writer.delete(key);
+    return keys;
   }
 
   private keysInOrder(): string[] {
@@ -281,9 +347,11 @@ export class KvStateMachine {
   }
 }
 
-/** Results nest only in a transaction: everything else is copied flat (the hot path). */
+const KNOWN_OPS = new Set(['put', 'delete', 'cas', 'txn', 'compact', 'lease-grant', 'lease-keepalive', 'lease-revoke', 'lease-expire']);
+
+/** Results nest only in a transaction or a revocation: everything else is copied flat (the hot path). */
 function copy(r: KvEffect): KvEffect {
-  return r.op === 'txn' ? structuredClone(r) : { ...r };
+  return r.op === 'txn' || 'deleted' in r ? structuredClone(r) : { ...r };
 }
 
 function compareKeys(a: string, b: string): number {

@@ -5,13 +5,16 @@ import type { KvItem, TxnCommand, TxnCompare, TxnOpResult } from './types';
  * Runs a transaction at one revision (etcd's Txn): the compares read the state before it; the ops
  * of the chosen branch run in order, each seeing the ones before it.
  */
-export function runTxn(cmd: TxnCommand, w: KvWriter, revision: number): { succeeded: boolean; results: TxnOpResult[] } {
+export function runTxn(cmd: TxnCommand, w: KvWriter, revision: number): { succeeded: boolean; results: TxnOpResult[] } | { missingLease: string } {
   const succeeded = cmd.compare.every((c) => holds(c, w.get(c.key)));
+  const branch = succeeded ? cmd.success : cmd.failure;
+  // A put naming a missing lease fails the whole transaction before anything is written.
+  for (const op of branch) if (op.op === 'put' && op.lease !== undefined && !w.hasLease(op.lease)) return { missingLease: op.lease };
   const results: TxnOpResult[] = [];
-  for (const op of succeeded ? cmd.success : cmd.failure) {
+  for (const op of branch) {
     switch (op.op) {
       case 'put':
-        w.put(op.key, op.value);
+        w.put(op.key, op.value, op.lease);
         results.push({ op: 'put', key: op.key, revision });
         break;
       case 'delete':

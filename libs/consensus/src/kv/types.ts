@@ -5,7 +5,8 @@
 
 /** A command on one key. */
 export type KeyCommand =
-  | { op: 'put'; key: string; value: string }
+  /** `lease`: attach the key to that lease (it goes when the lease does); absent: detach it from any. */
+  | { op: 'put'; key: string; value: string; lease?: string }
   | { op: 'delete'; key: string }
   /** expected null = "key must be absent". */
   | { op: 'cas'; key: string; expected: string | null; value: string };
@@ -21,7 +22,7 @@ export interface TxnCompare {
   value: string | number | null;
 }
 /** One operation of a transaction branch. A range reads at most `limit` keys under `prefix`. */
-export type TxnOp = { op: 'put'; key: string; value: string } | { op: 'delete'; key: string } | { op: 'get'; key: string } | { op: 'range'; prefix: string; limit: number };
+export type TxnOp = { op: 'put'; key: string; value: string; lease?: string } | { op: 'delete'; key: string } | { op: 'get'; key: string } | { op: 'range'; prefix: string; limit: number };
 
 /**
  * A transaction (etcd's Txn): if every compare holds, the success ops run, else the failure ops —
@@ -41,7 +42,17 @@ export interface CompactCommand {
   revision: number;
 }
 
-export type KvCommand = KeyCommand | TxnCommand | CompactCommand;
+/**
+ * Leases (leases.ts). `lease-expire` is a replica's vote that the lease ran out on its clock since
+ * the renewal at `renewedAt`: it expires once KvOptions.leaseExpireQuorum replicas voted so.
+ */
+export type LeaseCommand =
+  | { op: 'lease-grant'; ttlSeconds: number }
+  | { op: 'lease-keepalive'; id: string }
+  | { op: 'lease-revoke'; id: string }
+  | { op: 'lease-expire'; id: string; renewedAt: number; voter: string };
+
+export type KvCommand = KeyCommand | TxnCommand | CompactCommand | LeaseCommand;
 
 export type KvOp = KvCommand['op'];
 
@@ -86,6 +97,14 @@ export type KvResult =
   | { op: 'txn'; succeeded: boolean; results: TxnOpResult[]; revision: number }
   /** The compaction point after the command (never lowered: an older one is a no-op). */
   | { op: 'compact'; compactRevision: number; revision: number }
+  | { op: 'lease-grant'; id: string; ttlSeconds: number; revision: number }
+  /** found false: no such lease (expired or revoked); nothing renewed. */
+  | { op: 'lease-keepalive'; id: string; found: boolean; ttlSeconds: number; revision: number }
+  /** `deleted`: the keys it took with it, in one revision. */
+  | { op: 'lease-revoke'; id: string; found: boolean; deleted: string[]; revision: number }
+  | { op: 'lease-expire'; id: string; expired: boolean; deleted: string[]; revision: number }
+  /** A put (or a transaction's put) named a lease that does not exist: nothing was applied. */
+  | { op: 'no-lease'; id: string; revision: number }
   /**
    * The request id was already used by a request with another fingerprint: nothing was applied
    * and nothing remembered (`key` is this request's key). The IETF Idempotency-Key draft's 422.
@@ -115,6 +134,8 @@ export interface KvItem {
   createRevision: number;
   modRevision: number;
   version: number;
+  /** The lease it is attached to, when it is. */
+  lease?: string;
 }
 
 /**
@@ -141,6 +162,8 @@ export interface KvOptions {
   historyEvents?: number;
   /** Bytes of keys and values the history keeps, at most (approximate). Default 64 MiB. */
   historyBytes?: number;
+  /** `lease-expire` votes of distinct replicas that expire a lease: 1 under Raft (the leader's), f+1 under PBFT. Default 1. */
+  leaseExpireQuorum?: number;
 }
 
 export const DEFAULT_SESSION_WINDOW = 1000;

@@ -7,6 +7,8 @@ import { MAX_FINGERPRINT_LENGTH, type KvCommand, type KvRequest, type TxnCommand
 export const MAX_TXN_OPS_HARD = 10_000;
 /** Most keys one range (in a transaction or a list) returns. */
 export const MAX_RANGE_LIMIT = 10_000;
+/** A year: a longer lease is a key without one. */
+export const MAX_LEASE_TTL_SECONDS = 365 * 24 * 3600;
 
 const TXN_TARGETS = ['value', 'version', 'createRevision', 'modRevision'];
 const TXN_COMPARE_OPS = ['=', '!=', '<', '>'];
@@ -47,8 +49,10 @@ function validateCommand(c: unknown): KvCommand {
   if (!isRecord(c)) throw new KvValidationError('cmd', `must be an object, got ${describe(c)}`);
   const op = c.op;
   switch (op) {
-    case 'put':
-      return { op, key: str(c.key, 'cmd.key', false), value: str(c.value, 'cmd.value', true) };
+    case 'put': {
+      const put = { op, key: str(c.key, 'cmd.key', false), value: str(c.value, 'cmd.value', true) } as const;
+      return c.lease === undefined || c.lease === null ? put : { ...put, lease: str(c.lease, 'cmd.lease', false) };
+    }
     case 'delete':
       return { op, key: str(c.key, 'cmd.key', false) };
     case 'cas': {
@@ -60,8 +64,20 @@ function validateCommand(c: unknown): KvCommand {
       return validateTxn(c);
     case 'compact':
       return { op, revision: revisionOf(c.revision, 'cmd.revision') };
+    case 'lease-grant': {
+      const ttl = c.ttlSeconds;
+      if (typeof ttl !== 'number' || !Number.isSafeInteger(ttl) || ttl < 1 || ttl > MAX_LEASE_TTL_SECONDS) {
+        throw new KvValidationError('cmd.ttlSeconds', `must be an integer from 1 to ${MAX_LEASE_TTL_SECONDS}, got ${describe(ttl)} ${String(ttl)}`);
+      }
+      return { op, ttlSeconds: ttl };
+    }
+    case 'lease-keepalive':
+    case 'lease-revoke':
+      return { op, id: str(c.id, 'cmd.id', false) };
+    case 'lease-expire':
+      return { op, id: str(c.id, 'cmd.id', false), renewedAt: revisionOf(c.renewedAt, 'cmd.renewedAt'), voter: str(c.voter, 'cmd.voter', false) };
     default:
-      throw new KvValidationError('cmd.op', `must be 'put', 'delete', 'cas', 'txn' or 'compact', got ${JSON.stringify(op) ?? 'undefined'}`);
+      throw new KvValidationError('cmd.op', `must be 'put', 'delete', 'cas', 'txn', 'compact' or a lease op, got ${JSON.stringify(op) ?? 'undefined'}`);
   }
 }
 
@@ -105,7 +121,9 @@ function branch(v: unknown, field: string): TxnOp[] {
         const key = str(x.key, `${at}.key`, false);
         if (written.has(key)) throw new KvValidationError(`${at}.key`, `writes ${JSON.stringify(key)} a second time in one branch`);
         written.add(key);
-        return x.op === 'put' ? { op: 'put', key, value: str(x.value, `${at}.value`, true) } : { op: 'delete', key };
+        if (x.op === 'delete') return { op: 'delete', key };
+        const value = str(x.value, `${at}.value`, true);
+        return x.lease === undefined || x.lease === null ? { op: 'put', key, value } : { op: 'put', key, value, lease: str(x.lease, `${at}.lease`, false) };
       }
       case 'get':
         return { op: 'get', key: str(x.key, `${at}.key`, false) };
