@@ -10,6 +10,7 @@ import { DashboardModule } from './dashboard/dashboard.module';
 import { HealthModule } from './health/health.module';
 import { HistoryModule } from './history/history.module';
 import { KvModule } from './kv/kv.module';
+import { LeasesModule } from './leases/leases.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { TxnModule } from './txn/txn.module';
@@ -28,6 +29,7 @@ export class AppModule {
         KvModule,
         TxnModule,
         HistoryModule,
+        LeasesModule,
         AdminModule,
         CommandsModule,
         HealthModule,

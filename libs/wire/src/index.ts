@@ -25,7 +25,8 @@ export interface ProposeBody {
 export type ReadQuery =
   | { op: 'get'; key: string; revision?: number }
   | { op: 'list'; prefix: string; limit: number; after?: string }
-  | { op: 'changes'; key?: string; prefix?: string; after: number; limit: number };
+  | { op: 'changes'; key?: string; prefix?: string; after: number; limit: number }
+  | { op: 'lease'; id: string };
 
 /** What a query gives (answered by libs/consensus/src/kv/query.ts). */
 export type { QueryAnswer } from '@app/consensus/kv';

@@ -19,7 +19,7 @@ export function presentResult(r: KeyEffect): PutResponse | DeleteResponse | CasR
   }
 }
 
-export type ItemResponse = { key: string; value: string; revision: number; createRevision: number; modRevision: number; version: number };
+export type ItemResponse = { key: string; value: string; revision: number; createRevision: number; modRevision: number; version: number; lease?: string };
 
 export function presentItem(item: KvItem): ItemResponse {
   return {
@@ -29,5 +29,6 @@ export function presentItem(item: KvItem): ItemResponse {
     createRevision: item.createRevision,
     modRevision: item.modRevision,
     version: item.version,
+    ...(item.lease === undefined ? {} : { lease: item.lease }),
   };
 }

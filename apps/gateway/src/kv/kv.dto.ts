@@ -71,7 +71,13 @@ export const revisionParam = (description: string) =>
 
 // ---- requests
 
-export class PutBodyDto extends createZodDto(jsonObject({ value: ValueSchema })) {}
+export const LeaseIdSchema = z
+  .string({ error: mustBe('a lease id (a string)') })
+  .min(1, { error: 'must not be empty' })
+  .max(32, { error: 'must be at most 32 characters' })
+  .meta({ description: 'A lease id from POST /v1/leases: the key goes when the lease does', example: '2s' });
+
+export class PutBodyDto extends createZodDto(jsonObject({ value: ValueSchema, lease: LeaseIdSchema.optional() })) {}
 
 export class CasBodyDto extends createZodDto(jsonObject({ expected: ExpectedSchema, value: ValueSchema })) {}
 
@@ -100,6 +106,7 @@ const ItemSchema = z.object({
   createRevision: z.number().int().meta({ example: 17, description: 'The revision that created it (since it last did not exist)' }),
   modRevision: z.number().int().meta({ example: 42, description: 'The revision of its last change' }),
   version: z.number().int().meta({ example: 3, description: 'Changes since its creation (1 when created)' }),
+  lease: z.string().optional().meta({ description: 'The lease it is attached to, if any' }),
 });
 
 export class ItemDto extends createZodDto(ItemSchema) {}

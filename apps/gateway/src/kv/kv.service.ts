@@ -4,7 +4,7 @@ import type { KvCommand, KvEffect, KvItem, KvResult, RefusalReason } from '@app/
 import type { Consistency, ReadQuery } from '@app/wire';
 import { GATEWAY_CONFIG } from '../config/config.module';
 import type { GatewayConfig } from '../config/config';
-import { CONSENSUS_CLIENT, type ConsensusClient } from '../consensus/consensus-client';
+import { CONSENSUS_CLIENT, type ConsensusClient, type ReadAnswer } from '../consensus/consensus-client';
 import { ApiError } from '../http/api-error';
 import { restRequestId } from '../http/idempotency-key';
 import { PROBLEMS } from '../http/problem';
@@ -53,6 +53,7 @@ export class KvService {
     const key = idempotencyKey ?? `${this.ownClient}/${++this.ownSeq}`;
     const result = await this.execute(cmd, restRequestId(key), fingerprint);
     if (result.op === 'refused') throw refusal(key, result.reason);
+    if (result.op === 'no-lease') throw ApiError.notFound(`lease ${JSON.stringify(result.id)} does not exist (expired or revoked); nothing was applied`, { field: 'lease', lease: result.id });
     if (result.op !== 'conflict' && answers(result, cmd)) return result as Extract<KvEffect, { op: C['op'] }>;
     throw new ApiError(
       422,
@@ -71,6 +72,11 @@ export class KvService {
     if (answer.compacted !== undefined) throw ApiError.compacted(revision ?? 0, answer.compacted);
     if (answer.future) throw ApiError.badField('revision', `revision ${revision} is in the future: the store is at revision ${answer.revision}`);
     return answer.items.find((i) => i.key === key) ?? null;
+  }
+
+  /** A lease as the replicas know it (remainingMs from the replica that decides expiry, when it answered); null when there is none. */
+  async lease(id: string): Promise<NonNullable<ReadAnswer['lease']> | null> {
+    return (await this.client.read(randomUUID(), { op: 'lease', id }, 'linearizable')).lease ?? null;
   }
 
   /**

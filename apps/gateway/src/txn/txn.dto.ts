@@ -1,7 +1,7 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
 import { jsonObject, mustBe, orNull } from '../http/validation';
-import { KeySchema, MAX_LIST_LIMIT, ValueSchema } from '../kv/kv.dto';
+import { KeySchema, LeaseIdSchema, MAX_LIST_LIMIT, ValueSchema } from '../kv/kv.dto';
 
 /**
  * POST /v1/txn (etcd's Txn): compares, then the success or the failure ops, atomically at one
@@ -28,7 +28,7 @@ const opOf = (v: unknown): unknown => (typeof v === 'object' && v !== null ? (v 
 const TxnOpSchema = z.discriminatedUnion(
   'op',
   [
-    jsonObject({ op: z.literal('put'), key: KeySchema, value: ValueSchema }),
+    jsonObject({ op: z.literal('put'), key: KeySchema, value: ValueSchema, lease: LeaseIdSchema.optional() }),
     jsonObject({ op: z.literal('delete'), key: KeySchema }),
     jsonObject({ op: z.literal('get'), key: KeySchema }),
     jsonObject({

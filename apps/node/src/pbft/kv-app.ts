@@ -1,7 +1,15 @@
 import { Packr } from 'msgpackr';
 import { answerQuery, KvStateMachine, validateRequest, type KvOptions } from '@app/consensus/kv';
-import type { PbftApp } from '@app/consensus/pbft';
+import { clientSigner, type PbftApp } from '@app/consensus/pbft';
 import type { PbftOp, PbftOpResult } from '@app/wire';
+import type { LeaseClock } from '../replica/lease-clock';
+
+export interface KvAppOptions extends KvOptions {
+  /** The replicas: requests they sign may only vote leases expired, each for itself. */
+  replicas?: readonly string[];
+  /** This replica's lease deadlines, fed every result and restarted with every state it restores. */
+  leaseClock?: LeaseClock;
+}
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
@@ -14,11 +22,14 @@ export class KvApp implements PbftApp {
   kv: KvStateMachine;
   private nextRevision = 1;
 
-  constructor(private readonly options: KvOptions = {}) {
+  private readonly replicas: ReadonlySet<string>;
+
+  constructor(private readonly options: KvAppOptions = {}) {
     this.kv = new KvStateMachine(options);
+    this.replicas = new Set(options.replicas ?? []);
   }
 
-  execute(position: number, op: Uint8Array): Uint8Array {
+  execute(position: number, op: Uint8Array, client = ''): Uint8Array {
     let ops: unknown;
     try {
       ops = packr.unpack(op);
@@ -30,15 +41,28 @@ export class KvApp implements PbftApp {
       results.push({ kind: 'error', error: 'malformed op batch' });
       return packr.pack(results);
     }
-    for (const raw of ops as PbftOp[]) results.push(this.one(position, raw));
+    const signer = clientSigner(client);
+    for (const raw of ops as PbftOp[]) results.push(this.one(position, raw, signer));
     return packr.pack(results);
   }
 
   /** Revisions grow by one per command (KV needs them strictly increasing; PBFT positions count requests). */
-  private one(_position: number, op: PbftOp): PbftOpResult {
+  private one(_position: number, op: PbftOp, signer: string): PbftOpResult {
     const revision = this.nextRevision++;
     try {
-      if (op?.kind === 'write') return { kind: 'write', result: this.kv.apply(revision, validateRequest(op.request)) };
+      if (op?.kind === 'write') {
+        const request = validateRequest(op.request);
+        // Expiry votes count per replica (f+1 expire a lease): each only from the replica it names,
+        // and a replica's signature buys nothing else.
+        const isVote = request.cmd.op === 'lease-expire';
+        if (isVote !== this.replicas.has(signer) || (isVote && request.cmd.op === 'lease-expire' && request.cmd.voter !== signer)) {
+          this.kv.skip(revision);
+          return { kind: 'error', error: isVote ? 'a lease-expire vote must be signed by the replica it names' : 'replicas may only vote lease expiry' };
+        }
+        const result = this.kv.apply(revision, request);
+        this.options.leaseClock?.observe(result);
+        return { kind: 'write', result };
+      }
       this.kv.skip(revision);
       if (op?.kind === 'read') {
         const answer = answerQuery(this.kv, op.query);
@@ -62,5 +86,6 @@ export class KvApp implements PbftApp {
     const s = packr.unpack(data) as { next: number; kv: Uint8Array };
     this.kv = KvStateMachine.restore(s.kv, this.options);
     this.nextRevision = s.next;
+    this.options.leaseClock?.restart(this.kv.allLeases());
   }
 }

@@ -10,16 +10,21 @@ import {
   PbftReady,
   PbftReplica,
   Reply,
+  signRequest,
   wellFormed,
 } from '@app/consensus/pbft';
+import { Packr } from 'msgpackr';
 import type { DurableStore } from '@app/storage';
 import { GatewayRequest, loadKeys, PBFT_CLIENT_ID, PbftRequestBody, pbftReplyTopic } from '@app/wire';
 import type { NodeConfig } from '../config/node-config';
 import type { ReplicaRuntime, RuntimeIo, RuntimeStatus } from '../replica/runtime';
 import { PbftCodec } from './codec';
 import { KvApp } from './kv-app';
+import { LeaseClock } from '../replica/lease-clock';
 import { DigestCache } from '../replica/digest-cache';
 import { ReadyLoop } from '../replica/ready-loop';
+
+const packr = new Packr({ useRecords: false, moreTypes: false });
 
 /**
  * Drives a PBFT replica with real time, the Redis store and the bus. Each Ready: the stable
@@ -39,6 +44,10 @@ export class PbftRuntime implements ReplicaRuntime {
   );
   private byzantine: ByzantineFilter | null = null;
   private readonly digests = new DigestCache();
+  /** Lease deadlines on this replica's clock: every replica votes, f+1 votes expire a lease. */
+  private readonly leaseClock = new LeaseClock(() => performance.now());
+  private leaseVoteSeq = 0;
+  private leaseVoteTs = Date.now() * 1000;
   private lastView = -1;
   private lastPrimary = '';
   /** The core's fatal condition, as one line for operators (status, health). */
@@ -57,7 +66,8 @@ export class PbftRuntime implements ReplicaRuntime {
     this.crypto = ed25519Crypto(keys.privateKeyPem, keys.publicKeys);
     const persisted = this.codec.load(await this.store.load());
     if (this.loop.isStopped) return;
-    this.app = new KvApp({ sessionWindow: this.cfg.sessionWindow });
+    const f = Math.floor((this.cfg.nodes.length - 1) / 3);
+    this.app = new KvApp({ sessionWindow: this.cfg.sessionWindow, replicas: this.cfg.nodes, leaseExpireQuorum: f + 1, leaseClock: this.leaseClock });
     this.replica = new PbftReplica(
       {
         id: this.cfg.nodeId,
@@ -77,7 +87,23 @@ export class PbftRuntime implements ReplicaRuntime {
     );
     const st = this.replica.status();
     this.io.log(`pbft: started in view ${st.view}, stable checkpoint ${st.stableCheckpoint}, executed ${st.lastExecuted}`);
-    this.loop.startTicking(this.cfg.tickMs, () => this.replica.tick());
+    this.loop.startTicking(this.cfg.tickMs, () => {
+      this.replica.tick();
+      this.voteLeaseExpiry();
+    });
+  }
+
+  /**
+   * This replica's votes for the leases its clock says ran out, as requests it signs itself
+   * (client `<id>/leases`, relayed to the primary like any client's): f+1 votes expire a lease, so
+   * at least one comes from a correct replica whose clock agrees.
+   */
+  private voteLeaseExpiry(): void {
+    const client = `${this.cfg.nodeId}/leases`;
+    for (const vote of this.leaseClock.voteRequests(this.cfg.nodeId, client, () => ++this.leaseVoteSeq)) {
+      const request = signRequest(this.crypto, { client, id: vote.id, ts: ++this.leaseVoteTs, op: packr.pack([{ kind: 'write', request: vote }]) });
+      this.replica.propose(request, true);
+    }
   }
 
   stop(): void {

@@ -6,7 +6,9 @@ import type { NodeConfig } from '../config/node-config';
 import type { ReplicaRuntime, RuntimeIo, RuntimeStatus } from '../replica/runtime';
 import { encodeSnapshot, fromStoredState, toPersistBatch } from './codec';
 import { raftMessageProblem } from './validate-message';
+import { randomUUID } from 'node:crypto';
 import { DigestCache } from '../replica/digest-cache';
+import { LeaseClock } from '../replica/lease-clock';
 import { ReadyLoop } from '../replica/ready-loop';
 
 /** A gateway's batch waiting for its entries to be applied. */
@@ -43,6 +45,11 @@ export class RaftRuntime implements ReplicaRuntime {
   );
   private appliedIndex = 0;
   private snapshotIndex = 0;
+  /** Lease deadlines; only the leader's count (it alone proposes expiries). */
+  private readonly leaseClock = new LeaseClock(() => performance.now());
+  /** This process's session for its lease-expiry votes. */
+  private readonly expiryClient = `lease-expiry-${randomUUID().slice(0, 8)}`;
+  private expirySeq = 0;
   private lastSoft: SoftState | null = null;
 
   /**
@@ -109,7 +116,17 @@ export class RaftRuntime implements ReplicaRuntime {
       persisted,
     );
     this.io.log(`raft: started at term ${persisted.hardState.currentTerm}, ${persisted.entries.length} entries after snapshot ${this.snapshotIndex}`);
-    this.loop.startTicking(this.cfg.tickMs, () => this.node.tick());
+    this.loop.startTicking(this.cfg.tickMs, () => {
+      this.node.tick();
+      this.voteLeaseExpiry();
+    });
+  }
+
+  /** The leader votes for the leases its clock says ran out (one vote expires a lease under Raft). */
+  private voteLeaseExpiry(): void {
+    if (this.lastSoft?.role !== 'leader') return;
+    const votes = this.leaseClock.voteRequests(this.cfg.nodeId, this.expiryClient, () => ++this.expirySeq);
+    if (votes.length > 0) this.node.propose(votes.map((r) => encodeRequest(r)));
   }
 
   stop(): void {
@@ -206,6 +223,10 @@ export class RaftRuntime implements ReplicaRuntime {
   private serveRead(r: PendingRead): void {
     const q = r.body.query;
     const answer = answerQuery(this.kv, q) ?? { items: [] };
+    if (answer.lease && this.lastSoft?.role === 'leader') {
+      const remainingMs = this.leaseClock.remainingMs(answer.lease.id);
+      if (remainingMs !== null) answer.lease.remainingMs = remainingMs;
+    }
     this.counters.readsServed++;
     this.io.reply(r.gateway, { t: 'read-result', corr: r.body.corr, ...answer, appliedIndex: this.appliedIndex });
   }
@@ -281,6 +302,7 @@ export class RaftRuntime implements ReplicaRuntime {
         continue;
       }
       const result = this.kv.apply(e.index, req);
+      this.leaseClock.observe(result);
       const waiters = this.waiting.get(waiterKey(req));
       if (!waiters) continue;
       this.waiting.delete(waiterKey(req));
@@ -332,6 +354,8 @@ export class RaftRuntime implements ReplicaRuntime {
     const { role, leader } = rd.softState;
     if (role === prev?.role && leader === prev.leader) return;
     this.lastSoft = rd.softState;
+    // A new leader decides expiry from now on, and gives every lease its full TTL first.
+    if (role === 'leader' && prev?.role !== 'leader') this.leaseClock.restart(this.kv.allLeases());
     if (prev?.role === 'leader' && role !== 'leader') {
       this.abandonProposals(leader);
       for (const w of this.readsAwaitingApply) for (const r of w.reads) this.redirect(r.gateway, r.body.corr, 'not-leader', leader);

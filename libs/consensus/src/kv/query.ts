@@ -11,6 +11,8 @@ export interface QueryAnswer {
   compacted?: number;
   /** A get at a revision above the store's: nothing else is set. */
   future?: true;
+  /** lease: the lease, null when there is none; `remainingMs` only from the replica that decides expiry. */
+  lease?: { id: string; ttlSeconds: number; renewedAt: number; keys: string[]; remainingMs?: number } | null;
 }
 
 /** Most keys a list, and about most changes a changes query, returns. */
@@ -23,7 +25,7 @@ function bounded(limit: unknown): number {
 /**
  * A read query off the wire (a ReadQuery of libs/wire), answered from `kv` the same way by both runtimes (PBFT matches the
  * answers of f+1 replicas byte for byte): a get (now or at a past revision), a bounded list, or
- * the changes after a revision; null for anything else.
+ * the changes after a revision, or a lease; null for anything else.
  */
 export function answerQuery(kv: KvStateMachine, q: unknown): QueryAnswer | null {
   const query = (typeof q === 'object' && q !== null ? q : {}) as Record<string, unknown>;
@@ -42,6 +44,7 @@ export function answerQuery(kv: KvStateMachine, q: unknown): QueryAnswer | null 
   if (query.op === 'list') {
     return { items: kv.list(String(query.prefix ?? ''), bounded(query.limit), typeof query.after === 'string' ? query.after : undefined) };
   }
+  if (query.op === 'lease') return { items: [], lease: kv.lease(String(query.id)) };
   if (query.op === 'changes' && Number.isSafeInteger(query.after)) {
     const key = typeof query.key === 'string' ? query.key : null;
     const prefix = String(query.prefix ?? '');

@@ -662,7 +662,7 @@ export class PbftReplica {
       } else {
         this.position++;
         try {
-          result = this.cfg.app.execute(this.position, r.op);
+          result = this.cfg.app.execute(this.position, r.op, r.client);
         } catch {
           result = EXECUTION_ERROR;
         }

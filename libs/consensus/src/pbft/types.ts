@@ -183,8 +183,11 @@ export interface Reply {
 
 /** The replicated application: synchronous and deterministic. */
 export interface PbftApp {
-  /** Executes one request at `position` (a running count of executed requests, from 1). Must not throw. */
-  execute(position: number, op: Uint8Array): Uint8Array;
+  /**
+   * Executes one request at `position` (a running count of executed requests, from 1). `client` is
+   * the request's signed client id (its signer is the part before any '/'). Must not throw.
+   */
+  execute(position: number, op: Uint8Array, client: string): Uint8Array;
   /** Digest of the whole state (equal states, equal digests). */
   digest(): string;
   snapshot(): Uint8Array;

@@ -28,6 +28,10 @@ export function parseReply(body: unknown): Reply | null {
         answer.compacted = body.compacted;
       }
       if (body.future === true) answer.future = true;
+      if (body.lease !== undefined) {
+        if (body.lease !== null && !isLease(body.lease)) return null;
+        answer.lease = body.lease;
+      }
       return answer;
     }
     case 'redirect':
@@ -56,9 +60,27 @@ export function isResult(v: unknown): v is KvResult {
       return typeof v.succeeded === 'boolean' && Array.isArray(v.results) && v.results.every(isRecord);
     case 'compact':
       return isRevision(v.compactRevision);
+    case 'lease-grant':
+    case 'lease-keepalive':
+    case 'lease-revoke':
+    case 'lease-expire':
+    case 'no-lease':
+      return typeof v.id === 'string';
     default:
       return false;
   }
+}
+
+function isLease(v: unknown): v is NonNullable<QueryAnswer['lease']> {
+  return (
+    isRecord(v) &&
+    typeof v.id === 'string' &&
+    isRevision(v.ttlSeconds) &&
+    isRevision(v.renewedAt) &&
+    Array.isArray(v.keys) &&
+    v.keys.every((k) => typeof k === 'string') &&
+    (v.remainingMs === undefined || isRevision(v.remainingMs))
+  );
 }
 
 function isEvent(v: unknown): v is KvEvent {

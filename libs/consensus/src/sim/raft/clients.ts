@@ -75,7 +75,7 @@ export class SimClient {
   }
 
   sawWrite(r: KvResult): void {
-    if (r.op === 'conflict' || r.op === 'refused' || r.op === 'txn' || r.op === 'compact') return; // nothing applied (the first two never happen to these clients; they send no txn or compact)
+    if (r.op !== 'put' && r.op !== 'delete' && r.op !== 'cas') return; // nothing applied (conflicts and refusals never happen to these clients; they send nothing else)
     if (r.op === 'delete') this.seen.set(r.key, null);
     else this.seen.set(r.key, r.value);
   }
