@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Protocol } from '@app/wire';
 import { busRoutes, busShape, checkCluster, clusterNodes, clusterShape, ignore } from './cluster';
 import { parseEnv } from './config-error';
-import { host, int, port, redisUrl, requiredId, type Report } from './pieces';
+import { host, int, oneOf, port, redisUrl, requiredId, type Report } from './pieces';
 
 /** Everything a replica is told at start, validated once; each bad value gets its own message. */
 export interface NodeConfig {
@@ -39,6 +39,8 @@ export interface NodeConfig {
   pbftCheckpointInterval: number;
   /** Results each client's session keeps: its this many most recent request seqs (kv/sessions.ts). Every replica must agree. */
   sessionWindow: number;
+  /** What the lease clock counts a TTL as: 1, or 0.5 for the lease tests' canary (LEASE_CLOCK=half-ttl-test-only). */
+  leaseTtlFactor: number;
 }
 
 const nodeVars = z.object({
@@ -60,6 +62,8 @@ const nodeVars = z.object({
   PBFT_INFLIGHT_BATCHES: int(2, 1, 1000),
   PBFT_CHECKPOINT_INTERVAL: int(32, 1, 100_000),
   SESSION_WINDOW: int(1000, 1, 100_000),
+  /** `half-ttl-test-only` expires leases at half their TTL: the lease tests' canary, refused outside NODE_ENV=test. */
+  LEASE_CLOCK: oneOf(['on', 'half-ttl-test-only'], 'on'),
 });
 type NodeVars = z.output<typeof nodeVars>;
 
@@ -71,6 +75,7 @@ function derive(v: NodeVars, bad: Report) {
   const bus = busRoutes(v, nodes, bad);
   const storageUrl = v.STORAGE_URL ?? v.REDIS_URL;
   if (storageUrl === undefined) bad("STORAGE_URL is required (the Redis of this replica's log); REDIS_URL is used when it is unset");
+  if (v.LEASE_CLOCK !== 'on' && v.NODE_ENV !== 'test') bad(`LEASE_CLOCK=${v.LEASE_CLOCK} expires leases early and exists for the test suite only (NODE_ENV=test)`);
   if (v.HEARTBEAT_TICKS >= v.ELECTION_TICKS) bad(`HEARTBEAT_TICKS must be below ELECTION_TICKS (${v.HEARTBEAT_TICKS} >= ${v.ELECTION_TICKS})`);
   return { nodes, busRoutes: bus.routes, storageUrl: storageUrl ?? '' };
 }
@@ -107,6 +112,7 @@ export const nodeEnvSchema = nodeVars
       pbftInflightBatches: v.PBFT_INFLIGHT_BATCHES,
       pbftCheckpointInterval: v.PBFT_CHECKPOINT_INTERVAL,
       sessionWindow: v.SESSION_WINDOW,
+      leaseTtlFactor: v.LEASE_CLOCK === 'on' ? 1 : 0.5,
     };
   });
 

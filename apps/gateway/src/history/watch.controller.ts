@@ -38,7 +38,11 @@ export class WatchController {
     const filter = this.filter(q);
     const after = resumeAfter(lastEventId, q.fromRevision);
     const first = await this.feed.start(filter, after);
-    if ('compacted' in first) throw ApiError.compacted(after ?? 0, first.compacted);
+    if ('compacted' in first) {
+      // Named as the client asked: a Last-Event-ID resumes after it, fromRevision starts at it.
+      const resumed = typeof lastEventId === 'string' && lastEventId !== '';
+      throw resumed ? ApiError.compacted(after ?? 0, first.compacted, 'Last-Event-ID') : ApiError.compacted(q.fromRevision ?? 0, first.compacted, 'fromRevision');
+    }
 
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no' });
     res.flushHeaders();

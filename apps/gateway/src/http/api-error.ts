@@ -34,10 +34,10 @@ export class ApiError extends Error {
   }
 
   /** 410: history at or below `compactRevision` is gone; reading from it is possible again at compactRevision. */
-  static compacted(revision: number, compactRevision: number): ApiError {
+  static compacted(revision: number, compactRevision: number, field = 'revision'): ApiError {
     return new ApiError(
       410,
-      { error: `revision ${revision} is compacted: the history kept starts after revision ${compactRevision}`, field: 'revision', compactRevision },
+      { error: `${field} ${revision} is compacted: the history kept starts after revision ${compactRevision}`, field, compactRevision },
       {},
       PROBLEMS.compacted,
     );

@@ -45,7 +45,7 @@ export class PbftRuntime implements ReplicaRuntime {
   private byzantine: ByzantineFilter | null = null;
   private readonly digests = new DigestCache();
   /** Lease deadlines on this replica's clock: every replica votes, f+1 votes expire a lease. */
-  private readonly leaseClock = new LeaseClock(() => performance.now());
+  private readonly leaseClock: LeaseClock;
   private leaseVoteSeq = 0;
   private leaseVoteTs = Date.now() * 1000;
   private lastView = -1;
@@ -59,7 +59,9 @@ export class PbftRuntime implements ReplicaRuntime {
     private readonly cfg: NodeConfig,
     private readonly store: DurableStore,
     private readonly io: RuntimeIo,
-  ) {}
+  ) {
+    this.leaseClock = new LeaseClock(() => performance.now(), cfg.leaseTtlFactor);
+  }
 
   async start(): Promise<void> {
     const keys = loadKeys(this.cfg.keysDir, this.cfg.nodeId, [...this.cfg.nodes, PBFT_CLIENT_ID]);

@@ -46,7 +46,7 @@ export class RaftRuntime implements ReplicaRuntime {
   private appliedIndex = 0;
   private snapshotIndex = 0;
   /** Lease deadlines; only the leader's count (it alone proposes expiries). */
-  private readonly leaseClock = new LeaseClock(() => performance.now());
+  private readonly leaseClock: LeaseClock;
   /** This process's session for its lease-expiry votes. */
   private readonly expiryClient = `lease-expiry-${randomUUID().slice(0, 8)}`;
   private expirySeq = 0;
@@ -90,7 +90,9 @@ export class RaftRuntime implements ReplicaRuntime {
     private readonly cfg: NodeConfig,
     private readonly store: DurableStore,
     private readonly io: RuntimeIo,
-  ) {}
+  ) {
+    this.leaseClock = new LeaseClock(() => performance.now(), cfg.leaseTtlFactor);
+  }
 
   /** The same path for a fresh process and a revive: everything comes from storage. */
   async start(): Promise<void> {

@@ -2,7 +2,6 @@ import type { KvRequest, KvResult } from '@app/consensus/kv';
 
 interface Tracked {
   renewedAt: number;
-  ttlMs: number;
   deadline: number;
   /** When this replica last voted the lease expired (for this renewal); 0 = not yet. */
   votedAt: number;
@@ -25,13 +24,17 @@ const REVOTE_MS = 1000;
 export class LeaseClock {
   private readonly leases = new Map<string, Tracked>();
 
-  constructor(private readonly now: () => number) {}
+  /** `ttlFactor` below 1 only for the lease tests' canary (LEASE_CLOCK=half-ttl-test-only). */
+  constructor(
+    private readonly now: () => number,
+    private readonly ttlFactor = 1,
+  ) {}
 
   /** Every lease, from now, with its full TTL. */
   restart(leases: ReadonlyArray<{ id: string; ttlSeconds: number; renewedAt: number }>): void {
     this.leases.clear();
     const now = this.now();
-    for (const l of leases) this.leases.set(l.id, { renewedAt: l.renewedAt, ttlMs: l.ttlSeconds * 1000, deadline: now + l.ttlSeconds * 1000, votedAt: 0 });
+    for (const l of leases) this.leases.set(l.id, { renewedAt: l.renewedAt, deadline: now + l.ttlSeconds * 1000 * this.ttlFactor, votedAt: 0 });
   }
 
   /** After each applied command: grants and keepalives restart a deadline, revocations and expiries end it. */
@@ -40,7 +43,7 @@ export class LeaseClock {
       case 'lease-grant':
       case 'lease-keepalive':
         if (r.op === 'lease-keepalive' && !r.found) return;
-        this.leases.set(r.id, { renewedAt: r.revision, ttlMs: r.ttlSeconds * 1000, deadline: this.now() + r.ttlSeconds * 1000, votedAt: 0 });
+        this.leases.set(r.id, { renewedAt: r.revision, deadline: this.now() + r.ttlSeconds * 1000 * this.ttlFactor, votedAt: 0 });
         return;
       case 'lease-revoke':
         this.leases.delete(r.id);
