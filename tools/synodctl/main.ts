@@ -1,5 +1,16 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ADMIN_ACTIONS, SynodClient, SynodError, SynodUnavailableError, type AdminAction } from '@app/client';
+import {
+  ADMIN_ACTIONS,
+  SynodClient,
+  SynodCompactedError,
+  SynodError,
+  SynodUnavailableError,
+  type AdminAction,
+  type Item,
+  type TxnOpResult,
+  type TxnRequest,
+} from '@app/client';
 
 /**
  * synodctl: the cluster from a shell, as etcdctl is for etcd, through the SDK (so with its
@@ -9,10 +20,19 @@ import { ADMIN_ACTIONS, SynodClient, SynodError, SynodUnavailableError, type Adm
 const USAGE = `usage: synodctl [--endpoints URL,...] [--token T] [--output text|json] <command> ...
 
   put <key> <value>             write a key (an Idempotency-Key of its own, retried safely)
-  get <key> [--stale]           read a key (exit 1 when it does not exist)
+  get <key> [--stale] [--rev R] read a key, as it was at revision R with --rev (exit 1 when it
+                                does not exist)
   del <key>                     delete a key
   cas <key> <expected> <value>  write if the value is <expected> now; --absent: if the key is absent
   range <prefix> [--limit N]    every key under a prefix, in key order, page by page
+  txn <file.json | ->           a transaction, its JSON body ({"compare":[...],"success":[...],
+                                "failure":[...]}) from a file or stdin (exit 1 when the comparisons
+                                fail: the failure branch ran)
+  compact <revision>            drop the history up to a revision (reads before it, watches from
+                                it or before: 410)
+  watch --prefix P | --key K [--rev R]
+                                the changes as they happen, one JSON line each, from revision R (or
+                                from now) until Ctrl-C; across gateways, without a gap
   status                        the cluster: protocol, leader, every replica
   admin <action> <node>         ${ADMIN_ACTIONS.join(' | ')}; --hard with kill,
                                 --behavior B with byzantine
@@ -38,6 +58,9 @@ interface Parsed {
     hard: boolean;
     limit?: number;
     behavior?: string;
+    rev?: number;
+    prefix?: string;
+    key?: string;
   };
 }
 
@@ -58,6 +81,9 @@ function parse(argv: string[]): Parsed | 'help' {
         hard: { type: 'boolean' },
         limit: { type: 'string' },
         behavior: { type: 'string' },
+        rev: { type: 'string' },
+        prefix: { type: 'string' },
+        key: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -93,8 +119,54 @@ function parse(argv: string[]): Parsed | 'help' {
       hard: values.hard === true,
       limit,
       behavior: values.behavior as string | undefined,
+      rev: values.rev === undefined ? undefined : revision(values.rev as string, '--rev'),
+      prefix: values.prefix as string | undefined,
+      key: values.key as string | undefined,
     },
   };
+}
+
+function revision(text: string, what: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isSafeInteger(n) || n < 0) throw new Usage(`${what} takes a revision (an integer >= 0), got "${text}"`);
+  return n;
+}
+
+/** The JSON body of `txn`, from a file or stdin (`-`). */
+function readTxn(file: string): TxnRequest {
+  let text: string;
+  try {
+    text = readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (err) {
+    throw new Usage(`cannot read ${file === '-' ? 'stdin' : file}: ${(err as Error).message}`);
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (err) {
+    throw new Usage(`${file === '-' ? 'stdin' : file} is not JSON: ${(err as Error).message}`);
+  }
+  // The shape is the server's to check (400 naming the field); an object is all it needs here.
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Usage('txn takes a JSON object: {"compare":[…],"success":[…],"failure":[…]}');
+  return body as TxnRequest;
+}
+
+const itemText = (i: Item): string => `${i.key} = ${i.value} (createRevision ${i.createRevision}, modRevision ${i.modRevision}, version ${i.version})`;
+
+/** One transaction result as text lines. */
+function txnResultText(r: TxnOpResult): string[] {
+  switch (r.op) {
+    case 'put':
+      return [`put ${r.key} (revision ${r.revision})`];
+    case 'delete':
+      return [r.deleted ? `delete ${r.key} (revision ${r.revision})` : `delete ${r.key}: not found`];
+    case 'get':
+      return [r.item === null ? `get ${r.key}: not found` : `get ${itemText(r.item)}`];
+    case 'range':
+      return [`range ${r.prefix}: ${r.items.length} key${r.items.length === 1 ? '' : 's'}`, ...r.items.map((i) => `  ${i.key} = ${i.value}`)];
+    default:
+      return [JSON.stringify(r)]; // an op of a later server
+  }
 }
 
 function arity(p: Parsed, n: number, what: string): string[] {
@@ -116,12 +188,12 @@ async function run(p: Parsed, out: (line: string) => void): Promise<number> {
     }
     case 'get': {
       const [key] = arity(p, 1, '<key>');
-      const item = await client.get(key, { consistency: p.flags.stale ? 'stale' : 'linearizable' });
+      const item = await client.get(key, { consistency: p.flags.stale ? 'stale' : 'linearizable', revision: p.flags.rev });
       if (item === null) {
-        show(null, `${key}: not found`);
+        show(null, `${key}: not found${p.flags.rev === undefined ? '' : ` at revision ${p.flags.rev}`}`);
         return 1;
       }
-      show(item, `${item.key} = ${item.value} (createRevision ${item.createRevision}, modRevision ${item.modRevision}, version ${item.version})`);
+      show(item, itemText(item));
       return 0;
     }
     case 'del': {
@@ -145,6 +217,34 @@ async function run(p: Parsed, out: (line: string) => void): Promise<number> {
         show(item, `${item.key} = ${item.value}`);
         if (p.flags.limit !== undefined && ++n >= p.flags.limit) break;
       }
+      return 0;
+    }
+    case 'txn': {
+      const [file] = arity(p, 1, '<file.json>, or - for stdin');
+      const r = await client.txnRaw(readTxn(file));
+      if (json) out(JSON.stringify(r));
+      else {
+        out(`${r.succeeded ? 'succeeded' : 'failed: the failure branch ran'} (revision ${r.revision})`);
+        for (const line of (r.results ?? []).flatMap(txnResultText)) out(line);
+      }
+      return r.succeeded ? 0 : 1;
+    }
+    case 'compact': {
+      const [rev] = arity(p, 1, '<revision>');
+      const r = await client.compact(revision(rev, 'compact'));
+      show(r, `OK (compactRevision ${r.compactRevision}, revision ${r.revision})`);
+      return 0;
+    }
+    case 'watch': {
+      arity(p, 0, '--prefix P or --key K, no arguments');
+      const { prefix, key } = p.flags;
+      if ((prefix === undefined) === (key === undefined)) throw new Usage('watch takes --prefix P or --key K (one of them)');
+      const events = client.watch(prefix !== undefined ? { prefix } : { key: key! }, { fromRevision: p.flags.rev });
+      // Ctrl-C ends the watch (closing the stream), not the process mid-line: exit 0 after.
+      const stop = (): void => void events.return?.();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      for await (const e of events) out(JSON.stringify(e)); // JSON lines whatever --output says: a stream to pipe
       return 0;
     }
     case 'status': {
@@ -174,6 +274,11 @@ async function run(p: Parsed, out: (line: string) => void): Promise<number> {
 }
 
 async function main(): Promise<number> {
+  // `synodctl watch … | head -1`: the reader gone is the end of the output, not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(0);
+  });
   let parsed: Parsed | 'help';
   try {
     parsed = parse(process.argv.slice(2));
@@ -188,7 +293,9 @@ async function main(): Promise<number> {
       return 2;
     }
     if (err instanceof SynodError) {
-      process.stderr.write(`synodctl: ${err.status}: ${err.message}${err.problem?.field ? ` (field ${err.problem.field})` : ''}\n`);
+      const detail =
+        err instanceof SynodCompactedError ? ` (compactRevision ${err.compactRevision})` : err.problem?.field ? ` (field ${err.problem.field})` : '';
+      process.stderr.write(`synodctl: ${err.status}: ${err.message}${detail}\n`);
       return 1;
     }
     if (err instanceof SynodUnavailableError) {

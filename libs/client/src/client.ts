@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Transport, type TransportOptions } from './transport';
+import { TxnBuilder, type TxnRequest, type TxnResult } from './txn';
+import { watch, type WatchEvent, type WatchOptions, type WatchSettings, type WatchTarget } from './watch';
 
 export type Consistency = 'linearizable' | 'stale';
 
@@ -41,6 +43,13 @@ export interface Page {
   revision: number;
 }
 
+export interface CompactResult {
+  /** The compaction point now: reads need a revision at or above it, watches start after it (410 otherwise). */
+  compactRevision: number;
+  /** The revision of the compaction itself. */
+  revision: number;
+}
+
 export interface SynodClientOptions extends TransportOptions {
   /**
    * This client's session name: writes carry Idempotency-Keys `<clientId>/<n>` (the replicas'
@@ -67,17 +76,24 @@ export type AdminAction = (typeof ADMIN_ACTIONS)[number];
  */
 export class SynodClient {
   private readonly http: Transport;
+  private readonly watchSettings: WatchSettings;
   readonly clientId: string;
   private seq = 0;
 
   constructor(opts: SynodClientOptions) {
     this.http = new Transport(opts);
+    this.watchSettings = { endpoints: opts.endpoints, token: opts.token, attemptTimeoutMs: this.http.attemptTimeoutMs, deadlineMs: this.http.deadlineMs };
     this.clientId = opts.clientId ?? `sdk-${randomUUID()}`;
   }
 
-  /** The key, or null when it does not exist. */
-  async get(key: string, opts: { consistency?: Consistency } = {}): Promise<Item | null> {
-    const r = await this.http.request<Item>('GET', `/v1/kv/${seg(key)}${query({ consistency: opts.consistency })}`, undefined, {}, [404]);
+  /**
+   * The key, or null when it does not exist. With `revision`: as it was at that revision (null:
+   * absent then); SynodCompactedError when that revision is compacted, SynodError 400 when it is
+   * in the future.
+   */
+  async get(key: string, opts: { consistency?: Consistency; revision?: number } = {}): Promise<Item | null> {
+    const path = `/v1/kv/${seg(key)}${query({ revision: opts.revision, consistency: opts.consistency })}`;
+    const r = await this.http.request<Item>('GET', path, undefined, {}, [404]);
     return r.status === 404 ? null : r.body;
   }
 
@@ -119,6 +135,36 @@ export class SynodClient {
   async admin(node: string, action: AdminAction, opts: { hard?: boolean; behavior?: string } = {}): Promise<Record<string, unknown>> {
     const path = `/v1/admin/nodes/${seg(node)}/${action}${opts.hard ? '?mode=hard' : ''}`;
     return (await this.http.request<Record<string, unknown>>('POST', path, action === 'byzantine' ? { behavior: opts.behavior ?? 'none' } : undefined)).body;
+  }
+
+  /**
+   * A transaction: `client.txn().if('k', 'version', '=', 0).then(op.put('k', 'v')).else(op.get('k')).commit()`.
+   * All of it is one log entry: the comparisons and the branch that runs see one state.
+   */
+  txn(): TxnBuilder {
+    return new TxnBuilder((body, opts) => this.txnRaw(body, opts));
+  }
+
+  /** POST /v1/txn with a body of your own (see TxnRequest), with an Idempotency-Key like any write. */
+  txnRaw(body: TxnRequest, opts: WriteOptions = {}): Promise<TxnResult> {
+    return this.write<TxnResult>('POST', '/v1/txn', body, opts);
+  }
+
+  /**
+   * Drops the history up to `revision` (POST /v1/compact; past the current revision: up to it):
+   * reads before it, and watches from it or before, get 410 (SynodCompactedError) after.
+   */
+  compact(revision: number, opts: WriteOptions = {}): Promise<CompactResult> {
+    return this.write<CompactResult>('POST', '/v1/compact', { revision }, opts);
+  }
+
+  /**
+   * The changes to a key or under a prefix, as they happen: `for await (const e of
+   * client.watch({ prefix: 'config/' })) …`. It reconnects across gateways without skipping or
+   * repeating a change (watch.ts); `break` closes it.
+   */
+  watch(target: WatchTarget, opts: WatchOptions = {}): AsyncIterableIterator<WatchEvent> {
+    return watch(this.watchSettings, target, opts);
   }
 
   /** GET /v1/cluster: protocol, leader or primary, and every replica's state. */

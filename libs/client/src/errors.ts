@@ -36,3 +36,26 @@ export class SynodUnavailableError extends Error {
     this.name = 'SynodUnavailableError';
   }
 }
+
+/**
+ * 410: the revision asked for (a past read, a watch's start or resume point) is compacted: its
+ * history is gone. `compactRevision` is the compaction point (NaN when the server did not say):
+ * reads in the past need a revision at or above it, watches start after it (fromRevision
+ * `compactRevision + 1` or later).
+ */
+export class SynodCompactedError extends SynodError {
+  constructor(
+    readonly compactRevision: number,
+    problem: Problem | null = null,
+    message = problem?.detail ?? `revision compacted (compactRevision ${compactRevision})`,
+  ) {
+    super(410, problem, message);
+    this.name = 'SynodCompactedError';
+  }
+}
+
+/** The error for a final (not retried) answer: 410 gets its own type, whatever the route. */
+export function errorFor(status: number, problem: Problem | null): SynodError {
+  if (status === 410) return new SynodCompactedError(Number(problem?.compactRevision ?? NaN), problem);
+  return new SynodError(status, problem);
+}

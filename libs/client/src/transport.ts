@@ -1,4 +1,4 @@
-import { Problem, SynodError, SynodUnavailableError } from './errors';
+import { errorFor, Problem, SynodUnavailableError } from './errors';
 
 export interface TransportOptions {
   /** Gateway base URLs (`http://host:port`); the client moves to the next when one fails. */
@@ -24,13 +24,14 @@ const RETRY_FLOOR_MS = 50;
  * - 504: the outcome is unknown: try again with the same Idempotency-Key (the caller's), which the
  *   replicas answer with the first result if it was applied;
  * - no answer at all (connection refused, reset, timeout): the next gateway, same key;
- * - anything else is the answer: 2xx returned, 4xx/5xx thrown as SynodError.
+ * - anything else is the answer: 2xx returned, 4xx/5xx thrown as SynodError (410, a compacted
+ *   revision: SynodCompactedError).
  * 404 is returned too (a missing key is an answer, not an error): `accept` lists such statuses.
  */
 export class Transport {
   private next = 0;
-  private readonly attemptTimeoutMs: number;
-  private readonly deadlineMs: number;
+  readonly attemptTimeoutMs: number;
+  readonly deadlineMs: number;
 
   constructor(private readonly o: TransportOptions) {
     if (o.endpoints.length === 0) throw new Error('SynodClient: at least one endpoint is needed');
@@ -76,13 +77,13 @@ export class Transport {
         await sleep(Math.min(wait, Math.max(0, deadline - Date.now())));
         continue;
       }
-      throw new SynodError(res.status, isProblem(parsed) ? parsed : null);
+      throw errorFor(res.status, isProblem(parsed) ? parsed : null);
     }
     throw new SynodUnavailableError(`no gateway could serve ${method} ${path} within ${this.deadlineMs} ms (last: ${lastError})`, unknownOutcome, lastStatus);
   }
 }
 
-async function readBody(res: Response): Promise<unknown> {
+export async function readBody(res: Response): Promise<unknown> {
   const text = await res.text();
   if (text === '') return null;
   try {
@@ -92,7 +93,7 @@ async function readBody(res: Response): Promise<unknown> {
   }
 }
 
-function isProblem(v: unknown): v is Problem {
+export function isProblem(v: unknown): v is Problem {
   return typeof v === 'object' && v !== null && typeof (v as Problem).status === 'number' && typeof (v as Problem).detail === 'string';
 }
 

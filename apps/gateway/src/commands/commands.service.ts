@@ -8,6 +8,7 @@ import { GATEWAY_CONFIG } from '../config/config.module';
 import { type GatewayConfig, redact } from '../config/config';
 import { ApiError } from '../http/api-error';
 import { PROBLEMS } from '../http/problem';
+import { loadValue } from '../kv/json-value';
 import { COMMANDS_QUEUE, queuePrefix, settledBeforeClose, type CommandsJobData, type CommandsJobResult } from './commands.queue';
 import { jobIdFor } from './job-id';
 
@@ -15,8 +16,13 @@ export interface CommandsJobView {
   id: string;
   state: string;
   attemptsMade: number;
-  results?: CommandsJobResult['results'];
+  /** The commands' results, values as the JSON clients wrote (json-value.ts). */
+  results?: unknown[];
   error?: string;
+}
+
+function presentValues(r: CommandsJobResult['results'][number]): unknown {
+  return 'value' in r && typeof r.value === 'string' ? { ...r, value: loadValue(r.value) } : r;
 }
 
 /** Accepts command batches into the queue and reports on them; the worker runs them. */
@@ -65,7 +71,7 @@ export class CommandsService implements OnApplicationShutdown {
     const job = await this.unavailableOnError(() => this.queue.getJob(id));
     if (!job || state === 'unknown') throw ApiError.notFound('no such command job', { id });
     const view: CommandsJobView = { id, state, attemptsMade: job.attemptsMade };
-    if (state === 'completed' && job.returnvalue) view.results = job.returnvalue.results;
+    if (state === 'completed' && job.returnvalue) view.results = job.returnvalue.results.map(presentValues);
     if (job.failedReason) view.error = job.failedReason;
     return view;
   }

@@ -14,6 +14,8 @@ export interface Watcher {
   deliver(events: KvEvent[]): void;
   /** The history it needs is gone: the watch ends. */
   compacted(compactRevision: number): void;
+  /** Ends the stream (the gateway is shutting down). */
+  end(): void;
   readonly closed: boolean;
 }
 
@@ -40,6 +42,8 @@ function matcher(f: WatchFilter): (key: string) => boolean {
 @Injectable()
 export class ChangeFeed implements OnModuleDestroy {
   private readonly live = new Set<Watcher & { match: (key: string) => boolean }>();
+  /** Every watch followed, live or catching up: ended when the gateway shuts down. */
+  private readonly followed = new Set<Watcher>();
   /** Every change at or below it has been given to the live watches; null while none is live. */
   private cursor: number | null = null;
   private pumping = false;
@@ -49,20 +53,25 @@ export class ChangeFeed implements OnModuleDestroy {
 
   onModuleDestroy(): void {
     this.stopped = true;
+    for (const w of this.followed) w.end();
   }
 
   /**
    * The first read of a watch from `after` (null: from now): throws what the read throws (503,
    * 504); a compacted answer is returned for the caller to refuse with 410 before the stream starts.
    */
-  async start(filter: WatchFilter, after: number | null): Promise<{ after: number; events: KvEvent[] } | { compacted: number }> {
+  async start(filter: WatchFilter, after: number | null): Promise<{ after: number; events: KvEvent[] } | { compacted: number } | { future: number }> {
     const a = await this.read(filter, after ?? NOW);
     if (a.compacted !== undefined) return { compacted: a.compacted };
+    // From a revision the store has not reached (another cluster's, or a reset one's): refused, not waited for.
+    if (after !== null && after > a.revision) return { future: a.revision };
     return { after: after === null ? a.revision : nextAfter(after, a), events: a.events ?? [] };
   }
 
   /** Follows `w` until it closes: catch-up reads of its own, then the live loop. */
   async follow(w: Watcher): Promise<void> {
+    if (this.stopped) return w.end();
+    this.followed.add(w);
     const match = matcher(w.filter);
     while (!w.closed && !this.stopped && (this.cursor === null || w.after < this.cursor)) {
       let a: ReadAnswer;
@@ -86,6 +95,7 @@ export class ChangeFeed implements OnModuleDestroy {
 
   /** Stops following a closed watch (the live loop also drops closed ones as it goes). */
   forget(w: Watcher): void {
+    this.followed.delete(w);
     this.live.delete(w as Watcher & { match: (key: string) => boolean });
     if (this.live.size === 0) this.cursor = null;
   }

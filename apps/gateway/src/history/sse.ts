@@ -1,4 +1,5 @@
 import type { KvEvent } from '@app/consensus/kv';
+import { loadValue, loadValueOrNull, type JsonValue } from '../kv/json-value';
 
 /**
  * Server-Sent Events frames of a watch (text/event-stream). A change is `event: put|delete` with
@@ -6,8 +7,8 @@ import type { KvEvent } from '@app/consensus/kv';
  */
 
 /** What a watcher receives for one change: the key's new value (null when deleted) and the one it replaced. */
-export function changeData(e: KvEvent): { key: string; value: string | null; revision: number; prevValue?: string } {
-  return { key: e.key, value: e.value, revision: e.revision, ...(e.prev === null ? {} : { prevValue: e.prev.value }) };
+export function changeData(e: KvEvent): { key: string; value: JsonValue; revision: number; prevValue?: JsonValue } {
+  return { key: e.key, value: loadValueOrNull(e.value), revision: e.revision, ...(e.prev === null ? {} : { prevValue: loadValue(e.prev.value) }) };
 }
 
 /** The changes of whole revisions, as one chunk: a revision is written at once, never half. */

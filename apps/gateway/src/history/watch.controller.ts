@@ -36,13 +36,19 @@ export class WatchController {
   @ApiConsensusErrors()
   async watch(@Query() q: WatchQueryDto, @Headers('last-event-id') lastEventId: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
     const filter = this.filter(q);
+    const resumed = typeof lastEventId === 'string' && lastEventId !== '';
     const after = resumeAfter(lastEventId, q.fromRevision);
+    // A client gone while the first read is out is not followed (its close came before we listened).
+    let gone = false;
+    const onEarlyClose = (): void => void (gone = true);
+    req.once('close', onEarlyClose);
     const first = await this.feed.start(filter, after);
-    if ('compacted' in first) {
-      // Named as the client asked: a Last-Event-ID resumes after it, fromRevision starts at it.
-      const resumed = typeof lastEventId === 'string' && lastEventId !== '';
-      throw resumed ? ApiError.compacted(after ?? 0, first.compacted, 'Last-Event-ID') : ApiError.compacted(q.fromRevision ?? 0, first.compacted, 'fromRevision');
-    }
+    req.off('close', onEarlyClose);
+    if (gone) return;
+    // Named as the client asked: a Last-Event-ID resumes after it, fromRevision starts at it.
+    const [revision, field] = resumed ? [after ?? 0, 'Last-Event-ID'] : [q.fromRevision ?? 0, 'fromRevision'];
+    if ('compacted' in first) throw ApiError.compacted(revision, first.compacted, field);
+    if ('future' in first) throw ApiError.badField(field, `${field} ${revision} is in the future: the store is at revision ${first.future}`);
 
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no' });
     res.flushHeaders();
@@ -51,8 +57,14 @@ export class WatchController {
       if (w.closed) return;
       res.write(chunk);
       lastWrite = Date.now();
-      if (res.writableLength > MAX_BUFFERED_BYTES) end();
+      if (res.writableLength > MAX_BUFFERED_BYTES) w.end();
     };
+    const progress = setInterval(
+      () => {
+        if (Date.now() - lastWrite >= this.config.watchProgressMs) write(progressFrame(w.after));
+      },
+      Math.max(50, Math.floor(this.config.watchProgressMs / 4)),
+    );
     const w: Watcher & { closed: boolean } = {
       filter,
       after: first.after,
@@ -63,20 +75,17 @@ export class WatchController {
       },
       compacted: (compactRevision: number) => {
         write(compactedFrame(compactRevision));
-        end();
+        w.end();
+      },
+      end: () => {
+        if (w.closed) return;
+        w.closed = true;
+        clearInterval(progress);
+        this.feed.forget(w);
+        res.end();
       },
     };
-    const progress = setInterval(() => {
-      if (Date.now() - lastWrite >= this.config.watchProgressMs) write(progressFrame(w.after));
-    }, Math.max(50, Math.floor(this.config.watchProgressMs / 4)));
-    const end = (): void => {
-      if (w.closed) return;
-      w.closed = true;
-      clearInterval(progress);
-      this.feed.forget(w);
-      res.end();
-    };
-    req.on('close', end);
+    req.on('close', w.end);
     // The first page, then a progress at its end (the resume point, so after the changes it
     // covers), then what follows: each change once, the watcher's `after` only grows.
     if (first.events.length > 0) write(changeFrames(first.events));

@@ -34,22 +34,23 @@ describe('OpenAPI document', () => {
   it('lists the request bodies from the zod schemas', () => {
     const schemas = spec.components.schemas;
     expect(bodyOf(spec.paths['/v1/kv/{key}'].put)).toEqual({ $ref: '#/components/schemas/PutBodyDto' });
-    expect(schemas.PutBodyDto).toMatchObject({ type: 'object', properties: { value: { type: 'string' } }, required: ['value'] });
+    expect(schemas.PutBodyDto).toMatchObject({ type: 'object', properties: { value: { description: expect.stringMatching(/^Any JSON value/) }, lease: { type: 'string' } } });
     expect(bodyOf(spec.paths['/v1/kv/{key}/cas'].post)).toEqual({ $ref: '#/components/schemas/CasBodyDto' });
     expect(schemas.CasBodyDto.required).toEqual(['expected', 'value']);
-    expect(schemas.CasBodyDto.properties.expected).toMatchObject({ type: 'string', nullable: true });
+    expect(schemas.CasBodyDto.properties.expected).toMatchObject({ nullable: true, description: expect.stringMatching(/null for "key must be absent"/) });
     expect(bodyOf(spec.paths['/v1/commands'].post)).toEqual({ $ref: '#/components/schemas/CommandsBodyDto' });
     const commands = schemas.CommandsBodyDto.properties.commands;
     expect(commands).toMatchObject({ type: 'array', minItems: 1, maxItems: 1000 });
     const cas = commands.items.oneOf.find((o: any) => o.properties.op.enum?.[0] === 'cas');
-    expect(cas).toMatchObject({ required: ['op', 'key', 'expected', 'value'], properties: { expected: { type: 'string', nullable: true } } });
+    expect(cas).toMatchObject({ required: ['op', 'key', 'expected', 'value'], properties: { expected: { nullable: true } } });
     expect(bodyOf(spec.paths['/v1/admin/nodes/{id}/byzantine'].post)).toEqual({ $ref: '#/components/schemas/ByzantineBodyDto' });
     expect(schemas.ByzantineBodyDto.properties.behavior.enum).toEqual(expect.arrayContaining(['equivocate', 'none']));
   });
 
   it('is OpenAPI 3.0 throughout: nullable, never a list of types', () => {
     expect(JSON.stringify(spec)).not.toMatch(/"type":\[/);
-    expect(spec.components.schemas.CasResultDto.properties.value).toMatchObject({ type: 'string', nullable: true });
+    expect(spec.components.schemas.CasResultDto.properties.succeeded).toMatchObject({ type: 'boolean' });
+    expect(spec.components.schemas.ListResultDto.properties.next).toMatchObject({ type: 'string', nullable: true });
   });
 
   it('lists the query parameters from the zod schemas', () => {
@@ -78,6 +79,10 @@ describe('OpenAPI document', () => {
       ['/v1/txn', 'post', '413'],
       ['/v1/watch', 'get', '410'],
       ['/v1/compact', 'post', '400'],
+      ['/v1/leases', 'post', '400'],
+      ['/v1/leases/{id}/keepalive', 'post', '404'],
+      ['/v1/leases/{id}', 'delete', '404'],
+      ['/v1/leases/{id}', 'get', '404'],
       ['/v1/commands', 'post', '400'],
       ['/v1/admin/nodes/{id}/kill', 'post', '401'],
     ]) {
@@ -95,7 +100,7 @@ describe('problem details', () => {
       type: 'https://synod.dev/problems/invalid-field',
       title: 'A request field is invalid',
       status: 400,
-      detail: 'expected is required (a string, or null for "key must be absent")',
+      detail: 'expected is required (a JSON value, or null for "key must be absent")',
       instance: '/v1/kv/k/cas',
       field: 'expected',
     });

@@ -36,8 +36,8 @@ describe('zod issues → 400 naming the field', () => {
     expect(commands({ commands: many }).problem.detail).toBe('commands must hold 1 to 1000 commands, got 1001');
     expect(commands({ commands: [7] }).problem.detail).toBe('commands[0] must be a JSON object, got number');
     expect(commands({ commands: [{ key: 'a' }] }).problem.detail).toBe('commands[0].op must be "put", "delete" or "cas", got nothing');
-    expect(commands({ commands: [{ op: 'cas', key: 'a', expected: 3, value: 'b' }] }).problem.detail).toBe(
-      'commands[0].expected must be a string or null, got number',
+    expect(commands({ commands: [{ op: 'cas', key: 'a', expected: '\u0000x', value: 'b' }] }).problem.detail).toBe(
+      'commands[0].expected must be a JSON value or null',
     );
     expect(commands({ commands: [{ op: 'put', key: 'a', value: '\ud800' }] }).problem.detail).toBe(
       'commands[0].value must be well-formed UTF-16 (lone surrogate)',

@@ -1,6 +1,7 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
 import { jsonObject, mustBe, orNull } from '../http/validation';
+import { JSON_MARK, storeValue, type JsonValue } from './json-value';
 
 /**
  * The KV request and response shapes, once: nestjs-zod's pipe checks requests against these
@@ -25,16 +26,35 @@ export const KeySchema = z
   .refine(...wellFormed)
   .meta({ description: 'Non-empty; at most MAX_KEY_BYTES bytes of UTF-8', example: 'color' });
 
-export const ValueSchema = z
-  .string({ error: mustBe('a string') })
-  .refine(...wellFormed)
-  .meta({ description: 'At most MAX_VALUE_BYTES bytes of UTF-8', example: 'blue' });
+/**
+ * Any JSON value (a body is parsed JSON: anything present is one). Documented as "any" rather than
+ * zod's recursive JSON schema, which OpenAPI 3.0 tools render badly.
+ */
+export const anyJson = (whenMissing = 'is required (a JSON value)') =>
+  z
+    .any()
+    .refine((v) => v !== undefined, { error: whenMissing })
+    .transform((v) => v as JsonValue);
+
+/** Any JSON value, checked and turned into the string the store keeps (json-value.ts). */
+const jsonValue = (whenMissing: string) =>
+  anyJson(whenMissing)
+    .refine((v) => typeof v !== 'string' || !LONE_SURROGATE.test(v), { error: 'must be well-formed UTF-16 (lone surrogate)' })
+    .refine((v) => typeof v !== 'string' || !v.startsWith(JSON_MARK), { error: 'must not start with U+0000 (it marks stored non-string JSON values)' })
+    .refine((v) => v !== null, { error: 'must not be null (null stands for "absent": a cas expecting no key, a deleted key in a watch)' })
+    .transform(storeValue);
+
+export const ValueSchema = jsonValue('is required (any JSON value)').meta({
+  description: 'Any JSON value (a string is the common case); at most MAX_VALUE_BYTES bytes of UTF-8 as stored (non-strings as their JSON)',
+  example: 'blue',
+});
 
 /** Required, and null is meaningful ("must be absent"), so absence is not null. */
-export const ExpectedSchema = orNull(
-  z.string({ error: mustBe('a string or null', 'is required (a string, or null for "key must be absent")') }).refine(...wellFormed),
-  'string',
-).meta({ description: 'The current value required, or null for "key must be absent"', example: 'blue' });
+export const ExpectedSchema = z
+  .union([z.null(), jsonValue('is required (a JSON value, or null for "key must be absent")')], {
+    error: (iss) => (iss.input === undefined ? 'is required (a JSON value, or null for "key must be absent")' : 'must be a JSON value or null'),
+  })
+  .meta({ description: 'The current value required, or null for "key must be absent"', example: 'blue' });
 
 export const ConsistencySchema = z
   .preprocess(
@@ -99,9 +119,9 @@ export class ListQueryDto extends createZodDto(
 
 // ---- responses (documentation: the controller builds them in kv-responses.ts)
 
-const ItemSchema = z.object({
+export const ItemSchema = z.object({
   key: z.string().meta({ example: 'color' }),
-  value: z.string().meta({ example: 'blue' }),
+  value: anyJson().meta({ example: 'blue', description: 'The JSON value written' }),
   revision: z.number().int().meta({ example: 42, description: 'The revision of its last change (= modRevision)' }),
   createRevision: z.number().int().meta({ example: 17, description: 'The revision that created it (since it last did not exist)' }),
   modRevision: z.number().int().meta({ example: 42, description: 'The revision of its last change' }),
@@ -118,7 +138,7 @@ export class DeleteResultDto extends createZodDto(
 export class CasResultDto extends createZodDto(
   z.object({
     succeeded: z.boolean(),
-    value: orNull(z.string(), 'string').meta({ description: 'The value now (the new one on success, the current one on failure)' }),
+    value: anyJson().meta({ description: 'The value now (the new one on success, the current one on failure; null when absent)' }),
     revision: z.number().int(),
   }),
 ) {}

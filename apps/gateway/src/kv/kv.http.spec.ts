@@ -263,7 +263,8 @@ describe('bad input', () => {
     ['malformed JSON', 'PUT', '/v1/kv/k', { body: '{"value": "x"' }, 400, { detail: 'malformed JSON body', field: 'body' }],
     ['missing value', 'PUT', '/v1/kv/k', { body: {} }, 400, { field: 'value' }],
     ['no body at all', 'PUT', '/v1/kv/k', {}, 400, { field: 'value' }],
-    ['value not a string', 'PUT', '/v1/kv/k', { body: { value: 42 } }, 400, { field: 'value' }],
+    ['value a string starting with U+0000 (the mark of stored JSON values)', 'PUT', '/v1/kv/k', { body: { value: '\u0000{}' } }, 400, { field: 'value' }],
+    ['value missing', 'PUT', '/v1/kv/k', { body: { lease: 'x' } }, 400, { field: 'value' }],
     ['value null', 'PUT', '/v1/kv/k', { body: { value: null } }, 400, { field: 'value' }],
     ['body an array', 'PUT', '/v1/kv/k', { body: [1, 2] }, 400, { field: 'body' }],
     ['body a JSON string', 'PUT', '/v1/kv/k', { body: '"just a string"' }, 400, { field: 'body' }],
@@ -274,7 +275,7 @@ describe('bad input', () => {
     ['huge multibyte value', 'PUT', '/v1/kv/k', { body: { value: 'é'.repeat(501) } }, 413, { field: 'value' }],
     ['body over the limit', 'PUT', '/v1/kv/k', { body: { value: huge(5000) } }, 413, {}],
     ['cas without expected', 'POST', '/v1/kv/k/cas', { body: { value: 'x' } }, 400, { field: 'expected' }],
-    ['cas expected a number', 'POST', '/v1/kv/k/cas', { body: { expected: 1, value: 'x' } }, 400, { field: 'expected' }],
+    ['cas expected starting with U+0000', 'POST', '/v1/kv/k/cas', { body: { expected: '\u0000', value: 'x' } }, 400, { field: 'expected' }],
     ['cas huge expected', 'POST', '/v1/kv/k/cas', { body: { expected: huge(1001), value: 'x' } }, 413, { field: 'expected' }],
     ['Idempotency-Key too long', 'PUT', '/v1/kv/k', { body: { value: 'x' }, headers: { 'Idempotency-Key': huge(201) } }, 400, { field: 'Idempotency-Key' }],
     ['bad consistency', 'GET', '/v1/kv/k?consistency=eventual', {}, 400, { field: 'consistency' }],
@@ -365,12 +366,12 @@ describe('bad input', () => {
   });
 
   it('problem details name the type, the field and the limit, with the words of the old `error`', async () => {
-    const bad = await http(gw.base, 'PUT', '/v1/kv/k', { body: { value: 42 } });
+    const bad = await http(gw.base, 'PUT', '/v1/kv/k', { body: { value: null } });
     expect(bad.body).toEqual({
       type: 'https://synod.dev/problems/invalid-field',
       title: 'A request field is invalid',
       status: 400,
-      detail: 'value must be a string, got number',
+      detail: 'value must not be null (null stands for "absent": a cas expecting no key, a deleted key in a watch)',
       instance: '/v1/kv/k',
       field: 'value',
     });

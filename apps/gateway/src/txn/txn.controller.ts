@@ -1,15 +1,23 @@
 import { Body, Controller, Headers, HttpCode, Inject, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { TxnCommand, TxnOp } from '@app/consensus/kv';
+import type { TxnCommand, TxnOp, TxnOpResult } from '@app/consensus/kv';
 import { GATEWAY_CONFIG } from '../config/config.module';
 import type { GatewayConfig } from '../config/config';
 import { ApiConsensusErrors, ApiIdempotencyKey, ApiProblem } from '../http/api-docs';
 import { ApiError } from '../http/api-error';
+import { PROBLEMS } from '../http/problem';
 import { requestFingerprint } from '../http/fingerprint';
 import { parseIdempotencyKey } from '../http/idempotency-key';
 import { checkBytes } from '../kv/kv-limits';
+import { presentItem } from '../kv/kv-responses';
 import { KvService } from '../kv/kv.service';
 import { TxnBodyDto, TxnResultDto } from './txn.dto';
+
+function presentTxnOp(r: TxnOpResult): TxnResultDto['results'][number] {
+  if (r.op === 'get') return { ...r, item: r.item === null ? null : presentItem(r.item) };
+  if (r.op === 'range') return { ...r, items: r.items.map(presentItem) };
+  return r;
+}
 
 @ApiTags('kv')
 @Controller('v1/txn')
@@ -32,13 +40,18 @@ export class TxnController {
     const cmd: TxnCommand = { op: 'txn', compare: body.compare, success: body.success as TxnOp[], failure: body.failure as TxnOp[] };
     this.checkLimits(cmd);
     const r = await this.kv.write(cmd, idempotencyKey, requestFingerprint('POST', '/v1/txn', body));
-    return { succeeded: r.succeeded, results: r.results, revision: r.revision };
+    return { succeeded: r.succeeded, results: r.results.map(presentTxnOp), revision: r.revision };
   }
 
   private checkLimits(cmd: TxnCommand): void {
     const ops = cmd.compare.length + cmd.success.length + cmd.failure.length;
     if (ops > this.config.maxTxnOps) {
-      throw new ApiError(413, { error: `a transaction holds at most ${this.config.maxTxnOps} compares and ops (MAX_TXN_OPS), got ${ops}`, field: 'body', limit: this.config.maxTxnOps });
+      throw new ApiError(
+        413,
+        { error: `a transaction holds at most ${this.config.maxTxnOps} compares and ops (MAX_TXN_OPS), got ${ops}`, field: 'body', limit: this.config.maxTxnOps },
+        {},
+        PROBLEMS.tooLarge,
+      );
     }
     const { maxKeyBytes, maxValueBytes } = this.kv.limits;
     cmd.compare.forEach((c, i) => {

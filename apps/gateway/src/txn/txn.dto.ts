@@ -1,7 +1,8 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
 import { jsonObject, mustBe, orNull } from '../http/validation';
-import { KeySchema, LeaseIdSchema, MAX_LIST_LIMIT, ValueSchema } from '../kv/kv.dto';
+import { JSON_MARK, storeValue } from '../kv/json-value';
+import { anyJson, ItemSchema, KeySchema, LeaseIdSchema, MAX_LIST_LIMIT, ValueSchema } from '../kv/kv.dto';
 
 /**
  * POST /v1/txn (etcd's Txn): compares, then the success or the failure ops, atomically at one
@@ -13,15 +14,19 @@ const CompareSchema = jsonObject({
   key: KeySchema,
   target: z.enum(['value', 'version', 'createRevision', 'modRevision'], { error: (iss) => `must be value, version, createRevision or modRevision, got ${JSON.stringify(iss.input)}` }),
   op: z.enum(['=', '!=', '<', '>'], { error: (iss) => `must be one of = != < >, got ${JSON.stringify(iss.input)}` }),
-  value: z
-    .union([orNull(z.string(), 'string'), z.number().int().min(0)], { error: mustBe('a string or null (target value), or an integer >= 0') })
-    .meta({ description: 'A string or null for target value (null = absent); an integer for the others (0 = absent)' }),
-}).superRefine((c, ctx) => {
-  const numeric = c.target !== 'value';
-  if (numeric !== (typeof c.value === 'number')) {
-    ctx.addIssue({ code: 'custom', path: ['value'], message: numeric ? `must be an integer >= 0 for target ${c.target}` : 'must be a string or null for target value' });
-  }
-});
+  value: anyJson()
+    .meta({ description: 'For target value: the JSON value to compare with (null = absent); for the others an integer (0 = absent)' }),
+})
+  .superRefine((c, ctx) => {
+    if (c.target !== 'value' && !(typeof c.value === 'number' && Number.isSafeInteger(c.value) && c.value >= 0)) {
+      ctx.addIssue({ code: 'custom', path: ['value'], message: `must be an integer >= 0 for target ${c.target}` });
+    }
+    if (c.target === 'value' && typeof c.value === 'string' && c.value.startsWith(JSON_MARK)) {
+      ctx.addIssue({ code: 'custom', path: ['value'], message: 'must not start with U+0000 (it marks stored non-string JSON values)' });
+    }
+  })
+  // What the store compares: a value as it is stored (json-value.ts), null for absent.
+  .transform((c) => ({ ...c, value: c.target !== 'value' ? (c.value as number) : c.value === null ? null : storeValue(c.value) }));
 
 const opOf = (v: unknown): unknown => (typeof v === 'object' && v !== null ? (v as { op?: unknown }).op : undefined);
 
@@ -34,7 +39,12 @@ const TxnOpSchema = z.discriminatedUnion(
     jsonObject({
       op: z.literal('range'),
       prefix: z.string({ error: mustBe('a string') }).default(''),
-      limit: z.number({ error: mustBe('an integer') }).int().min(1).max(MAX_LIST_LIMIT).default(100),
+      limit: z
+        .number({ error: mustBe(`an integer from 1 to ${MAX_LIST_LIMIT}`) })
+        .int({ error: `must be an integer from 1 to ${MAX_LIST_LIMIT}` })
+        .min(1, { error: `must be an integer from 1 to ${MAX_LIST_LIMIT}` })
+        .max(MAX_LIST_LIMIT, { error: `must be an integer from 1 to ${MAX_LIST_LIMIT}` })
+        .default(100),
     }),
   ],
   { error: (iss) => (iss.code === 'invalid_union' ? `must be "put", "delete", "get" or "range", got ${JSON.stringify(opOf(iss.input)) ?? 'nothing'}` : mustBe('a JSON object')(iss)) },
@@ -47,15 +57,6 @@ export class TxnBodyDto extends createZodDto(
     failure: z.array(TxnOpSchema, { error: mustBe('an array') }).default([]).meta({ description: 'Run, in order, otherwise' }),
   }),
 ) {}
-
-const ItemSchema = z.object({
-  key: z.string(),
-  value: z.string(),
-  revision: z.number().int(),
-  createRevision: z.number().int(),
-  modRevision: z.number().int(),
-  version: z.number().int(),
-});
 
 export class TxnResultDto extends createZodDto(
   z.object({
