@@ -129,7 +129,12 @@ describe.each([
     const c = cluster();
     const prefix = `lease-${protocol}/group/`;
     const expiring = await grantWithKeys(c, `exp-${protocol}`, [`${prefix}e1`, `${prefix}e2`, `${prefix}e3`]);
-    const deletes = await watchUntil(c, `prefix=${encodeURIComponent(prefix)}&fromRevision=${expiring.revision + 1}`, (ev) => ev.filter((e) => e.type === 'delete').length >= 3, 40_000);
+    const deletes = await watchUntil(
+      c,
+      `prefix=${encodeURIComponent(prefix)}&fromRevision=${expiring.revision + 1}`,
+      (ev) => ev.filter((e) => e.type === 'delete').length >= 3,
+      40_000,
+    );
     const expired = deletes.filter((e) => e.type === 'delete');
     expect(expired.map((e) => e.key).sort()).toEqual([`${prefix}e1`, `${prefix}e2`, `${prefix}e3`]);
     expect(new Set(expired.map((e) => e.revision)).size).toBe(1);

@@ -75,7 +75,8 @@ function derive(v: NodeVars, bad: Report) {
   const bus = busRoutes(v, nodes, bad);
   const storageUrl = v.STORAGE_URL ?? v.REDIS_URL;
   if (storageUrl === undefined) bad("STORAGE_URL is required (the Redis of this replica's log); REDIS_URL is used when it is unset");
-  if (v.LEASE_CLOCK !== 'on' && v.NODE_ENV !== 'test') bad(`LEASE_CLOCK=${v.LEASE_CLOCK} expires leases early and exists for the test suite only (NODE_ENV=test)`);
+  if (v.LEASE_CLOCK !== 'on' && v.NODE_ENV !== 'test')
+    bad(`LEASE_CLOCK=${v.LEASE_CLOCK} expires leases early and exists for the test suite only (NODE_ENV=test)`);
   if (v.HEARTBEAT_TICKS >= v.ELECTION_TICKS) bad(`HEARTBEAT_TICKS must be below ELECTION_TICKS (${v.HEARTBEAT_TICKS} >= ${v.ELECTION_TICKS})`);
   return { nodes, busRoutes: bus.routes, storageUrl: storageUrl ?? '' };
 }

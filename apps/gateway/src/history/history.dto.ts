@@ -8,7 +8,9 @@ export class WatchQueryDto extends createZodDto(
   z.object({
     key: z.string({ error: 'must be given once, as a string' }).min(1, { error: 'must not be empty' }).optional().meta({ description: 'Watch this key only' }),
     prefix: z.string({ error: 'must be given once, as a string' }).optional().meta({ description: 'Watch every key starting with this (default: all keys)' }),
-    fromRevision: revisionParam('First revision to deliver (default: changes from now on). A Last-Event-ID header takes precedence: the stream resumes after it'),
+    fromRevision: revisionParam(
+      'First revision to deliver (default: changes from now on). A Last-Event-ID header takes precedence: the stream resumes after it',
+    ),
   }),
 ) {}
 

@@ -107,7 +107,8 @@ export class WatchController {
 /** Last-Event-ID (a reconnect) wins over fromRevision; null: from now. */
 function resumeAfter(lastEventId: unknown, fromRevision: number | undefined): number | null {
   if (typeof lastEventId === 'string' && lastEventId !== '') {
-    if (!/^\d{1,15}$/.test(lastEventId)) throw ApiError.badField('Last-Event-ID', `Last-Event-ID must be a revision (an integer >= 0), got ${JSON.stringify(lastEventId)}`);
+    if (!/^\d{1,15}$/.test(lastEventId))
+      throw ApiError.badField('Last-Event-ID', `Last-Event-ID must be a revision (an integer >= 0), got ${JSON.stringify(lastEventId)}`);
     return Number(lastEventId);
   }
   return fromRevision === undefined ? null : Math.max(0, fromRevision - 1);

@@ -34,7 +34,10 @@ describe('OpenAPI document', () => {
   it('lists the request bodies from the zod schemas', () => {
     const schemas = spec.components.schemas;
     expect(bodyOf(spec.paths['/v1/kv/{key}'].put)).toEqual({ $ref: '#/components/schemas/PutBodyDto' });
-    expect(schemas.PutBodyDto).toMatchObject({ type: 'object', properties: { value: { description: expect.stringMatching(/^Any JSON value/) }, lease: { type: 'string' } } });
+    expect(schemas.PutBodyDto).toMatchObject({
+      type: 'object',
+      properties: { value: { description: expect.stringMatching(/^Any JSON value/) }, lease: { type: 'string' } },
+    });
     expect(bodyOf(spec.paths['/v1/kv/{key}/cas'].post)).toEqual({ $ref: '#/components/schemas/CasBodyDto' });
     expect(schemas.CasBodyDto.required).toEqual(['expected', 'value']);
     expect(schemas.CasBodyDto.properties.expected).toMatchObject({ nullable: true, description: expect.stringMatching(/null for "key must be absent"/) });

@@ -57,7 +57,10 @@ export class KvController {
   @ApiConsensusErrors()
   async put(@Param('key') rawKey: string, @Body() body: PutBodyDto, @Headers('idempotency-key') idem: unknown): Promise<unknown> {
     const idempotencyKey = parseIdempotencyKey(idem);
-    const cmd = checkCommandBytes({ op: 'put', key: this.key(rawKey), value: body.value, ...(body.lease === undefined ? {} : { lease: body.lease }) }, this.kv.limits);
+    const cmd = checkCommandBytes(
+      { op: 'put', key: this.key(rawKey), value: body.value, ...(body.lease === undefined ? {} : { lease: body.lease }) },
+      this.kv.limits,
+    );
     return presentResult(await this.kv.write(cmd, idempotencyKey, requestFingerprint('PUT', keyPath(cmd.key), body)));
   }
 

@@ -53,7 +53,11 @@ export class KvService {
     const key = idempotencyKey ?? `${this.ownClient}/${++this.ownSeq}`;
     const result = await this.execute(cmd, restRequestId(key), fingerprint);
     if (result.op === 'refused') throw refusal(key, result.reason);
-    if (result.op === 'no-lease') throw ApiError.notFound(`lease ${JSON.stringify(result.id)} does not exist (expired or revoked); nothing was applied`, { field: 'lease', lease: result.id });
+    if (result.op === 'no-lease')
+      throw ApiError.notFound(`lease ${JSON.stringify(result.id)} does not exist (expired or revoked); nothing was applied`, {
+        field: 'lease',
+        lease: result.id,
+      });
     if (result.op !== 'conflict' && answers(result, cmd)) return result as Extract<KvEffect, { op: C['op'] }>;
     throw new ApiError(
       422,

@@ -28,7 +28,11 @@ export class LeasesController {
   @ApiCreatedResponse({ type: LeaseDto })
   @ApiConsensusErrors()
   async grant(@Body() body: GrantBodyDto, @Headers('idempotency-key') idem: unknown): Promise<LeaseDto> {
-    const r = await this.kv.write({ op: 'lease-grant', ttlSeconds: body.ttlSeconds }, parseIdempotencyKey(idem), requestFingerprint('POST', '/v1/leases', body));
+    const r = await this.kv.write(
+      { op: 'lease-grant', ttlSeconds: body.ttlSeconds },
+      parseIdempotencyKey(idem),
+      requestFingerprint('POST', '/v1/leases', body),
+    );
     return { id: r.id, ttlSeconds: r.ttlSeconds };
   }
 

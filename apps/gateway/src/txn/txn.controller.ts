@@ -48,7 +48,11 @@ export class TxnController {
     if (ops > this.config.maxTxnOps) {
       throw new ApiError(
         413,
-        { error: `a transaction holds at most ${this.config.maxTxnOps} compares and ops (MAX_TXN_OPS), got ${ops}`, field: 'body', limit: this.config.maxTxnOps },
+        {
+          error: `a transaction holds at most ${this.config.maxTxnOps} compares and ops (MAX_TXN_OPS), got ${ops}`,
+          field: 'body',
+          limit: this.config.maxTxnOps,
+        },
         {},
         PROBLEMS.tooLarge,
       );

@@ -12,10 +12,11 @@ import { anyJson, ItemSchema, KeySchema, LeaseIdSchema, MAX_LIST_LIMIT, ValueSch
 
 const CompareSchema = jsonObject({
   key: KeySchema,
-  target: z.enum(['value', 'version', 'createRevision', 'modRevision'], { error: (iss) => `must be value, version, createRevision or modRevision, got ${JSON.stringify(iss.input)}` }),
+  target: z.enum(['value', 'version', 'createRevision', 'modRevision'], {
+    error: (iss) => `must be value, version, createRevision or modRevision, got ${JSON.stringify(iss.input)}`,
+  }),
   op: z.enum(['=', '!=', '<', '>'], { error: (iss) => `must be one of = != < >, got ${JSON.stringify(iss.input)}` }),
-  value: anyJson()
-    .meta({ description: 'For target value: the JSON value to compare with (null = absent); for the others an integer (0 = absent)' }),
+  value: anyJson().meta({ description: 'For target value: the JSON value to compare with (null = absent); for the others an integer (0 = absent)' }),
 })
   .superRefine((c, ctx) => {
     if (c.target !== 'value' && !(typeof c.value === 'number' && Number.isSafeInteger(c.value) && c.value >= 0)) {
@@ -47,14 +48,28 @@ const TxnOpSchema = z.discriminatedUnion(
         .default(100),
     }),
   ],
-  { error: (iss) => (iss.code === 'invalid_union' ? `must be "put", "delete", "get" or "range", got ${JSON.stringify(opOf(iss.input)) ?? 'nothing'}` : mustBe('a JSON object')(iss)) },
+  {
+    error: (iss) =>
+      iss.code === 'invalid_union'
+        ? `must be "put", "delete", "get" or "range", got ${JSON.stringify(opOf(iss.input)) ?? 'nothing'}`
+        : mustBe('a JSON object')(iss),
+  },
 );
 
 export class TxnBodyDto extends createZodDto(
   jsonObject({
-    compare: z.array(CompareSchema, { error: mustBe('an array') }).default([]).meta({ description: 'All must hold for the success branch to run' }),
-    success: z.array(TxnOpSchema, { error: mustBe('an array') }).default([]).meta({ description: 'Run, in order, when every compare holds' }),
-    failure: z.array(TxnOpSchema, { error: mustBe('an array') }).default([]).meta({ description: 'Run, in order, otherwise' }),
+    compare: z
+      .array(CompareSchema, { error: mustBe('an array') })
+      .default([])
+      .meta({ description: 'All must hold for the success branch to run' }),
+    success: z
+      .array(TxnOpSchema, { error: mustBe('an array') })
+      .default([])
+      .meta({ description: 'Run, in order, when every compare holds' }),
+    failure: z
+      .array(TxnOpSchema, { error: mustBe('an array') })
+      .default([])
+      .meta({ description: 'Run, in order, otherwise' }),
   }),
 ) {}
 
@@ -73,7 +88,9 @@ export class TxnResultDto extends createZodDto(
           items: z.array(ItemSchema).optional(),
         }),
       )
-      .meta({ description: 'One per op of the branch that ran: put {key, revision}, delete {key, deleted, revision}, get {key, item|null}, range {prefix, items}' }),
+      .meta({
+        description: 'One per op of the branch that ran: put {key, revision}, delete {key, deleted, revision}, get {key, item|null}, range {prefix, items}',
+      }),
     revision: z.number().int().meta({ description: 'The revision of the transaction: every write in it has it' }),
   }),
 ) {}

@@ -90,7 +90,9 @@ export class KvHistory {
       const e = this.events[i];
       if (e.key !== key) continue;
       const p = e.prev;
-      return p === null ? null : { key, value: p.value, revision: p.modRevision, createRevision: p.createRevision, modRevision: p.modRevision, version: p.version };
+      return p === null
+        ? null
+        : { key, value: p.value, revision: p.modRevision, createRevision: p.createRevision, modRevision: p.modRevision, version: p.version };
     }
     return current;
   }

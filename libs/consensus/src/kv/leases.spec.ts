@@ -33,7 +33,15 @@ describe('leases', () => {
   it('a put naming a missing lease applies nothing, alone or in a transaction', () => {
     const { sm, run } = store();
     expect(run({ op: 'put', key: 'a', value: '1', lease: 'nope' })).toMatchObject({ op: 'no-lease', id: 'nope' });
-    const txn = run({ op: 'txn', compare: [], success: [{ op: 'put', key: 'x', value: '1' }, { op: 'put', key: 'y', value: '1', lease: 'nope' }], failure: [] });
+    const txn = run({
+      op: 'txn',
+      compare: [],
+      success: [
+        { op: 'put', key: 'x', value: '1' },
+        { op: 'put', key: 'y', value: '1', lease: 'nope' },
+      ],
+      failure: [],
+    });
     expect(txn).toMatchObject({ op: 'no-lease', id: 'nope' });
     expect(sm.get('a')).toBeNull();
     expect(sm.get('x')).toBeNull();

@@ -149,7 +149,8 @@ function decodeItem(x: unknown, rev: number): KvItem {
   const i = (typeof x === 'object' && x !== null ? x : {}) as Record<string, unknown>;
   const { key, value, revision, createRevision, version } = i;
   if (typeof key !== 'string' || typeof value !== 'string') fail('txn item');
-  if (!isRevision(revision) || revision > rev || !isRevision(createRevision) || createRevision > revision || !isRevision(version) || version < 1) fail('txn item revisions');
+  if (!isRevision(revision) || revision > rev || !isRevision(createRevision) || createRevision > revision || !isRevision(version) || version < 1)
+    fail('txn item revisions');
   return { key, value, revision, createRevision, modRevision: revision, version };
 }
 
@@ -158,9 +159,11 @@ function decodeTxnOpResult(x: unknown, rev: number): TxnOpResult {
   const r = (typeof x === 'object' && x !== null ? x : {}) as Record<string, unknown>;
   const key = r.key;
   if (r.op === 'put' && typeof key === 'string' && r.revision === rev) return { op: 'put', key, revision: rev };
-  if (r.op === 'delete' && typeof key === 'string' && typeof r.deleted === 'boolean' && r.revision === rev) return { op: 'delete', key, deleted: r.deleted, revision: rev };
+  if (r.op === 'delete' && typeof key === 'string' && typeof r.deleted === 'boolean' && r.revision === rev)
+    return { op: 'delete', key, deleted: r.deleted, revision: rev };
   if (r.op === 'get' && typeof key === 'string') return { op: 'get', key, item: r.item === null ? null : decodeItem(r.item, rev) };
-  if (r.op === 'range' && typeof r.prefix === 'string' && Array.isArray(r.items)) return { op: 'range', prefix: r.prefix, items: r.items.map((it) => decodeItem(it, rev)) };
+  if (r.op === 'range' && typeof r.prefix === 'string' && Array.isArray(r.items))
+    return { op: 'range', prefix: r.prefix, items: r.items.map((it) => decodeItem(it, rev)) };
   return fail('txn op result');
 }
 

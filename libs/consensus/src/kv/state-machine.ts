@@ -249,7 +249,13 @@ export class KvStateMachine {
     sm.leases.load(s.leases);
     for (const d of s.data) if (d.lease !== undefined) sm.leases.attach(d.lease, d.key);
     for (const d of s.data) {
-      sm.data.set(d.key, { value: d.value, revision: d.revision, createRevision: d.createRevision, version: d.version, ...(d.lease === undefined ? {} : { lease: d.lease }) });
+      sm.data.set(d.key, {
+        value: d.value,
+        revision: d.revision,
+        createRevision: d.createRevision,
+        version: d.version,
+        ...(d.lease === undefined ? {} : { lease: d.lease }),
+      });
     }
     sm.sessions.load(
       s.sessions.map((x) => ({
@@ -271,7 +277,14 @@ export class KvStateMachine {
     const data: KvSnapshotState['data'] = [];
     for (const key of this.keysInOrder()) {
       const s = this.data.get(key) as Stored;
-      data.push({ key, value: s.value, revision: s.revision, createRevision: s.createRevision, version: s.version, ...(s.lease === undefined ? {} : { lease: s.lease }) });
+      data.push({
+        key,
+        value: s.value,
+        revision: s.revision,
+        createRevision: s.createRevision,
+        version: s.version,
+        ...(s.lease === undefined ? {} : { lease: s.lease }),
+      });
     }
     const sessions: KvSnapshotState['sessions'] = [];
     for (const x of this.sessions.entries()) {
@@ -321,7 +334,14 @@ export class KvStateMachine {
         if (s.lease !== undefined) this.leases.detach(s.lease, key);
         this.data.delete(key);
         this.sortedKeys = null;
-        this.changes.push({ key, revision, value: null, createRevision: 0, version: 0, prev: { value: s.value, modRevision: s.revision, createRevision: s.createRevision, version: s.version } });
+        this.changes.push({
+          key,
+          revision,
+          value: null,
+          createRevision: 0,
+          version: 0,
+          prev: { value: s.value, modRevision: s.revision, createRevision: s.createRevision, version: s.version },
+        });
         return true;
       },
     };

@@ -14,8 +14,16 @@ describe('transactions', () => {
       3,
       req(
         txn({
-          compare: [{ key: 'a', target: 'value', op: '=', value: '10' }, { key: 'b', target: 'version', op: '=', value: 1 }],
-          success: [{ op: 'put', key: 'a', value: '7' }, { op: 'put', key: 'b', value: '8' }, { op: 'get', key: 'a' }, { op: 'delete', key: 'zz' }],
+          compare: [
+            { key: 'a', target: 'value', op: '=', value: '10' },
+            { key: 'b', target: 'version', op: '=', value: 1 },
+          ],
+          success: [
+            { op: 'put', key: 'a', value: '7' },
+            { op: 'put', key: 'b', value: '8' },
+            { op: 'get', key: 'a' },
+            { op: 'delete', key: 'zz' },
+          ],
           failure: [{ op: 'get', key: 'a' }],
         }),
       ),
@@ -37,14 +45,24 @@ describe('transactions', () => {
   it('runs the failure branch when one compare fails, and writes nothing of the success branch', () => {
     const sm = new KvStateMachine();
     sm.apply(1, req(put('a', '10')));
-    const r = sm.apply(2, req(txn({ compare: [{ key: 'a', target: 'modRevision', op: '>', value: 1 }], success: [put('x', '1') as never], failure: [{ op: 'range', prefix: '', limit: 10 }] })));
+    const r = sm.apply(
+      2,
+      req(
+        txn({
+          compare: [{ key: 'a', target: 'modRevision', op: '>', value: 1 }],
+          success: [put('x', '1') as never],
+          failure: [{ op: 'range', prefix: '', limit: 10 }],
+        }),
+      ),
+    );
     expect(r).toMatchObject({ op: 'txn', succeeded: false, results: [{ op: 'range', prefix: '', items: [{ key: 'a', value: '10' }] }] });
     expect(sm.get('x')).toBeNull();
   });
 
   it('compares a missing key as value null and zero revisions and version (etcd), and orders null below strings', () => {
     const sm = new KvStateMachine();
-    const holds = (c: TxnCommand['compare'][number]): boolean => (sm.apply(sm.appliedRevision + 1, req(txn({ compare: [c] }))) as { succeeded: boolean }).succeeded;
+    const holds = (c: TxnCommand['compare'][number]): boolean =>
+      (sm.apply(sm.appliedRevision + 1, req(txn({ compare: [c] }))) as { succeeded: boolean }).succeeded;
     expect(holds({ key: 'm', target: 'createRevision', op: '=', value: 0 })).toBe(true);
     expect(holds({ key: 'm', target: 'version', op: '<', value: 1 })).toBe(true);
     expect(holds({ key: 'm', target: 'value', op: '=', value: null })).toBe(true);
@@ -57,7 +75,15 @@ describe('transactions', () => {
 
   it('a retry of the same request id gets the first answer, also after a snapshot', () => {
     const sm = new KvStateMachine();
-    const t = req(txn({ success: [{ op: 'put', key: 'k', value: 'v' }, { op: 'get', key: 'k' }] }), 'c/1');
+    const t = req(
+      txn({
+        success: [
+          { op: 'put', key: 'k', value: 'v' },
+          { op: 'get', key: 'k' },
+        ],
+      }),
+      'c/1',
+    );
     const first = sm.apply(1, t);
     const r = KvStateMachine.restore(sm.snapshot());
     expect(r.apply(2, t)).toEqual(first);
@@ -67,7 +93,13 @@ describe('transactions', () => {
   });
 
   it('round-trips through the log encoding; malformed transactions are refused with the field named', () => {
-    const t = req(txn({ compare: [{ key: 'a', target: 'version', op: '!=', value: 3 }], success: [{ op: 'range', prefix: 'p/', limit: 5 }], failure: [{ op: 'delete', key: 'a' }] }));
+    const t = req(
+      txn({
+        compare: [{ key: 'a', target: 'version', op: '!=', value: 3 }],
+        success: [{ op: 'range', prefix: 'p/', limit: 5 }],
+        failure: [{ op: 'delete', key: 'a' }],
+      }),
+    );
     expect(decodeRequest(encodeRequest(t))).toEqual(t);
     const bad = (cmd: unknown): string => {
       try {
@@ -79,7 +111,15 @@ describe('transactions', () => {
     };
     expect(bad({ op: 'txn', compare: [{ key: 'a', target: 'size', op: '=', value: 1 }] })).toBe('cmd.compare[0].target');
     expect(bad({ op: 'txn', compare: [{ key: 'a', target: 'version', op: '=', value: 'x' }] })).toBe('cmd.compare[0].value');
-    expect(bad({ op: 'txn', success: [{ op: 'put', key: 'a', value: '1' }, { op: 'delete', key: 'a' }] })).toBe('cmd.success[1].key');
+    expect(
+      bad({
+        op: 'txn',
+        success: [
+          { op: 'put', key: 'a', value: '1' },
+          { op: 'delete', key: 'a' },
+        ],
+      }),
+    ).toBe('cmd.success[1].key');
     expect(bad({ op: 'txn', failure: [{ op: 'range', prefix: 'p', limit: 0 }] })).toBe('cmd.failure[0].limit');
     expect(bad({ op: 'txn', success: { op: 'put' } })).toBe('cmd.success');
     expect(bad({ op: 'txn', success: [{ op: 'cas', key: 'a' }] })).toBe('cmd.success[0].op');
@@ -112,9 +152,25 @@ describe('history: reads in the past, compaction', () => {
 
   it('lists the changes after a revision for a key filter, whole revisions, with what each replaced', () => {
     const sm = store();
-    sm.apply(8, req(txn({ success: [{ op: 'put', key: 'a', value: '4' }, { op: 'put', key: 'b', value: '2' }] })));
+    sm.apply(
+      8,
+      req(
+        txn({
+          success: [
+            { op: 'put', key: 'a', value: '4' },
+            { op: 'put', key: 'b', value: '2' },
+          ],
+        }),
+      ),
+    );
     const all = sm.changesSince(3, () => true, 100);
-    expect(Array.isArray(all) && all.map((e) => `${e.revision}:${e.key}=${e.value}<${e.prev?.value ?? '-'}`)).toEqual(['4:a=2<1', '5:a=null<2', '7:a=3<-', '8:a=4<3', '8:b=2<1']);
+    expect(Array.isArray(all) && all.map((e) => `${e.revision}:${e.key}=${e.value}<${e.prev?.value ?? '-'}`)).toEqual([
+      '4:a=2<1',
+      '5:a=null<2',
+      '7:a=3<-',
+      '8:a=4<3',
+      '8:b=2<1',
+    ]);
     const onlyB = sm.changesSince(0, (k) => k === 'b', 100);
     expect(Array.isArray(onlyB) && onlyB.map((e) => e.revision)).toEqual([2, 8]);
     // A limit never splits revision 8's two changes.

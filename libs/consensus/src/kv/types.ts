@@ -22,7 +22,11 @@ export interface TxnCompare {
   value: string | number | null;
 }
 /** One operation of a transaction branch. A range reads at most `limit` keys under `prefix`. */
-export type TxnOp = { op: 'put'; key: string; value: string; lease?: string } | { op: 'delete'; key: string } | { op: 'get'; key: string } | { op: 'range'; prefix: string; limit: number };
+export type TxnOp =
+  | { op: 'put'; key: string; value: string; lease?: string }
+  | { op: 'delete'; key: string }
+  | { op: 'get'; key: string }
+  | { op: 'range'; prefix: string; limit: number };
 
 /**
  * A transaction (etcd's Txn): if every compare holds, the success ops run, else the failure ops —

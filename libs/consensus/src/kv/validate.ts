@@ -82,7 +82,8 @@ function validateCommand(c: unknown): KvCommand {
 }
 
 function revisionOf(v: unknown, field: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new KvValidationError(field, `must be an integer >= 0, got ${describe(v)} ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+    throw new KvValidationError(field, `must be an integer >= 0, got ${describe(v)} ${String(v)}`);
   return v;
 }
 

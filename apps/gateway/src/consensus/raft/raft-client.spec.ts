@@ -56,7 +56,12 @@ class FakeLeaders implements LeaderSource {
 }
 
 const put = (id: string, key = 'k', value = 'v'): KvRequest => ({ id, ts: 1, cmd: { op: 'put', key, value } });
-const resultOf = (r: KvRequest, revision: number): KvResult => ({ op: 'put', key: (r.cmd as { key: string }).key, value: (r.cmd as { value: string }).value, revision });
+const resultOf = (r: KvRequest, revision: number): KvResult => ({
+  op: 'put',
+  key: (r.cmd as { key: string }).key,
+  value: (r.cmd as { value: string }).value,
+  revision,
+});
 const tick = (ms = 0): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
