@@ -26,13 +26,10 @@ export class LeaseInfoDto extends createZodDto(
   z.object({
     id: z.string(),
     ttlSeconds: z.number().int(),
-    remainingSeconds: z
-      .number()
-      .optional()
-      .meta({
-        description:
-          'What is left of the TTL on the clock of the replica that decides expiry (Raft leader); absent under PBFT, where every replica keeps its own',
-      }),
+    remainingSeconds: z.number().optional().meta({
+      description:
+        'What is left of the TTL on the clock of the replica that decides expiry (Raft leader); absent under PBFT, where every replica keeps its own',
+    }),
     keys: z.array(z.string()).meta({ description: 'Keys attached to it, sorted' }),
     renewedAt: z.number().int().meta({ description: 'Revision of its grant or last keepalive' }),
   }),
