@@ -86,9 +86,9 @@ describe('Raft cluster: reads, writes and input handling', () => {
   it.each([
     ['malformed JSON', 'PUT', '/v1/kv/x', '{"value": ', 400],
     ['missing value', 'PUT', '/v1/kv/x', {}, 400],
-    ['value of the wrong type', 'PUT', '/v1/kv/x', { value: 12 }, 400],
+    ['value null (it stands for absent)', 'PUT', '/v1/kv/x', { value: null }, 400],
     ['cas without expected', 'POST', '/v1/kv/x/cas', { value: 'v' }, 400],
-    ['cas expected of the wrong type', 'POST', '/v1/kv/x/cas', { expected: 5, value: 'v' }, 400],
+    ['cas expected with the stored-JSON mark', 'POST', '/v1/kv/x/cas', { expected: '\u0000x', value: 'v' }, 400],
     ['a body that is an array', 'PUT', '/v1/kv/x', [1, 2], 400],
     ['huge value', 'PUT', '/v1/kv/x', { value: 'v'.repeat(70_000) }, 413],
     ['huge key', 'PUT', `/v1/kv/${'k'.repeat(2000)}`, { value: 'v' }, 413],
@@ -106,10 +106,23 @@ describe('Raft cluster: reads, writes and input handling', () => {
   });
 
   it('names the offending field in a 400', async () => {
-    const r = await c.http('PUT', '/v1/kv/x', { value: 12 });
+    const r = await c.http('PUT', '/v1/kv/x', { value: null });
     expect(r.body.field).toBe('value');
     const big = await c.http('PUT', '/v1/kv/x', { value: 'v'.repeat(70_000) });
     expect(big.body.field).toBe('value');
+  });
+
+  it('values are any JSON value: written, read and compared (key order does not matter)', async () => {
+    const doc = { b: [1, 'two', { three: true }], a: 4.5 };
+    expect((await c.http('PUT', '/v1/kv/json', { value: doc })).body).toMatchObject({ key: 'json', value: doc });
+    expect((await c.get('json')).body.value).toEqual(doc);
+    const swapped = await c.http('POST', '/v1/kv/json/cas', { expected: { a: 4.5, b: [1, 'two', { three: true }] }, value: 7 });
+    expect(swapped.body).toMatchObject({ succeeded: true, value: 7 });
+    const txn = await c.http('POST', '/v1/txn', { compare: [{ key: 'json', target: 'value', op: '=', value: 7 }], success: [{ op: 'get', key: 'json' }] });
+    expect(txn.body).toMatchObject({ succeeded: true, results: [{ op: 'get', item: { value: 7 } }] });
+    // A string that looks like JSON stays a string.
+    expect((await c.http('PUT', '/v1/kv/json', { value: '7' })).status).toBe(200);
+    expect((await c.get('json')).body.value).toBe('7');
   });
 
   it('keeps serving after the bad input', async () => {
