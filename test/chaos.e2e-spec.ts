@@ -41,7 +41,8 @@ const shown = (r: Run) => r.result?.summary ?? `exit ${r.code}, no result.json\n
 /**
  * Short Jepsen-style runs against the real cluster: concurrent clients under kills, hard kills,
  * isolation, storage-Redis SIGKILLs (and Byzantine replicas for PBFT), then the history checked
- * for linearizability, every acknowledged write read back, and the replicas compared.
+ * for linearizability, every acknowledged write read back, the replicas compared, and one watch
+ * over the whole run checked against the history.
  */
 describe('chaos: linearizable histories and no lost writes under faults', () => {
   for (const protocol of ['raft', 'pbft'] as const) {
@@ -55,6 +56,9 @@ describe('chaos: linearizable histories and no lost writes under faults', () => 
         expect(r.unexpected).toEqual([]);
         expect(r.ops.ok).toBeGreaterThan(200);
         expect(r.check.incomplete).toBe(false);
+        // One watch over the run saw every change once, in order (tools/chaos/watch-check.ts).
+        expect(r.watch.problems).toEqual([]);
+        expect(r.watch.events).toBeGreaterThan(100);
         const faults = Object.values(r.faults as Record<string, number>).reduce((a, b) => a + b, 0);
         expect(faults).toBeGreaterThanOrEqual(2);
         expect(existsSync(join(run.outDir, 'history.json'))).toBe(true);

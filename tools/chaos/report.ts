@@ -6,6 +6,7 @@ import type { DurabilityReport } from './durability';
 import type { FaultEvent, FaultKind } from './nemesis';
 import type { ChaosOptions } from './options';
 import type { RecordedOp, UnexpectedStatus } from './recorder';
+import type { WatchReport } from './watch-check';
 
 export interface ChaosResult {
   protocol: string;
@@ -19,6 +20,8 @@ export interface ChaosResult {
   check: { keys: number; ops: number; incomplete: boolean; unknownKeys: string[]; violations: number; ms: number };
   durability: DurabilityReport & { lostCount: number };
   convergence: Convergence;
+  /** One watch over the run, checked against the history (watch-check.ts). */
+  watch: WatchReport;
   faults: Record<FaultKind, number>;
   faultErrors: string[];
   unexpected: UnexpectedStatus[];
@@ -28,7 +31,12 @@ export interface ChaosResult {
 }
 
 export function verdict(r: Omit<ChaosResult, 'passed' | 'summary'>): boolean {
-  const sound = r.durability.lost.length === 0 && r.durability.unverified.length === 0 && r.convergence.converged && r.unexpected.length === 0;
+  const sound =
+    r.durability.lost.length === 0 &&
+    r.durability.unverified.length === 0 &&
+    r.convergence.converged &&
+    r.unexpected.length === 0 &&
+    r.watch.problems.length === 0;
   // A canary run passes when the checker catches it: a stale-read history must not pass as linearizable.
   return sound && (r.canary ? r.linearizable === false : r.linearizable === true);
 }
@@ -46,6 +54,7 @@ export function summaryLine(r: Omit<ChaosResult, 'summary'>): string {
     `linearizable: ${lin}`,
     `acknowledged writes lost: ${r.durability.lost.length} of ${r.durability.acknowledged}${r.durability.unverified.length ? ` (${r.durability.unverified.length} unverified)` : ''}`,
     `converged: ${r.convergence.converged ? `yes (${r.convergence.digests ? 'applied index and state digest' : 'applied index; no digests published'})` : 'NO'}`,
+    `watch: ${r.watch.events} changes, ${r.watch.problems.length === 0 ? 'each once, in order' : `${r.watch.problems.length} PROBLEMS (${r.watch.problems.slice(0, 3).join('; ')})`}`,
     `faults: kill=${f.kill} hard-kill=${f['hard-kill']} isolate=${f.isolate} redis-kill=${f['redis-kill']} byzantine=${f.byzantine}`,
   ];
   if (r.unexpected.length > 0) {

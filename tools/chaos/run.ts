@@ -10,6 +10,7 @@ import type { ChaosOptions } from './options';
 import { Recorder } from './recorder';
 import { ChaosResult, summaryLine, verdict, writeArtifacts } from './report';
 import { Rng } from './rng';
+import { WatchObserver } from './watch-check';
 import { runWorkload, workloadKeys } from './workload';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -32,6 +33,9 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void = ()
     const nemesis = new Nemesis(cluster, o.protocol, rng.fork(1000), recorder);
     log('waiting for every replica to be alive and a first write to succeed');
     await waitUntilServing(cluster.url, 60_000);
+    // One watch over the whole run, from before the first write: checked against the history at the end.
+    const watch = new WatchObserver(cluster.url);
+    watch.start((await request(cluster.url, 'GET', '/v1/kv?limit=1', { timeoutMs: 10_000 })).body.revision + 1);
 
     let stop = false;
     const stopped = () => stop;
@@ -63,6 +67,14 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void = ()
     stopProgress = progressLines('chaos', 'healing (in-flight ops, nemesis)', null, opsSoFar);
     await Promise.all([work, faults]).finally(stopProgress);
 
+    // A last write the watch must reach (then it has had every change before it), and the watch
+    // closed before convergence is judged: under PBFT its reads are ordered requests too, so an
+    // open watch keeps every replica's applied index moving.
+    const sentinel = `end-${o.seed}-${process.pid}`;
+    const ended = await request(cluster.url, 'PUT', '/v1/kv/chaos-watch-end', { body: { value: sentinel }, timeoutMs: 30_000 });
+    const caughtUp = ended.status === 200 && (await watch.waitFor('chaos-watch-end', sentinel, 30_000));
+    await watch.stop();
+
     log('waiting for the replicas to converge');
     stopProgress = progressLines('chaos', 'convergence', 60, () => 'waiting');
     const convergence = await waitForConvergence(cluster.url, 60_000).finally(stopProgress);
@@ -77,6 +89,10 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void = ()
     } finally {
       stopProgress();
     }
+
+    const watchReport = watch.verify(recorder.ops);
+    if (!caughtUp) watchReport.problems.unshift('the watch did not reach the last write within 30 s');
+    log(`watch: ${watchReport.events} changes, ${watchReport.problems.length} problems`);
 
     log(`checking ${recorder.ops.length} ops for linearizability`);
     const t0 = Date.now();
@@ -100,6 +116,7 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void = ()
       },
       durability: { ...dur, lostCount: dur.lost.length },
       convergence,
+      watch: watchReport,
       faults: nemesis.counts(),
       faultErrors: nemesis.events.flatMap((e) => e.errors),
       unexpected: recorder.unexpected,

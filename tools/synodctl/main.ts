@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { parseArgs } from 'node:util';
 import {
   ADMIN_ACTIONS,
@@ -8,6 +10,9 @@ import {
   SynodUnavailableError,
   type AdminAction,
   type Item,
+  type JsonValue,
+  type Lease,
+  type SynodLeaseLostError,
   type TxnOpResult,
   type TxnRequest,
 } from '@app/client';
@@ -19,7 +24,9 @@ import {
  */
 const USAGE = `usage: synodctl [--endpoints URL,...] [--token T] [--output text|json] <command> ...
 
-  put <key> <value>             write a key (an Idempotency-Key of its own, retried safely)
+  put <key> <value> [--lease ID]
+                                write a key (an Idempotency-Key of its own, retried safely);
+                                --lease: attached to the lease (deleted when it goes)
   get <key> [--stale] [--rev R] read a key, as it was at revision R with --rev (exit 1 when it
                                 does not exist)
   del <key>                     delete a key
@@ -33,6 +40,21 @@ const USAGE = `usage: synodctl [--endpoints URL,...] [--token T] [--output text|
   watch --prefix P | --key K [--rev R]
                                 the changes as they happen, one JSON line each, from revision R (or
                                 from now) until Ctrl-C; across gateways, without a gap
+  lease grant <ttl>             a new lease of <ttl> seconds; prints its id
+  lease keepalive <id> [--once] keep a lease alive (a keepalive every TTL/3) until Ctrl-C; --once:
+                                one keepalive (exit 1 when the lease is gone)
+  lease revoke <id>             revoke a lease: its keys are deleted (exit 1 when it is gone)
+  lease get <id>                a lease's TTL, what is left of it, its keys (exit 1 when gone)
+  lock <name> [--ttl S] [-- command args...]
+                                take the lock <name> (waiting for it), print its fencing token, run
+                                the command with SYNOD_FENCING_TOKEN and SYNOD_LOCK_KEY in its
+                                environment and unlock when it ends (its exit status is ours); no
+                                command: hold the lock until Ctrl-C. The lock lost meanwhile: the
+                                command gets SIGTERM, exit 1. --ttl: its lease's TTL (default 10)
+  elect <name> <value> [--ttl S]
+                                campaign to lead <name> with <value>; print when elected and lead
+                                until Ctrl-C (exit 1 if the leadership is lost)
+  elect --listen <name>         the leader of <name> now, then each change, until Ctrl-C
   status                        the cluster: protocol, leader, every replica
   admin <action> <node>         ${ADMIN_ACTIONS.join(' | ')}; --hard with kill,
                                 --behavior B with byzantine
@@ -61,6 +83,10 @@ interface Parsed {
     rev?: number;
     prefix?: string;
     key?: string;
+    lease?: string;
+    once: boolean;
+    listen: boolean;
+    ttl: number;
   };
 }
 
@@ -84,6 +110,10 @@ function parse(argv: string[]): Parsed | 'help' {
         rev: { type: 'string' },
         prefix: { type: 'string' },
         key: { type: 'string' },
+        lease: { type: 'string' },
+        once: { type: 'boolean' },
+        listen: { type: 'boolean' },
+        ttl: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -122,8 +152,19 @@ function parse(argv: string[]): Parsed | 'help' {
       rev: values.rev === undefined ? undefined : revision(values.rev as string, '--rev'),
       prefix: values.prefix as string | undefined,
       key: values.key as string | undefined,
+      lease: values.lease as string | undefined,
+      once: values.once === true,
+      listen: values.listen === true,
+      ttl: values.ttl === undefined ? 10 : seconds(values.ttl as string, '--ttl'),
     },
   };
+}
+
+/** A TTL: whole seconds from 1 (the server's rule). */
+function seconds(text: string, what: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isSafeInteger(n) || n < 1) throw new Usage(`${what} takes a number of seconds (an integer >= 1), got "${text}"`);
+  return n;
 }
 
 function revision(text: string, what: string): number {
@@ -151,7 +192,11 @@ function readTxn(file: string): TxnRequest {
   return body as TxnRequest;
 }
 
-const itemText = (i: Item): string => `${i.key} = ${i.value} (createRevision ${i.createRevision}, modRevision ${i.modRevision}, version ${i.version})`;
+/** A value as text: a string as it is, any other JSON value as JSON. */
+const valueText = (v: JsonValue | null): string => (typeof v === 'string' ? v : JSON.stringify(v));
+
+const itemText = (i: Item<JsonValue>): string =>
+  `${i.key} = ${valueText(i.value)}${i.lease === undefined ? '' : ` [lease ${i.lease}]`} (createRevision ${i.createRevision}, modRevision ${i.modRevision}, version ${i.version})`;
 
 /** One transaction result as text lines. */
 function txnResultText(r: TxnOpResult): string[] {
@@ -163,7 +208,7 @@ function txnResultText(r: TxnOpResult): string[] {
     case 'get':
       return [r.item === null ? `get ${r.key}: not found` : `get ${itemText(r.item)}`];
     case 'range':
-      return [`range ${r.prefix}: ${r.items.length} key${r.items.length === 1 ? '' : 's'}`, ...r.items.map((i) => `  ${i.key} = ${i.value}`)];
+      return [`range ${r.prefix}: ${r.items.length} key${r.items.length === 1 ? '' : 's'}`, ...r.items.map((i) => `  ${i.key} = ${valueText(i.value)}`)];
     default:
       return [JSON.stringify(r)]; // an op of a later server
   }
@@ -182,13 +227,13 @@ async function run(p: Parsed, out: (line: string) => void): Promise<number> {
   switch (p.command) {
     case 'put': {
       const [key, value] = arity(p, 2, '<key> <value>');
-      const r = await client.put(key, value);
+      const r = await client.put(key, value, { lease: p.flags.lease });
       show(r, `OK (revision ${r.revision})`);
       return 0;
     }
     case 'get': {
       const [key] = arity(p, 1, '<key>');
-      const item = await client.get(key, { consistency: p.flags.stale ? 'stale' : 'linearizable', revision: p.flags.rev });
+      const item = await client.get<JsonValue>(key, { consistency: p.flags.stale ? 'stale' : 'linearizable', revision: p.flags.rev });
       if (item === null) {
         show(null, `${key}: not found${p.flags.rev === undefined ? '' : ` at revision ${p.flags.rev}`}`);
         return 1;
@@ -213,8 +258,8 @@ async function run(p: Parsed, out: (line: string) => void): Promise<number> {
     case 'range': {
       const [prefix] = arity(p, 1, '<prefix>');
       let n = 0;
-      for await (const item of client.range(prefix)) {
-        show(item, `${item.key} = ${item.value}`);
+      for await (const item of client.range<JsonValue>(prefix)) {
+        show(item, `${item.key} = ${valueText(item.value)}`);
         if (p.flags.limit !== undefined && ++n >= p.flags.limit) break;
       }
       return 0;
@@ -247,6 +292,12 @@ async function run(p: Parsed, out: (line: string) => void): Promise<number> {
       for await (const e of events) out(JSON.stringify(e)); // JSON lines whatever --output says: a stream to pipe
       return 0;
     }
+    case 'lease':
+      return lease(p, client, show);
+    case 'lock':
+      return lockCommand(p, client, show);
+    case 'elect':
+      return elect(p, client, show);
     case 'status': {
       arity(p, 0, 'no arguments');
       const s = await client.cluster();
@@ -270,6 +321,194 @@ async function run(p: Parsed, out: (line: string) => void): Promise<number> {
     }
     default:
       throw new Usage(`unknown command "${p.command}"`);
+  }
+}
+
+type Show = (answer: unknown, text: string) => void;
+
+/** An AbortSignal that Ctrl-C (SIGINT) or SIGTERM aborts, instead of ending the process: the command then lets go properly. */
+function interruption(): { signal: AbortSignal; dispose(): void } {
+  const ac = new AbortController();
+  const abort = (): void => ac.abort(new Error('interrupted'));
+  process.on('SIGINT', abort);
+  process.on('SIGTERM', abort);
+  return {
+    signal: ac.signal,
+    dispose: () => {
+      process.off('SIGINT', abort);
+      process.off('SIGTERM', abort);
+    },
+  };
+}
+
+const aborted = (signal: AbortSignal): Promise<void> =>
+  new Promise((r) => (signal.aborted ? r() : signal.addEventListener('abort', () => r(), { once: true })));
+
+async function lease(p: Parsed, client: SynodClient, show: Show): Promise<number> {
+  const [sub, ...rest] = p.args;
+  const one = (what: string): string => {
+    if (rest.length !== 1) throw new Usage(`lease ${sub} takes ${what}`);
+    return rest[0];
+  };
+  const notFound = (id: string): number => {
+    show(null, `lease ${id}: not found (never granted, expired or revoked)`);
+    return 1;
+  };
+  const kept = (r: Lease): void => show(r, `lease ${r.id} kept alive (TTL ${r.ttlSeconds} s)`);
+  switch (sub) {
+    case 'grant': {
+      const r = await client.leases.grant(seconds(one('<ttl> (seconds)'), 'lease grant'));
+      show(r, `lease ${r.id} granted (TTL ${r.ttlSeconds} s)`);
+      return 0;
+    }
+    case 'keepalive': {
+      const id = one('<id>');
+      if (p.flags.once) {
+        const r = await client.leases.keepalive(id);
+        if (r === null) return notFound(id);
+        kept(r);
+        return 0;
+      }
+      const stop = interruption();
+      try {
+        const handle = await client.leases.keep(id, { signal: stop.signal, onKeepalive: kept });
+        if (handle === null) return notFound(id);
+        show({ id: handle.id, ttlSeconds: handle.ttlSeconds }, `lease ${handle.id} kept alive (TTL ${handle.ttlSeconds} s)`);
+        const lost = await Promise.race([handle.lost, aborted(stop.signal).then(() => null)]);
+        handle.close();
+        if (lost === null) return 0;
+        process.stderr.write(`synodctl: ${lost.message}\n`);
+        return 1;
+      } catch (err) {
+        if (stop.signal.aborted) return 0;
+        throw err;
+      } finally {
+        stop.dispose();
+      }
+    }
+    case 'revoke': {
+      const id = one('<id>');
+      const r = await client.leases.revoke(id);
+      if (r === null) return notFound(id);
+      show(
+        r,
+        `lease ${id} revoked (revision ${r.revision}), ${r.deleted.length} key${r.deleted.length === 1 ? '' : 's'} deleted${r.deleted.map((k) => `\n  ${k}`).join('')}`,
+      );
+      return 0;
+    }
+    case 'get': {
+      const id = one('<id>');
+      const r = await client.leases.get(id);
+      if (r === null) return notFound(id);
+      const left = r.remainingSeconds === undefined ? '' : `, ${r.remainingSeconds} s left`;
+      show(r, `lease ${r.id}: TTL ${r.ttlSeconds} s${left}, renewed at revision ${r.renewedAt}, keys: ${r.keys.length === 0 ? 'none' : r.keys.join(' ')}`);
+      return 0;
+    }
+    default:
+      throw new Usage(sub === undefined ? 'lease takes grant, keepalive, revoke or get' : `unknown lease command "${sub}" (grant, keepalive, revoke, get)`);
+  }
+}
+
+/**
+ * lock <name> [-- command…]: the lock held while the command runs. Its fencing token goes to the
+ * command (SYNOD_FENCING_TOKEN) so that it can hand it to what it writes to: the lock alone cannot
+ * stop a command that outlives it (the SIGTERM on a lost lock comes after the fact).
+ */
+async function lockCommand(p: Parsed, client: SynodClient, show: Show): Promise<number> {
+  const [name, ...command] = p.args;
+  if (name === undefined) throw new Usage('lock takes <name> [-- command args...]');
+  const stop = interruption();
+  try {
+    let lock;
+    try {
+      lock = await client.lock(name, { ttlSeconds: p.flags.ttl, signal: stop.signal });
+    } catch (err) {
+      if (!stop.signal.aborted) throw err;
+      process.stderr.write(`synodctl: interrupted: ${name} was not locked\n`);
+      return 1;
+    }
+    show(
+      { name, key: lock.key, fencingToken: lock.fencingToken, lease: lock.lease.id },
+      `locked ${name} (key ${lock.key}, fencing token ${lock.fencingToken})`,
+    );
+    const lostNow = (err: SynodLeaseLostError): number => {
+      process.stderr.write(`synodctl: lock ${name} lost: ${err.message}\n`);
+      return 1;
+    };
+    if (command.length === 0) {
+      const lost = await Promise.race([lock.lost, aborted(stop.signal).then(() => null)]);
+      if (lost !== null) {
+        await lock.unlock().catch(() => undefined);
+        return lostNow(lost);
+      }
+      await lock.unlock();
+      return 0;
+    }
+    const child = spawn(command[0], command.slice(1), {
+      stdio: 'inherit',
+      env: { ...process.env, SYNOD_FENCING_TOKEN: String(lock.fencingToken), SYNOD_LOCK_KEY: lock.key, SYNOD_LEASE_ID: lock.lease.id },
+    });
+    const exited = new Promise<number>((resolve) => {
+      child.once('error', (err) => {
+        process.stderr.write(`synodctl: ${command[0]}: ${err.message}\n`);
+        resolve(127);
+      });
+      child.once('exit', (code, sig) => resolve(code ?? 128 + (sig === null ? 0 : (constants.signals[sig] ?? 0))));
+    });
+    // Ctrl-C or SIGTERM to us: the command's to end (a terminal's Ctrl-C reaches it too); we unlock after.
+    const forward = (): void => void child.kill('SIGTERM');
+    stop.signal.addEventListener('abort', forward);
+    const first = await Promise.race([exited.then((code) => ({ code })), lock.lost.then((lost) => ({ lost }))]);
+    if ('lost' in first) {
+      child.kill('SIGTERM');
+      await exited;
+      await lock.unlock().catch(() => undefined);
+      return lostNow(first.lost);
+    }
+    await lock.unlock();
+    return first.code;
+  } finally {
+    stop.dispose();
+  }
+}
+
+async function elect(p: Parsed, client: SynodClient, show: Show): Promise<number> {
+  const stop = interruption();
+  try {
+    if (p.flags.listen) {
+      const [name] = arity(p, 1, '--listen <name>');
+      try {
+        for await (const l of client.observe<JsonValue>(name, { signal: stop.signal })) {
+          show(l, l === null ? `${name}: no leader` : `${name}: leader ${valueText(l.value)} (key ${l.key}, revision ${l.revision})`);
+        }
+      } catch (err) {
+        if (!stop.signal.aborted) throw err;
+      }
+      return 0;
+    }
+    const [name, value] = arity(p, 2, '<name> <value>, or --listen <name>');
+    let leadership;
+    try {
+      leadership = await client.campaign(name, value, { ttlSeconds: p.flags.ttl, signal: stop.signal });
+    } catch (err) {
+      if (!stop.signal.aborted) throw err;
+      process.stderr.write(`synodctl: interrupted: not elected\n`);
+      return 1;
+    }
+    show(
+      { name, key: leadership.key, revision: leadership.revision, lease: leadership.lease.id, value },
+      `elected: ${name} = ${value} (key ${leadership.key}, revision ${leadership.revision})`,
+    );
+    const lost = await Promise.race([leadership.lost, aborted(stop.signal).then(() => null)]);
+    if (lost !== null) {
+      await leadership.resign().catch(() => undefined);
+      process.stderr.write(`synodctl: leadership of ${name} lost: ${lost.message}\n`);
+      return 1;
+    }
+    await leadership.resign();
+    return 0;
+  } finally {
+    stop.dispose();
   }
 }
 

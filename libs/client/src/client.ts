@@ -1,24 +1,39 @@
 import { randomUUID } from 'node:crypto';
+import { campaign, leader, observe, type CampaignOptions, type Leader, type Leadership, type ObserveOptions } from './election';
+import { grantKept, LeaseApi, type LeaseHandle, type LeaseOptions } from './lease';
+import { lock, type Lock, type LockOptions } from './lock';
 import { Transport, type TransportOptions } from './transport';
 import { TxnBuilder, type TxnRequest, type TxnResult } from './txn';
 import { watch, type WatchEvent, type WatchOptions, type WatchSettings, type WatchTarget } from './watch';
 
 export type Consistency = 'linearizable' | 'stale';
 
+/**
+ * A value as the store keeps it: any JSON value but null (null means "absent" in a cas, a compare
+ * and a watch's delete). A string is the common case, and the default of the read methods' type
+ * parameter: `get<Config>(key)` says what you stored there — an assertion, not a check.
+ */
+export type JsonValue = string | number | boolean | JsonValue[] | { [key: string]: JsonValue };
+
+/** The type of a written value, widened from a literal: put('k', 'a') gives a PutResult<string>, not <'a'>. */
+export type Widen<V> = V extends string ? string : V extends number ? number : V extends boolean ? boolean : V;
+
 /** A key as the gateway returns it. */
-export interface Item {
+export interface Item<V extends JsonValue = string> {
   key: string;
-  value: string;
+  value: V;
   /** = modRevision */
   revision: number;
   createRevision: number;
   modRevision: number;
   version: number;
+  /** The lease the key is attached to (it goes when the lease does); absent when none. */
+  lease?: string;
 }
 
-export interface PutResult {
+export interface PutResult<V extends JsonValue = string> {
   key: string;
-  value: string;
+  value: V;
   revision: number;
 }
 
@@ -28,15 +43,15 @@ export interface DeleteResult {
   revision: number;
 }
 
-export interface CasResult {
+export interface CasResult<V extends JsonValue = string> {
   succeeded: boolean;
   /** The value now: the new one on success, the current one (null: absent) on failure. */
-  value: string | null;
+  value: V | null;
   revision: number;
 }
 
-export interface Page {
-  items: Item[];
+export interface Page<V extends JsonValue = string> {
+  items: Item<V>[];
   /** Pass as `after` for the next page; null on the last one. */
   next: string | null;
   /** The store revision the page was read at. */
@@ -62,6 +77,21 @@ export interface SynodClientOptions extends TransportOptions {
 export interface WriteOptions {
   /** Your own Idempotency-Key (e.g. an order id), instead of the client's next `<clientId>/<n>`. */
   idempotencyKey?: string;
+  /**
+   * Aborting stops the request and its retries (it throws the signal's reason). A write already
+   * sent may still be applied: aborting does not undo it.
+   */
+  signal?: AbortSignal;
+}
+
+export interface PutOptions extends WriteOptions {
+  /** A lease id (client.leases.grant, client.lease): the key is deleted when the lease expires or is revoked. */
+  lease?: string;
+}
+
+export interface ReadOptions {
+  consistency?: Consistency;
+  signal?: AbortSignal;
 }
 
 const seg = (key: string): string => encodeURIComponent(key);
@@ -79,11 +109,14 @@ export class SynodClient {
   private readonly watchSettings: WatchSettings;
   readonly clientId: string;
   private seq = 0;
+  /** The lease calls as the REST API has them (grant, keepalive, revoke, get); `lease()` keeps one alive for you. */
+  readonly leases: LeaseApi;
 
   constructor(opts: SynodClientOptions) {
     this.http = new Transport(opts);
     this.watchSettings = { endpoints: opts.endpoints, token: opts.token, attemptTimeoutMs: this.http.attemptTimeoutMs, deadlineMs: this.http.deadlineMs };
     this.clientId = opts.clientId ?? `sdk-${randomUUID()}`;
+    this.leases = new LeaseApi(this.http, () => this.nextIdempotencyKey());
   }
 
   /**
@@ -91,14 +124,15 @@ export class SynodClient {
    * absent then); SynodCompactedError when that revision is compacted, SynodError 400 when it is
    * in the future.
    */
-  async get(key: string, opts: { consistency?: Consistency; revision?: number } = {}): Promise<Item | null> {
+  async get<V extends JsonValue = string>(key: string, opts: ReadOptions & { revision?: number } = {}): Promise<Item<V> | null> {
     const path = `/v1/kv/${seg(key)}${query({ revision: opts.revision, consistency: opts.consistency })}`;
-    const r = await this.http.request<Item>('GET', path, undefined, {}, [404]);
+    const r = await this.http.request<Item<V>>('GET', path, undefined, {}, [404], { signal: opts.signal });
     return r.status === 404 ? null : r.body;
   }
 
-  put(key: string, value: string, opts: WriteOptions = {}): Promise<PutResult> {
-    return this.write<PutResult>('PUT', `/v1/kv/${seg(key)}`, { value }, opts);
+  /** Writes a key; with `{ lease }` attached to that lease (a SynodError 404, field "lease", when it does not exist: nothing applied). */
+  put<V extends JsonValue>(key: string, value: V, opts: PutOptions = {}): Promise<PutResult<Widen<V>>> {
+    return this.write<PutResult<Widen<V>>>('PUT', `/v1/kv/${seg(key)}`, opts.lease === undefined ? { value } : { value, lease: opts.lease }, opts);
   }
 
   delete(key: string, opts: WriteOptions = {}): Promise<DeleteResult> {
@@ -106,21 +140,21 @@ export class SynodClient {
   }
 
   /** Writes `value` if the key's value is `expected` now (null: the key must be absent). */
-  cas(key: string, expected: string | null, value: string, opts: WriteOptions = {}): Promise<CasResult> {
-    return this.write<CasResult>('POST', `/v1/kv/${seg(key)}/cas`, { expected, value }, opts);
+  cas<V extends JsonValue>(key: string, expected: JsonValue | null, value: V, opts: WriteOptions = {}): Promise<CasResult<Widen<V>>> {
+    return this.write<CasResult<Widen<V>>>('POST', `/v1/kv/${seg(key)}/cas`, { expected, value }, opts);
   }
 
   /** One page of the keys under `prefix`, after `after` when given. */
-  async page(prefix: string, opts: { after?: string; limit?: number; consistency?: Consistency } = {}): Promise<Page> {
-    const r = await this.http.request<Page>('GET', `/v1/kv${query({ prefix, after: opts.after, limit: opts.limit, consistency: opts.consistency })}`);
-    return r.body;
+  async page<V extends JsonValue = string>(prefix: string, opts: ReadOptions & { after?: string; limit?: number } = {}): Promise<Page<V>> {
+    const path = `/v1/kv${query({ prefix, after: opts.after, limit: opts.limit, consistency: opts.consistency })}`;
+    return (await this.http.request<Page<V>>('GET', path, undefined, {}, [], { signal: opts.signal })).body;
   }
 
   /** Every key under `prefix`, in key order, fetched a page at a time as the loop asks for more. */
-  async *range(prefix: string, opts: { pageSize?: number; consistency?: Consistency } = {}): AsyncIterableIterator<Item> {
+  async *range<V extends JsonValue = string>(prefix: string, opts: ReadOptions & { pageSize?: number } = {}): AsyncIterableIterator<Item<V>> {
     let after: string | undefined;
     for (;;) {
-      const p = await this.page(prefix, { after, limit: opts.pageSize ?? 500, consistency: opts.consistency });
+      const p = await this.page<V>(prefix, { after, limit: opts.pageSize ?? 500, consistency: opts.consistency, signal: opts.signal });
       yield* p.items;
       if (p.next === null) return;
       after = p.next;
@@ -163,8 +197,43 @@ export class SynodClient {
    * client.watch({ prefix: 'config/' })) …`. It reconnects across gateways without skipping or
    * repeating a change (watch.ts); `break` closes it.
    */
-  watch(target: WatchTarget, opts: WatchOptions = {}): AsyncIterableIterator<WatchEvent> {
-    return watch(this.watchSettings, target, opts);
+  watch<V extends JsonValue = string>(target: WatchTarget, opts: WatchOptions = {}): AsyncIterableIterator<WatchEvent<V>> {
+    return watch(this.watchSettings, target, opts) as AsyncIterableIterator<WatchEvent<V>>;
+  }
+
+  /**
+   * A lease granted now and kept alive until `revoke()` or `close()`: a keepalive every TTL/3,
+   * each retried across the gateways. `lost` resolves when the client can no longer tell that it
+   * still holds it — the lease is gone (keepalive 404), or no keepalive was acknowledged for a TTL
+   * — and when it is revoked or closed. The loop's timers keep Node running until then.
+   */
+  async lease(ttlSeconds: number, opts: LeaseOptions = {}): Promise<LeaseHandle> {
+    return grantKept(this.leases, ttlSeconds, opts);
+  }
+
+  /**
+   * A mutual-exclusion lock (etcd's concurrency.Mutex): resolves once this client holds `name`,
+   * waiting its turn behind the holders before it (first come, first served). A lock is only as
+   * good as its lease — a paused process may hold one it has lost — so pass `lock.fencingToken`
+   * to what it protects, which must refuse a token below the highest it has seen (lock.ts).
+   */
+  lock(name: string, opts: LockOptions = {}): Promise<Lock> {
+    return lock(this, name, opts);
+  }
+
+  /** Campaigns to lead `name` with `value` (etcd's concurrency.Election): resolves once elected (election.ts). */
+  campaign<V extends JsonValue>(name: string, value: V, opts: CampaignOptions = {}): Promise<Leadership<Widen<V>>> {
+    return campaign(this, name, value, opts) as Promise<Leadership<Widen<V>>>;
+  }
+
+  /** The leader of `name` now (the campaigner with the lowest createRevision), or null when nobody campaigns. */
+  leader<V extends JsonValue = string>(name: string, opts: ReadOptions = {}): Promise<Leader<V> | null> {
+    return leader(this, name, opts) as Promise<Leader<V> | null>;
+  }
+
+  /** The leader of `name` now (null: none), then each change of leader or of its value, as they happen. */
+  observe<V extends JsonValue = string>(name: string, opts: ObserveOptions = {}): AsyncIterableIterator<Leader<V> | null> {
+    return observe(this, name, opts) as AsyncIterableIterator<Leader<V> | null>;
   }
 
   /** GET /v1/cluster: protocol, leader or primary, and every replica's state. */
@@ -173,8 +242,12 @@ export class SynodClient {
   }
 
   private async write<T>(method: string, path: string, body: unknown, opts: WriteOptions): Promise<T> {
-    const key = opts.idempotencyKey ?? `${this.clientId}/${++this.seq}`;
-    return (await this.http.request<T>(method, path, body, { 'idempotency-key': key })).body;
+    const key = opts.idempotencyKey ?? this.nextIdempotencyKey();
+    return (await this.http.request<T>(method, path, body, { 'idempotency-key': key }, [], { signal: opts.signal })).body;
+  }
+
+  private nextIdempotencyKey(): string {
+    return `${this.clientId}/${++this.seq}`;
   }
 }
 

@@ -59,3 +59,25 @@ export function errorFor(status: number, problem: Problem | null): SynodError {
   if (status === 410) return new SynodCompactedError(Number(problem?.compactRevision ?? NaN), problem);
   return new SynodError(status, problem);
 }
+
+/**
+ * Why a lease, a lock or a leadership is no longer known to be held:
+ * - `gone`: the cluster said the lease does not exist (a keepalive's 404: it expired or was revoked);
+ * - `unconfirmed`: no keepalive was acknowledged for a TTL — it may live on, but the client cannot
+ *   know, so it must act as if it did not hold it;
+ * - `key-deleted`: the lock's or the leadership's key was deleted (its lease revoked, or by hand);
+ * - `revoked`, `closed`: this client let it go (revoke(), unlock(), resign(); close()).
+ */
+export type LostReason = 'gone' | 'unconfirmed' | 'key-deleted' | 'revoked' | 'closed';
+
+/** What `lost` resolves with (a lease handle's, a lock's, a leadership's), and what a lost leader's proclaim() throws. */
+export class SynodLeaseLostError extends Error {
+  constructor(
+    readonly leaseId: string,
+    readonly reason: LostReason,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SynodLeaseLostError';
+  }
+}

@@ -11,6 +11,14 @@ export interface TransportOptions {
   deadlineMs?: number;
 }
 
+/** Per request: what the client's settings do not say. */
+export interface RequestOptions {
+  /** Aborting stops the request and its retries: it throws the signal's reason (an AbortError), as fetch does. */
+  signal?: AbortSignal;
+  /** Retries stop after this long, instead of the client's deadlineMs (a keepalive is useless after its lease's TTL). */
+  deadlineMs?: number;
+}
+
 export interface Answer<T> {
   status: number;
   body: T;
@@ -39,12 +47,22 @@ export class Transport {
     this.deadlineMs = o.deadlineMs ?? 30_000;
   }
 
-  async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, accept: number[] = []): Promise<Answer<T>> {
-    const deadline = Date.now() + this.deadlineMs;
+  async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+    accept: number[] = [],
+    opts: RequestOptions = {},
+  ): Promise<Answer<T>> {
+    const deadlineMs = opts.deadlineMs ?? this.deadlineMs;
+    const deadline = Date.now() + deadlineMs;
+    const signal = opts.signal;
     let unknownOutcome = false;
     let lastStatus: number | null = null;
     let lastError = 'no attempt made';
     for (let attempt = 0; Date.now() < deadline; attempt++) {
+      signal?.throwIfAborted();
       const base = this.o.endpoints[this.next % this.o.endpoints.length];
       let res: Response;
       try {
@@ -56,30 +74,35 @@ export class Transport {
             ...headers,
           },
           body: body === undefined ? undefined : JSON.stringify(body),
-          signal: AbortSignal.timeout(Math.min(this.attemptTimeoutMs, Math.max(1, deadline - Date.now()))),
+          signal: withTimeout(signal, Math.min(this.attemptTimeoutMs, Math.max(1, deadline - Date.now()))),
         });
       } catch (err) {
+        signal?.throwIfAborted();
         // Sent or not, we cannot tell: a write's fate is unknown; the next gateway gets the same key.
         if (method !== 'GET') unknownOutcome = true;
         lastError = `${base}: ${(err as Error).message}`;
         this.next++;
-        await sleep(Math.min(RETRY_FLOOR_MS * 2 ** Math.min(attempt, 4), Math.max(0, deadline - Date.now())));
+        await sleep(Math.min(RETRY_FLOOR_MS * 2 ** Math.min(attempt, 4), Math.max(0, deadline - Date.now())), signal);
         continue;
       }
       lastStatus = res.status;
-      const parsed = await readBody(res);
+      const parsed = await readBody(res).catch((err: unknown) => {
+        signal?.throwIfAborted();
+        throw err;
+      });
       if (res.ok || accept.includes(res.status)) return { status: res.status, body: parsed as T };
       if (res.status === 503 || res.status === 504) {
         if (res.status === 504) unknownOutcome = true;
         lastError = `${base}: ${res.status} ${(parsed as Problem | null)?.detail ?? ''}`.trim();
         const retryAfterS = Number(res.headers.get('retry-after'));
         const wait = Number.isFinite(retryAfterS) && retryAfterS > 0 ? retryAfterS * 1000 : RETRY_FLOOR_MS * 2 ** Math.min(attempt, 4);
-        await sleep(Math.min(wait, Math.max(0, deadline - Date.now())));
+        await sleep(Math.min(wait, Math.max(0, deadline - Date.now())), signal);
         continue;
       }
       throw errorFor(res.status, isProblem(parsed) ? parsed : null);
     }
-    throw new SynodUnavailableError(`no gateway could serve ${method} ${path} within ${this.deadlineMs} ms (last: ${lastError})`, unknownOutcome, lastStatus);
+    signal?.throwIfAborted();
+    throw new SynodUnavailableError(`no gateway could serve ${method} ${path} within ${deadlineMs} ms (last: ${lastError})`, unknownOutcome, lastStatus);
   }
 }
 
@@ -97,6 +120,22 @@ export function isProblem(v: unknown): v is Problem {
   return typeof v === 'object' && v !== null && typeof (v as Problem).status === 'number' && typeof (v as Problem).detail === 'string';
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
+/** An attempt's signal: its timeout, and the caller's abort when there is one. */
+function withTimeout(signal: AbortSignal | undefined, ms: number): AbortSignal {
+  const timeout = AbortSignal.timeout(ms);
+  return signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts (the loop then throws its reason). */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener('abort', done);
+  });
 }

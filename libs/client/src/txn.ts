@@ -1,4 +1,4 @@
-import type { Item, WriteOptions } from './client';
+import type { Item, JsonValue, WriteOptions } from './client';
 
 /** What a comparison of POST /v1/txn reads of a key (a missing key: value null, the others 0). */
 export type CompareTarget = 'value' | 'version' | 'createRevision' | 'modRevision';
@@ -8,12 +8,15 @@ export interface Compare {
   key: string;
   target: CompareTarget;
   op: CompareOp;
-  /** A string or null (absent) for `value`, a number for the others. */
-  value: string | number | null;
+  /** A JSON value or null (absent) for `value`, a number (0: absent) for the others. */
+  value: JsonValue | null;
 }
 
 export type TxnOp =
-  { op: 'put'; key: string; value: string } | { op: 'delete'; key: string } | { op: 'get'; key: string } | { op: 'range'; prefix: string; limit?: number };
+  | { op: 'put'; key: string; value: JsonValue; lease?: string }
+  | { op: 'delete'; key: string }
+  | { op: 'get'; key: string }
+  | { op: 'range'; prefix: string; limit?: number };
 
 /** The body of POST /v1/txn: if every comparison holds, `success` runs, else `failure`. */
 export interface TxnRequest {
@@ -25,8 +28,8 @@ export interface TxnRequest {
 export type TxnOpResult =
   | { op: 'put'; key: string; revision: number }
   | { op: 'delete'; key: string; deleted: boolean; revision: number }
-  | { op: 'get'; key: string; item: Item | null }
-  | { op: 'range'; prefix: string; items: Item[] };
+  | { op: 'get'; key: string; item: Item<JsonValue> | null }
+  | { op: 'range'; prefix: string; items: Item<JsonValue>[] };
 
 export interface TxnResult {
   /** Whether the comparisons held (so `success` ran; else `failure`). */
@@ -36,9 +39,13 @@ export interface TxnResult {
   revision: number;
 }
 
-/** The ops of a transaction's branches: `.then(op.put('a', '1'), op.delete('b'))`. */
+/**
+ * The ops of a transaction's branches: `.then(op.put('a', '1'), op.delete('b'))`; `op.put(k, v, { lease })`
+ * attaches the key to a lease (a transaction naming a missing lease is a SynodError 404: nothing applied).
+ */
 export const op = {
-  put: (key: string, value: string): TxnOp => ({ op: 'put', key, value }),
+  put: (key: string, value: JsonValue, opts: { lease?: string } = {}): TxnOp =>
+    opts.lease === undefined ? { op: 'put', key, value } : { op: 'put', key, value, lease: opts.lease },
   delete: (key: string): TxnOp => ({ op: 'delete', key }),
   get: (key: string): TxnOp => ({ op: 'get', key }),
   range: (prefix: string, limit?: number): TxnOp => (limit === undefined ? { op: 'range', prefix } : { op: 'range', prefix, limit }),
@@ -55,9 +62,9 @@ export class TxnBuilder {
 
   constructor(private readonly send: (body: TxnRequest, opts: WriteOptions) => Promise<TxnResult>) {}
 
-  if(key: string, target: 'value', op: CompareOp, value: string | null): this;
+  if(key: string, target: 'value', op: CompareOp, value: JsonValue | null): this;
   if(key: string, target: 'version' | 'createRevision' | 'modRevision', op: CompareOp, value: number): this;
-  if(key: string, target: CompareTarget, op: CompareOp, value: string | number | null): this {
+  if(key: string, target: CompareTarget, op: CompareOp, value: JsonValue | null): this {
     this.body.compare.push({ key, target, op, value });
     return this;
   }

@@ -1,3 +1,4 @@
+import type { JsonValue } from './client';
 import { errorFor, SynodCompactedError, SynodError, SynodUnavailableError } from './errors';
 import { SseParser, type SseEvent } from './sse';
 import { isProblem, readBody } from './transport';
@@ -7,14 +8,14 @@ import { WatchCursor } from './watch-cursor';
 export type WatchTarget = { prefix: string } | { key: string };
 
 /** One change, as GET /v1/watch reports it. A transaction's changes share one revision. */
-export interface WatchEvent {
+export interface WatchEvent<V extends JsonValue = string> {
   type: 'put' | 'delete';
   key: string;
   /** null for a delete */
-  value: string | null;
+  value: V | null;
   revision: number;
   /** The value before the change, when the server sends it. */
-  prevValue?: string | null;
+  prevValue?: V | null;
 }
 
 export interface WatchOptions {
@@ -61,7 +62,7 @@ class Retryable extends Error {
  * retrying cannot change (4xx), SynodUnavailableError after `deadlineMs` without a gateway.
  * `return()` — a `break` out of `for await` — closes the stream even while a `next()` waits.
  */
-export function watch(settings: WatchSettings, target: WatchTarget, opts: WatchOptions = {}): AsyncIterableIterator<WatchEvent> {
+export function watch(settings: WatchSettings, target: WatchTarget, opts: WatchOptions = {}): AsyncIterableIterator<WatchEvent<JsonValue>> {
   const query = targetQuery(target);
   const stop = new AbortController();
   const gen = run(settings, query, opts, stop.signal);
@@ -78,7 +79,12 @@ export function watch(settings: WatchSettings, target: WatchTarget, opts: WatchO
   };
 }
 
-async function* run(s: WatchSettings, query: URLSearchParams, opts: WatchOptions, stop: AbortSignal): AsyncGenerator<WatchEvent, undefined, undefined> {
+async function* run(
+  s: WatchSettings,
+  query: URLSearchParams,
+  opts: WatchOptions,
+  stop: AbortSignal,
+): AsyncGenerator<WatchEvent<JsonValue>, undefined, undefined> {
   const cursor = new WatchCursor();
   const deadlineMs = opts.deadlineMs ?? s.deadlineMs;
   const health = { at: Date.now(), failures: 0 };
@@ -126,7 +132,7 @@ async function* stream(
   cursor: WatchCursor,
   conn: AbortController,
   health: { at: number; failures: number },
-): AsyncGenerator<WatchEvent, void, undefined> {
+): AsyncGenerator<WatchEvent<JsonValue>, void, undefined> {
   const watchdog = new Watchdog(conn);
   const headers: Record<string, string> = { accept: 'text/event-stream', ...(s.token ? { authorization: `Bearer ${s.token}` } : {}) };
   try {
@@ -172,11 +178,11 @@ async function* stream(
 }
 
 /** What an SSE event brings: a new change, a progress revision to report, or nothing; throws on `compacted`. */
-function handle(e: SseEvent, cursor: WatchCursor): WatchEvent | number | null {
+function handle(e: SseEvent, cursor: WatchCursor): WatchEvent<JsonValue> | number | null {
   switch (e.event) {
     case 'put':
     case 'delete': {
-      const d = JSON.parse(e.data) as { key: string; value?: string | null; revision?: unknown; prevValue?: string | null };
+      const d = JSON.parse(e.data) as { key: string; value?: JsonValue | null; revision?: unknown; prevValue?: JsonValue | null };
       const revision = revisionOf(d.revision, e);
       if (typeof d.key !== 'string') throw new Retryable(`a ${e.event} event without a key`);
       if (!cursor.accept(revision, d.key)) return null;
