@@ -39,6 +39,8 @@ export interface GatewayConfig {
   maxValueBytes: number;
   /** Most compares and ops, together, in one transaction. */
   maxTxnOps: number;
+  /** Compact the history older than this (0: keep it by count only, HISTORY_EVENTS on the replicas). */
+  historyRetainMs: number;
   /** How often an idle watch stream gets a progress event with the current revision. */
   watchProgressMs: number;
   bodyLimitBytes: number;
@@ -86,6 +88,7 @@ const gatewayVars = z.object({
   MAX_VALUE_BYTES: int(65536, 1, 2 ** 31 - 1),
   MAX_TXN_OPS: int(128, 1, 10_000),
   WATCH_PROGRESS_MS: ms(5000, 100),
+  HISTORY_RETAIN_SECONDS: int(0, 0, 10 * 365 * 24 * 3600),
   BODY_LIMIT: size('1mb'),
   GATEWAY_WORKERS: int(1, 1, 64),
   READS_FROM: oneOf<'leader' | 'any'>(['leader', 'any'], 'leader'),
@@ -177,6 +180,7 @@ export const gatewayEnvSchema = gatewayVars
       maxValueBytes: v.MAX_VALUE_BYTES,
       maxTxnOps: v.MAX_TXN_OPS,
       watchProgressMs: v.WATCH_PROGRESS_MS,
+      historyRetainMs: v.HISTORY_RETAIN_SECONDS * 1000,
       bodyLimitBytes: v.BODY_LIMIT.bytes,
       bodyLimit: v.BODY_LIMIT.text,
       maxBatchRequests: 512,

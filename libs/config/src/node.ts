@@ -39,6 +39,8 @@ export interface NodeConfig {
   pbftCheckpointInterval: number;
   /** Results each client's session keeps: its this many most recent request seqs (kv/sessions.ts). Every replica must agree. */
   sessionWindow: number;
+  /** Changes the replicated history keeps (kv/history.ts): older ones are compacted away. Every replica must agree. */
+  historyEvents: number;
   /** What the lease clock counts a TTL as: 1, or 0.5 for the lease tests' canary (LEASE_CLOCK=half-ttl-test-only). */
   leaseTtlFactor: number;
 }
@@ -62,6 +64,7 @@ const nodeVars = z.object({
   PBFT_INFLIGHT_BATCHES: int(2, 1, 1000),
   PBFT_CHECKPOINT_INTERVAL: int(32, 1, 100_000),
   SESSION_WINDOW: int(1000, 1, 100_000),
+  HISTORY_EVENTS: int(10_000, 1, 10_000_000),
   /** `half-ttl-test-only` expires leases at half their TTL: the lease tests' canary, refused outside NODE_ENV=test. */
   LEASE_CLOCK: oneOf(['on', 'half-ttl-test-only'], 'on'),
 });
@@ -113,6 +116,7 @@ export const nodeEnvSchema = nodeVars
       pbftInflightBatches: v.PBFT_INFLIGHT_BATCHES,
       pbftCheckpointInterval: v.PBFT_CHECKPOINT_INTERVAL,
       sessionWindow: v.SESSION_WINDOW,
+      historyEvents: v.HISTORY_EVENTS,
       leaseTtlFactor: v.LEASE_CLOCK === 'on' ? 1 : 0.5,
     };
   });

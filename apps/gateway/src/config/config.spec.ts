@@ -40,6 +40,7 @@ describe('loadConfig', () => {
       maxValueBytes: 65536,
       maxTxnOps: 128,
       watchProgressMs: 5000,
+      historyRetainMs: 0,
       bodyLimitBytes: 1024 * 1024,
       bodyLimit: '1mb',
       maxBatchRequests: 512,

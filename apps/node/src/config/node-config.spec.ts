@@ -41,6 +41,7 @@ describe('replica configuration', () => {
       pbftInflightBatches: 2,
       pbftCheckpointInterval: 32,
       sessionWindow: 1000,
+      historyEvents: 10_000,
       leaseTtlFactor: 1,
     });
   });

@@ -69,7 +69,13 @@ export class PbftRuntime implements ReplicaRuntime {
     const persisted = this.codec.load(await this.store.load());
     if (this.loop.isStopped) return;
     const f = Math.floor((this.cfg.nodes.length - 1) / 3);
-    this.app = new KvApp({ sessionWindow: this.cfg.sessionWindow, replicas: this.cfg.nodes, leaseExpireQuorum: f + 1, leaseClock: this.leaseClock });
+    this.app = new KvApp({
+      sessionWindow: this.cfg.sessionWindow,
+      historyEvents: this.cfg.historyEvents,
+      replicas: this.cfg.nodes,
+      leaseExpireQuorum: f + 1,
+      leaseClock: this.leaseClock,
+    });
     this.replica = new PbftReplica(
       {
         id: this.cfg.nodeId,

@@ -36,7 +36,7 @@ export class RaftRuntime implements ReplicaRuntime {
   private node!: RaftNode;
   private kv!: KvStateMachine;
   private get kvOptions(): KvOptions {
-    return { sessionWindow: this.cfg.sessionWindow };
+    return { sessionWindow: this.cfg.sessionWindow, historyEvents: this.cfg.historyEvents };
   }
   private readonly loop = new ReadyLoop(
     () => this.node.hasReady(),
