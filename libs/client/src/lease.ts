@@ -1,6 +1,7 @@
 import type { WriteOptions } from './client';
 import { SynodLeaseLostError, type LostReason } from './errors';
 import type { Transport } from './transport';
+import { delay } from './delay';
 
 /** A lease as POST /v1/leases and its keepalive answer it. */
 export interface Lease {
@@ -199,18 +200,4 @@ export class KeptLease implements LeaseHandle {
     this.resolveLost(this.lostError);
     return true;
   }
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts (the caller then looks at why). */
-export function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = (): void => {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, Math.max(0, ms));
-    signal?.addEventListener('abort', done);
-  });
 }

@@ -1,4 +1,5 @@
 import { errorFor, Problem, SynodUnavailableError } from './errors';
+import { delay } from './delay';
 
 export interface TransportOptions {
   /** Gateway base URLs (`http://host:port`); the client moves to the next when one fails. */
@@ -82,7 +83,7 @@ export class Transport {
         if (method !== 'GET') unknownOutcome = true;
         lastError = `${base}: ${(err as Error).message}`;
         this.next++;
-        await sleep(Math.min(RETRY_FLOOR_MS * 2 ** Math.min(attempt, 4), Math.max(0, deadline - Date.now())), signal);
+        await delay(Math.min(RETRY_FLOOR_MS * 2 ** Math.min(attempt, 4), Math.max(0, deadline - Date.now())), signal);
         continue;
       }
       lastStatus = res.status;
@@ -96,7 +97,7 @@ export class Transport {
         lastError = `${base}: ${res.status} ${(parsed as Problem | null)?.detail ?? ''}`.trim();
         const retryAfterS = Number(res.headers.get('retry-after'));
         const wait = Number.isFinite(retryAfterS) && retryAfterS > 0 ? retryAfterS * 1000 : RETRY_FLOOR_MS * 2 ** Math.min(attempt, 4);
-        await sleep(Math.min(wait, Math.max(0, deadline - Date.now())), signal);
+        await delay(Math.min(wait, Math.max(0, deadline - Date.now())), signal);
         continue;
       }
       throw errorFor(res.status, isProblem(parsed) ? parsed : null);
@@ -124,18 +125,4 @@ export function isProblem(v: unknown): v is Problem {
 function withTimeout(signal: AbortSignal | undefined, ms: number): AbortSignal {
   const timeout = AbortSignal.timeout(ms);
   return signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts (the loop then throws its reason). */
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = (): void => {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', done);
-  });
 }

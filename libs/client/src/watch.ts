@@ -3,6 +3,7 @@ import { errorFor, SynodCompactedError, SynodError, SynodUnavailableError } from
 import { SseParser, type SseEvent } from './sse';
 import { isProblem, readBody } from './transport';
 import { WatchCursor } from './watch-cursor';
+import { delay } from './delay';
 
 /** What to watch: every key under a prefix, or one key. */
 export type WatchTarget = { prefix: string } | { key: string };
@@ -119,7 +120,7 @@ async function* run(
       throw new SynodUnavailableError(`no gateway could serve the watch for ${deadlineMs} ms (last: ${lastError})`, false, lastStatus);
     }
     const backoff = Math.min(BACKOFF_CEILING_MS, BACKOFF_FLOOR_MS * 2 ** health.failures++);
-    await sleep(Math.max(backoff, retryAfterMs), stop, opts.signal);
+    await delay(Math.max(backoff, retryAfterMs), stop, opts.signal);
   }
 }
 
@@ -266,20 +267,4 @@ class Watchdog {
     clearTimeout(this.timer);
     this.timer = undefined;
   }
-}
-
-/** Resolves after `ms`, or at once when either signal aborts (the loop then looks at why). */
-function sleep(ms: number, ...signals: Array<AbortSignal | undefined>): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(t);
-      for (const s of signals) s?.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    for (const s of signals) {
-      if (s?.aborted) return done();
-      s?.addEventListener('abort', done);
-    }
-  });
 }
