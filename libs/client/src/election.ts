@@ -1,7 +1,7 @@
 import type { JsonValue, ReadOptions, SynodClient } from './client';
 import { SynodCompactedError, SynodLeaseLostError } from './errors';
 import type { LeaseHandle } from './lease';
-import { acquire, listQueue, queuePrefix, release, type LockOptions } from './lock';
+import { acquire, inQueue, listQueue, queuePrefix, release, type LockOptions } from './lock';
 import { op } from './txn';
 import type { WatchEvent } from './watch';
 
@@ -109,7 +109,7 @@ export async function* observe(client: SynodClient, name: string, opts: ObserveO
       for (;;) {
         const r = await next;
         if (r.done) return;
-        apply(queue, r.value);
+        if (inQueue(name, r.value.key)) apply(queue, r.value);
         next = events.next();
         const following = await settled(next, SETTLE_MS);
         if (following !== null && !following.done && following.value.revision === r.value.revision) continue;

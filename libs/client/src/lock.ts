@@ -70,6 +70,9 @@ export interface Held {
 /** The queue's prefix: `<name>/`, so that a name is no prefix of another's keys ("a" and "ab"). */
 export const queuePrefix = (name: string): string => `${name}/`;
 
+/** Whether `key` is an entry of queue `name`: `<name>/<lease>`, not a key of a deeper name's queue (`<name>/x/<lease>`). */
+export const inQueue = (name: string, key: string): boolean => key.startsWith(queuePrefix(name)) && !key.slice(queuePrefix(name).length).includes('/');
+
 export async function lock(client: SynodClient, name: string, opts: LockOptions = {}): Promise<Lock> {
   const h = await acquire(client, name, client.clientId, opts);
   return {
@@ -169,7 +172,7 @@ export async function listQueue(client: SynodClient, name: string, signal?: Abor
   for (;;) {
     const p = await client.page<JsonValue>(queuePrefix(name), { after, limit: 500, signal });
     revision ??= p.revision;
-    entries.push(...p.items);
+    entries.push(...p.items.filter((i) => inQueue(name, i.key)));
     if (p.next === null) break;
     after = p.next;
   }

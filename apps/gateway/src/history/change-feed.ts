@@ -46,6 +46,7 @@ export class ChangeFeed implements OnModuleDestroy {
   private readonly followed = new Set<Watcher>();
   /** Every change at or below it has been given to the live watches; null while none is live. */
   private cursor: number | null = null;
+  private epoch = 0;
   private pumping = false;
   private stopped = false;
 
@@ -70,10 +71,15 @@ export class ChangeFeed implements OnModuleDestroy {
 
   /** Follows `w` until it closes: catch-up reads of its own, then the live loop. */
   async follow(w: Watcher): Promise<void> {
+    if (w.closed) return;
     if (this.stopped) return w.end();
     this.followed.add(w);
     const match = matcher(w.filter);
-    while (!w.closed && !this.stopped && (this.cursor === null || w.after < this.cursor)) {
+    // Catch up alone until at the live loop's cursor — or, with no live loop, until a read that
+    // was not a full page (everything up to the revision it was served at is delivered).
+    for (;;) {
+      if (w.closed || this.stopped) return void this.followed.delete(w);
+      if (this.cursor !== null && w.after >= this.cursor) break;
       let a: ReadAnswer;
       try {
         a = await this.read(w.filter, w.after);
@@ -81,15 +87,17 @@ export class ChangeFeed implements OnModuleDestroy {
         await sleep(RETRY_MS);
         continue;
       }
-      if (a.compacted !== undefined) return w.compacted(a.compacted);
-      const events = (a.events ?? []).filter((e) => e.revision > w.after);
-      if (events.length > 0) w.deliver(events);
+      if (a.compacted !== undefined) return this.end(w, () => w.compacted(a.compacted as number));
+      this.give(
+        w,
+        (a.events ?? []).filter((e) => e.revision > w.after),
+      );
       w.after = nextAfter(w.after, a);
-      if (this.cursor === null) break;
+      if (this.cursor === null && (a.events ?? []).length < PAGE) break;
     }
-    if (w.closed || this.stopped) return;
+    if (w.closed || this.stopped) return void this.followed.delete(w);
     this.live.add(Object.assign(w, { match }));
-    if (this.cursor === null) this.cursor = w.after;
+    if (this.cursor === null) this.setCursor(w.after);
     if (!this.pumping) void this.pump();
   }
 
@@ -97,7 +105,16 @@ export class ChangeFeed implements OnModuleDestroy {
   forget(w: Watcher): void {
     this.followed.delete(w);
     this.live.delete(w as Watcher & { match: (key: string) => boolean });
-    if (this.live.size === 0) this.cursor = null;
+    if (this.live.size === 0) this.setCursor(null);
+  }
+
+  /**
+   * Every move of the cursor starts an epoch: a read that was out while the live loop emptied and
+   * restarted from another point answers a question nobody asks any more, and is dropped.
+   */
+  private setCursor(c: number | null): void {
+    this.cursor = c;
+    this.epoch++;
   }
 
   private async pump(): Promise<void> {
@@ -106,36 +123,56 @@ export class ChangeFeed implements OnModuleDestroy {
       while (!this.stopped && this.cursor !== null) {
         for (const w of this.live) if (w.closed) this.forget(w);
         if (this.cursor === null) break;
+        const from = this.cursor;
+        const epoch = this.epoch;
         let a: ReadAnswer;
         try {
-          a = await this.read({ prefix: '' }, this.cursor);
+          a = await this.read({ prefix: '' }, from);
         } catch {
           await sleep(RETRY_MS);
           continue;
         }
-        if (this.cursor === null) break;
+        if (this.epoch !== epoch) continue;
         if (a.compacted !== undefined) {
           // Down long enough for the history to be compacted past us: those watches end.
-          for (const w of this.live) {
-            if (w.after >= a.compacted) continue;
-            this.forget(w);
-            w.compacted(a.compacted);
-          }
-          if (this.cursor !== null) this.cursor = Math.max(this.cursor, a.compacted);
+          for (const w of this.live) if (w.after < a.compacted) this.end(w, () => w.compacted(a.compacted as number));
+          if (this.cursor !== null) this.setCursor(Math.max(this.cursor, a.compacted));
           continue;
         }
         const events = a.events ?? [];
-        const next = nextAfter(this.cursor, a);
+        const next = nextAfter(from, a);
         for (const w of this.live) {
-          const mine = events.filter((e) => e.revision > w.after && w.match(e.key));
-          if (mine.length > 0) w.deliver(mine);
+          this.give(
+            w,
+            events.filter((e) => e.revision > w.after && w.match(e.key)),
+          );
           w.after = Math.max(w.after, next);
         }
-        this.cursor = next;
+        // A watch cut off while being given its changes may have been the last one.
+        if (this.cursor !== null) this.setCursor(next);
         if (events.length === 0) await sleep(IDLE_POLL_MS);
       }
     } finally {
       this.pumping = false;
+    }
+  }
+
+  /** Hands `w` its changes; a watch that fails on them (its stream, a value it cannot show) ends, alone. */
+  private give(w: Watcher, events: KvEvent[]): void {
+    if (events.length === 0 || w.closed) return;
+    try {
+      w.deliver(events);
+    } catch {
+      this.end(w, () => w.end());
+    }
+  }
+
+  private end(w: Watcher, how: () => void): void {
+    this.forget(w);
+    try {
+      how();
+    } catch {
+      /* its stream is gone already */
     }
   }
 

@@ -23,9 +23,37 @@ export function storeValue(v: unknown): string {
   return typeof v === 'string' ? v : JSON_MARK + canonicalJson(v);
 }
 
-/** The JSON value a stored string stands for. */
+/**
+ * The JSON value a stored string stands for. A marked string that is not JSON was written as a
+ * string before values could be JSON (when a leading U+0000 was still allowed): it stays one.
+ */
 export function loadValue(s: string): JsonValue {
-  return s.startsWith(JSON_MARK) ? (JSON.parse(s.slice(1)) as JsonValue) : s;
+  if (!s.startsWith(JSON_MARK)) return s;
+  try {
+    return JSON.parse(s.slice(1)) as JsonValue;
+  } catch {
+    return s;
+  }
+}
+
+/** Deeper than this is refused (canonicalJson recurses; a body nested 100 000 deep would exhaust the stack). */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Why a parsed JSON value cannot be stored as written, or null: a number JSON cannot carry back
+ * (1e400 parses to Infinity, which JSON.stringify writes as null), or nesting past MAX_JSON_DEPTH.
+ * Iterative, so a deep value is refused without recursion.
+ */
+export function jsonValueProblem(v: unknown): string | null {
+  const stack: Array<{ v: unknown; depth: number }> = [{ v, depth: 0 }];
+  while (stack.length > 0) {
+    const { v: x, depth } = stack.pop() as { v: unknown; depth: number };
+    if (typeof x === 'number' && !Number.isFinite(x)) return 'must hold only finite numbers (JSON cannot carry Infinity back)';
+    if (typeof x !== 'object' || x === null) continue;
+    if (depth >= MAX_JSON_DEPTH) return `must be nested at most ${MAX_JSON_DEPTH} deep`;
+    for (const c of Array.isArray(x) ? x : Object.values(x)) stack.push({ v: c, depth: depth + 1 });
+  }
+  return null;
 }
 
 /** loadValue, keeping null for "absent". */

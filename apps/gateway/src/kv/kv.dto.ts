@@ -1,7 +1,7 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
 import { jsonObject, mustBe, orNull } from '../http/validation';
-import { JSON_MARK, storeValue, type JsonValue } from './json-value';
+import { JSON_MARK, jsonValueProblem, storeValue, type JsonValue } from './json-value';
 
 /**
  * The KV request and response shapes, once: nestjs-zod's pipe checks requests against these
@@ -42,6 +42,10 @@ const jsonValue = (whenMissing: string) =>
     .refine((v) => typeof v !== 'string' || !LONE_SURROGATE.test(v), { error: 'must be well-formed UTF-16 (lone surrogate)' })
     .refine((v) => typeof v !== 'string' || !v.startsWith(JSON_MARK), { error: 'must not start with U+0000 (it marks stored non-string JSON values)' })
     .refine((v) => v !== null, { error: 'must not be null (null stands for "absent": a cas expecting no key, a deleted key in a watch)' })
+    .superRefine((v, ctx) => {
+      const problem = jsonValueProblem(v);
+      if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+    })
     .transform(storeValue);
 
 export const ValueSchema = jsonValue('is required (any JSON value)').meta({

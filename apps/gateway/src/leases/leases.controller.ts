@@ -38,7 +38,10 @@ export class LeasesController {
 
   @Post(':id/keepalive')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Renew a lease: it lives ttlSeconds from now (at least: from when this was sent)' })
+  @ApiOperation({
+    summary:
+      'Renew a lease: it lives ttlSeconds from when this request was first sent (a retry with the same Idempotency-Key gets the first answer, even once the lease is gone)',
+  })
   @ApiIdempotencyKey()
   @ApiOkResponse({ type: LeaseDto })
   @ApiProblem(404, 'No such lease (it expired or was revoked: its keys are gone)')

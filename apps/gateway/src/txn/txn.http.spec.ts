@@ -255,6 +255,11 @@ describe('POST /v1/txn', () => {
       ['a fraction for a createRevision', { compare: [{ key: 'a', target: 'createRevision', op: '>', value: 1.5 }] }, 'compare[0].value'],
       ['a negative version', { compare: [{ key: 'a', target: 'version', op: '>', value: -1 }] }, 'compare[0].value'],
       ['no compare value', { compare: [{ key: 'a', target: 'value', op: '=' }] }, 'compare[0].value'],
+      [
+        'an order on a number value (stored strings would sort 9 above 10)',
+        { compare: [{ key: 'a', target: 'value', op: '<', value: 10 }] },
+        'compare[0].value',
+      ],
       ['an empty compare key', { compare: [{ key: '', target: 'value', op: '=', value: null }] }, 'compare[0].key'],
       ['no compare key', { compare: [{ target: 'value', op: '=', value: null }] }, 'compare[0].key'],
       [

@@ -60,7 +60,7 @@ export class KvApp implements PbftApp {
           return { kind: 'error', error: isVote ? 'a lease-expire vote must be signed by the replica it names' : 'replicas may only vote lease expiry' };
         }
         const result = this.kv.apply(revision, request);
-        this.options.leaseClock?.observe(result);
+        this.options.leaseClock?.observe(result, request.id, revision);
         return { kind: 'write', result };
       }
       this.kv.skip(revision);

@@ -46,7 +46,6 @@ export class PbftRuntime implements ReplicaRuntime {
   private readonly digests = new DigestCache();
   /** Lease deadlines on this replica's clock: every replica votes, f+1 votes expire a lease. */
   private readonly leaseClock: LeaseClock;
-  private leaseVoteSeq = 0;
   private leaseVoteTs = Date.now() * 1000;
   private lastView = -1;
   private lastPrimary = '';
@@ -60,7 +59,7 @@ export class PbftRuntime implements ReplicaRuntime {
     private readonly store: DurableStore,
     private readonly io: RuntimeIo,
   ) {
-    this.leaseClock = new LeaseClock(() => performance.now(), cfg.leaseTtlFactor);
+    this.leaseClock = new LeaseClock(() => performance.now(), `${cfg.nodeId}/leases`, cfg.leaseTtlFactor);
   }
 
   async start(): Promise<void> {
@@ -107,8 +106,8 @@ export class PbftRuntime implements ReplicaRuntime {
    * at least one comes from a correct replica whose clock agrees.
    */
   private voteLeaseExpiry(): void {
-    const client = `${this.cfg.nodeId}/leases`;
-    for (const vote of this.leaseClock.voteRequests(this.cfg.nodeId, client, () => ++this.leaseVoteSeq)) {
+    const client = this.leaseClock.client;
+    for (const vote of this.leaseClock.voteRequests(this.cfg.nodeId)) {
       const request = signRequest(this.crypto, { client, id: vote.id, ts: ++this.leaseVoteTs, op: packr.pack([{ kind: 'write', request: vote }]) });
       this.replica.propose(request, true);
     }

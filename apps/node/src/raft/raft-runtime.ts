@@ -6,7 +6,6 @@ import type { NodeConfig } from '../config/node-config';
 import type { ReplicaRuntime, RuntimeIo, RuntimeStatus } from '../replica/runtime';
 import { encodeSnapshot, fromStoredState, toPersistBatch } from './codec';
 import { raftMessageProblem } from './validate-message';
-import { randomUUID } from 'node:crypto';
 import { DigestCache } from '../replica/digest-cache';
 import { LeaseClock } from '../replica/lease-clock';
 import { ReadyLoop } from '../replica/ready-loop';
@@ -47,9 +46,6 @@ export class RaftRuntime implements ReplicaRuntime {
   private snapshotIndex = 0;
   /** Lease deadlines; only the leader's count (it alone proposes expiries). */
   private readonly leaseClock: LeaseClock;
-  /** This process's session for its lease-expiry votes. */
-  private readonly expiryClient = `lease-expiry-${randomUUID().slice(0, 8)}`;
-  private expirySeq = 0;
   private lastSoft: SoftState | null = null;
 
   /**
@@ -91,7 +87,7 @@ export class RaftRuntime implements ReplicaRuntime {
     private readonly store: DurableStore,
     private readonly io: RuntimeIo,
   ) {
-    this.leaseClock = new LeaseClock(() => performance.now(), cfg.leaseTtlFactor);
+    this.leaseClock = new LeaseClock(() => performance.now(), 'lease-expiry', cfg.leaseTtlFactor);
   }
 
   /** The same path for a fresh process and a revive: everything comes from storage. */
@@ -127,7 +123,7 @@ export class RaftRuntime implements ReplicaRuntime {
   /** The leader votes for the leases its clock says ran out (one vote expires a lease under Raft). */
   private voteLeaseExpiry(): void {
     if (this.lastSoft?.role !== 'leader') return;
-    const votes = this.leaseClock.voteRequests(this.cfg.nodeId, this.expiryClient, () => ++this.expirySeq);
+    const votes = this.leaseClock.voteRequests(this.cfg.nodeId);
     if (votes.length > 0) this.node.propose(votes.map((r) => encodeRequest(r)));
   }
 
@@ -187,6 +183,11 @@ export class RaftRuntime implements ReplicaRuntime {
     try {
       requests = body.requests.map((r) => validateRequest(r));
     } catch {
+      this.counters.malformedPeerFrames++;
+      return;
+    }
+    // Expiry votes are the leader's own (voteLeaseExpiry): a client cannot expire a lease.
+    if (requests.some((r) => r.cmd.op === 'lease-expire')) {
       this.counters.malformedPeerFrames++;
       return;
     }
@@ -304,7 +305,7 @@ export class RaftRuntime implements ReplicaRuntime {
         continue;
       }
       const result = this.kv.apply(e.index, req);
-      this.leaseClock.observe(result);
+      this.leaseClock.observe(result, req.id, e.index);
       const waiters = this.waiting.get(waiterKey(req));
       if (!waiters) continue;
       this.waiting.delete(waiterKey(req));

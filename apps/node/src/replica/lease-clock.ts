@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { KvRequest, KvResult } from '@app/consensus/kv';
 
 interface Tracked {
@@ -19,16 +20,26 @@ const REVOTE_MS = 1000;
  * answer came after the apply the deadline counts from.
  *
  * What it decides is only a vote (`lease-expire` through the log); the state machine drops a vote
- * about an older renewal, so a keepalive that commits first wins.
+ * about an older renewal, so a keepalive that commits first wins. The votes are requests of a
+ * client session of their own, named afresh by each process and whenever the replicas refuse it
+ * (a session dropped from their memory refuses every later request).
  */
 export class LeaseClock {
   private readonly leases = new Map<string, Tracked>();
+  private voteClient = '';
+  private voteSeq = 0;
 
-  /** `ttlFactor` below 1 only for the lease tests' canary (LEASE_CLOCK=half-ttl-test-only). */
+  /**
+   * `clientPrefix`: the votes' session name before a random part (under PBFT `<replica>/leases`,
+   * whose signer is the replica). `ttlFactor` below 1 only for the lease tests' canary.
+   */
   constructor(
     private readonly now: () => number,
+    private readonly clientPrefix: string,
     private readonly ttlFactor = 1,
-  ) {}
+  ) {
+    this.renameVoteClient();
+  }
 
   /** Every lease, from now, with its full TTL. */
   restart(leases: ReadonlyArray<{ id: string; ttlSeconds: number; renewedAt: number }>): void {
@@ -37,8 +48,14 @@ export class LeaseClock {
     for (const l of leases) this.leases.set(l.id, { renewedAt: l.renewedAt, deadline: now + l.ttlSeconds * 1000 * this.ttlFactor, votedAt: 0 });
   }
 
-  /** After each applied command: grants and keepalives restart a deadline, revocations and expiries end it. */
-  observe(r: KvResult): void {
+  /**
+   * After each command applied at `revision`: grants and keepalives restart a deadline,
+   * revocations and expiries end it. A retry's remembered answer (an older revision) changes
+   * nothing: it is not a renewal now.
+   */
+  observe(r: KvResult, requestId: string, revision: number): void {
+    if (r.op === 'refused' && requestId.startsWith(`${this.voteClient}/`)) return this.renameVoteClient();
+    if (r.revision !== revision) return;
     switch (r.op) {
       case 'lease-grant':
       case 'lease-keepalive':
@@ -66,14 +83,28 @@ export class LeaseClock {
     return out;
   }
 
-  /** The votes due now, as requests of `client` (its seqs from `nextSeq`), voting as `voter`. */
-  voteRequests(voter: string, client: string, nextSeq: () => number): KvRequest[] {
-    return this.due().map((d) => ({ id: `${client}/${nextSeq()}`, ts: Date.now(), cmd: { op: 'lease-expire', id: d.id, renewedAt: d.renewedAt, voter } }));
+  /** The votes due now, as requests of this clock's session, voting as `voter`. */
+  voteRequests(voter: string): KvRequest[] {
+    return this.due().map((d) => ({
+      id: `${this.voteClient}/${++this.voteSeq}`,
+      ts: Date.now(),
+      cmd: { op: 'lease-expire', id: d.id, renewedAt: d.renewedAt, voter },
+    }));
+  }
+
+  /** The votes' session name now (its requests are `<name>/<seq>`). */
+  get client(): string {
+    return this.voteClient;
   }
 
   /** What is left of a lease's TTL on this clock; null when it is not tracked. */
   remainingMs(id: string): number | null {
     const t = this.leases.get(id);
     return t === undefined ? null : Math.max(0, Math.round(t.deadline - this.now()));
+  }
+
+  private renameVoteClient(): void {
+    this.voteClient = `${this.clientPrefix}-${randomUUID().slice(0, 8)}`;
+    this.voteSeq = 0;
   }
 }

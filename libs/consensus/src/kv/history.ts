@@ -74,7 +74,7 @@ export class KvHistory {
     for (let i = this.firstAfter(after); i < this.events.length; i++) {
       const e = this.events[i];
       if (!match(e.key)) continue;
-      if (out.length >= limit && e.revision !== out[out.length - 1].revision) break;
+      if (out.length > 0 && out.length >= limit && e.revision !== out[out.length - 1].revision) break;
       out.push(e);
     }
     return out;

@@ -76,6 +76,38 @@ describe('leases', () => {
     expect(sm.get('k')).toBeNull();
   });
 
+  it('a transaction that read a leased key is remembered with the lease: a restored replica has the same digest and answers a retry alike', () => {
+    const { sm, run } = store();
+    const { id } = run({ op: 'lease-grant', ttlSeconds: 5 }) as { id: string };
+    run({ op: 'put', key: 'k', value: 'v', lease: id });
+    const t = req(
+      {
+        op: 'txn',
+        compare: [],
+        success: [
+          { op: 'get', key: 'k' },
+          { op: 'range', prefix: '', limit: 5 },
+        ],
+        failure: [],
+      },
+      'c/1',
+    );
+    const first = sm.apply(sm.appliedRevision + 1, t);
+    expect(first).toMatchObject({ results: [{ item: { lease: id } }, { items: [{ lease: id }] }] });
+    const r = KvStateMachine.restore(sm.snapshot());
+    expect(r.digest()).toBe(sm.digest());
+    expect(r.apply(r.appliedRevision + 1, t)).toEqual(first);
+  });
+
+  it('a cas keeps the key on its lease', () => {
+    const { sm, run } = store();
+    const { id } = run({ op: 'lease-grant', ttlSeconds: 5 }) as { id: string };
+    run({ op: 'put', key: 'k', value: 'v', lease: id });
+    expect(run({ op: 'cas', key: 'k', expected: 'v', value: 'w' })).toMatchObject({ succeeded: true });
+    expect(sm.get('k')).toMatchObject({ value: 'w', lease: id });
+    expect(run({ op: 'lease-revoke', id })).toMatchObject({ deleted: ['k'] });
+  });
+
   it('leases, attachments and votes survive a snapshot (same digest), and the lease ops round-trip the log encoding', () => {
     const { sm, run } = store({ leaseExpireQuorum: 2 });
     const { id, revision } = run({ op: 'lease-grant', ttlSeconds: 7 }) as { id: string; revision: number };

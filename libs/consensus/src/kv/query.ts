@@ -45,7 +45,7 @@ export function answerQuery(kv: KvStateMachine, q: unknown): QueryAnswer | null 
     return { items: kv.list(String(query.prefix ?? ''), bounded(query.limit), typeof query.after === 'string' ? query.after : undefined) };
   }
   if (query.op === 'lease') return { items: [], lease: kv.lease(String(query.id)) };
-  if (query.op === 'changes' && Number.isSafeInteger(query.after)) {
+  if (query.op === 'changes' && Number.isSafeInteger(query.after) && bounded(query.limit) >= 1) {
     const key = typeof query.key === 'string' ? query.key : null;
     const prefix = String(query.prefix ?? '');
     const match = key !== null ? (k: string) => k === key : (k: string) => k.startsWith(prefix);

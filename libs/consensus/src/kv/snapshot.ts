@@ -147,11 +147,15 @@ function decodeResult(t: unknown, appliedRevision: number): KvEffect {
 
 function decodeItem(x: unknown, rev: number): KvItem {
   const i = (typeof x === 'object' && x !== null ? x : {}) as Record<string, unknown>;
-  const { key, value, revision, createRevision, version } = i;
+  const { key, value, revision, createRevision, version, lease } = i;
   if (typeof key !== 'string' || typeof value !== 'string') fail('txn item');
   if (!isRevision(revision) || revision > rev || !isRevision(createRevision) || createRevision > revision || !isRevision(version) || version < 1)
     fail('txn item revisions');
-  return { key, value, revision, createRevision, modRevision: revision, version };
+  if (lease !== undefined && (typeof lease !== 'string' || lease === '')) fail('txn item lease');
+  // Field by field in KvItem's order, the lease last when there is one: the bytes must be the ones encoded.
+  const item: KvItem = { key, value, revision, createRevision, modRevision: revision, version };
+  if (lease !== undefined) item.lease = lease as string;
+  return item;
 }
 
 /** A transaction op's result, rebuilt field by field (canonical bytes, nothing stray kept). */

@@ -143,7 +143,8 @@ export class KvStateMachine {
       case 'cas': {
         const current = this.data.get(cmd.key)?.value ?? null;
         if (current === cmd.expected) {
-          w.put(cmd.key, cmd.value);
+          // A cas changes the value, not the key's lease (a put without one would detach it).
+          w.put(cmd.key, cmd.value, this.data.get(cmd.key)?.lease);
           result = { op: 'cas', key: cmd.key, succeeded: true, value: cmd.value, revision };
         } else {
           result = { op: 'cas', key: cmd.key, succeeded: false, value: current, revision };

@@ -1,4 +1,4 @@
-import { KvStateMachine, decodeRequest, encodeRequest, validateRequest, type KvCommand, type KvRequest, type TxnCommand } from './index';
+import { answerQuery, KvStateMachine, decodeRequest, encodeRequest, validateRequest, type KvCommand, type KvRequest, type TxnCommand } from './index';
 
 let nextId = 0;
 const req = (cmd: KvCommand, id = `t-${++nextId}`): KvRequest => ({ id, ts: 1, cmd });
@@ -200,6 +200,14 @@ describe('history: reads in the past, compaction', () => {
     expect(r.compactRevision).toBe(2);
     expect(r.getAt('a', 5)).toBeNull();
     expect(r.getAt('a', 4)).toMatchObject({ value: '2', version: 2 });
+  });
+
+  it('a changes query with no limit (or 0) is refused, never a crash (any bus client can send one)', () => {
+    const sm = store();
+    expect(sm.changesSince(0, () => true, 0)).toEqual([expect.objectContaining({ revision: 1 })]);
+    expect(answerQuery(sm, { op: 'changes', after: 0 })).toBeNull();
+    expect(answerQuery(sm, { op: 'changes', after: 0, limit: 0 })).toBeNull();
+    expect(answerQuery(sm, { op: 'changes', after: 0, limit: 1 })).toMatchObject({ events: [{ revision: 1 }] });
   });
 
   it('a snapshot carries the history: a restored replica answers the same reads in the past', () => {
