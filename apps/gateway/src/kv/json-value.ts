@@ -36,6 +36,23 @@ export function loadValue(s: string): JsonValue {
   }
 }
 
+// A lone surrogate does not survive UTF-8 encoding: the value a replica decodes would differ.
+export const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * Why a value cannot be stored as the client wrote it, or null: a string that is not well-formed
+ * UTF-16 or starts with the mark, or what jsonValueProblem finds. (null itself is for the caller:
+ * a value refuses it, a compare takes it for "absent".)
+ */
+export function storableProblem(v: unknown): string | null {
+  if (typeof v === 'string') {
+    if (LONE_SURROGATE.test(v)) return 'must be well-formed UTF-16 (lone surrogate)';
+    if (v.startsWith(JSON_MARK)) return 'must not start with U+0000 (it marks stored non-string JSON values)';
+    return null;
+  }
+  return jsonValueProblem(v);
+}
+
 /** Deeper than this is refused (canonicalJson recurses; a body nested 100 000 deep would exhaust the stack). */
 export const MAX_JSON_DEPTH = 64;
 

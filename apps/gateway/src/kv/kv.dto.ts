@@ -1,7 +1,7 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
 import { jsonObject, mustBe, orNull } from '../http/validation';
-import { JSON_MARK, jsonValueProblem, storeValue, type JsonValue } from './json-value';
+import { LONE_SURROGATE, storableProblem, storeValue, type JsonValue } from './json-value';
 
 /**
  * The KV request and response shapes, once: nestjs-zod's pipe checks requests against these
@@ -12,9 +12,6 @@ import { JSON_MARK, jsonValueProblem, storeValue, type JsonValue } from './json-
 export const DEFAULT_LIST_LIMIT = 100;
 export const MAX_LIST_LIMIT = 1000;
 
-// A lone surrogate does not survive UTF-8 encoding, so the value a replica decodes from the log
-// would differ from the one the client sent (the state machine refuses it too; this names the field).
-const LONE_SURROGATE = /\p{Cs}/u;
 const wellFormed = [(s: string) => !LONE_SURROGATE.test(s), { error: 'must be well-formed UTF-16 (lone surrogate)' }] as const;
 
 /** `?x=` counts as absent, as it always has. */
@@ -39,11 +36,8 @@ export const anyJson = (whenMissing = 'is required (a JSON value)') =>
 /** Any JSON value, checked and turned into the string the store keeps (json-value.ts). */
 const jsonValue = (whenMissing: string) =>
   anyJson(whenMissing)
-    .refine((v) => typeof v !== 'string' || !LONE_SURROGATE.test(v), { error: 'must be well-formed UTF-16 (lone surrogate)' })
-    .refine((v) => typeof v !== 'string' || !v.startsWith(JSON_MARK), { error: 'must not start with U+0000 (it marks stored non-string JSON values)' })
-    .refine((v) => v !== null, { error: 'must not be null (null stands for "absent": a cas expecting no key, a deleted key in a watch)' })
     .superRefine((v, ctx) => {
-      const problem = jsonValueProblem(v);
+      const problem = v === null ? 'must not be null (null stands for "absent": a cas expecting no key, a deleted key in a watch)' : storableProblem(v);
       if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
     })
     .transform(storeValue);

@@ -8,7 +8,7 @@ import { ApiError } from '../http/api-error';
 import { PROBLEMS } from '../http/problem';
 import { requestFingerprint } from '../http/fingerprint';
 import { parseIdempotencyKey } from '../http/idempotency-key';
-import { checkBytes } from '../kv/kv-limits';
+import { checkBytes, checkCommandBytes } from '../kv/kv-limits';
 import { presentItem } from '../kv/kv-responses';
 import { KvService } from '../kv/kv.service';
 import { TxnBodyDto, TxnResultDto } from './txn.dto';
@@ -64,8 +64,9 @@ export class TxnController {
     });
     for (const branch of ['success', 'failure'] as const) {
       cmd[branch].forEach((op, i) => {
-        checkBytes(op.op === 'range' ? op.prefix : op.key, `${branch}[${i}].${op.op === 'range' ? 'prefix' : 'key'}`, maxKeyBytes);
-        if (op.op === 'put') checkBytes(op.value, `${branch}[${i}].value`, maxValueBytes);
+        if (op.op === 'put' || op.op === 'delete') checkCommandBytes(op, this.kv.limits, `${branch}[${i}]`);
+        else if (op.op === 'get') checkBytes(op.key, `${branch}[${i}].key`, maxKeyBytes);
+        else checkBytes(op.prefix, `${branch}[${i}].prefix`, maxKeyBytes);
       });
     }
   }

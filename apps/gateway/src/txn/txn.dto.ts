@@ -1,7 +1,7 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
 import { jsonObject, mustBe, orNull } from '../http/validation';
-import { JSON_MARK, jsonValueProblem, storeValue } from '../kv/json-value';
+import { storableProblem, storeValue } from '../kv/json-value';
 import { anyJson, ItemSchema, KeySchema, LeaseIdSchema, MAX_LIST_LIMIT, ValueSchema } from '../kv/kv.dto';
 
 /**
@@ -22,14 +22,11 @@ const CompareSchema = jsonObject({
     if (c.target !== 'value' && !(typeof c.value === 'number' && Number.isSafeInteger(c.value) && c.value >= 0)) {
       ctx.addIssue({ code: 'custom', path: ['value'], message: `must be an integer >= 0 for target ${c.target}` });
     }
-    if (c.target === 'value' && typeof c.value === 'string' && c.value.startsWith(JSON_MARK)) {
-      ctx.addIssue({ code: 'custom', path: ['value'], message: 'must not start with U+0000 (it marks stored non-string JSON values)' });
-    }
     // Order is the stored strings' order: meaningful for strings only (9 would sort above 10).
     if (c.target === 'value' && (c.op === '<' || c.op === '>') && c.value !== null && typeof c.value !== 'string') {
       ctx.addIssue({ code: 'custom', path: ['value'], message: `must be a string (or null) for ${c.op}: only strings are ordered` });
     }
-    const problem = c.target === 'value' ? jsonValueProblem(c.value) : null;
+    const problem = c.target === 'value' ? storableProblem(c.value) : null;
     if (problem !== null) ctx.addIssue({ code: 'custom', path: ['value'], message: problem });
   })
   // What the store compares: a value as it is stored (json-value.ts), null for absent.

@@ -1,4 +1,4 @@
-import { Packr } from 'msgpackr';
+import { packr } from '@app/consensus/kv/msgpack';
 import { answerQuery, KvStateMachine, validateRequest, type KvOptions } from '@app/consensus/kv';
 import { clientSigner, type PbftApp } from '@app/consensus/pbft';
 import type { PbftOp, PbftOpResult } from '@app/wire';
@@ -10,8 +10,6 @@ export interface KvAppOptions extends KvOptions {
   /** This replica's lease deadlines, fed every result and restarted with every state it restores. */
   leaseClock?: LeaseClock;
 }
-
-const packr = new Packr({ useRecords: false, moreTypes: false });
 
 /**
  * The KV state machine as PBFT's application: a request's op is a batch of PbftOps, executed in

@@ -1,3 +1,4 @@
+import { packr } from '@app/consensus/kv/msgpack';
 import {
   ByzantineFilter,
   createByzantine,
@@ -13,7 +14,6 @@ import {
   signRequest,
   wellFormed,
 } from '@app/consensus/pbft';
-import { Packr } from 'msgpackr';
 import type { DurableStore } from '@app/storage';
 import { GatewayRequest, loadKeys, PBFT_CLIENT_ID, PbftRequestBody, pbftReplyTopic } from '@app/wire';
 import type { NodeConfig } from '../config/node-config';
@@ -23,8 +23,6 @@ import { KvApp } from './kv-app';
 import { LeaseClock } from '../replica/lease-clock';
 import { DigestCache } from '../replica/digest-cache';
 import { ReadyLoop } from '../replica/ready-loop';
-
-const packr = new Packr({ useRecords: false, moreTypes: false });
 
 /**
  * Drives a PBFT replica with real time, the Redis store and the bus. Each Ready: the stable

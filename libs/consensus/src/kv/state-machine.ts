@@ -141,10 +141,11 @@ export class KvStateMachine {
         result = { op: 'delete', key: cmd.key, deleted: w.delete(cmd.key), revision };
         break;
       case 'cas': {
-        const current = this.data.get(cmd.key)?.value ?? null;
+        const stored = this.data.get(cmd.key);
+        const current = stored?.value ?? null;
         if (current === cmd.expected) {
           // A cas changes the value, not the key's lease (a put without one would detach it).
-          w.put(cmd.key, cmd.value, this.data.get(cmd.key)?.lease);
+          w.put(cmd.key, cmd.value, stored?.lease);
           result = { op: 'cas', key: cmd.key, succeeded: true, value: cmd.value, revision };
         } else {
           result = { op: 'cas', key: cmd.key, succeeded: false, value: current, revision };
@@ -248,7 +249,6 @@ export class KvStateMachine {
     sm._appliedRevision = s.appliedRevision;
     sm.history = KvHistory.from(s.compactRevision, s.history, sm.history.maxEvents, sm.history.maxBytes);
     sm.leases.load(s.leases);
-    for (const d of s.data) if (d.lease !== undefined) sm.leases.attach(d.lease, d.key);
     for (const d of s.data) {
       sm.data.set(d.key, {
         value: d.value,
@@ -257,6 +257,7 @@ export class KvStateMachine {
         version: d.version,
         ...(d.lease === undefined ? {} : { lease: d.lease }),
       });
+      if (d.lease !== undefined) sm.leases.attach(d.lease, d.key);
     }
     sm.sessions.load(
       s.sessions.map((x) => ({
@@ -370,9 +371,9 @@ export class KvStateMachine {
 
 const KNOWN_OPS = new Set(['put', 'delete', 'cas', 'txn', 'compact', 'lease-grant', 'lease-keepalive', 'lease-revoke', 'lease-expire']);
 
-/** Results nest only in a transaction or a revocation: everything else is copied flat (the hot path). */
+/** Results nest only in a transaction or a lease's end (its deleted keys): everything else is copied flat (the hot path). */
 function copy(r: KvEffect): KvEffect {
-  return r.op === 'txn' || 'deleted' in r ? structuredClone(r) : { ...r };
+  return r.op === 'txn' || r.op === 'lease-revoke' || r.op === 'lease-expire' ? structuredClone(r) : { ...r };
 }
 
 function compareKeys(a: string, b: string): number {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Packr } from 'msgpackr';
+import { packr } from '@app/consensus/kv/msgpack';
 import type { KvRequest, KvResult } from '@app/consensus/kv';
 import { ClientRequest, PbftCrypto, Reply, ReplyQuorum, signRequest, STALE_REQUEST, verifyReply } from '@app/consensus/pbft';
 import { Consistency, pbftClientFor, PbftOp, PbftOpResult, PbftRequestBody, Protocol, ReadQuery } from '@app/wire';
@@ -33,8 +33,6 @@ interface Outstanding {
   timer: NodeJS.Timeout;
   deadline: NodeJS.Timeout;
 }
-
-const packr = new Packr({ useRecords: false, moreTypes: false });
 
 /**
  * The gateway as a PBFT client (Castro & Liskov §4.1): commands of one event-loop turn become one
