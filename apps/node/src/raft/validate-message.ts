@@ -106,5 +106,7 @@ function isCtx(x: unknown): boolean {
 function isEntry(x: unknown): x is Entry {
   if (typeof x !== 'object' || x === null) return false;
   const e = x as Record<string, unknown>;
-  return isIndex(e.index) && isTerm(e.term) && (e.type === 'normal' || e.type === 'noop') && (e.data === null || e.data instanceof Uint8Array);
+  return (
+    isIndex(e.index) && isTerm(e.term) && (e.type === 'normal' || e.type === 'noop' || e.type === 'config') && (e.data === null || e.data instanceof Uint8Array)
+  );
 }

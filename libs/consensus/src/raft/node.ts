@@ -1,4 +1,5 @@
 import { mutant, localMutants, type MutantName, type RaftMutant } from '../mutants';
+import { changedConfiguration, type ConfChange, type ConfChangeResult, decodeConfiguration, encodeConfiguration, votersChanged } from './configuration';
 import { RaftLog } from './log';
 import { Progress } from './progress';
 import { quorumOf, quorumIndex } from './quorum';
@@ -70,6 +71,8 @@ export interface RaftStatus {
   lastIndex: number;
   snapshotIndex: number;
   configuration: Configuration;
+  /** The index of the entry that set `configuration` (0: the initial one or the snapshot's); a change is in flight while it is above commitIndex. */
+  configIndex: number;
   progress: Record<NodeId, { matchIndex: number; nextIndex: number; state: string }>;
   /** Set for good once the node cannot go on by itself (see RaftFatal); null while all is well. */
   fatal: RaftFatal | null;
@@ -77,7 +80,7 @@ export interface RaftStatus {
 
 /**
  * One Raft peer as a pure state machine (etcd's raft package is the model): no I/O, no clock.
- * Inputs: tick(), step(), propose(), readIndex(), transferLeadership(), createSnapshot().
+ * Inputs: tick(), step(), propose(), proposeConfChange(), readIndex(), transferLeadership(), createSnapshot().
  * Output: ready() — one batch of work — acknowledged by advance().
  */
 export class RaftNode {
@@ -85,7 +88,12 @@ export class RaftNode {
   private readonly cfg: RaftConfig;
   /** Mutants switched on for this node only (config.faults); the global ones are in mutants.ts. */
   private readonly localMutants: ReadonlySet<MutantName> | null;
+  /** The latest configuration in the log (it takes effect when appended, see configuration.ts). */
   private configuration: Configuration;
+  /** The entry that set it; 0 when it is `baseConfiguration`. */
+  private configIndex = 0;
+  /** The configuration as of the snapshot (or the initial one): what is left when no config entry is in the log. */
+  private baseConfiguration: Configuration;
 
   // Persistent state (Figure 2).
   private currentTerm: number;
@@ -131,10 +139,12 @@ export class RaftNode {
     this.cfg = config;
     this.id = config.id;
     this.localMutants = localMutants(config.faults, RAFT_FAULT_MUTANTS);
-    this.configuration = persisted.snapshot?.configuration ?? config.configuration;
+    this.baseConfiguration = persisted.snapshot?.configuration ?? config.configuration;
+    this.configuration = this.baseConfiguration;
     this.currentTerm = persisted.hardState.currentTerm;
     this.votedFor = persisted.hardState.votedFor;
     this.log = new RaftLog(persisted.snapshot, persisted.entries, persisted.hardState.commitIndex);
+    this.reloadConfiguration();
     this.prevHardState = this.hardState();
     this.resetRandomizedElectionTimeout();
     this.prevSoftState = this.softState();
@@ -157,6 +167,32 @@ export class RaftNode {
     const first = this.log.lastIndex() + 1;
     this.appendEntries(data.map((d, i) => ({ index: first + i, term: this.currentTerm, type: 'normal', data: d })));
     return { ok: true, index: first, term: this.currentTerm };
+  }
+
+  /**
+   * A membership change (configuration.ts): one voter at a time, one change in flight, proposed by
+   * a leader that has committed an entry of its term. A promotion waits for the learner to catch up.
+   * Several changes in one call are applied together and must still move one voter at most.
+   */
+  proposeConfChange(changes: ConfChange[]): ConfChangeResult {
+    const refuse = (reason: Exclude<ConfChangeResult, { ok: true }>['reason']): ConfChangeResult => ({ ok: false, reason, leaderHint: this.leader });
+    if (changes.length === 0) throw new Error('raft: proposeConfChange() of no change');
+    if (this.role !== 'leader') return refuse('not-leader');
+    if (this.leadTransferee !== null) return refuse('transferring');
+    if (this.log.term(this.log.commitIndex) !== this.currentTerm && !this.off('raft.conf.skip-own-term-commit')) return refuse('leader-not-ready');
+    if (this.configIndex > this.log.commitIndex && !this.off('raft.conf.allow-two-in-flight')) return refuse('change-in-flight');
+    const next = changedConfiguration(this.configuration, changes);
+    if (typeof next === 'string') return refuse(next);
+    if (votersChanged(this.configuration, next) > 1 && !this.off('raft.conf.many-voters-at-once')) return refuse('too-many-voters-changed');
+    const slack = this.cfg.learnerCatchUpSlack ?? this.cfg.maxEntriesPerMessage;
+    for (const c of changes) {
+      if (c.type !== 'promote' || c.id === this.id) continue;
+      const pr = this.progress.get(c.id);
+      if (!pr || pr.matchIndex + slack < this.log.commitIndex) return refuse('learner-behind');
+    }
+    const index = this.log.lastIndex() + 1;
+    this.appendEntries([{ index, term: this.currentTerm, type: 'config', data: encodeConfiguration(next) }]);
+    return { ok: true, index, term: this.currentTerm, configuration: this.configuration };
   }
 
   /** Linearizable read (§6.4): the answer is a ReadState (serve once applied >= index) or a ReadFailure. */
@@ -196,10 +232,13 @@ export class RaftNode {
     const snapshot: Snapshot = {
       lastIncludedIndex: index,
       lastIncludedTerm: this.log.term(index) as number,
-      configuration: this.configuration,
+      // As of `index`, not the latest: a later change may still be truncated away.
+      configuration: this.configurationAt(index),
       data,
     };
     this.log.compact(snapshot);
+    this.baseConfiguration = snapshot.configuration;
+    if (this.configIndex <= index) this.configIndex = 0;
     return snapshot;
   }
 
@@ -210,7 +249,13 @@ export class RaftNode {
 
   private receive(m: Message): void {
     if (m.to !== this.id || m.from === this.id) return;
-    if (!this.isMember(m.from) && !this.off('raft.step.skip-member-check')) return;
+    // Members ignore non-members' votes and newer terms (a removed server must not disrupt,
+    // §4.2.3), but take what this term's leader sends: a leader being removed keeps replicating
+    // until its removal commits, then hands off with TimeoutNow (§4.2.2). A server outside its own
+    // configuration — joining with none yet, or removed — listens to anyone: it never campaigns,
+    // and terms still order what it hears.
+    const fromThisTermsLeader = m.term === this.currentTerm && (m.type === 'AppendEntries' || m.type === 'InstallSnapshot' || m.type === 'TimeoutNow');
+    if (!this.isMember(m.from) && this.isMember(this.id) && !fromThisTermsLeader && !this.off('raft.step.skip-member-check')) return;
     // Forged or corrupt: adopting it would leave no term to campaign in (the runtime's validator
     // drops and counts these first; this keeps the simulator and any other driver to the same rule).
     if (m.term > MAX_TERM && !this.off('raft.term.skip-ceiling')) return;
@@ -343,6 +388,7 @@ export class RaftNode {
       lastIndex: this.log.lastIndex(),
       snapshotIndex: this.log.snapshotIndex(),
       configuration: this.configuration,
+      configIndex: this.configIndex,
       progress,
       fatal: this.fatal,
     };
@@ -504,6 +550,7 @@ export class RaftNode {
 
   private appendEntries(entries: Entry[]): void {
     this.log.append(entries);
+    if (entries.some((e) => e.type === 'config')) this.reloadConfiguration();
     if (!this.maybeCommit()) this.broadcastAppend();
   }
 
@@ -531,7 +578,7 @@ export class RaftNode {
   }
 
   private quorumActive(): boolean {
-    let active = 1;
+    let active = this.isVoter(this.id) ? 1 : 0;
     for (const [id, pr] of this.progress) {
       if (pr.recentActive && this.isVoter(id)) active++;
       pr.recentActive = false;
@@ -676,7 +723,8 @@ export class RaftNode {
    * the current term (Figure 8, §5.4.2). Broadcasts the new commit index when it moved.
    */
   private maybeCommit(): boolean {
-    const matches = [this.log.lastIndex()];
+    // A leader being removed or demoted manages the cluster without counting itself (§4.2.2).
+    const matches = this.isVoter(this.id) || this.off('raft.conf.removed-leader-counts-itself') ? [this.log.lastIndex()] : [];
     for (const [id, pr] of this.progress) if (this.isVoter(id) || this.off('raft.commit.count-learners')) matches.push(pr.matchIndex);
     const n = quorumIndex(matches, quorumOf(this.configuration.voters.length));
     if (n <= this.log.commitIndex) return false;
@@ -685,6 +733,10 @@ export class RaftNode {
     this.log.commitTo(n);
     if (firstOfTerm) this.releaseReadsAwaitingCommit();
     this.broadcastAppend();
+    if (!this.isVoter(this.id) && this.configIndex <= n) {
+      this.handOffLeadership();
+      return true;
+    }
     for (const [id, pr] of this.progress) {
       // Followers with nothing new to send still learn the commit index promptly.
       if (pr.state === 'replicate' && pr.nextIndex > this.log.lastIndex() && pr.inflight.length === 0) {
@@ -729,6 +781,8 @@ export class RaftNode {
 
   private acceptEntries(m: AppendEntries, prevLogIndex: number, entries: Entry[]): void {
     const lastNew = this.log.appendAfter(prevLogIndex, entries);
+    // A new configuration arrived, or the suffix that held the current one may have been replaced.
+    if (entries.some((e) => e.type === 'config') || this.configIndex > prevLogIndex) this.reloadConfiguration();
     this.log.commitTo(this.off('raft.append.commit-past-last-new') ? m.leaderCommit : Math.min(m.leaderCommit, lastNew));
     this.send(this.appendResponse(m.from, true, lastNew, 0, 0, 0, m.readCtx));
   }
@@ -771,7 +825,8 @@ export class RaftNode {
       matchIndex = snap.lastIncludedIndex;
     } else {
       this.log.restore(snap);
-      this.configuration = snap.configuration;
+      this.baseConfiguration = snap.configuration;
+      this.reloadConfiguration();
       matchIndex = snap.lastIncludedIndex;
     }
     this.send({ type: 'InstallSnapshotResponse', from: this.id, to: m.from, term: this.currentTerm, matchIndex });
@@ -790,7 +845,7 @@ export class RaftNode {
   }
 
   private startRead(ctx: string, from: NodeId | null): void {
-    const read: PendingRead = { ctx, index: this.log.commitIndex, acks: new Set([this.id]), from };
+    const read: PendingRead = { ctx, index: this.log.commitIndex, acks: new Set(this.isVoter(this.id) ? [this.id] : []), from };
     this.pendingReads.push(read);
     if (!this.releaseConfirmedReads()) {
       for (const [id, pr] of this.progress) if (!pr.isLearner) this.sendHeartbeat(id, pr, ctx);
@@ -865,6 +920,66 @@ export class RaftNode {
 
   private failForwarded(reads: ForwardedRead[]): void {
     for (const r of reads) this.readFailures.push({ ctx: r.ctx, leaderHint: this.leader });
+  }
+
+  // ---------------------------------------------------------------- membership
+
+  /** The latest configuration entry in the log decides; none left (truncated, compacted): the base. */
+  private reloadConfiguration(): void {
+    const before = this.configuration;
+    this.configIndex = 0;
+    this.configuration = this.baseConfiguration;
+    for (let i = this.log.lastIndex(); i > this.log.snapshotIndex(); i--) {
+      const e = this.log.slice(i, i)[0];
+      if (e.type !== 'config') continue;
+      const conf = decodeConfiguration(e.data);
+      if (conf === null) continue; // corrupt: skipped on every server alike
+      this.configuration = conf;
+      this.configIndex = i;
+      break;
+    }
+    if (this.configuration !== before && this.role === 'leader') this.syncProgress();
+  }
+
+  /** The configuration in force at `index` (for a snapshot taken there). */
+  private configurationAt(index: number): Configuration {
+    for (let i = Math.min(index, this.log.lastIndex()); i > this.log.snapshotIndex(); i--) {
+      const e = this.log.slice(i, i)[0];
+      const conf = e.type === 'config' ? decodeConfiguration(e.data) : null;
+      if (conf !== null) return conf;
+    }
+    return this.baseConfiguration;
+  }
+
+  /** A leader's progress follows the configuration: new members probed from the end of the log, removed ones forgotten. */
+  private syncProgress(): void {
+    const members = new Set(this.members());
+    for (const id of [...this.progress.keys()]) if (!members.has(id)) this.progress.delete(id);
+    for (const id of members) {
+      if (id === this.id) continue;
+      const pr = this.progress.get(id);
+      if (pr) pr.isLearner = !this.isVoter(id);
+      else this.progress.set(id, new Progress(this.log.lastIndex() + 1, !this.isVoter(id)));
+    }
+    if (this.leadTransferee !== null && !this.isVoter(this.leadTransferee)) this.leadTransferee = null;
+  }
+
+  /**
+   * The change that removed or demoted this leader committed: step down, and tell the most
+   * up-to-date voter to campaign at once rather than wait for an election timeout (§3.10's
+   * TimeoutNow; the dissertation's §4.2.2 leaves the timeout, hashicorp/raft hands off like this).
+   */
+  private handOffLeadership(): void {
+    let best: NodeId | null = null;
+    let bestMatch = -1;
+    for (const [id, pr] of this.progress) {
+      if (this.isVoter(id) && pr.matchIndex > bestMatch) {
+        best = id;
+        bestMatch = pr.matchIndex;
+      }
+    }
+    if (best !== null && bestMatch === this.log.lastIndex()) this.send({ type: 'TimeoutNow', from: this.id, to: best, term: this.currentTerm });
+    this.becomeFollower(this.currentTerm, null);
   }
 
   // ---------------------------------------------------------------- helpers

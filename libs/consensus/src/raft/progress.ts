@@ -22,7 +22,7 @@ export class Progress {
 
   constructor(
     nextIndex: number,
-    readonly isLearner: boolean,
+    public isLearner: boolean,
   ) {
     this.nextIndex = nextIndex;
   }

@@ -18,7 +18,8 @@ export type NodeId = string;
  */
 export const MAX_TERM = Number.MAX_SAFE_INTEGER - 1;
 
-export type EntryType = 'normal' | 'noop';
+/** `config`: a membership change; its data is the whole new Configuration (raft/configuration.ts). */
+export type EntryType = 'normal' | 'noop' | 'config';
 
 /** One log entry. `data` is opaque to the core (an encoded state-machine command). */
 export interface Entry {
@@ -35,7 +36,10 @@ export interface HardState {
   commitIndex: number;
 }
 
-/** Membership: a value, so that later membership changes replace it. */
+/**
+ * Membership: a value, so that later membership changes replace it. Voters elect and count towards
+ * quorums; learners receive the log and snapshots and do neither (Fabric's non-validating peers).
+ */
 export interface Configuration {
   voters: NodeId[];
   learners: NodeId[];
@@ -213,6 +217,12 @@ export interface RaftConfig {
   maxBytesPerMessage?: number;
   /** AppendEntries in flight to one follower (unacknowledged) at most. */
   maxInflight: number;
+  /**
+   * A learner is promoted only when its matchIndex is at most this many entries behind the
+   * leader's commitIndex (etcd refuses to promote a learner that has not caught up). Default:
+   * maxEntriesPerMessage, one AppendEntries' worth.
+   */
+  learnerCatchUpSlack?: number;
   /** Uniform [0,1) generator, seeded by the caller. */
   random: () => number;
   /** Test hooks that break this node on purpose (canaries). Never set in production. */

@@ -27,10 +27,13 @@ export class TestCluster {
     }
   }
 
+  /** Nodes started by join(): they boot with no configuration and learn it from the leader. */
+  private readonly joiners = new Set<NodeId>();
+
   config(id: NodeId): RaftConfig {
     return {
       id,
-      configuration: { voters: this.ids, learners: [] },
+      configuration: this.joiners.has(id) ? { voters: [], learners: [] } : { voters: this.ids.filter((x) => !this.joiners.has(x)), learners: [] },
       electionTick: 10,
       heartbeatTick: 1,
       preVote: true,
@@ -55,6 +58,14 @@ export class TestCluster {
     this.fatals.set(id, []);
     this.process(id);
     return node;
+  }
+
+  /** A new, empty server (as a process started to be added as a learner): no log, no configuration. */
+  join(id: NodeId): RaftNode {
+    this.joiners.add(id);
+    this.ids.push(id);
+    this.persisted.set(id, { hardState: { currentTerm: 0, votedFor: null, commitIndex: 0 }, snapshot: null, entries: [] });
+    return this.start(id);
   }
 
   node(id: NodeId): RaftNode {
