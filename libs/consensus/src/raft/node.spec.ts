@@ -1,5 +1,5 @@
 import { TestCluster } from './testing/cluster';
-import { AppendEntries, Entry, Message, PersistentState } from './types';
+import { AppendEntries, Entry, Message, PersistentState, RequestVote } from './types';
 
 const E = (index: number, term: number, data = `e${index}t${term}`): Entry => ({ index, term, type: 'normal', data: Buffer.from(data) });
 const persisted = (term: number, entries: Entry[], commitIndex = 0): PersistentState => ({
@@ -547,12 +547,15 @@ describe('Raft leader bookkeeping (issue 10)', () => {
 });
 
 describe('Raft robustness', () => {
-  it('ignores messages from non-members and messages addressed to others', () => {
+  it('ignores votes asked by non-members and messages addressed to others', () => {
     const c = new TestCluster(['n1', 'n2', 'n3']);
+    const removed: RequestVote = { type: 'RequestVote', from: 'n9', to: 'n1', term: 99, preVote: false, lastLogIndex: 50, lastLogTerm: 98, transfer: false };
+    c.node('n1').step(removed);
+    c.node('n1').step({ ...removed, preVote: true });
     const bogus: AppendEntries = {
       type: 'AppendEntries',
-      from: 'evil',
-      to: 'n1',
+      from: 'n2',
+      to: 'n3',
       term: 99,
       prevLogIndex: 0,
       prevLogTerm: 0,
@@ -561,7 +564,7 @@ describe('Raft robustness', () => {
       readCtx: null,
     };
     c.node('n1').step(bogus);
-    c.node('n1').step({ ...bogus, from: 'n2', to: 'n3' });
     expect(c.node('n1').status().term).toBe(0);
+    expect(c.queue).toEqual([]);
   });
 });

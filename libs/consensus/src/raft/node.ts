@@ -249,13 +249,13 @@ export class RaftNode {
 
   private receive(m: Message): void {
     if (m.to !== this.id || m.from === this.id) return;
-    // Members ignore non-members' votes and newer terms (a removed server must not disrupt,
-    // §4.2.3), but take what this term's leader sends: a leader being removed keeps replicating
-    // until its removal commits, then hands off with TimeoutNow (§4.2.2). A server outside its own
-    // configuration — joining with none yet, or removed — listens to anyone: it never campaigns,
-    // and terms still order what it hears.
-    const fromThisTermsLeader = m.term === this.currentTerm && (m.type === 'AppendEntries' || m.type === 'InstallSnapshot' || m.type === 'TimeoutNow');
-    if (!this.isMember(m.from) && this.isMember(this.id) && !fromThisTermsLeader && !this.off('raft.step.skip-member-check')) return;
+    // Members ignore the votes non-members ask for: a removed server that never heard of its
+    // removal campaigns on and on, and must not disrupt (§4.2.3). Everything else is taken from
+    // anyone (the bus authenticated the sender; terms order the rest): a leader being removed keeps
+    // replicating until its removal commits (§4.2.2), and a member whose configuration is behind
+    // must still hear a leader it does not know of yet. A server outside its own configuration —
+    // joining with none yet, or removed — never campaigns, so it may answer anyone.
+    if (m.type === 'RequestVote' && !this.isMember(m.from) && this.isMember(this.id) && !this.off('raft.step.skip-member-check')) return;
     // Forged or corrupt: adopting it would leave no term to campaign in (the runtime's validator
     // drops and counts these first; this keeps the simulator and any other driver to the same rule).
     if (m.term > MAX_TERM && !this.off('raft.term.skip-ceiling')) return;
@@ -297,7 +297,7 @@ export class RaftNode {
       case 'InstallSnapshotResponse':
         return this.handleSnapshotResponse(m);
       case 'TimeoutNow':
-        if (this.role !== 'leader' && (this.isVoter(this.id) || this.off('raft.campaign.allow-learner'))) this.campaign(false, true);
+        if (this.role !== 'leader' && (this.promotable() || this.off('raft.campaign.allow-learner'))) this.campaign(false, true);
         break;
       case 'ReadIndexRequest':
         if (this.role === 'leader') this.leaderRead(m.ctx, m.from);
@@ -365,6 +365,8 @@ export class RaftNode {
     if (rd.entries.length > 0) {
       const last = rd.entries[rd.entries.length - 1];
       this.log.stableTo(last.index, last.term);
+      // The leader's own entries now count towards commit (see maybeCommit).
+      if (this.role === 'leader') this.maybeCommit();
     }
     if (rd.committedEntries.length > 0) {
       this.log.lastApplied = Math.max(this.log.lastApplied, rd.committedEntries[rd.committedEntries.length - 1].index);
@@ -461,7 +463,7 @@ export class RaftNode {
 
   private tickElection(): void {
     this.electionElapsed++;
-    if ((this.isVoter(this.id) || this.off('raft.campaign.allow-learner')) && this.electionElapsed >= this.randomizedElectionTimeout) {
+    if ((this.promotable() || this.off('raft.campaign.allow-learner')) && this.electionElapsed >= this.randomizedElectionTimeout) {
       this.electionElapsed = 0;
       this.campaign(this.cfg.preVote, false);
     }
@@ -539,7 +541,7 @@ export class RaftNode {
 
   private voteWon(): boolean {
     let granted = 0;
-    for (const g of this.votes.values()) if (g) granted++;
+    for (const [id, g] of this.votes) if (g && (id !== this.id || this.isVoter(id))) granted++;
     if (granted < quorumOf(this.configuration.voters.length)) return false;
     if (this.role === 'pre-candidate') this.campaign(false, false);
     else this.becomeLeader();
@@ -723,8 +725,11 @@ export class RaftNode {
    * the current term (Figure 8, §5.4.2). Broadcasts the new commit index when it moved.
    */
   private maybeCommit(): boolean {
-    // A leader being removed or demoted manages the cluster without counting itself (§4.2.2).
-    const matches = this.isVoter(this.id) || this.off('raft.conf.removed-leader-counts-itself') ? [this.log.lastIndex()] : [];
+    // The leader counts its own log as far as it is on disk (it writes in parallel with its
+    // followers, §10.2.1: a majority of disks, not of memories — a lone voter commits nothing it
+    // has not stored). A leader being removed or demoted does not count itself at all (§4.2.2).
+    const own = Math.min(this.log.lastIndex(), this.log.unstableFrom - 1);
+    const matches = this.isVoter(this.id) || this.off('raft.conf.removed-leader-counts-itself') ? [own] : [];
     for (const [id, pr] of this.progress) if (this.isVoter(id) || this.off('raft.commit.count-learners')) matches.push(pr.matchIndex);
     const n = quorumIndex(matches, quorumOf(this.configuration.voters.length));
     if (n <= this.log.commitIndex) return false;
@@ -949,6 +954,19 @@ export class RaftNode {
       if (conf !== null) return conf;
     }
     return this.baseConfiguration;
+  }
+
+  /**
+   * May this server campaign? A voter may; so may a server whose own removal or demotion is the
+   * uncommitted change at the end of its log: it may hold the only copy of it (a leader that
+   * appended it and then lost its leadership), and the voters of the configuration before it would
+   * wait for its vote forever while refusing theirs for their shorter logs. Elected by a majority of
+   * its latest configuration, it leads without counting itself until the change commits, then hands
+   * off (the simulator found that deadlock).
+   */
+  private promotable(): boolean {
+    if (this.isVoter(this.id)) return true;
+    return this.configIndex > this.log.commitIndex && this.configurationAt(this.configIndex - 1).voters.includes(this.id);
   }
 
   /** A leader's progress follows the configuration: new members probed from the end of the log, removed ones forgotten. */

@@ -17,7 +17,7 @@ export interface RaftCanary {
 
 /**
  * Deliberately broken variants: each removes one safety rule, and the simulator must notice.
- * The first three break the core (they are mutants of the catalogue in mutants.ts, under the names
+ * The first four break the core (they are mutants of the catalogue in mutants.ts, under the names
  * the simulator always knew them by); the others break the runtime around it. Any other mutant of
  * the catalogue can be planted by its full name (`--canary raft.read-index.skip-confirmation`).
  */
@@ -28,13 +28,15 @@ export const RAFT_CANARIES: Readonly<Record<string, RaftCanary>> = {
   'commit-previous-term-by-count': { mutant: 'raft.commit.previous-term-by-count' },
   /** The vote is not persisted: a voter that restarts votes twice in one term. */
   'forget-vote': { mutant: 'raft.vote.forget' },
+  /** Two voters added in one change, without joint consensus: old and new majorities need not overlap (§4.1). */
+  'two-voters-at-once': { mutant: 'raft.conf.many-voters-at-once' },
   'stale-read': { runtime: 'stale-read' },
   'ack-on-append': { runtime: 'ack-on-append' },
   'volatile-log': { runtime: 'volatile-log' },
 };
 
 /** The canaries that break the core itself (mutants). */
-export const CORE_CANARIES = ['skip-up-to-date-check', 'commit-previous-term-by-count', 'forget-vote'] as const;
+export const CORE_CANARIES = ['skip-up-to-date-check', 'commit-previous-term-by-count', 'forget-vote', 'two-voters-at-once'] as const;
 
 export function raftCanary(name: string): RaftCanary {
   const c = RAFT_CANARIES[name];

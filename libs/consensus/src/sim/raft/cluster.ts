@@ -1,6 +1,7 @@
 import { decodeRequest, KvStateMachine } from '../../kv';
 import { splitForPersist } from '../../raft/ready';
-import type { Entry, Message, NodeId, RaftFaults, Ready } from '../../raft/types';
+import type { ConfChange } from '../../raft/configuration';
+import type { Configuration, Entry, Message, NodeId, RaftFaults, Ready } from '../../raft/types';
 import { type Rng, seededRng, streamRng } from '../../util/rng';
 import { EventQueue } from '../event-queue';
 import { keyCommandOf } from '../history';
@@ -55,6 +56,7 @@ export class RaftSim implements NemesisControl {
   now = 0;
   readonly params: RaftSimParams;
   readonly ids: NodeId[];
+  private readonly initialVoters: NodeId[];
   readonly net: VirtualNetwork<Message>;
   private readonly hosts: Host[];
   private readonly events = new EventQueue<SimEvent>();
@@ -88,8 +90,11 @@ export class RaftSim implements NemesisControl {
   constructor(private readonly opts: RaftSimOptions) {
     const seed = opts.seed;
     const p = (this.params = { ...drawParams(streamRng(seed, 0)), ...opts.params });
-    this.ids = Array.from({ length: p.nodes }, (_, i) => `n${i + 1}`);
+    // The first p.nodes are the initial voters; the spares start empty and wait to be added.
+    this.ids = Array.from({ length: p.nodes + p.spares }, (_, i) => `n${i + 1}`);
+    this.initialVoters = this.ids.slice(0, p.nodes);
     this.hosts = this.ids.map((id, i) => new Host(id, i));
+    for (const h of this.hosts.slice(p.nodes)) h.joiner = true;
     const netRng = streamRng(seed, 1);
     this.net = new VirtualNetwork<Message>(netRng, this.ids, mildWeather(netRng));
     this.nemesisRng = streamRng(seed, 2);
@@ -130,7 +135,7 @@ export class RaftSim implements NemesisControl {
     try {
       const p = this.params;
       this.note(
-        `seed ${this.opts.seed}: ${p.nodes} nodes, preVote=${p.preVote} checkQuorum=${p.checkQuorum} election=${p.electionTick} ` +
+        `seed ${this.opts.seed}: ${p.nodes} nodes${p.spares > 0 ? ` + ${p.spares} spares` : ''}, preVote=${p.preVote} checkQuorum=${p.checkQuorum} election=${p.electionTick} ` +
           `heartbeat=${p.heartbeatTick} maxEntries=${p.maxEntriesPerMessage} inflight=${p.maxInflight} clients=${p.clients} ` +
           `keys=${p.keys} snapshotEvery=${p.snapshotEvery} chaos=${p.chaosTicks}` +
           `${this.opts.faults ? ` faults=${JSON.stringify(this.opts.faults)}` : ''}${this.opts.runtimeFault ? ` runtime=${this.opts.runtimeFault}` : ''}`,
@@ -229,7 +234,7 @@ export class RaftSim implements NemesisControl {
     const rng = seededRng(this.nodeRng.int(1, 0x7fffffff));
     h.boot({
       id: h.id,
-      configuration: { voters: this.ids, learners: [] },
+      configuration: h.joiner ? { voters: [], learners: [] } : { voters: this.initialVoters, learners: [] },
       electionTick: p.electionTick,
       heartbeatTick: p.heartbeatTick,
       preVote: p.preVote,
@@ -341,7 +346,7 @@ export class RaftSim implements NemesisControl {
   private apply(h: Host, e: Entry): void {
     if (e.index !== h.applied + 1) this.checker.fail('state-machine-safety', [h.id], `applies index ${e.index} after ${h.applied}`);
     const sm = h.kv;
-    if (e.type === 'noop' || e.data === null) {
+    if (e.type !== 'normal' || e.data === null) {
       sm.skip(e.index);
       h.applied = e.index;
       this.checker.observeApply(h.id, e, null, null, () => sm.digest());
@@ -392,7 +397,10 @@ export class RaftSim implements NemesisControl {
     let leaderId = this.leader();
     const candidate = leaderId === null ? null : this.host(leaderId);
     // A leader whose term some replica has passed is on its way out: an election is under way.
-    const leader = candidate !== null && this.hosts.every((h) => h.term <= candidate.term) ? candidate : null;
+    // Servers outside the configuration (removed, or spares never added) are left alone: they get
+    // no log, and their campaigns are ignored by the members.
+    const members = candidate === null ? [] : this.memberHosts(candidate);
+    const leader = candidate !== null && members.every((h) => h.term <= candidate.term) ? candidate : null;
     if (leader === null) leaderId = null;
     if (leader !== null && this.stats.leaderAfterHeal < 0) this.stats.leaderAfterHeal = elapsed;
     if (this.stats.leaderAfterHeal < 0 && elapsed > this.params.leaderBound) {
@@ -403,17 +411,18 @@ export class RaftSim implements NemesisControl {
       ls !== undefined &&
       this.clients.idle() &&
       ls.commitIndex === ls.lastIndex &&
-      this.hosts.every((h) => h.alive && h.applied === ls.commitIndex && h.core.status().commitIndex === ls.commitIndex);
+      members.every((h) => h.alive && h.applied === ls.commitIndex && h.core.status().commitIndex === ls.commitIndex);
     if (converged) {
       this.stats.convergedAfterHeal = elapsed;
-      this.finalChecks();
+      this.finalChecks(members);
       this.done = true;
     } else if (elapsed > this.params.livenessBound) {
       const nodes = this.hosts.map((h) => `${h.id}(${h.role} t${h.term} applied ${h.applied})`).join(' ');
+      const conf = ls === undefined ? '' : `; voters ${ls.configuration.voters.join(',')} learners ${ls.configuration.learners.join(',') || 'none'}`;
       this.checker.fail(
         'liveness',
         this.ids,
-        `not converged ${this.params.livenessBound} ticks after healing: leader ${leaderId ?? 'none'}; pending ${this.clients.pending() || 'none'}; ${nodes}`,
+        `not converged ${this.params.livenessBound} ticks after healing: leader ${leaderId ?? 'none'}${conf}; pending ${this.clients.pending() || 'none'}; ${nodes}`,
       );
     }
   }
@@ -422,7 +431,7 @@ export class RaftSim implements NemesisControl {
    * After convergence: nothing acknowledged was lost, every replica holds the log's state, and
    * what the clients saw is linearizable (libs/history, as for the end-to-end histories).
    */
-  private finalChecks(): void {
+  private finalChecks(members: Host[]): void {
     for (const a of this.clients.acked) {
       const e = this.checker.appliedAt(a.index);
       const id = e?.data ? decodeRequest(e.data).id : null;
@@ -431,9 +440,9 @@ export class RaftSim implements NemesisControl {
       }
     }
     const model = this.checker.model;
-    const d0 = this.hosts[0].kv.digest();
-    for (const h of this.hosts) {
-      if (h.kv.digest() !== d0) this.checker.fail('state-machine-safety', [this.hosts[0].id, h.id], `final KV digests differ at applied ${h.applied}`);
+    const d0 = members[0].kv.digest();
+    for (const h of members) {
+      if (h.kv.digest() !== d0) this.checker.fail('state-machine-safety', [members[0].id, h.id], `final KV digests differ at applied ${h.applied}`);
       for (const key of model.keys()) {
         const v = h.kv.get(key)?.value ?? null;
         if (v !== model.get(key)) this.checker.fail('no-lost-write', [h.id], `final ${key}=${v}, the committed log gives ${model.get(key)}`);
@@ -441,10 +450,44 @@ export class RaftSim implements NemesisControl {
     }
     const violation = this.clients.history.violation();
     if (violation !== null) this.checker.fail('linearizable', [], `the clients' history (${this.clients.history.size} operations): ${violation}`);
-    this.note(`converged at applied ${this.hosts[0].applied}, ${this.clients.acked.length} writes acknowledged`);
+    this.note(`converged at applied ${members[0].applied}, ${this.clients.acked.length} writes acknowledged`);
+  }
+
+  /** The hosts in `h`'s configuration, voters and learners. */
+  private memberHosts(h: Host): Host[] {
+    const { voters, learners } = h.core.status().configuration;
+    return [...voters, ...learners].map((id) => this.host(id));
   }
 
   // ------------------------------------------------------------------ NemesisControl
+
+  configuration(): { configuration: Configuration; committed: boolean } | null {
+    const l = this.leader();
+    if (l === null) return null;
+    const s = this.host(l).core.status();
+    return { configuration: s.configuration, committed: s.configIndex <= s.commitIndex };
+  }
+
+  reconfigure(changes: ConfChange[]): void {
+    const l = this.leader();
+    if (l === null) return;
+    const h = this.host(l);
+    const r = h.core.proposeConfChange(changes);
+    const what = changes.map((c) => `${c.type} ${c.id}`).join(' + ');
+    this.note(`reconfigure at ${l}: ${what} -> ${r.ok ? `index ${r.index}, voters ${r.configuration.voters.join(',')}` : `refused (${r.reason})`}`);
+    this.afterInput(h);
+  }
+
+  /** The server's machine is replaced by an empty one (before it is added back). */
+  replace(id: NodeId): void {
+    const h = this.host(id);
+    this.note(`replace ${id} by an empty machine`);
+    if (h.alive) h.lose();
+    h.disk.wipe();
+    h.joiner = true;
+    this.checker.nodeRestarted(id);
+    this.start(h);
+  }
 
   /** The live leader of the highest term, as last observed. */
   leader(): NodeId | null {

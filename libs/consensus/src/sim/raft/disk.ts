@@ -9,6 +9,13 @@ export class Disk {
   snapshot: Snapshot | null = null;
   entries: Entry[] = [];
 
+  /** The machine is replaced: nothing of the old server survives. */
+  wipe(): void {
+    this.hardState = { currentTerm: 0, votedFor: null, commitIndex: 0 };
+    this.snapshot = null;
+    this.entries = [];
+  }
+
   /** A received snapshot replaces the stored one and every stored entry. */
   installSnapshot(s: Snapshot): void {
     this.snapshot = cloneSnapshot(s);

@@ -27,6 +27,8 @@ export class Host {
   reads: ReadState[] = [];
   /** Request id -> client, for proposals made through this replica. */
   readonly waiters = new Map<string, number>();
+  /** Boots with no configuration (a spare, or a replaced machine): it learns its membership from a leader. */
+  joiner = false;
   /** Role and term at the last observation (to notice changes). */
   role = '';
   term = 0;

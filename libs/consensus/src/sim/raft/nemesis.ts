@@ -1,4 +1,5 @@
-import type { Message, NodeId } from '../../raft/types';
+import type { ConfChange } from '../../raft/configuration';
+import type { Configuration, Message, NodeId } from '../../raft/types';
 import { pick, type Rng, shuffled } from '../../util/rng';
 import type { LinkConditions, VirtualNetwork } from '../network';
 
@@ -38,6 +39,12 @@ export interface NemesisControl {
   voterCrashes(until: number, p: number): void;
   /** Heals the network after `ticks`, unless another partition comes first. */
   healNetworkAfter(ticks: number): void;
+  /** The leader's configuration and whether it is committed; null without a leader. */
+  configuration(): { configuration: Configuration; committed: boolean } | null;
+  /** Proposes the changes at the leader (it may refuse: one change in flight, a learner behind...). */
+  reconfigure(changes: ConfChange[]): void;
+  /** Replaces the server's machine by an empty one (before it is added back). */
+  replace(id: NodeId): void;
   note(line: string): void;
 }
 
@@ -191,6 +198,57 @@ const compact: Fault = (ctl, rng) => {
   if (ctl.isAlive(id)) ctl.compact(id);
 };
 
+// ------------------------------------------------------------------ membership
+
+/** Servers in neither role of the leader's configuration. */
+function outsiders(ctl: NemesisControl, conf: Configuration): NodeId[] {
+  return ctl.ids.filter((id) => !conf.voters.includes(id) && !conf.learners.includes(id));
+}
+
+/**
+ * Adds a server as a learner, on a new, empty machine — as an operator may, only once its removal
+ * is committed: wiping a server that some configuration still counts would let its blank vote elect
+ * a stale leader (the simulator found exactly that).
+ */
+const addLearner: Fault = (ctl, rng) => {
+  const c = ctl.configuration();
+  const outside = c === null || !c.committed ? [] : outsiders(ctl, c.configuration);
+  if (outside.length === 0) return;
+  const id = pick(rng, outside);
+  ctl.replace(id);
+  ctl.reconfigure([{ type: 'add-learner', id }]);
+};
+
+/** One membership step, as an operator would take it: add, promote, demote, remove — the leader too. */
+const reconfigure: Fault = (ctl, rng) => {
+  const conf = ctl.configuration()?.configuration;
+  if (conf === undefined) return;
+  const r = rng.next();
+  if (r < 0.35) addLearner(ctl, rng);
+  else if (r < 0.65 && conf.learners.length > 0) ctl.reconfigure([{ type: 'promote', id: pick(rng, conf.learners) }]);
+  else if (r < 0.8 && conf.voters.length > 2) ctl.reconfigure([{ type: 'demote', id: pick(rng, conf.voters) }]);
+  else if (conf.voters.length + conf.learners.length > 3) ctl.reconfigure([{ type: 'remove', id: pick(rng, [...conf.voters, ...conf.learners]) }]);
+};
+
+/**
+ * Two learners promoted in one change, then the leader and the new voters cut off from the old
+ * ones: the core must refuse the change (it moves two voters). If it took it, the two sides'
+ * majorities would not overlap — the new side commits under the new configuration while the old
+ * side elects and commits under the old one: the canary raft.conf.many-voters-at-once.
+ */
+const promotePairThenSplit: Fault = (ctl, rng) => {
+  const conf = ctl.configuration()?.configuration;
+  const l = ctl.leader();
+  if (conf === undefined || l === null || conf.learners.length < 2) return;
+  const pair = shuffled(conf.learners, rng).slice(0, 2);
+  ctl.reconfigure(pair.map((id): ConfChange => ({ type: 'promote', id })));
+  const side = [l, ...pair];
+  ctl.net.heal();
+  ctl.net.partition([side, ctl.ids.filter((id) => !side.includes(id))]);
+  ctl.note(`partition ${ctl.net.describe()}`);
+  ctl.healNetworkAfter(rng.int(10, 40));
+};
+
 function oneOf(ctl: NemesisControl, rng: Rng, faults: readonly [Fault, number][]): void {
   let r = rng.next() * faults.reduce((s, [, w]) => s + w, 0);
   for (const [f, w] of faults) {
@@ -270,6 +328,23 @@ const EPISODES: readonly Episode[] = [
         [bridge, 1],
         [oneWay, 1],
         [crashAny, 1],
+      ]),
+  },
+  {
+    // Membership changes under crashes and partitions (issue 13).
+    name: 'membership',
+    weight: 3,
+    start: (ctl, rng) => reconfigure(ctl, rng),
+    step: (ctl, rng) =>
+      oneOf(ctl, rng, [
+        [reconfigure, 4],
+        [addLearner, 1],
+        [promotePairThenSplit, 1],
+        [crashLeader, 1],
+        [crashAny, 1],
+        [isolateLeader, 1],
+        [partition, 1],
+        [transfer, 1],
       ]),
   },
   {

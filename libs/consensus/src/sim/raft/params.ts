@@ -2,7 +2,10 @@ import { pick, type Rng } from '../../util/rng';
 
 /** The shape of one schedule, drawn from its seed before anything runs. */
 export interface RaftSimParams {
+  /** The initial voters. */
   nodes: number;
+  /** Servers beyond them, started empty: the membership episodes add, promote, demote and remove them. */
+  spares: number;
   preVote: boolean;
   checkQuorum: boolean;
   electionTick: number;
@@ -44,5 +47,7 @@ export function drawParams(rng: Rng): RaftSimParams {
     leaderBound: 15 * electionTick,
     livenessBound: 30 * electionTick,
     clientTimeout: 3 * electionTick,
+    // Drawn last, so that the draws above stay what each seed always drew.
+    spares: rng.int(0, 2),
   };
 }
