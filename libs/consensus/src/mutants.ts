@@ -86,6 +86,8 @@ export const PBFT_MUTANTS = Object.freeze({
   'pbft.state-transfer.accept-stale': 'install a transferred state older than what this replica executed or knows stable',
   'pbft.committed.skip-certificate-check': 'execute fetched committed batches without checking their commit certificates',
   'pbft.log.keep-votes-across-views': "a new view keeps the previous view's votes for a sequence number",
+  'pbft.reconfiguration.apply-on-execution': 'a reconfiguration takes over as soon as it executes, not once the checkpoint at its boundary is stable',
+  'pbft.reconfiguration.keep-old-quorum': 'after a reconfiguration, keep the quorum sizes (f) of the configuration in force before it',
 } as const);
 
 export type RaftMutant = keyof typeof RAFT_MUTANTS;

@@ -12,6 +12,12 @@ export interface CertificateContext {
   primaryOf(view: number): ReplicaId;
   /** Signature check of a (possibly relayed) message by its `from`. */
   verify(m: PbftMessage): boolean;
+  /**
+   * The context a stable checkpoint proof at `seq` is judged in, when that is not this one (the
+   * checkpoint at a configuration's boundary is signed by the configuration before it:
+   * reconfiguration.ts); null: too old to judge here.
+   */
+  checkpointContext?: (seq: number) => CertificateContext | null;
 }
 
 /**
@@ -68,7 +74,8 @@ export function validCommitCertificate(ctx: CertificateContext, cert: CommitCert
 export function validViewChange(ctx: CertificateContext, vc: ViewChange): boolean {
   // At most one certificate per seq in the window: a longer P is refused before any signature check.
   if (vc.prepared.length > ctx.logWindow) return false;
-  if (!mutant('pbft.view-change.skip-checkpoint-proof') && !validCheckpointProof(ctx, vc.stableSeq, null, vc.checkpointProof)) return false;
+  const cctx = ctx.checkpointContext === undefined ? ctx : ctx.checkpointContext(vc.stableSeq);
+  if (!mutant('pbft.view-change.skip-checkpoint-proof') && (cctx === null || !validCheckpointProof(cctx, vc.stableSeq, null, vc.checkpointProof))) return false;
   if (mutant('pbft.view-change.skip-prepared-proof')) return true;
   const seqs = new Set<number>();
   for (const cert of vc.prepared) {

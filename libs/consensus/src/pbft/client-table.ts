@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { packr } from '../kv/msgpack';
-import type { ClientRequest } from './types';
+import type { ClientRequest, PbftConfiguration } from './types';
 
 /** Executed timestamps remembered per client: a client may have this many requests in flight. */
 export const CLIENT_WINDOW = 64;
@@ -96,18 +96,30 @@ export class ClientTable {
 
 const STATE_MARK = 'pbft-state/1';
 
-/** A checkpoint's state: the app's snapshot and the client table, in one snapshot. */
-export function packState(app: Uint8Array, clients: ClientTable): Uint8Array {
-  return packr.pack([STATE_MARK, app, clients.entries()]);
+/**
+ * A checkpoint's state: the app's snapshot, the client table and the ledger head at the checkpoint
+ * (libs/consensus/src/ledger: it is replicated state, in the checkpoint digest). A snapshot from
+ * before the ledger has three members and no head; one from before the client table is the app's alone.
+ */
+export function packState(app: Uint8Array, clients: ClientTable, ledgerHead: string | null = null, configs: readonly PbftConfiguration[] = []): Uint8Array {
+  // Once the replica set changed (epoch > 0), the configurations follow as a fifth member (reconfiguration.ts).
+  const latest = configs[configs.length - 1];
+  if (latest !== undefined && latest.epoch > 0)
+    return packr.pack([STATE_MARK, app, clients.entries(), ledgerHead, configs.map((c) => [c.epoch, c.since, c.replicas])]);
+  return packr.pack(ledgerHead === null ? [STATE_MARK, app, clients.entries()] : [STATE_MARK, app, clients.entries(), ledgerHead]);
 }
 
-/** The app's snapshot and the client table's entries; a snapshot from before the table is the app's alone. */
-export function unpackState(bytes: Uint8Array): { app: Uint8Array; clients: ClientTableEntry[] } {
+export function unpackState(bytes: Uint8Array): { app: Uint8Array; clients: ClientTableEntry[]; ledgerHead: string | null; configs: PbftConfiguration[] } {
   try {
     const v = packr.unpack(bytes) as unknown;
-    if (Array.isArray(v) && v.length === 3 && v[0] === STATE_MARK) return { app: v[1] as Uint8Array, clients: v[2] as ClientTableEntry[] };
+    if (Array.isArray(v) && v.length >= 3 && v.length <= 5 && v[0] === STATE_MARK) {
+      const head = v.length >= 4 && typeof v[3] === 'string' && /^[0-9a-f]{64}$/.test(v[3]) ? v[3] : null;
+      const configs =
+        v.length === 5 ? (v[4] as [number, number, string[]][]).map(([epoch, since, replicas]) => ({ epoch, since, replicas: [...replicas] })) : [];
+      return { app: v[1] as Uint8Array, clients: v[2] as ClientTableEntry[], ledgerHead: head, configs };
+    }
   } catch {
     // not ours: an app snapshot as stored before the client table existed
   }
-  return { app: bytes, clients: [] };
+  return { app: bytes, clients: [], ledgerHead: null, configs: [] };
 }

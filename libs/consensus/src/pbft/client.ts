@@ -45,9 +45,11 @@ export class ReplyQuorum {
     replicas: ReplicaId[],
     private readonly client: string,
     private readonly verify: (reply: Reply) => boolean,
+    /** Matching replies needed (default f+1 of `replicas`); across reconfigurations, the largest f of the configurations plus one. */
+    need?: number,
   ) {
     this.members = new Set(replicas);
-    this.need = Math.floor((replicas.length - 1) / 3) + 1;
+    this.need = need ?? Math.floor((replicas.length - 1) / 3) + 1;
   }
 
   /** Adds a reply; returns the accepted result the first time a request reaches f+1 matching replies. */

@@ -1,7 +1,18 @@
 import { mutant, localMutants, type MutantName, type PbftMutant } from '../mutants';
 import { planNewView, validCheckpointProof, validCommitCertificate, validViewChange, type CertificateContext, type NewViewPlan } from './certificates';
+import {
+  boundaryAtOrAfter,
+  configurationContext,
+  decodeReconfiguration,
+  isReconfiguration,
+  linkDigest,
+  sameReplicas,
+  walkConfigurationChain,
+  withConfiguration,
+} from './reconfiguration';
 import { ClientTable, packState, unpackState } from './client-table';
 import { batchDigest, checkpointDigest, clientSigner, replyPayload, requestDigest, requestKey, requestPayload, signingPayload } from './codec';
+import { checkpointLedgerDigest, GENESIS_HASH, pbftBlockHash } from '../ledger/block';
 import { Slot } from './log';
 import { quorums, type Quorums } from './quorum';
 import type {
@@ -10,6 +21,7 @@ import type {
   Commit,
   CommittedBatches,
   CommitCertificate,
+  ConfigurationLink,
   ExecutedBatch,
   ExecutedRequest,
   FetchCommitted,
@@ -17,6 +29,8 @@ import type {
   Forward,
   NewView,
   PbftConfig,
+  PbftConfiguration,
+  PbftConfigurationStatus,
   PbftFatal,
   PbftHardState,
   PbftLogEntry,
@@ -68,7 +82,21 @@ interface OwnCheckpoint {
   msg: Checkpoint;
   position: number;
   snapshot: Uint8Array;
+  ledger?: { stateDigest: string; head: string };
+  /** The app's and client table's share of the digest (reconfiguration.ts binds the configuration on top). */
+  part: string;
 }
+
+/** A configuration taking over at the end of the current input (reconfiguration.ts, rules 3-4). */
+interface ConfigurationSwitch {
+  conf: PbftConfiguration;
+  prev: PbftConfiguration | null;
+  links: ConfigurationLink[];
+}
+
+/** Normal-case messages held for sequence numbers whose configuration is not known yet, at most, per replica of n. */
+const EARLY_PER_REPLICA = 64;
+const enc = new TextEncoder();
 
 interface Waiting {
   request: ClientRequest;
@@ -111,12 +139,36 @@ export class PbftReplica {
   private readonly cfg: PbftConfig;
   /** Mutants switched on for this replica only (config.faults); the global ones are in mutants.ts. */
   private readonly localMutants: ReadonlySet<MutantName> | null;
-  private readonly replicas: ReplicaId[];
-  private readonly members: Set<ReplicaId>;
-  private readonly q: Quorums;
+  private replicas: ReplicaId[] = [];
+  private members = new Set<ReplicaId>();
+  private q!: Quorums;
   private readonly K: number;
   private readonly L: number;
-  private readonly certs: CertificateContext;
+  private certs!: CertificateContext;
+
+  // configuration (reconfiguration.ts)
+  /** An admin principal is configured: the replica set may change, and the gates of rules 1-2 apply. */
+  private readonly reconfigurable: boolean;
+  /** The configuration in force here. */
+  private conf!: PbftConfiguration;
+  /** The one before it (it signed the checkpoint at conf.since). */
+  private prevConf: PbftConfiguration | null = null;
+  /** Decided by execution, in force once checkpoint next.since is stable here. */
+  private next: PbftConfiguration | null = null;
+  /** The certificates of the configuration changes so far (sent along with transferred states). */
+  private links: ConfigurationLink[] = [];
+  private switchDue: ConfigurationSwitch | null = null;
+  /** Was a member of a configuration in force here and is no longer (it only serves state transfer). */
+  private retired = false;
+  /** Quorums at start (the pbft.reconfiguration.keep-old-quorum mutant keeps them). */
+  private startQuorums!: Quorums;
+  /** Normal-case messages for sequence numbers beyond what this replica can judge yet (rule 1), replayed once it can. */
+  private early: PbftMessage[] = [];
+  private earlyHigh = 0;
+  private settling = false;
+  private readonly reconfigurations = { applied: 0, refused: 0 };
+  /** The configurations in the replicated state ([previous,] latest): in every checkpoint's digest and snapshot. */
+  private stateConfs: PbftConfiguration[] = [];
   /** Messages (and requests) whose signature this replica already checked or made. */
   private readonly verified = new WeakSet<object>();
   /** Recently verified requests by content (request digest and signature), oldest first. */
@@ -142,6 +194,11 @@ export class PbftReplica {
   private readonly replyCache = new Map<string, Reply>();
   /** Per client, the timestamps executed (replicated state: in every checkpoint). */
   private readonly clientTable = new ClientTable();
+  /**
+   * The ledger head: the hash chain over executed sequence numbers (libs/consensus/src/ledger),
+   * replicated state signed in every checkpoint. Null for a state from before the ledger.
+   */
+  private ledgerHead: string | null = GENESIS_HASH;
   /** Suppresses replies while replaying the persisted log at start. */
   private replaying = false;
 
@@ -196,8 +253,10 @@ export class PbftReplica {
   };
 
   constructor(config: PbftConfig, persisted: PbftPersistentState) {
-    if (!config.replicas.includes(config.id)) throw new Error(`PbftReplica: ${config.id} is not in replicas`);
-    if (new Set(config.replicas).size !== config.replicas.length) throw new Error('PbftReplica: duplicate replica ids');
+    const trusted = config.configuration ?? { epoch: 0, replicas: config.replicas, since: 0 };
+    // A replica outside the configuration it is started with is one joining a reconfigurable cluster.
+    if (!trusted.replicas.includes(config.id) && config.admin === undefined) throw new Error(`PbftReplica: ${config.id} is not in replicas`);
+    if (new Set(trusted.replicas).size !== trusted.replicas.length) throw new Error('PbftReplica: duplicate replica ids');
     const { checkpointInterval: K, logWindow: L } = config;
     if (!(K >= 1 && L >= 2 * K && L % K === 0)) throw new Error(`PbftReplica: logWindow (${L}) must be a multiple of checkpointInterval (${K}), at least 2K`);
     if (config.maxBatch < 1 || config.requestTimeoutTicks < 1 || config.statusTicks < 1)
@@ -205,27 +264,25 @@ export class PbftReplica {
     this.cfg = config;
     this.id = config.id;
     this.localMutants = localMutants(config.faults, PBFT_FAULT_MUTANTS);
-    this.replicas = [...config.replicas];
-    this.members = new Set(this.replicas);
-    this.q = quorums(this.replicas.length, this.off('pbft.quorum.weak'));
     this.K = K;
     this.L = L;
-    this.certs = {
-      q: this.q,
-      checkpointInterval: K,
-      logWindow: L,
-      isMember: (id) => this.members.has(id),
-      primaryOf: (v) => this.primaryOf(v),
-      verify: (m) => this.verify(m),
-    };
+    this.reconfigurable = config.admin !== undefined;
+    this.startQuorums = quorums(trusted.replicas.length, this.off('pbft.quorum.weak'));
+    this.installConfiguration({ epoch: trusted.epoch, replicas: [...trusted.replicas], since: trusted.since });
     this.restore(persisted);
+    this.earlyHigh = this.actHigh();
   }
 
   // ---------------------------------------------------------------- public API
 
   tick(): void {
     this.now++;
-    if (this.active) {
+    const member = this.members.has(this.id);
+    if (!member) {
+      // Joining: ask the configuration for a newer state once a status period (reconfiguration.ts).
+      if (!this.retired && this.now >= this.nextStatusAt && this.fetch === null)
+        this.startFetch('state', Math.max(this.h, this.lastExecuted) + 1, [...this.conf.replicas, ...(this.next?.replicas ?? [])]);
+    } else if (this.active) {
       if (this.isPrimary()) this.cutBatches();
       else {
         const oldest = this.waiting.values().next();
@@ -238,10 +295,11 @@ export class PbftReplica {
     }
     if (this.now >= this.nextStatusAt) {
       this.nextStatusAt = this.now + this.cfg.statusTicks;
-      this.broadcastStatus();
+      if (member) this.broadcastStatus();
       this.executedAtLastStatus = this.lastExecuted;
     }
     if (this.fetch !== null && this.now >= this.fetch.deadline) this.retryFetch();
+    this.settle();
   }
 
   /**
@@ -265,6 +323,7 @@ export class PbftReplica {
       return { ok: false, reason: 'already-executed' };
     }
     this.acceptRequest(request, relay);
+    this.settle();
     return { ok: true, primary: this.primaryOf(this.view) };
   }
 
@@ -272,10 +331,15 @@ export class PbftReplica {
   step(m: PbftMessage): void {
     if (!wellFormed(m) && !this.off('pbft.message.skip-well-formed')) return this.drop('malformed');
     if (m.from === this.id) return;
-    if (!this.members.has(m.from)) return this.drop('non-member');
+    if (!this.knows(m.from)) return this.drop('non-member');
     // Before the signature check (cheap, and nothing above the ceiling is ever legitimate).
     if ('view' in m && m.view > MAX_VIEW && !this.off('pbft.view.skip-ceiling')) return this.drop('view-beyond-ceiling');
     if (!this.verify(m) && !this.off(SIGNATURE_MUTANT[m.type] ?? 'pbft.auxiliary.skip-signature')) return this.drop('bad-signature');
+    this.dispatch(m);
+    this.settle();
+  }
+
+  private dispatch(m: PbftMessage): void {
     switch (m.type) {
       case 'Forward':
         return this.onForward(m);
@@ -361,6 +425,10 @@ export class PbftReplica {
       logSize: this.slots.size,
       dropped: { ...this.dropped },
       fatal: this.fatal,
+      configuration: configurationStatus(this.conf),
+      nextConfiguration: this.next === null ? null : configurationStatus(this.next),
+      member: this.members.has(this.id),
+      reconfigurations: { ...this.reconfigurations },
     };
   }
 
@@ -380,9 +448,18 @@ export class PbftReplica {
     this.active = ps.hardState.active;
     this.checkViewCeiling(); // a durable view written before the ceiling existed
     if (this.active && ps.newView !== null && ps.newView.view === this.view) this.newView = ps.newView;
+    this.stateConfs = [this.conf];
     const cp = ps.stableCheckpoint;
     if (cp !== null && cp.seq > 0) {
-      this.restoreState(cp.snapshot);
+      const configs = this.restoreState(cp.snapshot);
+      const latest = configs[configs.length - 1];
+      if (latest !== undefined && latest.epoch >= this.conf.epoch) {
+        // The configuration in force is the one the stored checkpoint's state names (it is in its digest).
+        this.stateConfs = configs;
+        this.prevConf = configs.length > 1 ? configs[configs.length - 2] : null;
+        this.installConfiguration(latest);
+        this.links = cp.links ?? [];
+      }
       if (this.stateDigest(cp.position) !== cp.digest) throw new Error(`PbftReplica: stored checkpoint ${cp.seq} does not match its digest`);
       this.h = cp.seq;
       this.lastExecuted = cp.seq;
@@ -412,6 +489,13 @@ export class PbftReplica {
       if (slot.isPreparedIn(this.view)) this.ownCommitFor(slot);
     }
     this.seqNext = Math.max(this.seqNext, this.h);
+    // Rule 4 (reconfiguration.ts): active in a view of a changed configuration only with that
+    // configuration's NEW-VIEW (its VIEW-CHANGEs all start at or after the configuration's boundary).
+    if (this.active && this.conf.epoch > 0 && this.members.has(this.id) && !this.newViewOfConfiguration(ps.newView)) {
+      this.view = Math.min(this.view + 1, MAX_VIEW);
+      this.active = false;
+      this.persistHardState();
+    }
     this.replaying = true;
     this.executeReady();
     this.replaying = false;
@@ -448,6 +532,7 @@ export class PbftReplica {
   }
 
   private onForward(m: Forward): void {
+    if (!this.members.has(m.from)) return this.drop('non-member');
     if (!this.active || m.view !== this.view || !this.isPrimary()) return this.drop('not-primary');
     for (const r of m.requests) {
       if (!this.verifyRequest(r)) {
@@ -483,14 +568,17 @@ export class PbftReplica {
    */
   private cutBatches(): void {
     const inflightCap = this.cfg.maxInflightBatches ?? DEFAULT_INFLIGHT_BATCHES;
+    // A decided reconfiguration takes over at its boundary: fill up to it with null requests if no
+    // client requests come (reconfiguration.ts, rule 2).
+    const fillTo = this.next !== null ? this.next.since : 0;
     while (
       this.active &&
       this.isPrimary() &&
-      this.queue.length > 0 &&
-      this.seqNext < this.h + this.L &&
+      (this.queue.length > 0 || this.seqNext < fillTo) &&
+      this.seqNext < this.actHigh() &&
       this.seqNext - Math.max(this.lastExecuted, this.h) < inflightCap
     ) {
-      if (this.queue.length < this.cfg.maxBatch && this.now - this.queueSince < this.cfg.batchTicks) return;
+      if (this.queue.length < this.cfg.maxBatch && this.now - this.queueSince < this.cfg.batchTicks && this.seqNext >= fillTo) return;
       const batch: ClientRequest[] = [];
       while (batch.length < this.cfg.maxBatch && this.queue.length > 0) {
         const r = this.queue.shift()!;
@@ -499,7 +587,7 @@ export class PbftReplica {
         if (!this.replyCache.has(key) && !this.assigned.has(key) && !this.executedBefore(r)) batch.push(r);
       }
       this.queueSince = this.now;
-      if (batch.length === 0) continue;
+      if (batch.length === 0 && this.seqNext >= fillTo) continue;
       this.issuePrePrepare(++this.seqNext, batch);
     }
   }
@@ -531,8 +619,9 @@ export class PbftReplica {
   private onPrePrepare(pp: PrePrepare): void {
     const problem = this.viewProblem(pp.view);
     if (problem !== null && !this.off('pbft.preprepare.skip-view-check')) return this.drop(problem);
-    if (pp.from !== this.primaryOf(this.view) && !this.off('pbft.preprepare.skip-primary-check')) return this.drop('not-primary');
     if (!this.inWindow(pp.seq) && !this.off('pbft.watermark.skip')) return this.drop('out-of-window');
+    if (!this.canAct(pp.seq)) return this.holdEarly(pp);
+    if (pp.from !== this.primaryOf(this.view) && !this.off('pbft.preprepare.skip-primary-check')) return this.drop('not-primary');
     if (pp.requests.length > this.cfg.maxBatch) return this.drop('batch-too-large');
     if (batchDigest(pp.requests) !== pp.digest && !this.off('pbft.preprepare.skip-digest-check')) return this.drop('digest-mismatch');
     const accepted = this.slots.get(pp.seq)?.prePrepareIn(this.view) ?? null;
@@ -560,6 +649,8 @@ export class PbftReplica {
     // Votes for the view being changed to are kept: they may arrive before its NEW-VIEW.
     if (p.view !== this.view && !this.off('pbft.vote.skip-view-check')) return this.drop(p.view < this.view ? 'stale-view' : 'wrong-view');
     if (!this.inWindow(p.seq) && !this.off('pbft.watermark.skip')) return this.drop('out-of-window');
+    if (!this.canAct(p.seq)) return this.holdEarly(p);
+    if (!this.members.has(p.from)) return this.drop('non-member');
     if (!this.q.primaryMayPrepare && p.from === this.primaryOf(p.view) && !this.off('pbft.prepare.count-primary')) return this.drop('prepare-from-primary');
     const slot = this.slot(p.seq);
     slot.votesFor(this.view);
@@ -571,6 +662,8 @@ export class PbftReplica {
   private onCommit(c: Commit): void {
     if (c.view !== this.view && !this.off('pbft.vote.skip-view-check')) return this.drop(c.view < this.view ? 'stale-view' : 'wrong-view');
     if (!this.inWindow(c.seq) && !this.off('pbft.watermark.skip')) return this.drop('out-of-window');
+    if (!this.canAct(c.seq)) return this.holdEarly(c);
+    if (!this.members.has(c.from)) return this.drop('non-member');
     const slot = this.slot(c.seq);
     slot.votesFor(this.view);
     if (slot.commits.has(c.from)) return;
@@ -580,7 +673,7 @@ export class PbftReplica {
 
   /** prepared(m, v, n): the pre-prepare plus 2f matching prepares from distinct backups. */
   private checkPrepared(slot: Slot): void {
-    if (!this.active) return;
+    if (!this.active || !this.canAct(slot.seq)) return;
     const pp = slot.prePrepareIn(this.view);
     if (pp === null || slot.isPreparedIn(this.view)) return;
     const matching: Prepare[] = [];
@@ -595,7 +688,7 @@ export class PbftReplica {
 
   /** committed-local(m, v, n): prepared plus 2f+1 matching commits (own included). */
   private checkCommitted(slot: Slot): void {
-    if (!this.active || slot.committed !== null || !slot.isPreparedIn(this.view)) return;
+    if (!this.active || slot.committed !== null || !slot.isPreparedIn(this.view) || !this.canAct(slot.seq)) return;
     const pp = slot.prepared!.prePrepare;
     const matching: Commit[] = [];
     const anyDigest = this.off('pbft.vote.count-mismatched-digest');
@@ -629,7 +722,7 @@ export class PbftReplica {
   /** Executes committed batches strictly in sequence order (only with the state at h in hand). */
   private executeReady(): void {
     const before = this.lastExecuted;
-    while (this.lastExecuted >= this.h) {
+    while (this.lastExecuted >= this.h && this.lastExecuted < this.actHigh()) {
       const slot = this.slots.get(this.lastExecuted + 1);
       if (slot === undefined || slot.committed === null) break;
       this.execute(slot.committed);
@@ -659,6 +752,10 @@ export class PbftReplica {
       let result: Uint8Array;
       if (again) {
         result = this.clientTable.resultOf(r) ?? STALE_REQUEST;
+      } else if (isReconfiguration(r.op)) {
+        // The core's own request: the app never sees it, the position does not move.
+        result = this.decideReconfiguration(r, cert.seq);
+        this.clientTable.record(r, cert.seq, result);
       } else {
         this.position++;
         try {
@@ -678,7 +775,12 @@ export class PbftReplica {
       if (!again) results.push({ client: r.client, id: r.id, position: this.position, result });
     }
     this.lastExecuted = cert.seq;
-    this.out.executed.push({ seq: cert.seq, digest: cert.digest, requests: results });
+    const batch: ExecutedBatch = { seq: cert.seq, digest: cert.digest, requests: results };
+    if (this.ledgerHead !== null) {
+      batch.prevHash = this.ledgerHead;
+      batch.hash = this.ledgerHead = pbftBlockHash(this.ledgerHead, batch);
+    }
+    this.out.executed.push(batch);
     if (this.active) this.backoff = 0;
     if (cert.seq % this.K === 0) this.takeCheckpoint(cert.seq);
   }
@@ -686,24 +788,55 @@ export class PbftReplica {
   // ---------------------------------------------------------------- checkpoints
 
   /**
+   * The digest a checkpoint signs: the replicated state's (below) with the ledger head, so a stable
+   * certificate certifies the head. A state from before the ledger has none and signs the state's
+   * digest alone, as it did then.
+   */
+  private stateDigest(position: number): string {
+    return checkpointLedgerDigest(this.appStateDigest(position), this.ledgerHead);
+  }
+
+  /**
    * The digest of the replicated state at `position`: the app's and the client table's. An empty
    * table adds nothing, so checkpoints stored before the table existed still verify.
    */
-  private stateDigest(position: number): string {
-    const app = this.cfg.app.digest();
-    return checkpointDigest(position, this.clientTable.size === 0 ? app : `${app}:clients:${this.clientTable.digest()}`);
+  private appStateDigest(position: number, configs: readonly PbftConfiguration[] = this.stateConfs): string {
+    // Once the replica set changed, the configurations too (reconfiguration.ts).
+    return checkpointDigest(position, withConfiguration(this.statePart(), configs));
   }
 
-  private restoreState(snapshot: Uint8Array): void {
-    const { app, clients } = unpackState(snapshot);
+  /** The app's and the client table's share of the digest. */
+  private statePart(): string {
+    const app = this.cfg.app.digest();
+    return this.clientTable.size === 0 ? app : `${app}:clients:${this.clientTable.digest()}`;
+  }
+
+  /** Restores app, client table and ledger head; returns the configurations the state names (none before the first change). */
+  private restoreState(snapshot: Uint8Array): PbftConfiguration[] {
+    const { app, clients, ledgerHead, configs } = unpackState(snapshot);
     this.cfg.app.restore(app);
     this.clientTable.load(clients);
+    this.ledgerHead = ledgerHead;
+    return configs;
+  }
+
+  /** The ledger part of a stable checkpoint held here (what a client checks the certificate with). */
+  private ledgerOf(position: number): { stateDigest: string; head: string } | undefined {
+    return this.ledgerHead === null ? undefined : { stateDigest: this.appStateDigest(position), head: this.ledgerHead };
   }
 
   private takeCheckpoint(seq: number): void {
     const digest = this.stateDigest(this.position);
     const msg = this.sign<Checkpoint>({ type: 'Checkpoint', from: this.id, to: null, seq, digest });
-    this.ownCheckpoints.set(seq, { msg, position: this.position, snapshot: packState(this.cfg.app.snapshot(), this.clientTable) });
+    const own: OwnCheckpoint = {
+      msg,
+      position: this.position,
+      snapshot: packState(this.cfg.app.snapshot(), this.clientTable, this.ledgerHead, this.stateConfs),
+      part: this.statePart(),
+    };
+    const ledger = this.ledgerOf(this.position);
+    if (ledger !== undefined) own.ledger = ledger;
+    this.ownCheckpoints.set(seq, own);
     this.broadcast(msg);
     this.recordCheckpoint(msg);
   }
@@ -711,6 +844,7 @@ export class PbftReplica {
   private onCheckpoint(c: Checkpoint): void {
     if (c.seq <= this.h) return;
     if (c.seq % this.K !== 0) return this.drop('bad-checkpoint');
+    if (!this.signersOf(c.seq).replicas.includes(c.from)) return this.drop('non-member');
     this.recordCheckpoint(c);
   }
 
@@ -731,10 +865,14 @@ export class PbftReplica {
     // one thing to us and relays the other in its stable proof keeps 2f+1 from ever forming here,
     // while the replicas it showed the proof to move on and fetch a state nobody here can serve.
     // Only its first vote is kept (memory stays bounded).
+    // Counted in the configuration that ran sequence number c.seq (reconfiguration.ts).
+    const signers = this.signersOf(c.seq);
+    const q = this.quorumsOf(signers);
+    const counts = (id: ReplicaId): boolean => signers === this.conf || signers.replicas.includes(id);
     const matching: Checkpoint[] = earlier === undefined ? [] : [c];
     const anyDigest = this.off('pbft.checkpoint.skip-digest-match');
-    for (const v of votes.values()) if (v.digest === c.digest || anyDigest) matching.push(v);
-    if (matching.length >= this.q.strong) this.adoptStableCheckpoint(c.seq, c.digest, matching.slice(0, this.q.strong));
+    for (const v of votes.values()) if ((v.digest === c.digest || anyDigest) && counts(v.from)) matching.push(v);
+    if (matching.length >= q.strong) this.adoptStableCheckpoint(c.seq, c.digest, matching.slice(0, q.strong));
   }
 
   /**
@@ -765,7 +903,29 @@ export class PbftReplica {
     this.persistHardState();
     const own = this.ownCheckpoints.get(seq);
     if (own !== undefined && own.msg.digest === digest) {
-      this.stableState = { seq, digest, position: own.position, snapshot: own.snapshot, proof };
+      // The boundary of a decided reconfiguration is stable with its state here: the new configuration takes over (rule 3).
+      if (this.next !== null && seq === this.next.since && this.switchDue === null) {
+        const link: ConfigurationLink = {
+          configuration: this.next,
+          seq,
+          digest,
+          position: own.position,
+          part: own.part,
+          head: own.ledger?.head ?? null,
+          proof,
+        };
+        this.switchDue = { conf: this.next, prev: this.conf, links: [...this.links, link] };
+      }
+      const links = this.switchDue?.links ?? this.links;
+      this.stableState = {
+        seq,
+        digest,
+        position: own.position,
+        snapshot: own.snapshot,
+        proof,
+        ...(own.ledger ? { ledger: own.ledger } : {}),
+        ...(links.length > 0 ? { links } : {}),
+      };
       this.out.stableCheckpoint = this.stableState;
     } else if (own !== undefined) {
       this.drop('checkpoint-mismatch');
@@ -879,6 +1039,9 @@ export class PbftReplica {
       if (this.active && this.newView !== null) this.send(vc.from, this.newView);
       return;
     }
+    if (!this.members.has(vc.from)) return this.drop('non-member');
+    const problem = this.viewChangeProblem(vc);
+    if (problem !== null) return this.drop(problem);
     if (!validViewChange(this.certs, vc)) return this.drop('bad-view-change');
     this.recordViewChange(vc);
     // f+1 replicas want a higher view: at least one is correct, so join (the smallest of those views).
@@ -925,6 +1088,8 @@ export class PbftReplica {
     const unsigned = this.off('pbft.new-view.skip-view-change-signatures');
     const senders = new Set<string>();
     for (const vc of nv.viewChanges) {
+      const problem = this.viewChangeProblem(vc);
+      if (problem !== null) return this.drop(problem === 'configuration-ahead' ? problem : 'bad-new-view');
       const counts = vc.view === nv.view && !senders.has(vc.from) && this.members.has(vc.from);
       if ((!counts && !anyQuorum) || (!unsigned && !this.verify(vc)) || !validViewChange(this.certs, vc)) {
         return this.drop('bad-new-view');
@@ -972,6 +1137,8 @@ export class PbftReplica {
       slot.prePrepare = pp;
       for (const r of pp.requests) this.assign(r, pp.seq);
       this.persist(slot);
+      // Beyond what this replica can judge yet (rule 1): held, voted on once it can (wakeSlots).
+      if (!this.canAct(pp.seq)) continue;
       if (!primary) this.broadcast(this.ownPrepareFor(slot, pp));
       this.checkPrepared(slot);
     }
@@ -1030,13 +1197,15 @@ export class PbftReplica {
   /** A peer says where it is: resend what it lacks (view change, checkpoints, this view's votes). */
   private onStatus(s: Status): void {
     const peer = s.from;
-    if (s.view < this.view || (s.view === this.view && !s.active)) {
+    // A replica of another configuration (leaving, or not yet in) only learns where the checkpoints are.
+    const member = this.members.has(peer) && this.members.has(this.id);
+    if (member && (s.view < this.view || (s.view === this.view && !s.active))) {
       if (this.active && this.newView !== null) this.send(peer, this.newView);
       else if (!this.active && this.ownViewChange !== null && this.ownViewChange.view === this.view) this.send(peer, this.ownViewChange);
     }
     if (s.stableSeq < this.h) for (const c of this.stableProof) this.send(peer, c);
     for (const [seq, own] of this.ownCheckpoints) if (seq > s.stableSeq) this.send(peer, own.msg);
-    if (s.view === this.view && s.active && this.active) {
+    if (member && s.view === this.view && s.active && this.active) {
       const base = Math.max(s.lastExecuted, s.stableSeq);
       const primary = this.isPrimary();
       for (let seq = Math.max(base, this.h) + 1; seq <= this.h + this.L; seq++) {
@@ -1051,7 +1220,12 @@ export class PbftReplica {
       }
     }
     // Behind a peer and not moving: ask it for the committed batches.
-    if (s.lastExecuted > this.lastExecuted && this.lastExecuted >= this.h && this.fetch === null && this.lastExecuted === this.executedAtLastStatus) {
+    // A peer with a later stable checkpoint while this replica stands still: perhaps signed by a
+    // configuration it does not know yet (its proofs cannot be judged here), so ask for the state,
+    // which brings the chain of configuration changes along (reconfiguration.ts).
+    if (this.reconfigurable && s.stableSeq > this.h && this.fetch === null && this.lastExecuted === this.executedAtLastStatus)
+      this.startFetch('state', this.h + 1, [peer]);
+    if (member && s.lastExecuted > this.lastExecuted && this.lastExecuted >= this.h && this.fetch === null && this.lastExecuted === this.executedAtLastStatus) {
       this.startFetch('committed', this.lastExecuted, [peer]);
     }
   }
@@ -1059,7 +1233,7 @@ export class PbftReplica {
   // ---------------------------------------------------------------- state transfer
 
   private startFetch(kind: Fetch['kind'], seq: number, candidates: ReplicaId[]): void {
-    const peers = candidates.filter((p) => p !== this.id && this.members.has(p));
+    const peers = [...new Set(candidates)].filter((p) => p !== this.id && this.knows(p));
     if (peers.length === 0) return;
     // Start at a random candidate so that lagging replicas do not all ask the same one.
     const start = Math.floor(this.cfg.random() * peers.length);
@@ -1111,6 +1285,7 @@ export class PbftReplica {
         position: st.position,
         snapshot: st.snapshot,
         proof: st.proof,
+        ...(st.links !== undefined && st.links.length > 0 ? { links: st.links } : {}),
       }),
     );
   }
@@ -1120,15 +1295,25 @@ export class PbftReplica {
     // A diverged replica takes the certified state even at or below what it executed (wrongly).
     const repairs = this.divergedAt !== null && m.seq >= this.divergedAt;
     if (((m.seq <= this.lastExecuted && !repairs) || m.seq < this.h) && !this.off('pbft.state-transfer.accept-stale')) return;
-    if (!validCheckpointProof(this.certs, m.seq, m.digest, m.proof) && !this.off('pbft.state-transfer.skip-proof-check')) return this.drop('bad-certificate');
-    const before = packState(this.cfg.app.snapshot(), this.clientTable);
+    // The configuration that signed the checkpoint: ours, or one the links certify from ours (reconfiguration.ts).
+    const chain = this.reconfigurable
+      ? walkConfigurationChain({ conf: this.conf, prev: this.prevConf }, m.links, m.seq, (c) => this.contextOf(c))
+      : { conf: this.conf, prev: this.prevConf, walked: [] };
+    const signers = chain === null ? null : chain.conf.epoch === this.conf.epoch ? this.signersOf(m.seq) : chain.conf;
+    const proofOk = signers !== null && validCheckpointProof(signers === this.conf ? this.certs : this.contextOf(signers), m.seq, m.digest, m.proof);
+    if (!proofOk && !this.off('pbft.state-transfer.skip-proof-check')) return this.drop('bad-certificate');
+    const before = packState(this.cfg.app.snapshot(), this.clientTable, this.ledgerHead, this.stateConfs);
     let ok: boolean;
+    let configs: PbftConfiguration[] = [];
     try {
-      this.restoreState(m.snapshot);
-      ok = this.stateDigest(m.position) === m.digest || this.off('pbft.state-transfer.skip-digest-check');
+      configs = this.restoreState(m.snapshot);
+      ok = checkpointLedgerDigest(this.appStateDigest(m.position, configs.length > 0 ? configs : [this.conf]), this.ledgerHead) === m.digest;
+      ok ||= this.off('pbft.state-transfer.skip-digest-check');
     } catch {
       ok = false;
     }
+    const change = ok && chain !== null ? this.configurationOfState(configs, m, chain) : null;
+    if (change === 'bad') ok = false;
     if (!ok) {
       this.restoreState(before);
       this.drop('bad-snapshot');
@@ -1141,7 +1326,21 @@ export class PbftReplica {
     this.position = m.position;
     this.lastExecuted = m.seq;
     this.divergedAt = null;
-    this.stableState = { seq: m.seq, digest: m.digest, position: m.position, snapshot: m.snapshot, proof: m.proof };
+    // What this replica had decided by execution is replaced by what the state holds.
+    this.next = null;
+    if (configs.length > 0) this.stateConfs = configs;
+    if (change !== null && change !== 'bad') this.switchDue = change;
+    const links = change !== null && change !== 'bad' ? change.links : this.links;
+    const ledger = this.ledgerOf(m.position);
+    this.stableState = {
+      seq: m.seq,
+      digest: m.digest,
+      position: m.position,
+      snapshot: m.snapshot,
+      proof: m.proof,
+      ...(ledger ? { ledger } : {}),
+      ...(links.length > 0 ? { links } : {}),
+    };
     this.out.stableCheckpoint = this.stableState;
     if (m.seq > this.h) {
       this.h = m.seq;
@@ -1177,6 +1376,11 @@ export class PbftReplica {
     const certs = [...m.certificates].sort((a, b) => a.seq - b.seq);
     for (const cert of certs) {
       if (cert.seq <= this.lastExecuted || !this.inWindow(cert.seq)) continue;
+      if (!this.canAct(cert.seq)) {
+        // Past a checkpoint boundary: execute up to it first, to know the configuration (rule 1).
+        this.executeReady();
+        if (!this.canAct(cert.seq)) break;
+      }
       if (!validCommitCertificate(this.certs, cert) && !this.off('pbft.committed.skip-certificate-check')) {
         this.drop('bad-certificate');
         break;
@@ -1189,6 +1393,253 @@ export class PbftReplica {
     }
     if (this.fetch !== null && this.fetch.kind === 'committed') this.fetch = null;
     this.executeReady();
+  }
+
+  // ---------------------------------------------------------------- configuration (reconfiguration.ts)
+
+  private installConfiguration(conf: PbftConfiguration): void {
+    this.conf = conf;
+    this.replicas = [...conf.replicas];
+    this.members = new Set(this.replicas);
+    this.q =
+      this.conf.epoch > 0 && this.off('pbft.reconfiguration.keep-old-quorum') ? this.startQuorums : quorums(this.replicas.length, this.off('pbft.quorum.weak'));
+    this.certs = {
+      q: this.q,
+      checkpointInterval: this.K,
+      logWindow: this.L,
+      isMember: (id) => this.members.has(id),
+      primaryOf: (v) => this.primaryOf(v),
+      verify: (m) => this.verify(m),
+      ...(this.reconfigurable ? { checkpointContext: (seq: number) => (seq === 0 ? this.certs : this.contextOf(this.signersOf(seq))) } : {}),
+    };
+  }
+
+  /** A replica of the configuration in force, the one before it or the one decided next. */
+  private knows(id: ReplicaId): boolean {
+    if (this.members.has(id)) return true;
+    if (!this.reconfigurable) return false;
+    return (
+      (this.prevConf?.replicas.includes(id) ?? false) || (this.next?.replicas.includes(id) ?? false) || (this.switchDue?.conf.replicas.includes(id) ?? false)
+    );
+  }
+
+  /**
+   * The sequence numbers up to which this replica knows the configuration is its own (rule 1): up
+   * to a decided change's boundary, else up to the checkpoint boundary after what it executed (a
+   * change at an unexecuted sequence number could take effect there, not before).
+   */
+  private knownEnd(): number {
+    if (!this.reconfigurable) return Infinity;
+    if (this.next !== null) return this.next.since;
+    return Math.floor(this.lastExecuted / this.K) * this.K + this.K;
+  }
+
+  /** The highest sequence number this replica votes on now (rules 1-2); h + L without reconfiguration. */
+  private actHigh(): number {
+    if (!this.reconfigurable) return this.h + this.L;
+    if (!this.members.has(this.id) || this.switchDue !== null) return this.h;
+    return Math.min(this.h + this.L, this.knownEnd());
+  }
+
+  private canAct(seq: number): boolean {
+    return !this.reconfigurable || (seq > this.h && seq <= this.actHigh());
+  }
+
+  /** The configuration that ran sequence number `seq` (its CHECKPOINT signers), as far as this replica knows. */
+  private signersOf(seq: number): PbftConfiguration {
+    if (this.next !== null && seq > this.next.since) return this.next;
+    if (seq > this.conf.since || this.prevConf === null) return this.conf;
+    return this.prevConf;
+  }
+
+  private quorumsOf(conf: PbftConfiguration): Quorums {
+    if (conf === this.conf) return this.q;
+    if (conf.epoch > 0 && this.off('pbft.reconfiguration.keep-old-quorum')) return this.startQuorums;
+    return quorums(conf.replicas.length, this.off('pbft.quorum.weak'));
+  }
+
+  private contextOf(conf: PbftConfiguration): CertificateContext {
+    if (conf === this.conf) return this.certs;
+    return {
+      ...configurationContext(conf, { checkpointInterval: this.K, logWindow: this.L, verify: (m) => this.verifySignature(m) }, false),
+      q: this.quorumsOf(conf),
+    };
+  }
+
+  /** A normal-case message for a sequence number this replica cannot judge yet: kept until it can (settle). */
+  private holdEarly(m: PbftMessage): void {
+    this.early.push(m);
+    if (this.early.length > EARLY_PER_REPLICA * this.replicas.length) {
+      this.early.shift();
+      this.drop('early-overflow');
+    }
+  }
+
+  /**
+   * At the end of every input: a configuration due takes over, and what waited for sequence numbers
+   * this replica can now judge (held messages, pre-prepares of a NEW-VIEW) is taken up.
+   */
+  private settle(): void {
+    if (this.settling || !this.reconfigurable) return;
+    this.settling = true;
+    try {
+      for (let round = 0; round < 8; round++) {
+        if (this.switchDue !== null) this.switchConfiguration();
+        const high = this.actHigh();
+        if (high <= this.earlyHigh) {
+          this.earlyHigh = high;
+          return;
+        }
+        const from = this.earlyHigh;
+        this.earlyHigh = high;
+        this.wakeSlots(from, high);
+        const held = this.early;
+        this.early = [];
+        for (const m of held) this.dispatch(m);
+        this.executeReady();
+      }
+    } finally {
+      this.settling = false;
+    }
+  }
+
+  /** Votes on the pre-prepares held in (from, to] (taken from a NEW-VIEW before they could be judged). */
+  private wakeSlots(from: number, to: number): void {
+    if (!this.active) return;
+    for (let seq = Math.max(from, this.h) + 1; seq <= to; seq++) {
+      const slot = this.slots.get(seq);
+      const pp = slot?.prePrepareIn(this.view) ?? null;
+      if (slot === undefined || pp === null) continue;
+      if (!this.isPrimary() && slot.ownPrepare === null) this.broadcast(this.ownPrepareFor(slot, pp));
+      this.checkPrepared(slot);
+      this.checkCommitted(slot);
+    }
+  }
+
+  /**
+   * Rules 3-4: the new configuration is in force here. Views of the old one mean nothing in it (its
+   * NEW-VIEW does not vouch for the new configuration's views), so a member starts a view change to
+   * view+1 among the new replicas; a replica left out stops taking part (it still serves states).
+   */
+  private switchConfiguration(): void {
+    const sw = this.switchDue!;
+    this.switchDue = null;
+    this.prevConf = sw.prev;
+    this.next = null;
+    this.links = sw.links;
+    this.installConfiguration(sw.conf);
+    const latest = this.stateConfs[this.stateConfs.length - 1];
+    if (latest === undefined || latest.epoch < sw.conf.epoch) this.stateConfs = sw.prev === null ? [sw.conf] : [sw.prev, sw.conf];
+    this.viewChanges.clear();
+    this.latestViewChange.clear();
+    this.ownViewChange = null;
+    this.newView = null;
+    this.viewChangeDeadline = null;
+    this.backoff = 0;
+    this.queue = [];
+    this.queued.clear();
+    this.assigned.clear();
+    this.forwardBuffer = [];
+    this.fetch = null;
+    if (this.members.has(this.id)) this.startViewChange(this.view + 1);
+    else {
+      this.active = false;
+      this.waiting.clear();
+      this.persistHardState();
+    }
+  }
+
+  /**
+   * Whether a VIEW-CHANGE can be judged in this configuration (null: yes). Its stable checkpoint tells
+   * its configuration: before ours began, it is from an older one; beyond what this replica can
+   * judge, it is a reason to catch up first (its certified checkpoint is adopted, the state fetched).
+   */
+  private viewChangeProblem(vc: ViewChange): string | null {
+    if (!this.reconfigurable) return null;
+    if (vc.stableSeq < this.conf.since) return 'older-configuration';
+    if (vc.stableSeq >= this.knownEnd() || this.switchDue !== null || !this.members.has(this.id)) {
+      this.catchUpTo(vc.stableSeq, vc.checkpointProof);
+      return 'configuration-ahead';
+    }
+    return null;
+  }
+
+  private catchUpTo(seq: number, proof: Checkpoint[]): void {
+    if (seq <= this.h || proof.length === 0) return;
+    const signers = this.signersOf(seq);
+    if (!validCheckpointProof(this.contextOf(signers), seq, null, proof)) {
+      // Signed by a configuration unknown here: the state, with its chain of changes, will tell.
+      if (this.fetch === null) this.startFetch('state', this.h + 1, [...new Set(proof.map((c) => c.from))]);
+      return;
+    }
+    const digest = proof[0].digest;
+    const matching = proof.filter((c) => c.digest === digest && signers.replicas.includes(c.from));
+    this.adoptStableCheckpoint(seq, digest, matching.slice(0, this.quorumsOf(signers).strong));
+  }
+
+  /** The NEW-VIEW installed `view` in this configuration (all its VIEW-CHANGEs start at or after its boundary). */
+  private newViewOfConfiguration(nv: NewView | null): boolean {
+    return nv !== null && nv.view === this.view && nv.viewChanges.every((vc) => vc.stableSeq >= this.conf.since);
+  }
+
+  /** Executes a reconfiguration request (rule: admin-signed, a valid set, none pending); the same result on every correct replica. */
+  private decideReconfiguration(r: ClientRequest, seq: number): Uint8Array {
+    const refuse = (why: string): Uint8Array => {
+      this.reconfigurations.refused++;
+      return enc.encode(`error: reconfiguration refused: ${why}`);
+    };
+    if (this.cfg.admin === undefined || clientSigner(r.client) !== this.cfg.admin) return refuse('not signed by the admin principal');
+    const decoded = decodeReconfiguration(r.op);
+    if ('problem' in decoded) return refuse(decoded.problem);
+    if (this.next !== null || this.switchDue !== null) return refuse('another reconfiguration is pending');
+    if (sameReplicas(decoded.replicas, this.conf.replicas)) return refuse('the replica set is unchanged');
+    this.reconfigurations.applied++;
+    const next: PbftConfiguration = { epoch: this.conf.epoch + 1, replicas: decoded.replicas, since: boundaryAtOrAfter(seq, this.K) };
+    if (this.off('pbft.reconfiguration.apply-on-execution')) {
+      // The mutant: in force from the next sequence number, whatever the others know.
+      next.since = seq;
+      this.stateConfs = [this.conf, next];
+      this.switchDue = { conf: next, prev: this.conf, links: this.links };
+    } else {
+      this.next = next;
+      this.stateConfs = [this.conf, next];
+    }
+    return enc.encode(`ok: epoch ${next.epoch}: ${next.replicas.join(',')} from sequence number ${next.since + 1}`);
+  }
+
+  /**
+   * The configuration a transferred state puts in force, given the configuration `chain` says signed
+   * it: none (ours), a newer one reached through the links, or the one the state itself starts
+   * (a state at that configuration's boundary: the link is made from this very certificate).
+   */
+  private configurationOfState(
+    configs: PbftConfiguration[],
+    m: StateTransfer,
+    chain: NonNullable<ReturnType<typeof walkConfigurationChain>>,
+  ): ConfigurationSwitch | null | 'bad' {
+    const latest = configs[configs.length - 1];
+    const signer = chain.conf;
+    const links = mergeLinks(this.links, chain.walked);
+    if (latest === undefined) return signer.epoch === 0 && this.conf.epoch === 0 ? null : 'bad';
+    if (latest.epoch === signer.epoch) {
+      if (!sameReplicas(latest.replicas, signer.replicas)) return 'bad';
+      if (signer.epoch === this.conf.epoch) return null;
+      return { conf: latest, prev: configs.length > 1 ? configs[configs.length - 2] : chain.prev, links };
+    }
+    if (latest.epoch === signer.epoch + 1 && latest.since === m.seq) {
+      const link: ConfigurationLink = {
+        configuration: latest,
+        seq: m.seq,
+        digest: m.digest,
+        position: m.position,
+        part: this.statePart(),
+        head: this.ledgerHead,
+        proof: m.proof,
+      };
+      if (linkDigest(link, [signer, latest]) !== m.digest) return 'bad';
+      return { conf: latest, prev: signer, links: [...links.filter((l) => l.configuration.epoch < latest.epoch), link] };
+    }
+    return 'bad';
   }
 
   // ---------------------------------------------------------------- plumbing
@@ -1218,7 +1669,13 @@ export class PbftReplica {
 
   private verify(m: PbftMessage): boolean {
     if (this.verified.has(m)) return true;
-    if (!this.members.has(m.from)) return false;
+    if (!this.knows(m.from)) return false;
+    return this.verifySignature(m);
+  }
+
+  /** The signature alone (membership is the caller's: a configuration chain names signers unknown here). */
+  private verifySignature(m: PbftMessage): boolean {
+    if (this.verified.has(m)) return true;
     let ok: boolean;
     try {
       ok = this.cfg.crypto.verify(m.from, signingPayload(m), m.sig);
@@ -1269,4 +1726,15 @@ export class PbftReplica {
   private drop(reason: string): void {
     this.dropped[reason] = (this.dropped[reason] ?? 0) + 1;
   }
+}
+
+function configurationStatus(c: PbftConfiguration): PbftConfigurationStatus {
+  return { epoch: c.epoch, replicas: [...c.replicas], n: c.replicas.length, f: (c.replicas.length - 1) / 3, since: c.since };
+}
+
+/** The links of both lists, one per epoch, in epoch order. */
+function mergeLinks(a: ConfigurationLink[], b: ConfigurationLink[]): ConfigurationLink[] {
+  const byEpoch = new Map<number, ConfigurationLink>();
+  for (const l of [...a, ...b]) if (!byEpoch.has(l.configuration.epoch)) byEpoch.set(l.configuration.epoch, l);
+  return [...byEpoch.values()].sort((x, y) => x.configuration.epoch - y.configuration.epoch);
 }

@@ -150,6 +150,37 @@ export interface StateTransfer extends Signed {
   position: number;
   snapshot: Uint8Array;
   proof: Checkpoint[];
+  /**
+   * The configuration changes before `seq` (reconfiguration.ts), for a receiver that trusts an older
+   * configuration than the one that signed `proof`. Not signed: each link carries its own certificate.
+   */
+  links?: ConfigurationLink[];
+}
+
+/**
+ * One replica set and where it began: it governs the sequence numbers above `since` (a checkpoint
+ * boundary) until the next configuration's `since`. Epoch 0 is the genesis configuration.
+ */
+export interface PbftConfiguration {
+  epoch: number;
+  replicas: ReplicaId[];
+  since: number;
+}
+
+/**
+ * The evidence that `configuration` took over at its boundary `seq`: the stable checkpoint there,
+ * certified by 2f+1 CHECKPOINTs of the configuration before it. `digest` binds the configuration:
+ * it is reconfiguration.linkDigest(this, [previous, configuration]), `part` being the application's
+ * and client table's share of the state at `seq` and `head` the ledger head there.
+ */
+export interface ConfigurationLink {
+  configuration: PbftConfiguration;
+  seq: number;
+  digest: string;
+  position: number;
+  part: string;
+  head: string | null;
+  proof: Checkpoint[];
 }
 
 /** Asks for the committed batches after `after` (a lagging replica). */
@@ -203,8 +234,24 @@ export interface PbftCrypto {
 
 export interface PbftConfig {
   id: ReplicaId;
-  /** All replicas in a fixed order, n = 3f+1; the primary of view v is replicas[v mod n]. */
+  /**
+   * All replicas in a fixed order, n = 3f+1; the primary of view v is replicas[v mod n]. This is the
+   * genesis configuration (epoch 0, from sequence number 1); after a reconfiguration the one in force
+   * comes from the replicated state (status().configuration).
+   */
   replicas: ReplicaId[];
+  /**
+   * The signer (crypto.verify id, the part of a request's client before any '/') whose requests may
+   * reconfigure the replica set (reconfiguration.ts). Unset: every reconfiguration request is
+   * refused, and the replica set stays `replicas` for good. Must be the same on every replica.
+   */
+  admin?: string;
+  /**
+   * The configuration a replica trusts at start when it is not the genesis one: a replica added to
+   * a reconfigured cluster is started with the configuration in force when it was added (it need
+   * not be a member of it), and catches up by state transfer. Default: epoch 0, `replicas`, since 0.
+   */
+  configuration?: PbftConfiguration;
   app: PbftApp;
   crypto: PbftCrypto;
   /** Requests per pre-prepare at most. */
@@ -251,6 +298,8 @@ export interface PbftFaults {
   skipViewCeiling?: boolean;
   /** Execute a request again even when its client's timestamp was executed (the replay it prevents). */
   skipTimestampCheck?: boolean;
+  /** Keep the quorum sizes of the configuration in force at start after a reconfiguration. */
+  keepOldQuorum?: boolean;
 }
 
 /** The mutant each PbftFaults flag switches on. */
@@ -259,6 +308,7 @@ export const PBFT_FAULT_MUTANTS = {
   dropPreparedSetInViewChange: 'pbft.view-change.drop-prepared-set',
   skipViewCeiling: 'pbft.view.skip-ceiling',
   skipTimestampCheck: 'pbft.request.skip-timestamp-check',
+  keepOldQuorum: 'pbft.reconfiguration.keep-old-quorum',
 } as const satisfies Record<keyof PbftFaults, PbftMutant>;
 
 /** What must be durable before the messages of the same Ready are sent. */
@@ -296,6 +346,14 @@ export interface PbftStableCheckpoint {
   snapshot: Uint8Array;
   /** 2f+1 matching CHECKPOINT messages. */
   proof: Checkpoint[];
+  /**
+   * The ledger head at `seq` and the state digest it was signed with: `digest` =
+   * checkpointLedgerDigest(stateDigest, head), so the certificate signs the head
+   * (libs/consensus/src/ledger). Absent for a state from before the ledger.
+   */
+  ledger?: { stateDigest: string; head: string };
+  /** The configuration changes up to `seq`, with their certificates (sent along in state transfer: reconfiguration.ts). */
+  links?: ConfigurationLink[];
 }
 
 /** What was on stable storage at start (a fresh replica passes emptyPbftState()). */
@@ -319,6 +377,9 @@ export interface ExecutedBatch {
   seq: number;
   digest: string;
   requests: ExecutedRequest[];
+  /** The ledger block this batch is (libs/consensus/src/ledger): absent for a state from before the ledger. */
+  prevHash?: string;
+  hash?: string;
 }
 
 /**
@@ -362,6 +423,22 @@ export interface PbftStatus {
   dropped: Record<string, number>;
   /** Set for good once the replica cannot go on by itself (see PbftFatal); null while all is well. */
   fatal: PbftFatal | null;
+  /** The configuration in force here: its replicas, n = 3f+1, and the sequence number after which it governs. */
+  configuration: PbftConfigurationStatus;
+  /** A configuration decided (executed) that takes over once checkpoint `since` is stable. */
+  nextConfiguration: PbftConfigurationStatus | null;
+  /** Whether this replica is in the configuration in force (false: joining, or removed). */
+  member: boolean;
+  /** Reconfiguration requests executed: applied (decided) and refused (not admin, bad set, one pending). */
+  reconfigurations: { applied: number; refused: number };
+}
+
+export interface PbftConfigurationStatus {
+  epoch: number;
+  replicas: ReplicaId[];
+  n: number;
+  f: number;
+  since: number;
 }
 
 export type ProposeResult = { ok: true; primary: ReplicaId } | { ok: false; reason: 'bad-request' | 'already-executed' };

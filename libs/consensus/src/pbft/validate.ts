@@ -57,6 +57,28 @@ function viewChange(m: unknown): boolean {
   });
 }
 
+/** A link of the configuration chain carried by a State (reconfiguration.ts). */
+function configurationLink(l: unknown): boolean {
+  if (typeof l !== 'object' || l === null) return false;
+  const y = l as Record<string, unknown>;
+  const c = y.configuration as Record<string, unknown> | null;
+  return (
+    typeof c === 'object' &&
+    c !== null &&
+    isNat(c.epoch) &&
+    isNat(c.since) &&
+    isArr(c.replicas, MAX_LIST) &&
+    c.replicas.every(isStr) &&
+    isNat(y.seq) &&
+    isStr(y.digest) &&
+    isNat(y.position) &&
+    isStr(y.part) &&
+    (y.head === null || isStr(y.head)) &&
+    isArr(y.proof, MAX_LIST) &&
+    y.proof.every(checkpoint)
+  );
+}
+
 export function wellFormed(m: unknown): m is PbftMessage {
   if (typeof m !== 'object' || m === null) return false;
   const x = m as PbftMessage & Record<string, unknown>;
@@ -94,7 +116,14 @@ export function wellFormed(m: unknown): m is PbftMessage {
       return signedBase(x) && isNat(x.seq);
     case 'State':
       return (
-        signedBase(x) && isNat(x.seq) && isStr(x.digest) && isNat(x.position) && isBytes(x.snapshot) && isArr(x.proof, MAX_LIST) && x.proof.every(checkpoint)
+        signedBase(x) &&
+        isNat(x.seq) &&
+        isStr(x.digest) &&
+        isNat(x.position) &&
+        isBytes(x.snapshot) &&
+        isArr(x.proof, MAX_LIST) &&
+        x.proof.every(checkpoint) &&
+        (x.links === undefined || (isArr(x.links, MAX_LIST) && x.links.every(configurationLink)))
       );
     case 'FetchCommitted':
       return signedBase(x) && isNat(x.after);

@@ -1,4 +1,5 @@
 export * from './types';
 export { RaftNode, RaftStatus } from './node';
 export { quorumOf } from './quorum';
+export * from './configuration';
 export { splitForPersist } from './ready';

@@ -188,7 +188,8 @@ export class RaftNode {
     for (const c of changes) {
       if (c.type !== 'promote' || c.id === this.id) continue;
       const pr = this.progress.get(c.id);
-      if (!pr || pr.matchIndex + slack < this.log.commitIndex) return refuse('learner-behind');
+      // Caught up, and heard from: a learner that never acknowledged anything may not even run.
+      if (!pr || pr.matchIndex === 0 || pr.matchIndex + slack < this.log.commitIndex) return refuse('learner-behind');
     }
     const index = this.log.lastIndex() + 1;
     this.appendEntries([{ index, term: this.currentTerm, type: 'config', data: encodeConfiguration(next) }]);

@@ -18,6 +18,8 @@ export interface HarnessOptions {
   faults?: PbftFaults;
   byzantine?: Record<ReplicaId, ByzantineBehavior>;
   seed?: number;
+  /** The admin principal (a client id of `clients`): reconfiguration requests it signs take effect. */
+  admin?: string;
 }
 
 export interface InFlight {
@@ -47,7 +49,7 @@ export class PbftHarness {
   /** Return false to lose a message. */
   filter: ((m: InFlight) => boolean) | null = null;
   private rngState: number;
-  private readonly opts: Required<Omit<HarnessOptions, 'faults' | 'byzantine' | 'n' | 'clients' | 'seed'>> & { faults?: PbftFaults };
+  private readonly opts: Required<Omit<HarnessOptions, 'faults' | 'byzantine' | 'n' | 'clients' | 'seed' | 'admin'>> & { faults?: PbftFaults; admin?: string };
 
   constructor(o: HarnessOptions = {}) {
     const n = o.n ?? 4;
@@ -63,6 +65,7 @@ export class PbftHarness {
       requestTimeoutTicks: o.requestTimeoutTicks ?? 20,
       statusTicks: o.statusTicks ?? 5,
       faults: o.faults,
+      ...(o.admin !== undefined ? { admin: o.admin } : {}),
     };
     for (const id of this.ids) {
       this.storage.set(id, new MemoryPbftStorage());
@@ -118,8 +121,13 @@ export class PbftHarness {
   private readonly clientTs = new Map<string, number>();
 
   request(client: string, rid: string, key = 'k', delta = 1, ts = (this.clientTs.get(client) ?? 0) + 1): ClientRequest {
+    return this.requestOp(client, rid, encodeCounterOp({ rid, key, delta }), ts);
+  }
+
+  /** A signed request with any op (e.g. a reconfiguration). */
+  requestOp(client: string, rid: string, op: Uint8Array, ts = (this.clientTs.get(client) ?? 0) + 1): ClientRequest {
     this.clientTs.set(client, Math.max(ts, this.clientTs.get(client) ?? 0));
-    return signRequest(this.keyring.cryptoFor(client), { client, id: rid, ts, op: encodeCounterOp({ rid, key, delta }) });
+    return signRequest(this.keyring.cryptoFor(client), { client, id: rid, ts, op });
   }
 
   propose(id: ReplicaId, req: ClientRequest): void {

@@ -13,6 +13,10 @@ export const PBFT_CANARIES: Readonly<Record<string, PbftMutant>> = {
   dropPreparedSetInViewChange: 'pbft.view-change.drop-prepared-set',
   /** No client table check: a `replay-requests` primary gets an executed request executed again. */
   skipTimestampCheck: 'pbft.request.skip-timestamp-check',
+  /** After growing 4 -> 7, still f = 1 quorums: certificates of 3 out of 7 replicas stop intersecting. */
+  keepOldQuorum: 'pbft.reconfiguration.keep-old-quorum',
+  /** A new replica set in force on execution, not at the stable checkpoint boundary: replicas judge one sequence number with different sets. */
+  applyReconfigurationOnExecution: 'pbft.reconfiguration.apply-on-execution',
 };
 
 /** The mutant a canary name stands for. */

@@ -31,6 +31,8 @@ export class SimPbftClient {
     private readonly keys: number,
     readonly total: number,
     private readonly verify: (reply: Reply) => boolean,
+    /** Replies from these replicas count, `need` of them matching (default: `replicas`, f+1). */
+    private readonly quorum?: { replicas: ReplicaId[]; need: number },
   ) {}
 
   get finished(): boolean {
@@ -48,7 +50,7 @@ export class SimPbftClient {
     const key = `k${this.rng.int(0, this.keys - 1)}`;
     const delta = this.rng.int(1, 9);
     const req = signRequest(this.crypto, { client: this.id, id: rid, ts: seq, op: encodeCounterOp({ rid, key, delta }) });
-    this.op = { req, invokedAt: now, attempt: 0, quorum: new ReplyQuorum(this.replicas, this.id, this.verify) };
+    this.op = { req, invokedAt: now, attempt: 0, quorum: new ReplyQuorum(this.quorum?.replicas ?? this.replicas, this.id, this.verify, this.quorum?.need) };
     return this.op;
   }
 

@@ -4,7 +4,7 @@ import { fastTestKeyring, type TestKeyring } from '../../pbft/crypto';
 import { PbftReplica } from '../../pbft/replica';
 import { CounterApp } from '../../pbft/testing/counter-app';
 import { MemoryPbftStorage } from '../../pbft/testing/memory-storage';
-import type { ClientRequest, PbftFaults, PbftMessage, PbftReady, ReplicaId, Reply } from '../../pbft/types';
+import type { ClientRequest, PbftConfiguration, PbftFaults, PbftMessage, PbftReady, ReplicaId, Reply } from '../../pbft/types';
 import { type Rng, seededRng, streamRng } from '../../util/rng';
 import { EventQueue } from '../event-queue';
 import { RELIABLE, VirtualNetwork, type LinkConditions } from '../network';
@@ -13,6 +13,7 @@ import { PbftInvariants, SimViolation } from './invariants';
 import { describeMessage } from './describe';
 import { PbftNemesis, type CrashStage, type PbftNemesisControl } from './nemesis';
 import { drawPbftParams, type PbftAdversary, type PbftSimParams, type SimByzantineBehavior } from './params';
+import { chooseReplicaSet, SIM_ADMIN, SimAdmin } from './reconfigure';
 import { TwinRouter, type TwinRoute } from './twins';
 
 export interface PbftSimOptions {
@@ -32,6 +33,9 @@ export interface PbftSimStats {
   viewChanges: number;
   stateTransfers: number;
   messages: number;
+  /** Reconfigurations the admin got accepted (applied or refused), and the epoch the cluster ended in. */
+  reconfigurations: number;
+  finalEpoch: number;
 }
 
 export interface PbftSimResult {
@@ -60,6 +64,10 @@ class Host {
   app: CounterApp | null = null;
   readonly disk = new MemoryPbftStorage();
   incarnation = 0;
+  /** Started once (a spare replica is not, until a reconfiguration adds it). */
+  started = false;
+  /** The configuration a joining replica is started with (null: the genesis one). */
+  trusted: PbftConfiguration | null = null;
   armed: CrashStage | null = null;
   restartAfter = 1;
   view = 0;
@@ -82,6 +90,7 @@ class Host {
 type SimEvent =
   | { kind: 'client-next'; client: number }
   | { kind: 'client-timeout'; client: number; attempt: number }
+  | { kind: 'admin-timeout'; attempt: number }
   | { kind: 'nemesis' }
   | { kind: 'restart'; host: number; incarnation: number }
   | { kind: 'heal-net'; epoch: number }
@@ -95,8 +104,14 @@ type SimEvent =
 export class PbftSim implements PbftNemesisControl {
   now = 0;
   readonly params: PbftSimParams;
-  readonly ids: ReplicaId[];
+  /** Every replica id, spares included. */
+  readonly allIds: ReplicaId[];
+  /** The genesis configuration. */
+  readonly genesis: ReplicaId[];
   readonly net: VirtualNetwork<SimMsg>;
+  private readonly admin: SimAdmin | null;
+  /** Per epoch, the configuration as the first correct replica reported it (they must all agree). */
+  private readonly configurations = new Map<number, { replicas: string; since: number; by: ReplicaId }>();
   private readonly hosts: Host[];
   private readonly clients: SimPbftClient[];
   private readonly keyring: TestKeyring;
@@ -118,31 +133,53 @@ export class PbftSim implements PbftNemesisControl {
   private convergeFrom = Infinity;
   private done = false;
   private readonly traceLines: string[] | null;
-  readonly stats: PbftSimStats = { steps: 0, ticks: 0, crashes: 0, accepted: 0, viewChanges: 0, stateTransfers: 0, messages: 0 };
+  readonly stats: PbftSimStats = {
+    steps: 0,
+    ticks: 0,
+    crashes: 0,
+    accepted: 0,
+    viewChanges: 0,
+    stateTransfers: 0,
+    messages: 0,
+    reconfigurations: 0,
+    finalEpoch: 0,
+  };
 
   constructor(private readonly opts: PbftSimOptions) {
     const seed = opts.seed;
     this.params = { ...drawPbftParams(streamRng(seed, 0), opts.adversary), ...opts.params };
     const p = this.params;
-    this.ids = Array.from({ length: p.replicas }, (_, i) => `r${i}`);
+    this.genesis = Array.from({ length: p.replicas }, (_, i) => `r${i}`);
+    const spares = p.reconfigure ? p.spares : 0;
+    this.allIds = Array.from({ length: p.replicas + spares }, (_, i) => `r${i}`);
     const clientIds = Array.from({ length: p.clients }, (_, i) => `c${i}`);
-    this.keyring = fastTestKeyring([...this.ids, ...clientIds], seed);
+    const admins = p.reconfigure ? [SIM_ADMIN] : [];
+    this.keyring = fastTestKeyring([...this.allIds, ...clientIds, ...admins], seed);
     this.nodeRng = streamRng(seed, 3);
-    this.hosts = this.ids.map((id, i) => new Host(id, i, p.byzantine.get(i) ?? null));
+    this.hosts = this.allIds.map((id, i) => new Host(id, i, p.byzantine.get(i) ?? null));
     for (const h of this.hosts) if (h.behavior !== null && h.behavior !== 'twins') h.byz = this.byzantineFilter(h, h.behavior);
-    this.twins = new TwinRouter(streamRng(seed, 6), this.ids);
+    this.twins = new TwinRouter(streamRng(seed, 6), this.genesis);
     const netRng = streamRng(seed, 1);
-    this.net = new VirtualNetwork<SimMsg>(netRng, [...this.ids, ...clientIds], mildWeather(netRng));
+    this.net = new VirtualNetwork<SimMsg>(netRng, [...this.allIds, ...clientIds, ...admins], mildWeather(netRng));
     this.nemesisRng = streamRng(seed, 2);
-    this.nemesis = new PbftNemesis(this.nemesisRng, p.adversary);
+    this.nemesis = new PbftNemesis(this.nemesisRng, p.adversary, p.reconfigure);
+    // Across configurations a reply quorum is f+1 of the largest f any configuration may have (7 replicas: 2).
+    const quorum = p.reconfigure ? { replicas: this.allIds, need: Math.floor((Math.max(7, p.replicas) - 1) / 3) + 1 } : undefined;
+    const adminCrypto = p.reconfigure ? this.keyring.cryptoFor(SIM_ADMIN) : null;
+    this.admin = adminCrypto === null ? null : new SimAdmin(adminCrypto, this.allIds, quorum!.need, (r) => verifyReply(adminCrypto, r));
     this.clientRng = streamRng(seed, 4);
     this.crashRng = streamRng(seed, 5);
     this.clients = clientIds.map((id, i) => {
       const crypto = this.keyring.cryptoFor(id);
-      return new SimPbftClient(id, streamRng(seed, 10 + i), crypto, this.ids, p.keys, p.opsPerClient, (r) => verifyReply(crypto, r));
+      return new SimPbftClient(id, streamRng(seed, 10 + i), crypto, this.genesis, p.keys, p.opsPerClient, (r) => verifyReply(crypto, r), quorum);
     });
     this.checker = new PbftInvariants(() => `seed=${seed} step=${this.step} t=${this.now.toFixed(2)}`);
     this.traceLines = opts.trace ? [] : null;
+  }
+
+  /** The replicas started so far (spares join when a reconfiguration adds them). */
+  get ids(): ReplicaId[] {
+    return this.hosts.filter((h) => h.started).map((h) => h.id);
   }
 
   run(): PbftSimResult {
@@ -156,7 +193,7 @@ export class PbftSim implements PbftNemesisControl {
           `timeout=${p.requestTimeoutTicks} status=${p.statusTicks} clients=${p.clients}x${p.opsPerClient} chaos=${p.chaosTicks}` +
           `${this.opts.faults ? ` faults=${JSON.stringify(this.opts.faults)}` : ''}`,
       );
-      for (const h of this.hosts) this.start(h);
+      for (const h of this.hosts) if (this.genesis.includes(h.id)) this.start(h);
       this.clients.forEach((_, i) => this.events.push(this.clientRng.next() * 3, { kind: 'client-next', client: i }));
       this.events.push(2 + this.nemesisRng.next() * 10, { kind: 'nemesis' });
       this.events.push(p.chaosTicks, { kind: 'heal-all' });
@@ -208,6 +245,7 @@ export class PbftSim implements PbftNemesisControl {
   }
 
   private deliver(to: string, msg: SimMsg, from: string): void {
+    if (msg.kind === 'reply' && to === SIM_ADMIN) return this.adminReply(msg.r);
     if (msg.kind === 'reply') {
       const c = this.clients.find((x) => x.id === to)!;
       const result = c.onReply(msg.r);
@@ -249,8 +287,16 @@ export class PbftSim implements PbftNemesisControl {
         if (c.op === null || c.op.attempt !== ev.attempt) return;
         c.op.attempt++;
         if (this.traceLines) this.note(`${c.id}: no f+1 answer for ${c.op.req.id}, broadcasting`);
-        for (const id of this.ids) this.net.send(c.id, id, { kind: 'request', r: c.op.req }, this.now);
+        for (const id of this.allIds) this.net.send(c.id, id, { kind: 'request', r: c.op.req }, this.now);
         this.events.push(this.now + this.params.clientTimeout, { kind: 'client-timeout', client: ev.client, attempt: c.op.attempt });
+        return;
+      }
+      case 'admin-timeout': {
+        const op = this.admin?.op;
+        if (op == null || op.attempt !== ev.attempt) return;
+        op.attempt++;
+        for (const id of this.allIds) this.net.send(SIM_ADMIN, id, { kind: 'request', r: op.req }, this.now);
+        this.events.push(this.now + this.params.clientTimeout, { kind: 'admin-timeout', attempt: op.attempt });
         return;
       }
       case 'nemesis':
@@ -295,14 +341,15 @@ export class PbftSim implements PbftNemesisControl {
   // ------------------------------------------------------------------ replicas
 
   host(id: ReplicaId): Host {
-    return this.hosts[this.ids.indexOf(id)];
+    return this.hosts[this.allIds.indexOf(id)];
   }
 
   /** A (re)start reads only what is on disk: the same path as a process start. */
   private start(h: Host): void {
     h.app = new CounterApp();
-    h.core = this.newCore(h.id, h.app, h.disk);
+    h.core = this.newCore(h.id, h.app, h.disk, h.trusted);
     h.alive = true;
+    h.started = true;
     const s = h.core.status();
     h.view = s.view;
     this.note(`${h.id} starts: view ${s.view}${s.viewChanging ? ' (changing)' : ''}, stable ${s.stableCheckpoint}, executed ${s.lastExecuted}`);
@@ -316,13 +363,15 @@ export class PbftSim implements PbftNemesisControl {
     }
   }
 
-  private newCore(id: ReplicaId, app: CounterApp, disk: MemoryPbftStorage): PbftReplica {
+  private newCore(id: ReplicaId, app: CounterApp, disk: MemoryPbftStorage, trusted: PbftConfiguration | null = null): PbftReplica {
     const p = this.params;
     const rng = seededRng(this.nodeRng.int(1, 0x7fffffff));
     return new PbftReplica(
       {
         id,
-        replicas: this.ids,
+        replicas: this.genesis,
+        ...(p.reconfigure ? { admin: SIM_ADMIN } : {}),
+        ...(trusted !== null ? { configuration: trusted } : {}),
         app,
         crypto: this.keyring.cryptoFor(id),
         maxBatch: p.maxBatch,
@@ -349,7 +398,7 @@ export class PbftSim implements PbftNemesisControl {
     const p = this.params;
     return createByzantine(behavior, {
       id: h.id,
-      replicas: this.ids,
+      replicas: this.genesis,
       sign: (x) => crypto.sign(x),
       random: () => rng.next(),
       checkpointInterval: p.checkpointInterval,
@@ -430,7 +479,7 @@ export class PbftSim implements PbftNemesisControl {
   private send(from: ReplicaId, messages: PbftMessage[]): void {
     for (const m of messages) {
       if (m.to === null) {
-        for (const to of this.ids) if (to !== from) this.net.send(from, to, { kind: 'pbft', m }, this.now);
+        for (const to of this.allIds) if (to !== from) this.net.send(from, to, { kind: 'pbft', m }, this.now);
       } else if (m.to !== from) this.net.send(from, m.to, { kind: 'pbft', m }, this.now);
     }
   }
@@ -444,6 +493,7 @@ export class PbftSim implements PbftNemesisControl {
       h.view = s.view;
     }
     if (!h.correct) return;
+    if (this.admin !== null) this.checkConfiguration(h.id, s.configuration, s.nextConfiguration);
     for (const e of rd.entries) if (e.committed !== null) this.checker.decided(h.id, e.seq, e.committed.digest, 'committed', e.committed.view);
     for (const e of rd.entries) if (e.prepared !== null) this.checker.prepared(h.id, e.seq, e.prepared.prePrepare.digest, e.prepared.prePrepare.view);
     for (const b of rd.executed) {
@@ -471,9 +521,76 @@ export class PbftSim implements PbftNemesisControl {
 
   /** The primary of the highest view any live replica is in. */
   primary(): ReplicaId {
+    if (this.admin !== null) {
+      // Across configurations: the primary a live correct member of the latest configuration names.
+      const conf = this.latestConfiguration();
+      const h = this.hosts.find((x) => x.alive && x.correct && conf.replicas.includes(x.id) && x.core!.status().configuration.epoch === conf.epoch);
+      return h?.core!.status().primary ?? conf.replicas[0];
+    }
     let view = 0;
     for (const h of this.hosts) if (h.alive && h.view > view) view = h.view;
-    return this.ids[view % this.ids.length];
+    return this.genesis[view % this.genesis.length];
+  }
+
+  // ------------------------------------------------------------------ reconfiguration
+
+  /** The configuration in force at some correct replica, the latest such. */
+  latestConfiguration(): PbftConfiguration {
+    let best: PbftConfiguration = { epoch: 0, replicas: this.genesis, since: 0 };
+    for (const h of this.hosts) {
+      if (h.core === null || !h.correct) continue;
+      const c = h.core.status().configuration;
+      if (c.epoch > best.epoch) best = { epoch: c.epoch, replicas: c.replicas, since: c.since };
+    }
+    return best;
+  }
+
+  members(): ReplicaId[] {
+    return this.admin === null ? this.genesis : this.latestConfiguration().replicas;
+  }
+
+  reconfigure(): void {
+    const admin = this.admin;
+    if (admin === null || admin.op !== null || this.healed) return;
+    const from = this.latestConfiguration();
+    // One change at a time: the last one must be in force somewhere before the next is asked for.
+    if (this.hosts.some((h) => h.core !== null && h.correct && h.core.status().nextConfiguration !== null)) return;
+    const set = chooseReplicaSet(this.nemesisRng, from.replicas, this.allIds, (id) => !this.host(id).correct);
+    if (set === null) return;
+    const op = admin.start(set, from, this.now);
+    this.note(`admin asks for [${set.join(',')}] (epoch ${from.epoch} is [${from.replicas.join(',')}])`);
+    // The new replicas start now, empty, trusting the configuration in force: they catch up by state transfer.
+    for (const id of set) {
+      const h = this.host(id);
+      if (h.started) continue;
+      h.trusted = { epoch: from.epoch, replicas: [...from.replicas], since: from.since };
+      this.start(h);
+    }
+    for (const id of this.allIds) this.net.send(SIM_ADMIN, id, { kind: 'request', r: op.req }, this.now);
+    this.events.push(this.now + this.params.clientTimeout, { kind: 'admin-timeout', attempt: 0 });
+  }
+
+  private adminReply(r: Reply): void {
+    const result = this.admin!.onReply(r);
+    if (result === null) return;
+    this.stats.reconfigurations++;
+    this.checker.clientAccepted(SIM_ADMIN, r.id, result);
+    this.note(`admin accepts ${r.id}: ${new TextDecoder().decode(result)}`);
+  }
+
+  /** Every correct replica names the same configuration for an epoch (across configurations, one history). */
+  private checkConfiguration(id: ReplicaId, ...confs: ({ epoch: number; replicas: ReplicaId[]; since: number } | null)[]): void {
+    for (const c of confs) {
+      if (c === null) continue;
+      const replicas = c.replicas.join(',');
+      const prev = this.configurations.get(c.epoch);
+      if (prev === undefined) this.configurations.set(c.epoch, { replicas, since: c.since, by: id });
+      else if (prev.replicas !== replicas || prev.since !== c.since)
+        this.checker.fail(
+          'configuration-agreement',
+          `${id} has epoch ${c.epoch} = [${replicas}] from ${c.since}, ${prev.by} has [${prev.replicas}] from ${prev.since}`,
+        );
+    }
   }
 
   private healAll(): void {
@@ -484,7 +601,7 @@ export class PbftSim implements PbftNemesisControl {
     this.note('HEAL: network reliable, every replica up, no more faults (Byzantine replicas stay Byzantine)');
     for (const h of this.hosts) {
       h.armed = null;
-      if (!h.alive) this.start(h);
+      if (!h.alive && (h.started || this.admin === null)) this.start(h);
     }
   }
 
@@ -495,13 +612,20 @@ export class PbftSim implements PbftNemesisControl {
       const deadline = Math.max(c.op.invokedAt, this.healedAt) + p.livenessBound;
       if (this.now > deadline) this.checker.fail('liveness', `${c.id}'s ${c.op.req.id} not accepted ${p.livenessBound} ticks after healing`);
     }
-    if (!this.clients.every((c) => c.finished)) return;
+    const adminOp = this.admin?.op ?? null;
+    if (adminOp !== null && this.now > Math.max(adminOp.invokedAt, this.healedAt) + p.livenessBound)
+      this.checker.fail('liveness', `the admin's ${adminOp.req.id} not accepted ${p.livenessBound} ticks after healing`);
+    if (!this.clients.every((c) => c.finished) || adminOp !== null) return;
     if (this.convergeFrom === Infinity) this.convergeFrom = this.now;
-    const correct = this.hosts.filter((h) => h.correct);
+    // Every correct replica of the configuration in force converges, with that configuration in force.
+    const conf = this.latestConfiguration();
+    const correct = this.hosts.filter((h) => h.correct && (this.admin === null || conf.replicas.includes(h.id)));
     const target = Math.max(...correct.map((h) => h.core!.status().lastExecuted));
     const digest = correct[0].app!.digest();
-    if (correct.every((h) => h.core!.status().lastExecuted === target && h.app!.digest() === digest)) {
-      this.note(`converged at seq ${target}`);
+    const inForce = (h: Host): boolean => this.admin === null || h.core!.status().configuration.epoch === conf.epoch;
+    if (correct.every((h) => h.core!.status().lastExecuted === target && h.app!.digest() === digest && inForce(h))) {
+      this.stats.finalEpoch = conf.epoch;
+      this.note(`converged at seq ${target}${this.admin === null ? '' : ` in epoch ${conf.epoch} [${conf.replicas.join(',')}]`}`);
       this.done = true;
       return;
     }

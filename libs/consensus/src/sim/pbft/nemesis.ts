@@ -28,6 +28,10 @@ export interface PbftNemesisControl {
   switchable(): ReplicaId[];
   /** A Byzantine replica changes behaviour (what it learnt so far is lost with the old one). */
   switchByzantine(id: ReplicaId, behavior: SimByzantineBehavior): void;
+  /** The replicas of the configuration in force (the crash budget is its f). */
+  members(): ReplicaId[];
+  /** The admin asks for a new replica set (grow, shrink, replace), if no change is under way. */
+  reconfigure(): void;
   note(line: string): void;
 }
 
@@ -66,8 +70,9 @@ const switchStrategy =
 /** At most f+1 correct replicas down at once (more stops progress for the whole outage). */
 function mayCrash(ctl: PbftNemesisControl, id: ReplicaId): boolean {
   if (!ctl.isAlive(id) || !ctl.isCorrect(id)) return false;
-  const f = (ctl.ids.length - 1) / 3;
-  return ctl.ids.filter((x) => !ctl.isAlive(x)).length < f + 1;
+  const members = ctl.members();
+  const f = Math.floor((members.length - 1) / 3);
+  return members.filter((x) => !ctl.isAlive(x)).length < f + 1;
 }
 
 const crashNow =
@@ -114,7 +119,10 @@ const weather: Fault = (ctl, rng) => {
 };
 
 /** The faults and their weights; switching strategy weighs more against the strong adversary. */
-const faultsOf = (adversary: PbftAdversary): [Fault, number][] => [
+const reconfigure: Fault = (ctl) => ctl.reconfigure();
+
+const faultsOf = (adversary: PbftAdversary, reconfigures: boolean): [Fault, number][] => [
+  ...(reconfigures ? ([[reconfigure, 3]] as [Fault, number][]) : []),
   [() => undefined, 3],
   [crashNow(anyReplica), 2],
   [crashNow(thePrimary), 2],
@@ -134,8 +142,9 @@ export class PbftNemesis {
   constructor(
     private readonly rng: Rng,
     adversary: PbftAdversary = 'mixed',
+    reconfigures = false,
   ) {
-    this.faults = faultsOf(adversary);
+    this.faults = faultsOf(adversary, reconfigures);
   }
 
   /** Acts once; returns the ticks until the next action. */

@@ -64,6 +64,10 @@ export interface PbftSimParams {
   livenessBound: number;
   /** ...and once all are, every correct replica must have executed the same prefix within this many. */
   convergenceBound: number;
+  /** The nemesis also changes the replica set (an admin principal is configured): grow, shrink, replace. */
+  reconfigure: boolean;
+  /** Replica ids beyond the first `replicas` that reconfigurations may add. */
+  spares: number;
 }
 
 export function drawPbftParams(rng: Rng, adversary: PbftAdversary = 'mixed'): PbftSimParams {
@@ -104,5 +108,8 @@ export function drawPbftParams(rng: Rng, adversary: PbftAdversary = 'mixed'): Pb
     livenessBound: requestTimeoutTicks * 2 ** 5 * 3 + 400,
     convergenceBound: 60 * statusTicks + 200,
     maxInflightBatches: pick(rng, [1, 2, 4, 1000]),
+    // Drawn last: the draws above (and so every schedule from before reconfiguration) stay as they were.
+    reconfigure: rng.next() < 0.35,
+    spares: 3,
   };
 }
