@@ -11,7 +11,9 @@ import { HealthModule } from './health/health.module';
 import { HistoryModule } from './history/history.module';
 import { KvModule } from './kv/kv.module';
 import { LeasesModule } from './leases/leases.module';
+import { LedgerModule } from './ledger/ledger.module';
 import { LoggingModule } from './logging/logging.module';
+import { MembersModule } from './members/members.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { TxnModule } from './txn/txn.module';
 
@@ -30,6 +32,8 @@ export class AppModule {
         TxnModule,
         HistoryModule,
         LeasesModule,
+        LedgerModule,
+        MembersModule,
         AdminModule,
         CommandsModule,
         HealthModule,

@@ -39,6 +39,10 @@ interface ManagedNode {
   busUrl: string;
   /** Its storage, as only it reaches it (its own user, owner of its Redis). */
   storageUrl: string;
+  /** A provisioned spare (--spares): started only when the admin API adds it (`join`). */
+  spare: boolean;
+  /** Its process ran at some point: a later `join` is a new machine, its storage wiped. */
+  started: boolean;
 }
 
 /** The entry points of the built apps, next to this file in dist/. */
@@ -70,7 +74,11 @@ export class Launcher {
   async start(): Promise<void> {
     const dataDir = resolve(this.o.dataDir);
     if (this.o.fresh) rmSync(dataDir, { recursive: true, force: true });
-    const ids = Array.from({ length: this.o.nodes }, (_, i) => `n${i + 1}`);
+    // The identities: the initial voters, then the spares the admin API may add at runtime. Each
+    // has its keys, its Redis and its bus home from the start, so that every process knows where
+    // to reach it; a spare's replica process starts when it joins.
+    const ids = Array.from({ length: this.o.nodes + this.o.spares }, (_, i) => `n${i + 1}`);
+    const voters = ids.slice(0, this.o.nodes);
     const keysDir = join(dataDir, 'keys');
     // Every frame on the bus is authenticated under these keys, whatever the protocol.
     ensureKeys(keysDir, [...ids, PBFT_CLIENT_ID]);
@@ -97,15 +105,38 @@ export class Launcher {
     for (const id of ids) {
       // A replica's Redis: the replica owns it; everyone else may only publish into its inbox.
       const redis = shared ? null : await spawnRedis(id, [ownerUser(id, secrets[id]), busUser(this.o.cluster, secrets[BUS_USER])]);
-      this.nodes.push({ id, redis, busUrl: redis?.urlAs(BUS_USER) ?? shared!, storageUrl: redis?.urlAs(id) ?? shared!, proc: null });
+      this.nodes.push({
+        id,
+        redis,
+        busUrl: redis?.urlAs(BUS_USER) ?? shared!,
+        storageUrl: redis?.urlAs(id) ?? shared!,
+        proc: null,
+        spare: !voters.includes(id),
+        started: voters.includes(id),
+      });
     }
     this.queueUrl = shared ?? (await spawnRedis('queue', [ownerUser(QUEUE_USER, secrets[QUEUE_USER])])).urlAs(QUEUE_USER);
 
     const busUrls = this.nodes.map((n) => `${n.id}=${n.busUrl}`).join(',');
-    const common = { CLUSTER: this.o.cluster, NODES: ids.join(','), PROTOCOL: this.o.protocol, BUS_URLS: busUrls, KEYS_DIR: keysDir };
+    const common = {
+      CLUSTER: this.o.cluster,
+      NODES: ids.join(','),
+      ...(this.o.spares > 0 ? { VOTERS: voters.join(',') } : {}),
+      PROTOCOL: this.o.protocol,
+      BUS_URLS: busUrls,
+      KEYS_DIR: keysDir,
+    };
     // BUS_URL / REDIS_URL from the caller's shell would contradict BUS_URLS: the launcher decides.
     const inherited = { ...process.env, BUS_URL: undefined, REDIS_URL: undefined };
-    const nodeEnvs = this.nodes.map((n) => ({ ...inherited, ...common, NODE_ID: n.id, STORAGE_URL: n.storageUrl, HTTP_PORT: '0', ...this.o.nodeEnv }));
+    const nodeEnvs = this.nodes.map((n) => ({
+      ...inherited,
+      ...common,
+      NODE_ID: n.id,
+      STORAGE_URL: n.storageUrl,
+      HTTP_PORT: '0',
+      ...(n.spare ? { JOIN: 'true' } : {}),
+      ...this.o.nodeEnv,
+    }));
 
     const token = randomBytes(24).toString('hex');
     const sup = await startSupervisorServer({ list: () => this.nodes.map((n) => this.status(n)), act: (id, a) => this.act(id, a) }, token);
@@ -133,7 +164,7 @@ export class Launcher {
         log,
       ));
     });
-    await Promise.all(procs.map((p) => p.start()));
+    await Promise.all(procs.filter((_, i) => !this.nodes[i].spare).map((p) => p.start()));
 
     const reachHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
     this.gateway = new ManagedProcess(
@@ -165,6 +196,24 @@ export class Launcher {
         break;
       case 'respawn':
         await n.proc?.start();
+        break;
+      case 'join':
+        if (n.proc?.running) throw new Error(`replica ${id} is already running; remove it first to replace its machine`);
+        // A new machine: nothing of an earlier life of this identity survives (a stale log and
+        // vote would make it a voter of an old configuration).
+        if (n.redis && n.started) {
+          log(`join of ${id}: wiping its earlier storage`);
+          await n.redis.stop();
+          rmSync(n.redis.dir, { recursive: true, force: true });
+          await n.redis.start();
+        }
+        log(`join of replica ${id} (admin)`);
+        n.started = true;
+        await n.proc?.start();
+        break;
+      case 'retire':
+        log(`retire of replica ${id} (admin)`);
+        await n.proc?.stop();
         break;
       case 'storage-kill':
       case 'storage-restart':

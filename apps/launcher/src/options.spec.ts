@@ -15,6 +15,7 @@ describe('launcher command line', () => {
     expect(parseArgs([], {})).toEqual({
       protocol: 'raft',
       nodes: 3,
+      spares: 0,
       fresh: false,
       port: 3000,
       host: '127.0.0.1',
@@ -27,6 +28,12 @@ describe('launcher command line', () => {
       gatewayEnv: {},
     });
     expect(parseArgs(['--protocol', 'pbft'], {}).nodes).toBe(4);
+  });
+
+  it('provisions spares for runtime membership changes, within the 31 ids', () => {
+    expect(parseArgs(['--spares', '3'], {}).spares).toBe(3);
+    expect(() => parseArgs(['--nodes', '30', '--spares', '2'], {})).toThrow(/--nodes plus --spares is at most 31/);
+    expect(() => parseArgs(['--spares', 'x'], {})).toThrow(/--spares/);
   });
 
   it('reads every flag, in both --flag value and --flag=value forms', () => {

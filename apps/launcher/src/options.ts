@@ -5,6 +5,8 @@ import type { Protocol } from '@app/wire';
 export interface LauncherOptions {
   protocol: Protocol;
   nodes: number;
+  /** Raft: replica identities provisioned beyond --nodes (keys, Redis, ports), started when the admin API adds them. */
+  spares: number;
   fresh: boolean;
   port: number;
   /** The gateway's bind address (HOST). */
@@ -24,6 +26,8 @@ export interface LauncherOptions {
 export const USAGE = `usage: npm start -- [options]
   --protocol raft|pbft     consensus protocol (raft)
   --nodes N                replicas, 1-31 (3 for raft, 4 for pbft; pbft needs 3f+1)
+  --spares N               raft: replicas to provision beyond --nodes, 0-28 (0): their keys and Redis
+                           are ready, their processes start when POST /v1/admin/members adds them
   --fresh                  delete the data directory first
   --port P                 gateway port (env PORT, 3000; 0 = any free port)
   --cluster NAME           cluster name (env CLUSTER, synod)
@@ -61,6 +65,7 @@ export class UsageError extends Error {
 const OPTIONS = {
   protocol: { type: 'string' },
   nodes: { type: 'string' },
+  spares: { type: 'string' },
   fresh: { type: 'boolean' },
   port: { type: 'string' },
   cluster: { type: 'string' },
@@ -77,6 +82,7 @@ const OPTIONS = {
 // The flags' checks are the environment's pieces, so `--port x` and `PORT=x` get the same rule.
 const PROTOCOL = pieces.protocol();
 const NODES = pieces.int(0, 1, 31);
+const SPARES = pieces.int(0, 0, 28);
 const PORT = pieces.port(3000);
 const CLUSTER = pieces.id('synod');
 const APPENDFSYNC = pieces.oneOf(['always', 'everysec', 'no'], 'always');
@@ -123,6 +129,9 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv): LauncherOptio
   else if (protocol === 'pbft' && nodes > 0 && (nodes < 4 || (nodes - 1) % 3 !== 0))
     problems.push(`PBFT needs n = 3f+1 replicas (4, 7, ...), --nodes is ${nodes}`);
 
+  const spares = values.spares === undefined ? 0 : (check(SPARES, values.spares, '--spares', problems) ?? 0);
+  if (spares > 0 && protocol !== 'raft') problems.push('--spares is for Raft clusters (PBFT membership changes are not wired to the launcher yet)');
+  if (nodes + spares > 31) problems.push(`--nodes plus --spares is at most 31, got ${nodes + spares}`);
   const nodeEnv = pairs(values['node-env'], '--node-env', problems);
   // A replica setting, so it travels as one: the same on every replica (their digests must agree).
   if (values['session-window'] !== undefined) {
@@ -138,6 +147,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv): LauncherOptio
   return {
     protocol,
     nodes,
+    spares,
     fresh: values.fresh ?? false,
     port: port!,
     host,

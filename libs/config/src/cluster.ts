@@ -5,6 +5,8 @@ import { id, nodeList, oneOf, optionalText, protocol, redisUrl, routes, type Rep
 export const clusterShape = {
   CLUSTER: id('synod'),
   NODES: nodeList(),
+  /** Raft: the voters of the initial configuration, a subset of NODES (default: all of them); the rest are spares to add at runtime. */
+  VOTERS: nodeList(),
   PROTOCOL: protocol(),
   /** The key files (libs/wire/src/keys.ts): the bus's frame keys, and PBFT's signing keys. */
   KEYS_DIR: optionalText(),
@@ -23,6 +25,7 @@ export const busShape = {
 
 interface ClusterVars {
   NODES: string[] | undefined;
+  VOTERS: string[] | undefined;
   PROTOCOL: Protocol;
   KEYS_DIR: string | null;
   BUS_AUTH: 'on' | 'off-test-only';
@@ -42,9 +45,19 @@ export function clusterNodes(v: ClusterVars): string[] {
   return v.NODES ?? (v.PROTOCOL === 'pbft' ? ['n1', 'n2', 'n3', 'n4'] : ['n1', 'n2', 'n3']);
 }
 
+/** Raft: the initial voters (VOTERS, default every node). */
+export function clusterVoters(v: ClusterVars): string[] {
+  return v.VOTERS ?? clusterNodes(v);
+}
+
 /** The rules a cluster obeys whoever reads it. */
 export function checkCluster(v: ClusterVars, bad: Report): void {
   const n = clusterNodes(v).length;
+  if (v.VOTERS !== undefined) {
+    const strangers = v.VOTERS.filter((id) => !clusterNodes(v).includes(id));
+    if (strangers.length > 0) bad(`VOTERS names ${strangers.join(', ')}, not in NODES (${clusterNodes(v).join(',')})`);
+    if (v.PROTOCOL !== 'raft') bad('VOTERS is for Raft clusters (every PBFT replica of NODES takes part)');
+  }
   if (v.PROTOCOL === 'pbft' && (n < 4 || (n - 1) % 3 !== 0)) bad(`PBFT needs n = 3f+1 replicas (4, 7, ...), NODES has ${n}`);
   if (!v.KEYS_DIR) bad("KEYS_DIR is required: every bus frame is authenticated with the keys there (the launcher and compose's keys job create them)");
   if (v.BUS_AUTH !== 'on' && v.NODE_ENV !== 'test')

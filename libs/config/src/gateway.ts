@@ -1,7 +1,7 @@
 import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
 import type { Protocol } from '@app/wire';
-import { busRoutes, busShape, checkCluster, clusterNodes, clusterShape, ignore } from './cluster';
+import { busRoutes, busShape, checkCluster, clusterNodes, clusterShape, clusterVoters, ignore } from './cluster';
 import { parseEnv } from './config-error';
 import { host, httpUrl, int, ms, oneOf, port, redisUrl, secret, size, variable, type Report } from './pieces';
 
@@ -15,7 +15,10 @@ export interface GatewayConfig {
   busRoutes: Record<string, string>;
   /** Redis of the BullMQ command queue. */
   queueUrl: string;
+  /** Every replica identity (NODES). */
   nodes: string[];
+  /** Raft: the initial voters (VOTERS, default NODES); the membership itself is learned from the leader. */
+  voters: string[];
   protocol: Protocol;
   /** null = admin routes are open (only ever on a loopback HOST: elsewhere the config is refused). */
   adminToken: string | null;
@@ -147,7 +150,7 @@ function derive(v: GatewayVars, bad: Report) {
   // Only when a bus exists: with none, the bus problem already says what to set.
   if (queueUrl === undefined && v.BUS_URLS !== undefined)
     bad('QUEUE_URL is required with BUS_URLS (the Redis of the command queue); REDIS_URL is used when it is unset');
-  return { nodes, busRoutes: bus.routes, queueUrl: queueUrl ?? '' };
+  return { nodes, voters: clusterVoters(v), busRoutes: bus.routes, queueUrl: queueUrl ?? '' };
 }
 
 /** The gateway's environment schema (apps/gateway). */
@@ -166,6 +169,7 @@ export const gatewayEnvSchema = gatewayVars
       busRoutes: d.busRoutes,
       queueUrl: d.queueUrl,
       nodes: d.nodes,
+      voters: d.voters,
       protocol: v.PROTOCOL,
       adminToken: v.ADMIN_TOKEN,
       corsOrigins: v.CORS_ORIGINS,

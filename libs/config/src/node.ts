@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Protocol } from '@app/wire';
-import { busRoutes, busShape, checkCluster, clusterNodes, clusterShape, ignore } from './cluster';
+import { busRoutes, busShape, checkCluster, clusterNodes, clusterShape, clusterVoters, ignore } from './cluster';
 import { parseEnv } from './config-error';
 import { host, int, oneOf, port, redisUrl, requiredId, type Report } from './pieces';
 
@@ -8,8 +8,15 @@ import { host, int, oneOf, port, redisUrl, requiredId, type Report } from './pie
 export interface NodeConfig {
   cluster: string;
   nodeId: string;
-  /** Every replica of the cluster, this one included. */
+  /**
+   * Every replica identity of the cluster, this one included: who may speak on the bus (keys) and
+   * where its inbox is. The Raft membership is a subset of it, replicated in the log.
+   */
   nodes: string[];
+  /** Raft: the voters of the initial configuration (VOTERS, default NODES). */
+  voters: string[];
+  /** Raft: started to join a running cluster: no initial configuration, learn it from the leader (JOIN=true). */
+  join: boolean;
   protocol: Protocol;
   /** Every node's bus home (its inbox's Redis), by node id. */
   busRoutes: Record<string, string>;
@@ -49,6 +56,7 @@ const nodeVars = z.object({
   ...clusterShape,
   ...busShape,
   NODE_ID: requiredId("this replica's id, one of NODES"),
+  JOIN: oneOf(['false', 'true'], 'false'),
   STORAGE_URL: redisUrl(),
   HTTP_HOST: host('127.0.0.1'),
   HTTP_PORT: port(0),
@@ -75,13 +83,15 @@ function derive(v: NodeVars, bad: Report) {
   checkCluster(v, bad);
   const nodes = clusterNodes(v);
   if (v.NODE_ID && !nodes.includes(v.NODE_ID)) bad(`NODE_ID ${v.NODE_ID} is not in NODES (${nodes.join(',')})`);
+  const voters = clusterVoters(v);
+  if (v.JOIN === 'true' && v.PROTOCOL !== 'raft') bad('JOIN is for Raft clusters (PBFT replicas are every node of NODES)');
   const bus = busRoutes(v, nodes, bad);
   const storageUrl = v.STORAGE_URL ?? v.REDIS_URL;
   if (storageUrl === undefined) bad("STORAGE_URL is required (the Redis of this replica's log); REDIS_URL is used when it is unset");
   if (v.LEASE_CLOCK !== 'on' && v.NODE_ENV !== 'test')
     bad(`LEASE_CLOCK=${v.LEASE_CLOCK} expires leases early and exists for the test suite only (NODE_ENV=test)`);
   if (v.HEARTBEAT_TICKS >= v.ELECTION_TICKS) bad(`HEARTBEAT_TICKS must be below ELECTION_TICKS (${v.HEARTBEAT_TICKS} >= ${v.ELECTION_TICKS})`);
-  return { nodes, busRoutes: bus.routes, storageUrl: storageUrl ?? '' };
+  return { nodes, voters, busRoutes: bus.routes, storageUrl: storageUrl ?? '' };
 }
 
 /** The replica's environment schema (apps/node). */
@@ -97,6 +107,8 @@ export const nodeEnvSchema = nodeVars
       cluster: v.CLUSTER,
       nodeId: v.NODE_ID,
       nodes: d.nodes,
+      voters: d.voters,
+      join: v.JOIN === 'true',
       protocol: v.PROTOCOL,
       busRoutes: d.busRoutes,
       storageUrl: d.storageUrl,

@@ -117,6 +117,10 @@ export interface Beacon {
   byzantine: string;
   stableCheckpoint?: number;
   digest?: string;
+  /** The verifiable ledger's head at the replica's applied index (null: its state predates the ledger). */
+  ledger?: import('./ledger').BeaconLedger;
+  /** Raft: this replica's latest configuration (discovery: gateways learn the replica set from it). */
+  members?: import('./members').BeaconMembers;
   pid: number;
 }
 
@@ -179,7 +183,11 @@ export function controlPattern(cluster: string, node: string): string {
  * loopback, with a bearer token the launcher hands to its gateway (SUPERVISOR_URL, SUPERVISOR_TOKEN).
  * `POST <url>/v1/nodes/<id>/<action>` answers a SupervisorStatus; `GET <url>/v1/nodes` all of them.
  */
-export const SUPERVISOR_ACTIONS = ['hard-kill', 'respawn', 'storage-kill', 'storage-restart'] as const;
+/**
+ * `join`: start a provisioned spare replica on an empty machine (its storage wiped) to be added to
+ * the membership; `retire`: stop a removed replica's process for good.
+ */
+export const SUPERVISOR_ACTIONS = ['hard-kill', 'respawn', 'storage-kill', 'storage-restart', 'join', 'retire'] as const;
 export type SupervisorAction = (typeof SUPERVISOR_ACTIONS)[number];
 
 export interface SupervisorStatus {
@@ -198,3 +206,5 @@ export const BYZANTINE_BEHAVIORS = [...CORE_BYZANTINE_BEHAVIORS, 'none'] as cons
 export type ByzantineBehavior = (typeof BYZANTINE_BEHAVIORS)[number];
 export * from './keys';
 export * from './metrics';
+export * from './ledger';
+export * from './members';

@@ -5,5 +5,9 @@ import { AdminTokenGuard } from './admin-token.guard';
 import { ControlPlane } from './control-plane';
 import { SupervisorClient } from './supervisor-client';
 
-@Module({ controllers: [AdminController], providers: [AdminService, AdminTokenGuard, ControlPlane, SupervisorClient] })
+@Module({
+  controllers: [AdminController],
+  providers: [AdminService, AdminTokenGuard, ControlPlane, SupervisorClient],
+  exports: [AdminTokenGuard, ControlPlane, SupervisorClient],
+})
 export class AdminModule {}

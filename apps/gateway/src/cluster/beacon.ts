@@ -1,4 +1,4 @@
-import type { Beacon } from '@app/wire';
+import type { Beacon, BeaconMembers } from '@app/wire';
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -6,6 +6,15 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 const num = (v: unknown, d: number): number => (typeof v === 'number' && Number.isFinite(v) ? v : d);
 const str = (v: unknown, d: string): string => (typeof v === 'string' ? v : d);
+
+const ids = (v: unknown): v is string[] => Array.isArray(v) && v.length <= 64 && v.every((id) => typeof id === 'string' && id !== '');
+
+function parseMembers(v: unknown): BeaconMembers | null {
+  if (!isRecord(v) || !ids(v.voters) || !ids(v.learners) || typeof v.index !== 'number' || !Number.isInteger(v.index)) return null;
+  const members: BeaconMembers = { voters: v.voters, learners: v.learners, index: v.index, committed: v.committed === true };
+  if (isRecord(v.match)) members.match = Object.fromEntries(Object.entries(v.match).filter((e): e is [string, number] => typeof e[1] === 'number'));
+  return members;
+}
 
 /**
  * A beacon from the bus, checked field by field: anything on the topic could be sent by anyone,
@@ -31,5 +40,7 @@ export function parseBeacon(body: unknown): Beacon | null {
   };
   if (typeof body.stableCheckpoint === 'number') beacon.stableCheckpoint = body.stableCheckpoint;
   if (typeof body.digest === 'string') beacon.digest = body.digest;
+  const members = parseMembers(body.members);
+  if (members !== null) beacon.members = members;
   return beacon;
 }

@@ -28,7 +28,10 @@ export interface ClusterSnapshot {
 }
 
 export interface ClusterViewOptions {
+  /** Every replica identity (NODES): beacons are taken from these. */
   nodes: string[];
+  /** Raft: the voters of the initial configuration (VOTERS, default NODES), until a leader says otherwise. */
+  voters?: string[];
   protocol: Protocol;
   /** A node not heard for longer than this is not alive. */
   staleAfterMs: number;
@@ -51,7 +54,8 @@ const LEADING_ROLES = new Set(['leader', 'primary']);
  * silent stops being one as soon as its beacon is stale, with no timer to keep.
  */
 export class ClusterView {
-  private readonly members: ReadonlySet<string>;
+  /** NODES: whose beacons are taken. */
+  private readonly directory: ReadonlySet<string>;
   private readonly last = new Map<string, { beacon: Beacon; at: number }>();
   private readonly leaderListeners: Array<(leader: string) => void> = [];
   private readonly now: () => number;
@@ -59,8 +63,16 @@ export class ClusterView {
   /** Until one beacon period has passed, a node never heard from is unknown rather than dead. */
   private readonly startedAt: number;
 
+  /**
+   * Discovery: the membership the current leader's beacon announces (its latest configuration,
+   * which commits or dies with its leadership); PBFT: every node. The cluster's nodes, quorum and
+   * health follow it, not NODES.
+   */
+  private membership: { voters: string[]; learners: string[]; index: number; committed: boolean };
+
   constructor(private readonly opts: ClusterViewOptions) {
-    this.members = new Set(opts.nodes);
+    this.directory = new Set(opts.nodes);
+    this.membership = { voters: opts.voters ?? opts.nodes, learners: [], index: 0, committed: true };
     this.now = opts.now ?? Date.now;
     this.reachable = opts.reachable ?? (() => true);
     this.startedAt = this.now();
@@ -70,20 +82,40 @@ export class ClusterView {
     return this.opts.protocol;
   }
 
+  /** The members (voters, then learners): the replicas the cluster is made of now. */
   get nodeIds(): readonly string[] {
-    return this.opts.nodes;
+    return [...this.membership.voters, ...this.membership.learners];
+  }
+
+  /** A configuration the leader just confirmed (a change's answer), ahead of its next beacon. */
+  adoptMembership(conf: { voters: string[]; learners: string[]; index: number }): void {
+    if (conf.index > this.membership.index) this.membership = { voters: conf.voters, learners: conf.learners, index: conf.index, committed: true };
+  }
+
+  /** The replicated membership as the leader last announced it, with each member's matchIndex when known. */
+  members(): { voters: string[]; learners: string[]; index: number; committed: boolean; match: Record<string, number> } {
+    const l = this.leader();
+    const match = (l !== null ? this.last.get(l)?.beacon.members?.match : undefined) ?? {};
+    return { ...this.membership, match };
   }
 
   isMember(id: string): boolean {
-    return this.members.has(id);
+    return this.directory.has(id);
   }
 
   /** Beacons from nodes not in NODES are ignored: the gateway forwards only to its configured cluster. */
   observe(beacon: Beacon): void {
-    if (!this.members.has(beacon.id)) return;
+    if (!this.directory.has(beacon.id)) return;
     const before = this.leader();
     this.last.set(beacon.id, { beacon, at: this.now() });
     const after = this.leader();
+    const announced = after !== null ? this.last.get(after)!.beacon.members : undefined;
+    // A beacon older than what a change's answer told us is ignored; a lower index is taken only
+    // when it is committed and ours is not (a new leader truncated an uncommitted change).
+    const m = this.membership;
+    if (announced !== undefined && (announced.index >= m.index || (announced.committed && !m.committed))) {
+      this.membership = { voters: announced.voters, learners: announced.learners, index: announced.index, committed: announced.committed };
+    }
     if (after !== null && after !== before) for (const l of this.leaderListeners) l(after);
   }
 
@@ -105,7 +137,7 @@ export class ClusterView {
 
   aliveNodes(): string[] {
     const now = this.now();
-    return this.opts.nodes.filter((id) => {
+    return this.nodeIds.filter((id) => {
       const seen = this.last.get(id);
       return seen !== undefined && this.isAlive(seen.beacon, seen.at, now);
     });
@@ -113,7 +145,7 @@ export class ClusterView {
 
   /** Replicas needed to order anything (see quorumSize). */
   quorumSize(): number {
-    return quorumSize(this.opts.protocol, this.opts.nodes.length);
+    return quorumSize(this.opts.protocol, this.membership.voters.length);
   }
 
   /**
@@ -122,7 +154,7 @@ export class ClusterView {
    */
   reachableNodes(): string[] {
     const now = this.now();
-    return this.opts.nodes.filter((id) => {
+    return this.nodeIds.filter((id) => {
       const seen = this.last.get(id);
       return seen !== undefined && this.isAlive(seen.beacon, seen.at, now) && !seen.beacon.isolated && this.reachable(id);
     });
@@ -136,7 +168,7 @@ export class ClusterView {
   quorumUnreachable(): boolean {
     const now = this.now();
     const starting = now - this.startedAt <= this.opts.staleAfterMs;
-    const possible = this.opts.nodes.filter((id) => {
+    const possible = this.membership.voters.filter((id) => {
       if (!this.reachable(id)) return false;
       const seen = this.last.get(id);
       if (seen === undefined) return starting;
@@ -168,7 +200,7 @@ export class ClusterView {
       const trusted = top[1] * 2 > group.length ? top[0] : null;
       for (const { id, digest } of group) if (digest !== trusted) diverged.push(id);
     }
-    return this.opts.nodes.filter((id) => diverged.includes(id));
+    return this.nodeIds.filter((id) => diverged.includes(id));
   }
 
   node(id: string): NodeView {
@@ -209,7 +241,7 @@ export class ClusterView {
   }
 
   snapshot(): ClusterSnapshot {
-    const nodes = this.opts.nodes.map((id) => this.node(id));
+    const nodes = this.nodeIds.map((id) => this.node(id));
     const leader = this.leader();
     const term = leader !== null ? (nodes.find((n) => n.id === leader)?.term ?? 0) : Math.max(0, ...nodes.filter((n) => n.alive).map((n) => n.term));
     return { protocol: this.opts.protocol, leader, term, nodes };

@@ -15,6 +15,7 @@ import { ClusterView } from './cluster-view';
       useFactory: (config: GatewayConfig, bus: GatewayBus): ClusterView => {
         const view = new ClusterView({
           nodes: config.nodes,
+          voters: config.voters,
           protocol: config.protocol,
           staleAfterMs: config.beaconTimeoutMs,
           reachable: (id) => bus.reachable(id),

@@ -45,6 +45,7 @@ describe('loadConfig', () => {
       bodyLimit: '1mb',
       maxBatchRequests: 512,
       readsFrom: 'leader',
+      voters: ['n1', 'n2', 'n3'],
       commandAttempts: 10,
       commandBackoffMs: 250,
       keysDir: '/keys',

@@ -22,6 +22,8 @@ describe('replica configuration', () => {
       cluster: 'synod',
       nodeId: 'n1',
       nodes: ['n1', 'n2', 'n3'],
+      voters: ['n1', 'n2', 'n3'],
+      join: false,
       protocol: 'raft',
       busRoutes: { n1: 'redis://127.0.0.1:7000', n2: 'redis://127.0.0.1:7000', n3: 'redis://127.0.0.1:7000' },
       storageUrl: 'redis://127.0.0.1:7001',
@@ -44,6 +46,14 @@ describe('replica configuration', () => {
       historyEvents: 10_000,
       leaseTtlFactor: 1,
     });
+  });
+
+  it('takes the initial voters from VOTERS (a subset of NODES) and JOIN for a replica added at runtime', () => {
+    const cfg = loadNodeConfig({ ...base, NODES: 'n1,n2,n3,n4', BUS_URL: 'redis://127.0.0.1:7000', VOTERS: 'n1,n2,n3', JOIN: 'true' });
+    expect(cfg.voters).toEqual(['n1', 'n2', 'n3']);
+    expect(cfg.join).toBe(true);
+    expect(() => loadNodeConfig({ ...base, VOTERS: 'n1,n9' })).toThrow(/VOTERS names n9, not in NODES/);
+    expect(() => loadNodeConfig({ ...base, JOIN: 'maybe' })).toThrow(/JOIN/);
   });
 
   it('reads every variable', () => {

@@ -1,7 +1,17 @@
 import { ServerRedis } from '@nestjs/microservices';
 import { openEnvelope, sealEnvelope } from '@app/bus';
 import { redisOptions } from '@app/config';
-import { controlPattern, type ControlEnvelopeBody, type ControlRefusal, type ControlReplyBody, type ControlRequest } from '@app/wire';
+import {
+  controlPattern,
+  ledgerPattern,
+  membershipPattern,
+  type MembershipRequest,
+  type ControlEnvelopeBody,
+  type ControlRefusal,
+  type ControlReplyBody,
+  type ControlRequest,
+} from '@app/wire';
+import { answerLedger } from '../ledger/ledger-handler';
 import type { NodeConfig } from '../config/node-config';
 import type { ReplicaService } from '../replica/replica.service';
 
@@ -22,10 +32,26 @@ export function createControlServer(cfg: NodeConfig, replica: ReplicaService): S
     retryAttempts: Number.MAX_SAFE_INTEGER,
     retryDelay: 500,
   });
-  const pattern = controlPattern(cfg.cluster, cfg.nodeId);
   const auth = replica.bus.auth;
-  // Never rejects: the transport awaits the handler outside any catch, so a rejection would be an
-  // unhandled one, which ends the process. A refusal is an answer, unsealed: it tells nothing.
+  sealedHandler(server, auth, controlPattern(cfg.cluster, cfg.nodeId), replica, (req) => replica.control(req as ControlRequest));
+  // The ledger's queries (blocks, verify) come through the same door, sealed the same way.
+  sealedHandler(server, auth, ledgerPattern(cfg.cluster, cfg.nodeId), replica, (req) => answerLedger(cfg.nodeId, replica.ledger(), req));
+  sealedHandler(server, auth, membershipPattern(cfg.cluster, cfg.nodeId), replica, (req) => replica.membership(req as MembershipRequest));
+  return server;
+}
+
+/**
+ * Opens a sealed command on `pattern`, runs `handle` on it and seals the answer for its sender.
+ * Never rejects: the transport awaits the handler outside any catch, so a rejection would be an
+ * unhandled one, which ends the process. A refusal is an answer, unsealed: it tells nothing.
+ */
+function sealedHandler(
+  server: ServerRedis,
+  auth: ReplicaService['bus']['auth'],
+  pattern: string,
+  replica: ReplicaService,
+  handle: (req: unknown) => Promise<unknown>,
+): void {
   server.addHandler(pattern, async (msg: unknown) => {
     const opened = openEnvelope(auth, pattern, msg);
     const { corr, req } = (typeof opened === 'string' ? {} : (opened.body ?? {})) as Partial<ControlEnvelopeBody>;
@@ -33,13 +59,13 @@ export function createControlServer(cfg: NodeConfig, replica: ReplicaService): S
       replica.counters.controlRefused++;
       return { refused: typeof opened === 'string' ? opened : 'malformed' } satisfies ControlRefusal;
     }
-    let reply: ControlReplyBody;
+    // A control command answers a ControlStatus; a ledger query its own answer (libs/wire/src/ledger.ts).
+    let reply: ControlReplyBody | { corr: string; status: unknown };
     try {
-      reply = { corr, status: await replica.control(req as ControlRequest) };
+      reply = { corr, status: await handle(req) };
     } catch (err) {
       reply = { corr, error: err instanceof Error ? err.message : String(err) };
     }
     return sealEnvelope(auth, `${pattern}.reply`, opened.from, reply);
   });
-  return server;
 }

@@ -23,6 +23,7 @@ import { KvApp } from './kv-app';
 import { LeaseClock } from '../replica/lease-clock';
 import { DigestCache } from '../replica/digest-cache';
 import { ReadyLoop } from '../replica/ready-loop';
+import { PbftLedger } from '../ledger/pbft-ledger';
 
 /**
  * Drives a PBFT replica with real time, the Redis store and the bus. Each Ready: the stable
@@ -49,6 +50,8 @@ export class PbftRuntime implements ReplicaRuntime {
   private lastPrimary = '';
   /** The core's fatal condition, as one line for operators (status, health). */
   private fatal: string | undefined;
+  /** The verifiable ledger: the core's hash chain over executed sequence numbers, as applied here. */
+  readonly ledger: PbftLedger;
 
   readonly counters = { requests: 0, badRequests: 0, executedBatches: 0, persists: 0, persistRetries: 0, malformedPeerFrames: 0, replies: 0 };
 
@@ -58,6 +61,7 @@ export class PbftRuntime implements ReplicaRuntime {
     private readonly io: RuntimeIo,
   ) {
     this.leaseClock = new LeaseClock(() => performance.now(), `${cfg.nodeId}/leases`, cfg.leaseTtlFactor);
+    this.ledger = new PbftLedger(store, Math.max(256, 4 * cfg.pbftCheckpointInterval));
   }
 
   async start(): Promise<void> {
@@ -65,6 +69,7 @@ export class PbftRuntime implements ReplicaRuntime {
     this.crypto = ed25519Crypto(keys.privateKeyPem, keys.publicKeys);
     const persisted = this.codec.load(await this.store.load());
     if (this.loop.isStopped) return;
+    this.ledger.start(persisted.stableCheckpoint);
     const f = Math.floor((this.cfg.nodes.length - 1) / 3);
     this.app = new KvApp({
       sessionWindow: this.cfg.sessionWindow,
@@ -169,6 +174,7 @@ export class PbftRuntime implements ReplicaRuntime {
       stableCheckpoint: s.stableCheckpoint,
       lowWaterMark: s.lowWaterMark,
       digest: this.digests.get(s.lastExecuted, this.app?.kv),
+      ledger: this.ledger.head(),
       ...(this.fatal !== undefined ? { fatal: this.fatal } : {}),
       counters: {
         ...this.counters,
@@ -195,6 +201,9 @@ export class PbftRuntime implements ReplicaRuntime {
     if (this.loop.isStopped) return; // killed while persisting: this Ready never happened
     this.io.sendToPeers('pbft', this.byzantine ? this.byzantine.messages(rd.messages) : rd.messages);
     this.counters.executedBatches += rd.executed.length;
+    // Recorded once durable, so every block the ledger holds is in the store (its recheck reads it there).
+    this.ledger.executed(rd.executed);
+    if (rd.stableCheckpoint) this.ledger.stable(rd.stableCheckpoint);
     this.replica.advance(rd);
     this.noticeViewChange();
   }

@@ -1,7 +1,7 @@
 import { answerQuery, decodeRequest, encodeRequest, KvOptions, KvRequest, KvResult, KvStateMachine, validateRequest } from '@app/consensus/kv';
 import { HardState, MAX_TERM, RaftFatal, RaftNode, Ready, SoftState, splitForPersist } from '@app/consensus/raft';
 import type { DurableStore } from '@app/storage';
-import type { GatewayRequest, ProposeBody, ReadBody, RedirectBody } from '@app/wire';
+import type { GatewayRequest, MembershipReply, MembershipRequest, ProposeBody, ReadBody, RedirectBody } from '@app/wire';
 import type { NodeConfig } from '../config/node-config';
 import type { ReplicaRuntime, RuntimeIo, RuntimeStatus } from '../replica/runtime';
 import { encodeSnapshot, fromStoredState, toPersistBatch } from './codec';
@@ -9,6 +9,9 @@ import { raftMessageProblem } from './validate-message';
 import { DigestCache } from '../replica/digest-cache';
 import { LeaseClock } from '../replica/lease-clock';
 import { ReadyLoop } from '../replica/ready-loop';
+import { RaftMembership } from './membership';
+import { GENESIS_HASH, unwrapSnapshot, wrapSnapshot } from '@app/consensus/ledger';
+import { RaftLedger } from '../ledger/raft-ledger';
 
 /** A gateway's batch waiting for its entries to be applied. */
 interface PendingBatch {
@@ -47,6 +50,11 @@ export class RaftRuntime implements ReplicaRuntime {
   /** Lease deadlines; only the leader's count (it alone proposes expiries). */
   private readonly leaseClock: LeaseClock;
   private lastSoft: SoftState | null = null;
+  /** Membership changes and transfers asked by the admin API (membership.ts). */
+  private readonly members = new RaftMembership(
+    () => this.node,
+    () => this.loop.kick(),
+  );
 
   /**
    * request id + fingerprint -> the batches waiting for it (a retried id may wait in several). The
@@ -63,6 +71,8 @@ export class RaftRuntime implements ReplicaRuntime {
   private readSeq = 0;
   private readonly digests = new DigestCache();
   private storedHardState: HardState = { currentTerm: 0, votedFor: null, commitIndex: 0 };
+  /** The verifiable ledger: a hash chain over the applied entries (apps/node/src/ledger). */
+  readonly ledger: RaftLedger;
 
   readonly counters = {
     proposals: 0,
@@ -88,20 +98,25 @@ export class RaftRuntime implements ReplicaRuntime {
     private readonly io: RuntimeIo,
   ) {
     this.leaseClock = new LeaseClock(() => performance.now(), 'lease-expiry', cfg.leaseTtlFactor);
+    this.ledger = new RaftLedger(store);
   }
 
   /** The same path for a fresh process and a revive: everything comes from storage. */
   async start(): Promise<void> {
     const persisted = fromStoredState(await this.store.load());
     if (this.loop.isStopped) return;
-    this.kv = persisted.snapshot ? KvStateMachine.restore(persisted.snapshot.data, this.kvOptions) : new KvStateMachine(this.kvOptions);
+    const snap = persisted.snapshot ? unwrapSnapshot(persisted.snapshot.data) : null;
+    this.kv = snap ? KvStateMachine.restore(snap.app, this.kvOptions) : new KvStateMachine(this.kvOptions);
     this.storedHardState = persisted.hardState;
     this.appliedIndex = persisted.snapshot?.lastIncludedIndex ?? 0;
     this.snapshotIndex = this.appliedIndex;
+    this.ledger.reset(this.appliedIndex, snap ? snap.head : GENESIS_HASH);
     this.node = new RaftNode(
       {
         id: this.cfg.nodeId,
-        configuration: { voters: this.cfg.nodes, learners: [] },
+        // The initial configuration; a replica started to join a running cluster has none and
+        // learns its membership from the leader (etcd's initial-cluster-state=existing).
+        configuration: this.cfg.join ? { voters: [], learners: [] } : { voters: this.cfg.voters, learners: [] },
         electionTick: this.cfg.electionTicks,
         heartbeatTick: this.cfg.heartbeatTicks,
         preVote: true,
@@ -129,6 +144,7 @@ export class RaftRuntime implements ReplicaRuntime {
 
   stop(): void {
     this.loop.stop();
+    this.members.stop();
     this.abandonProposals(null);
     for (const r of this.allPendingReads()) this.redirect(r.gateway, r.body.corr, 'killed');
     this.readGroup = [];
@@ -154,6 +170,11 @@ export class RaftRuntime implements ReplicaRuntime {
     this.loop.kick();
   }
 
+  membership(req: MembershipRequest): Promise<MembershipReply> {
+    if (this.loop.isStopped || !this.node) return Promise.reject(new Error('this replica is not running'));
+    return this.members.request(req);
+  }
+
   onClientRequest(from: string, body: GatewayRequest): void {
     if (this.loop.isStopped || !this.node) return this.redirect(from, (body as GatewayRequest).corr, 'killed');
     if (body.t === 'propose') this.propose(from, body);
@@ -170,6 +191,8 @@ export class RaftRuntime implements ReplicaRuntime {
       leaderCommit: s?.leaderCommit ?? null,
       appliedIndex: this.appliedIndex,
       digest: this.digests.get(this.appliedIndex, this.kv),
+      ledger: this.ledger.head(),
+      members: this.node ? this.members.beacon() : undefined,
       ...(this.fatal !== undefined ? { fatal: this.fatal } : {}),
       counters: { ...this.counters, pendingProposals: this.pendingCount, snapshotIndex: this.snapshotIndex },
     };
@@ -281,7 +304,9 @@ export class RaftRuntime implements ReplicaRuntime {
 
   private installSnapshot(rd: Ready): void {
     const snap = rd.snapshot!;
-    this.kv = KvStateMachine.restore(snap.data, this.kvOptions);
+    const { app, head } = unwrapSnapshot(snap.data);
+    this.kv = KvStateMachine.restore(app, this.kvOptions);
+    this.ledger.reset(snap.lastIncludedIndex, head);
     this.appliedIndex = snap.lastIncludedIndex;
     this.snapshotIndex = snap.lastIncludedIndex;
     this.counters.snapshots++;
@@ -292,9 +317,11 @@ export class RaftRuntime implements ReplicaRuntime {
     for (const e of rd.committedEntries) {
       if (e.index <= this.appliedIndex) continue;
       this.appliedIndex = e.index;
+      this.ledger.apply(e);
       this.counters.applied++;
       if (e.type !== 'normal' || !e.data) {
         this.kv.skip(e.index);
+        this.members.applied(e);
         continue;
       }
       let req: KvRequest;
@@ -381,7 +408,8 @@ export class RaftRuntime implements ReplicaRuntime {
 
   private async maybeSnapshot(): Promise<void> {
     if (this.appliedIndex - this.snapshotIndex < this.cfg.snapshotEvery) return;
-    const snap = this.node.createSnapshot(this.appliedIndex, this.kv.snapshot());
+    // The ledger head at the snapshot's index travels with it (compaction, restart, InstallSnapshot).
+    const snap = this.node.createSnapshot(this.appliedIndex, wrapSnapshot(this.kv.snapshot(), this.ledger.hashAt(this.appliedIndex) ?? null));
     // A leader's snapshot that arrived meanwhile is not ours to compact to: the next Ready installs it.
     if (snap.lastIncludedIndex !== this.appliedIndex) return;
     this.snapshotIndex = snap.lastIncludedIndex;

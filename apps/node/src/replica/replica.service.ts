@@ -4,12 +4,26 @@ import Redis from 'ioredis';
 import { Bus, CLIENT_PRINCIPAL, Frame } from '@app/bus';
 import { RedisStore } from '@app/storage';
 import { isByzantineBehavior } from '@app/consensus/pbft';
-import { Beacon, BEACON_TOPIC, BROADCAST_TOPIC, ControlRequest, ControlStatus, GatewayRequest, loadBusKeys, PbftRequestBody } from '@app/wire';
+import {
+  Beacon,
+  BEACON_TOPIC,
+  BROADCAST_TOPIC,
+  ControlRequest,
+  ControlStatus,
+  GatewayRequest,
+  loadBusKeys,
+  MembershipReply,
+  MembershipRequest,
+  PbftRequestBody,
+} from '@app/wire';
 import { NODE_CONFIG } from '../config/config.module';
 import type { NodeConfig } from '../config/node-config';
 import { RaftRuntime } from '../raft/raft-runtime';
 import type { ReplicaRuntime, RuntimeIo } from './runtime';
 import { PbftRuntime } from '../pbft/pbft-runtime';
+
+/** Peers hear this replica's incarnation about once a second (see hello()). */
+const HELLO_EVERY_BEACONS = 5;
 
 /**
  * One replica: the bus and storage connections outlive kills; the protocol runtime does not.
@@ -58,8 +72,23 @@ export class ReplicaService implements OnApplicationShutdown {
     await this.bus.start();
     await this.waitForStorage();
     await this.startRuntime();
-    this.beaconTimer = setInterval(() => this.publishBeacon(), this.cfg.beaconMs);
+    let beacons = 0;
+    this.beaconTimer = setInterval(() => {
+      this.publishBeacon();
+      if (++beacons % HELLO_EVERY_BEACONS === 0) this.hello();
+    }, this.cfg.beaconMs);
     this.publishBeacon();
+    this.hello();
+  }
+
+  /**
+   * Tells the peers this process's incarnation. They bind their direct frames to the incarnation
+   * they last heard (libs/bus/src/auth.ts), so a restarted replica refuses them until it speaks
+   * first; a voter does by campaigning, but a learner (or a follower that hears its leader in
+   * time) never would and would stay deaf. Carries nothing else.
+   */
+  private hello(): void {
+    if (!this.isolated) this.bus.broadcast(BROADCAST_TOPIC, { t: 'hello' });
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -128,6 +157,18 @@ export class ReplicaService implements OnApplicationShutdown {
 
   runtimeStatus() {
     return this.runtime?.status() ?? null;
+  }
+
+  /** A membership request for the live runtime (the control server's members pattern). */
+  async membership(req: MembershipRequest): Promise<MembershipReply> {
+    if (!this.runtime) throw new Error('this replica is killed');
+    if (!this.runtime.membership) throw new Error(`membership changes are not supported by ${this.cfg.protocol} replicas yet`);
+    return this.runtime.membership(req);
+  }
+
+  /** The live runtime's verifiable ledger (null while killed): the control server's ledger pattern reads it. */
+  ledger() {
+    return this.runtime?.ledger ?? null;
   }
 
   private async startRuntime(): Promise<void> {
@@ -205,6 +246,7 @@ export class ReplicaService implements OnApplicationShutdown {
       this.runtime.onClientRequest(f.from, req);
       return;
     }
+    if (t === 'hello') return; // authenticated: its sender's incarnation is learnt, nothing more to do
     if (t === 'raft' || t === 'pbft') {
       if (this.isolated) return void this.counters.peerFramesDroppedIsolated++;
       if (!this.runtime) return void this.counters.framesWhileKilled++;
@@ -240,6 +282,8 @@ export class ReplicaService implements OnApplicationShutdown {
       byzantine: this.byzantine,
       stableCheckpoint: s?.stableCheckpoint,
       digest: s?.digest,
+      ledger: s?.ledger,
+      members: s?.members,
       pid: process.pid,
     };
     this.bus.publish(BEACON_TOPIC, beacon);

@@ -1,4 +1,6 @@
-import type { GatewayRequest, PbftRequestBody } from '@app/wire';
+import type { LedgerHead } from '@app/consensus/ledger';
+import type { BeaconMembers, GatewayRequest, MembershipReply, MembershipRequest, PbftRequestBody } from '@app/wire';
+import type { LedgerReader } from '../ledger/ledger-reader';
 
 /** What a replica reports about itself (beacons, control status, /metrics). */
 export interface RuntimeStatus {
@@ -14,6 +16,10 @@ export interface RuntimeStatus {
   /** PBFT: h, the latest stable checkpoint certified by 2f+1 (its state may still be in transfer). */
   lowWaterMark?: number;
   digest?: string;
+  /** The ledger head at the applied index (null: the state predates the ledger). */
+  ledger?: LedgerHead | null;
+  /** Raft: the latest configuration in this replica's log (discovery). */
+  members?: BeaconMembers;
   /**
    * Set when the core reported a condition it cannot leave by itself (a Raft term or PBFT view at
    * its ceiling): one line for operators. The replica is then unready until someone acts.
@@ -35,6 +41,10 @@ export interface ReplicaRuntime {
   /** A command or read from a gateway. */
   onClientRequest(from: string, body: GatewayRequest | PbftRequestBody): void;
   status(): RuntimeStatus;
+  /** The verifiable ledger: blocks and the storage recheck (apps/node/src/ledger). */
+  readonly ledger?: LedgerReader;
+  /** Raft only: a membership change or a leadership transfer at this replica (it must lead); rejects with a refusal. */
+  membership?(req: MembershipRequest): Promise<MembershipReply>;
   /** PBFT only: switch the replica's outgoing behaviour. */
   setByzantine?(behavior: string): void;
 }

@@ -1,0 +1,39 @@
+import { createZodDto } from 'nestjs-zod';
+import { z } from 'zod';
+import { jsonObject } from '../http/validation';
+
+const memberId = z
+  .string({ error: 'must be a node id (a string)' })
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a node id: 1-64 letters, digits, _ or -')
+  .meta({ example: 'n4' });
+
+/** POST /v1/admin/members: add a replica; a voter is added as a learner first and promoted once caught up. */
+export class AddMemberDto extends createZodDto(
+  jsonObject({
+    id: memberId,
+    role: z.enum(['learner', 'voter'], { error: (iss) => `must be "learner" or "voter", got ${JSON.stringify(iss.input) ?? 'nothing'}` }).default('learner'),
+  }),
+) {}
+
+/** POST /v1/admin/leader/transfer. */
+export class TransferDto extends createZodDto(jsonObject({ to: memberId })) {}
+
+export class MemberDto extends createZodDto(
+  z.object({
+    id: z.string().meta({ example: 'n4' }),
+    role: z.enum(['voter', 'learner']),
+    alive: z.boolean(),
+    leader: z.boolean().meta({ description: 'Whether it leads now' }),
+    appliedIndex: z.number().int(),
+    matchIndex: z.number().int().nullable().meta({ description: "The leader's matchIndex of it (null: not known, or it is the leader)" }),
+  }),
+) {}
+
+export class MembersDto extends createZodDto(
+  z.object({
+    members: z.array(MemberDto.schema),
+    leader: z.string().nullable(),
+    configIndex: z.number().int().meta({ description: 'Log index of the configuration entry (0: the initial configuration)' }),
+    committed: z.boolean().meta({ description: 'false while a change is in flight' }),
+  }),
+) {}

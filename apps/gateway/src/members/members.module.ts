@@ -1,0 +1,8 @@
+import { Module } from '@nestjs/common';
+import { AdminModule } from '../admin/admin.module';
+import { ClusterModule } from '../cluster/cluster.module';
+import { MembersAdminController, MembersController } from './members.controller';
+import { MembersService } from './members.service';
+
+@Module({ imports: [AdminModule, ClusterModule], controllers: [MembersController, MembersAdminController], providers: [MembersService] })
+export class MembersModule {}
