@@ -44,6 +44,28 @@ describe('synodctl', () => {
     expect(ctl('admin', 'heal', follower).code).toBe(0);
   }, 60_000);
 
+  it('membership, leadership transfer and the ledger', async () => {
+    const c = cluster();
+    const list = ctl('member', 'list');
+    expect(list.code).toBe(0);
+    expect(list.out.split('\n').filter((l) => / voter/.test(l))).toHaveLength(3);
+    const leader = await c.waitForLeader();
+    const to = ['n1', 'n2', 'n3'].find((id) => id !== leader)!;
+    expect(ctl('leader', 'transfer', to)).toMatchObject({ code: 0, out: `leader ${to} (was ${leader})` });
+    expect(ctl('member', 'remove', 'n99')).toMatchObject({ code: 1, err: expect.stringContaining('404') });
+    expect(ctl('member', 'explode', 'n1')).toMatchObject({ code: 2, err: expect.stringContaining('unknown member command') });
+    await c.waitForConvergence(30_000);
+    const verify = await waitFor(
+      async () => {
+        const v = ctl('ledger', 'verify');
+        return v.code === 0 ? v : null;
+      },
+      30_000,
+      'the ledger verified',
+    );
+    expect(verify.out).toMatch(/^ledger intact and agreeing on 3 replicas/);
+  }, 90_000);
+
   it('bad usage: exit 2 with the reason; --help: exit 0; an error of the cluster: exit 1 naming the field', () => {
     expect(ctl('--help')).toMatchObject({ code: 0, out: expect.stringContaining('usage: synodctl') });
     expect(ctl('frobnicate')).toMatchObject({ code: 2, err: expect.stringContaining('unknown command "frobnicate"') });

@@ -56,6 +56,15 @@ const USAGE = `usage: synodctl [--endpoints URL,...] [--token T] [--output text|
                                 until Ctrl-C (exit 1 if the leadership is lost)
   elect --listen <name>         the leader of <name> now, then each change, until Ctrl-C
   status                        the cluster: protocol, leader, every replica
+  member list                   the replicated membership: each member's role and progress
+  member add <id> [--learner]   add a replica (a voter by default: it joins as a learner and is
+                                promoted once caught up; --learner: it stays one)
+  member promote|demote|remove <id>
+                                change one member (exit 1 when refused: a change in flight, a
+                                learner behind, the last voter)
+  leader transfer <id>          hand leadership to a voter
+  ledger verify                 every replica's hash chain rechecked from its storage, heads
+                                compared (exit 1 when not intact or not agreeing)
   admin <action> <node>         ${ADMIN_ACTIONS.join(' | ')}; --hard with kill,
                                 --behavior B with byzantine
 
@@ -86,6 +95,7 @@ interface Parsed {
     lease?: string;
     once: boolean;
     listen: boolean;
+    learner: boolean;
     ttl: number;
   };
 }
@@ -113,6 +123,7 @@ function parse(argv: string[]): Parsed | 'help' {
         lease: { type: 'string' },
         once: { type: 'boolean' },
         listen: { type: 'boolean' },
+        learner: { type: 'boolean' },
         ttl: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -155,6 +166,7 @@ function parse(argv: string[]): Parsed | 'help' {
       lease: values.lease as string | undefined,
       once: values.once === true,
       listen: values.listen === true,
+      learner: values.learner === true,
       ttl: values.ttl === undefined ? 10 : seconds(values.ttl as string, '--ttl'),
     },
   };
@@ -312,6 +324,25 @@ async function run(p: Parsed, out: (line: string) => void): Promise<number> {
       }
       return 0;
     }
+    case 'member':
+      return member(p, client, show, out);
+    case 'leader': {
+      const [sub, to] = arity(p, 2, 'transfer <id>');
+      if (sub !== 'transfer') throw new Usage(`unknown leader command "${sub}" (transfer)`);
+      const r = await client.transferLeadership(to);
+      show(r, `leader ${String(r.leader)} (was ${String(r.from)})`);
+      return 0;
+    }
+    case 'ledger': {
+      const [sub] = arity(p, 1, 'verify');
+      if (sub !== 'verify') throw new Usage(`unknown ledger command "${sub}" (verify)`);
+      const r = await client.verifyLedger();
+      show(
+        r,
+        `ledger ${r.ok ? 'intact and agreeing' : 'NOT verified'} on ${String((r.replicas as unknown[] | undefined)?.length ?? 0)} replicas at index ${String(r.commonIndex)}`,
+      );
+      return r.ok ? 0 : 1;
+    }
     case 'admin': {
       const [action, node] = arity(p, 2, `<action> <node> (action: ${ADMIN_ACTIONS.join(', ')})`);
       if (!(ADMIN_ACTIONS as readonly string[]).includes(action)) throw new Usage(`unknown admin action "${action}" (${ADMIN_ACTIONS.join(', ')})`);
@@ -343,6 +374,26 @@ function interruption(): { signal: AbortSignal; dispose(): void } {
 
 const aborted = (signal: AbortSignal): Promise<void> =>
   new Promise((r) => (signal.aborted ? r() : signal.addEventListener('abort', () => r(), { once: true })));
+
+async function member(p: Parsed, client: SynodClient, show: Show, out: (line: string) => void): Promise<number> {
+  const [sub, ...rest] = p.args;
+  if (sub === 'list') {
+    if (rest.length !== 0) throw new Usage('member list takes no arguments');
+    const r = await client.members();
+    show(r, `configuration at index ${r.configIndex}${r.committed ? '' : ' (a change in flight)'}, leader ${r.leader ?? 'none'}`);
+    if (p.flags.output === 'text') {
+      for (const m of r.members)
+        out(`  ${m.id}: ${m.role}${m.leader ? ' (leader)' : ''}, ${m.alive ? 'alive' : 'dead'}, applied ${m.appliedIndex}, match ${m.matchIndex ?? '-'}`);
+    }
+    return 0;
+  }
+  if (sub !== 'add' && sub !== 'promote' && sub !== 'demote' && sub !== 'remove')
+    throw new Usage(`unknown member command "${sub ?? ''}" (list, add, promote, demote, remove)`);
+  if (rest.length !== 1) throw new Usage(`member ${sub} takes <id>`);
+  const r = await client.member(sub, rest[0], p.flags.learner ? 'learner' : 'voter');
+  show(r, `${sub} ${r.id}: ${r.role}`);
+  return 0;
+}
 
 async function lease(p: Parsed, client: SynodClient, show: Show): Promise<number> {
   const [sub, ...rest] = p.args;

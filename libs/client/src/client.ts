@@ -96,6 +96,23 @@ export interface ReadOptions {
 
 const seg = (key: string): string => encodeURIComponent(key);
 
+/** One member as GET /v1/members and the admin member routes give it. */
+export interface Member {
+  id: string;
+  role: 'voter' | 'learner';
+  alive: boolean;
+  leader: boolean;
+  appliedIndex: number;
+  matchIndex: number | null;
+}
+
+export interface MembersAnswer {
+  members: Member[];
+  leader: string | null;
+  configIndex: number;
+  committed: boolean;
+}
+
 export const ADMIN_ACTIONS = ['kill', 'revive', 'isolate', 'heal', 'storage/kill', 'storage/restart', 'byzantine'] as const;
 export type AdminAction = (typeof ADMIN_ACTIONS)[number];
 
@@ -239,6 +256,33 @@ export class SynodClient {
   /** GET /v1/cluster: protocol, leader or primary, and every replica's state. */
   async cluster(): Promise<Record<string, unknown>> {
     return (await this.http.request<Record<string, unknown>>('GET', '/v1/cluster')).body;
+  }
+
+  /** GET /v1/members: the replicated membership, each member's role and progress. */
+  async members(): Promise<MembersAnswer> {
+    return (await this.http.request<MembersAnswer>('GET', '/v1/members')).body;
+  }
+
+  /**
+   * A membership change through the admin API (its token): `add` a replica (a voter joins as a
+   * learner and is promoted once caught up), `promote`/`demote` one, `remove` one. Answers the
+   * member's entry once the change is committed; 409 (SynodError) while another is in flight.
+   */
+  async member(change: 'add' | 'promote' | 'demote' | 'remove', id: string, role: 'voter' | 'learner' = 'voter'): Promise<Member> {
+    const path =
+      change === 'add' || change === 'remove' ? `/v1/admin/members${change === 'remove' ? `/${seg(id)}` : ''}` : `/v1/admin/members/${seg(id)}/${change}`;
+    const method = change === 'remove' ? 'DELETE' : 'POST';
+    return (await this.http.request<Member>(method, path, change === 'add' ? { id, role } : undefined)).body;
+  }
+
+  /** POST /v1/admin/leader/transfer: hand leadership to a voter; answers once it leads. */
+  async transferLeadership(to: string): Promise<{ leader: string | null; from: string | null }> {
+    return (await this.http.request<{ leader: string | null; from: string | null }>('POST', '/v1/admin/leader/transfer', { to })).body;
+  }
+
+  /** GET /v1/ledger/verify: every replica's hash chain rechecked from its storage, and the heads compared. */
+  async verifyLedger(): Promise<Record<string, unknown> & { ok: boolean }> {
+    return (await this.http.request<Record<string, unknown> & { ok: boolean }>('GET', '/v1/ledger/verify')).body;
   }
 
   private async write<T>(method: string, path: string, body: unknown, opts: WriteOptions): Promise<T> {

@@ -84,6 +84,22 @@ describe('admin API', () => {
     expect((await http(gw.base, 'POST', '/v1/admin/nodes/n9/kill')).status).toBe(401);
   });
 
+  it('the membership routes need the token too; GET /v1/members does not', async () => {
+    for (const [method, path, body] of [
+      ['POST', '/v1/admin/members', { id: 'n4', role: 'voter' }],
+      ['POST', '/v1/admin/members/n2/promote', undefined],
+      ['POST', '/v1/admin/members/n2/demote', undefined],
+      ['DELETE', '/v1/admin/members/n2', undefined],
+      ['POST', '/v1/admin/leader/transfer', { to: 'n2' }],
+    ] as const) {
+      const res = await http(gw.base, method, path, { body });
+      expect(res.status).toBe(401);
+    }
+    const members = await http(gw.base, 'GET', '/v1/members');
+    expect(members.status).toBe(200);
+    expect(members.body.members.map((m: { id: string; role: string }) => `${m.id}:${m.role}`)).toEqual(['n1:voter', 'n2:voter', 'n3:voter']);
+  });
+
   it('kill, revive, isolate, heal reach the replica and answer with its status', async () => {
     const kill = await http(gw.base, 'POST', '/v1/admin/nodes/n1/kill', { headers: auth });
     expect(kill.status).toBe(200);
