@@ -59,6 +59,8 @@ describe('chaos: linearizable histories and no lost writes under faults', () => 
         // One watch over the run saw every change once, in order (tools/chaos/watch-check.ts).
         expect(r.watch.problems).toEqual([]);
         expect(r.watch.events).toBeGreaterThan(100);
+        // After the faults, every replica's hash chain checks out against its storage, and they agree.
+        expect(r.ledger).toMatchObject({ ok: true, agree: true, broken: [] });
         const faults = Object.values(r.faults as Record<string, number>).reduce((a, b) => a + b, 0);
         expect(faults).toBeGreaterThanOrEqual(2);
         expect(existsSync(join(run.outDir, 'history.json'))).toBe(true);

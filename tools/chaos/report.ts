@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { CheckResult } from '@app/history';
 import type { Convergence } from './convergence';
 import type { DurabilityReport } from './durability';
+import type { LedgerReport } from './ledger-check';
 import type { FaultEvent, FaultKind } from './nemesis';
 import type { ChaosOptions } from './options';
 import type { RecordedOp, UnexpectedStatus } from './recorder';
@@ -20,6 +21,8 @@ export interface ChaosResult {
   check: { keys: number; ops: number; incomplete: boolean; unknownKeys: string[]; violations: number; ms: number };
   durability: DurabilityReport & { lostCount: number };
   convergence: Convergence;
+  /** GET /v1/ledger/verify after convergence (ledger-check.ts). */
+  ledger: LedgerReport;
   /** One watch over the run, checked against the history (watch-check.ts). */
   watch: WatchReport;
   faults: Record<FaultKind, number>;
@@ -35,6 +38,7 @@ export function verdict(r: Omit<ChaosResult, 'passed' | 'summary'>): boolean {
     r.durability.lost.length === 0 &&
     r.durability.unverified.length === 0 &&
     r.convergence.converged &&
+    r.ledger.ok &&
     r.unexpected.length === 0 &&
     r.watch.problems.length === 0;
   // A canary run passes when the checker catches it: a stale-read history must not pass as linearizable.
@@ -54,6 +58,7 @@ export function summaryLine(r: Omit<ChaosResult, 'summary'>): string {
     `linearizable: ${lin}`,
     `acknowledged writes lost: ${r.durability.lost.length} of ${r.durability.acknowledged}${r.durability.unverified.length ? ` (${r.durability.unverified.length} unverified)` : ''}`,
     `converged: ${r.convergence.converged ? `yes (${r.convergence.digests ? 'applied index and state digest' : 'applied index; no digests published'})` : 'NO'}`,
+    `ledger: ${r.ledger.ok ? 'verified' : `NOT verified${r.ledger.broken.length ? ` (${r.ledger.broken.join(',')} broken)` : ''}`}`,
     `watch: ${r.watch.events} changes, ${r.watch.problems.length === 0 ? 'each once, in order' : `${r.watch.problems.length} PROBLEMS (${r.watch.problems.slice(0, 3).join('; ')})`}`,
     `faults: kill=${f.kill} hard-kill=${f['hard-kill']} isolate=${f.isolate} redis-kill=${f['redis-kill']} byzantine=${f.byzantine}`,
   ];

@@ -2,6 +2,7 @@ import { checkLinearizable } from '@app/history';
 import { progressLines } from '../progress';
 import { ChaosCluster } from './cluster';
 import { waitForConvergence } from './convergence';
+import { checkLedger } from './ledger-check';
 import { DurabilityStream, readUntilAnswered } from './durability';
 import { request } from './http';
 import type { KvClientOptions } from './kv-client';
@@ -90,6 +91,12 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void = ()
       stopProgress();
     }
 
+    log("verifying the ledger (every replica's hash chain against its storage)");
+    const ledger = await checkLedger(cluster.url, 30_000);
+    log(
+      `ledger: ${ledger.ok ? `verified at index ${ledger.commonIndex}` : `NOT verified (broken: ${ledger.broken.join(',') || 'none'}, heads agree: ${ledger.agree})`}`,
+    );
+
     const watchReport = watch.verify(recorder.ops);
     if (!caughtUp) watchReport.problems.unshift('the watch did not reach the last write within 30 s');
     log(`watch: ${watchReport.events} changes, ${watchReport.problems.length} problems`);
@@ -116,6 +123,7 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void = ()
       },
       durability: { ...dur, lostCount: dur.lost.length },
       convergence,
+      ledger,
       watch: watchReport,
       faults: nemesis.counts(),
       faultErrors: nemesis.events.flatMap((e) => e.errors),
