@@ -1,5 +1,6 @@
-import { checkLinearizable, type HistoryOp } from '@app/history';
-import { clusterForSuite, waitFor, type TestCluster } from './support/cluster';
+import { checkLinearizable } from '@app/history';
+import { clusterForSuite, waitFor } from './support/cluster';
+import { finalReads, Workload } from './support/workload';
 
 /**
  * Membership at runtime (issue 13), Raft, on real processes: the launcher provisions three spare
@@ -8,73 +9,6 @@ import { clusterForSuite, waitFor, type TestCluster } from './support/cluster';
  * acknowledged is lost, the clients' history is linearizable, and writes keep going but for the
  * elections the changes cause.
  */
-
-/** Clients writing and reading a few keys, every operation recorded for the checker. */
-class Workload {
-  readonly history: HistoryOp[] = [];
-  /** When each write was acknowledged (ms since start): the gaps are the unavailability. */
-  readonly acks: number[] = [];
-  private running = true;
-  private readonly t0 = performance.now();
-  private loops: Promise<void>[] = [];
-
-  constructor(
-    private readonly c: TestCluster,
-    private readonly clients: number,
-    private readonly keys: number,
-  ) {}
-
-  start(): void {
-    this.loops = Array.from({ length: this.clients }, (_, i) => this.loop(i));
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    await Promise.all(this.loops);
-  }
-
-  private now(): number {
-    return performance.now() - this.t0;
-  }
-
-  private async loop(client: number): Promise<void> {
-    for (let n = 0; this.running; n++) {
-      const key = `m/${(client + n) % this.keys}`;
-      const op: HistoryOp = { id: this.history.length, client, kind: n % 3 === 2 ? 'get' : 'put', key, invoke: this.now(), complete: null, status: 'info' };
-      this.history.push(op);
-      try {
-        if (op.kind === 'put') {
-          op.value = `c${client}-${n}`;
-          const r = await this.c.put(key, op.value, { 'idempotency-key': `w-${client}-${n}` });
-          if (r.status === 200) {
-            op.status = 'ok';
-            this.acks.push(this.now());
-          } else if (r.status === 503) {
-            op.status = 'fail'; // the gateway promises nothing was applied; a 504 stays open (info)
-          }
-        } else {
-          const r = await this.c.get(key);
-          if (r.status === 200 || r.status === 404) {
-            op.status = 'ok';
-            op.result = { value: r.status === 200 ? r.body.value : null };
-          } else if (r.status === 503) {
-            op.status = 'fail'; // a read that was not served has no effect
-          }
-        }
-      } catch {
-        // a dropped connection: the write's fate is unknown (info)
-      }
-      if (op.status !== 'info') op.complete = this.now();
-      if (op.status === 'info' && op.kind === 'get') op.status = 'fail';
-    }
-  }
-
-  longestWriteGapMs(): number {
-    let gap = 0;
-    for (let i = 1; i < this.acks.length; i++) gap = Math.max(gap, this.acks[i] - this.acks[i - 1]);
-    return gap;
-  }
-}
 
 describe('membership changes at runtime (raft)', () => {
   const cluster = clusterForSuite(['--protocol', 'raft', '--spares', '3', '--node-env', 'SNAPSHOT_EVERY=200']);
@@ -141,20 +75,7 @@ describe('membership changes at runtime (raft)', () => {
     }
 
     // Every acknowledged write is in the final state; the whole history is linearizable.
-    const final: HistoryOp[] = [];
-    for (let k = 0; k < 6; k++) {
-      const r = await c.get(`m/${k}`);
-      final.push({
-        id: load.history.length + k,
-        client: 99,
-        kind: 'get',
-        key: `m/${k}`,
-        invoke: 1e12,
-        complete: 1e12 + 1,
-        status: 'ok',
-        result: { value: r.status === 200 ? r.body.value : null },
-      });
-    }
+    const final = await finalReads(c, load.history.length, 6);
     const check = checkLinearizable([...load.history, ...final]);
     expect(check.violations).toEqual([]);
     expect(check.linearizable).toBe(true);

@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { ConfigError, loadGatewayConfig, loadNodeConfig } from '@app/config';
-import { ensureKeys, PBFT_CLIENT_ID, type SupervisorAction, type SupervisorStatus } from '@app/wire';
+import { ensureKeys, PBFT_ADMIN_ID, PBFT_CLIENT_ID, type SupervisorAction, type SupervisorActionOptions, type SupervisorStatus } from '@app/wire';
 import { ManagedProcess } from './managed-process';
 import type { LauncherOptions } from './options';
 import { assertPortFree, freePort, RedisProcess, waitForPort } from './redis-process';
@@ -43,6 +43,8 @@ interface ManagedNode {
   spare: boolean;
   /** Its process ran at some point: a later `join` is a new machine, its storage wiped. */
   started: boolean;
+  /** What its latest `join` added to its environment (PBFT: the configuration it trusts), kept across its restarts. */
+  joinEnv: Record<string, string>;
 }
 
 /** The entry points of the built apps, next to this file in dist/. */
@@ -80,8 +82,9 @@ export class Launcher {
     const ids = Array.from({ length: this.o.nodes + this.o.spares }, (_, i) => `n${i + 1}`);
     const voters = ids.slice(0, this.o.nodes);
     const keysDir = join(dataDir, 'keys');
-    // Every frame on the bus is authenticated under these keys, whatever the protocol.
-    ensureKeys(keysDir, [...ids, PBFT_CLIENT_ID]);
+    // Every frame on the bus is authenticated under these keys, whatever the protocol; `admin` signs
+    // PBFT reconfigurations (the gateway holds its private key as the admin API's signer).
+    ensureKeys(keysDir, [...ids, PBFT_CLIENT_ID, PBFT_ADMIN_ID]);
     this.keysDir = keysDir;
 
     // Fail fast, before anything is spawned, when the gateway's port is taken.
@@ -113,6 +116,7 @@ export class Launcher {
         proc: null,
         spare: !voters.includes(id),
         started: voters.includes(id),
+        joinEnv: {},
       });
     }
     this.queueUrl = shared ?? (await spawnRedis('queue', [ownerUser(QUEUE_USER, secrets[QUEUE_USER])])).urlAs(QUEUE_USER);
@@ -139,7 +143,7 @@ export class Launcher {
     }));
 
     const token = randomBytes(24).toString('hex');
-    const sup = await startSupervisorServer({ list: () => this.nodes.map((n) => this.status(n)), act: (id, a) => this.act(id, a) }, token);
+    const sup = await startSupervisorServer({ list: () => this.nodes.map((n) => this.status(n)), act: (id, a, o) => this.act(id, a, o) }, token);
     this.supervisor = sup.server;
     const gatewayEnv = {
       ...inherited,
@@ -160,7 +164,10 @@ export class Launcher {
     const procs = this.nodes.map((n, i) => {
       const env = nodeEnvs[i];
       return (n.proc = new ManagedProcess(
-        { name: `replica ${n.id}`, spawn: () => spawn(process.execPath, [NODE_MAIN], { env, stdio: ['ignore', 'inherit', 'inherit'] }) },
+        {
+          name: `replica ${n.id}`,
+          spawn: () => spawn(process.execPath, [NODE_MAIN], { env: { ...env, ...n.joinEnv }, stdio: ['ignore', 'inherit', 'inherit'] }),
+        },
         log,
       ));
     });
@@ -186,7 +193,7 @@ export class Launcher {
     await Promise.all(this.redis.map((r) => r.stop()));
   }
 
-  private async act(id: string, action: SupervisorAction): Promise<SupervisorStatus> {
+  private async act(id: string, action: SupervisorAction, options: SupervisorActionOptions = {}): Promise<SupervisorStatus> {
     const n = this.nodes.find((x) => x.id === id);
     if (!n) throw new UnknownNodeError(`unknown node ${JSON.stringify(id)}`);
     switch (action) {
@@ -207,7 +214,9 @@ export class Launcher {
           rmSync(n.redis.dir, { recursive: true, force: true });
           await n.redis.start();
         }
-        log(`join of replica ${id} (admin)`);
+        // PBFT: the new replica trusts the configuration in force (the gateway's, which f+1 replicas vouched for).
+        n.joinEnv = options.pbftConfiguration ? { JOIN: 'true', PBFT_CONFIGURATION: JSON.stringify(options.pbftConfiguration) } : {};
+        log(`join of replica ${id} (admin)${options.pbftConfiguration ? `, trusting configuration ${options.pbftConfiguration.epoch}` : ''}`);
         n.started = true;
         await n.proc?.start();
         break;

@@ -34,6 +34,8 @@ describe('launcher command line', () => {
     expect(parseArgs(['--spares', '3'], {}).spares).toBe(3);
     expect(() => parseArgs(['--nodes', '30', '--spares', '2'], {})).toThrow(/--nodes plus --spares is at most 31/);
     expect(() => parseArgs(['--spares', 'x'], {})).toThrow(/--spares/);
+    // PBFT too: the initial configuration is --nodes (3f+1); spares join through reconfiguration.
+    expect(parseArgs(['--protocol', 'pbft', '--nodes', '4', '--spares', '3'], {})).toMatchObject({ protocol: 'pbft', nodes: 4, spares: 3 });
   });
 
   it('reads every flag, in both --flag value and --flag=value forms', () => {

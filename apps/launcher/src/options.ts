@@ -5,7 +5,7 @@ import type { Protocol } from '@app/wire';
 export interface LauncherOptions {
   protocol: Protocol;
   nodes: number;
-  /** Raft: replica identities provisioned beyond --nodes (keys, Redis, ports), started when the admin API adds them. */
+  /** Replica identities provisioned beyond --nodes (keys, Redis, ports), started when the admin API adds them. */
   spares: number;
   fresh: boolean;
   port: number;
@@ -26,8 +26,9 @@ export interface LauncherOptions {
 export const USAGE = `usage: npm start -- [options]
   --protocol raft|pbft     consensus protocol (raft)
   --nodes N                replicas, 1-31 (3 for raft, 4 for pbft; pbft needs 3f+1)
-  --spares N               raft: replicas to provision beyond --nodes, 0-28 (0): their keys and Redis
+  --spares N               replicas to provision beyond --nodes, 0-28 (0): their keys and Redis
                            are ready, their processes start when POST /v1/admin/members adds them
+                           (pbft: each configuration is 3f+1, so adds are staged until it is)
   --fresh                  delete the data directory first
   --port P                 gateway port (env PORT, 3000; 0 = any free port)
   --cluster NAME           cluster name (env CLUSTER, synod)
@@ -130,7 +131,6 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv): LauncherOptio
     problems.push(`PBFT needs n = 3f+1 replicas (4, 7, ...), --nodes is ${nodes}`);
 
   const spares = values.spares === undefined ? 0 : (check(SPARES, values.spares, '--spares', problems) ?? 0);
-  if (spares > 0 && protocol !== 'raft') problems.push('--spares is for Raft clusters (PBFT membership changes are not wired to the launcher yet)');
   if (nodes + spares > 31) problems.push(`--nodes plus --spares is at most 31, got ${nodes + spares}`);
   const nodeEnv = pairs(values['node-env'], '--node-env', problems);
   // A replica setting, so it travels as one: the same on every replica (their digests must agree).

@@ -1,11 +1,11 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { SUPERVISOR_ACTIONS, type SupervisorAction, type SupervisorStatus } from '@app/wire';
+import { SUPERVISOR_ACTIONS, type SupervisorAction, type SupervisorActionOptions, type SupervisorStatus } from '@app/wire';
 
 /** What the supervisor can do; the launcher implements it. */
 export interface SupervisorActions {
   list(): SupervisorStatus[];
-  act(node: string, action: SupervisorAction): Promise<SupervisorStatus>;
+  act(node: string, action: SupervisorAction, options?: SupervisorActionOptions): Promise<SupervisorStatus>;
 }
 
 export class UnknownNodeError extends Error {}
@@ -29,8 +29,10 @@ export async function startSupervisorServer(actions: SupervisorActions, token: s
     if (req.method !== 'POST' || !m) return reply(res, 404, { error: `no route ${req.method} ${url.pathname}` });
     const action = m[2] as SupervisorAction;
     if (!SUPERVISOR_ACTIONS.includes(action)) return reply(res, 404, { error: `unknown action ${action}` });
+    const options = await readOptions(req);
+    if (options === null) return reply(res, 400, { error: 'the body must be JSON {"pbftConfiguration"?: {"epoch","replicas","since"}}' });
     try {
-      return reply(res, 200, await actions.act(m[1], action));
+      return reply(res, 200, await actions.act(m[1], action, options));
     } catch (err) {
       if (err instanceof UnknownNodeError) return reply(res, 404, { error: err.message });
       return reply(res, 409, { error: (err as Error).message });
@@ -43,6 +45,34 @@ export async function startSupervisorServer(actions: SupervisorActions, token: s
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
   return { url: `http://127.0.0.1:${port}`, server };
+}
+
+/** An action's options from its (small, optional) JSON body; null when it is not what an action takes. */
+async function readOptions(req: IncomingMessage): Promise<SupervisorActionOptions | null> {
+  let text = '';
+  for await (const chunk of req) {
+    text += String(chunk);
+    if (text.length > 64 * 1024) return null;
+  }
+  if (text.trim() === '') return {};
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof body !== 'object' || body === null) return null;
+  const conf = (body as SupervisorActionOptions).pbftConfiguration;
+  if (conf === undefined) return {};
+  const nat = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+  const ok =
+    typeof conf === 'object' &&
+    conf !== null &&
+    nat(conf.epoch) &&
+    nat(conf.since) &&
+    Array.isArray(conf.replicas) &&
+    conf.replicas.every((r) => typeof r === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(r));
+  return ok ? { pbftConfiguration: { epoch: conf.epoch, replicas: [...conf.replicas], since: conf.since } } : null;
 }
 
 function reply(res: ServerResponse, status: number, body: unknown): void {

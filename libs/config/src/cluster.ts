@@ -1,11 +1,17 @@
 import type { Protocol } from '@app/wire';
+
+/** Key-file principals that are not replicas (libs/wire: PBFT_CLIENT_ID and PBFT_ADMIN_ID): no replica may take their names. */
+const RESERVED_PRINCIPALS = ['gateway', 'admin'] as const;
 import { id, nodeList, oneOf, optionalText, protocol, redisUrl, routes, type Report } from './pieces';
 
 /** The variables every member of a cluster reads (replica and gateway alike). */
 export const clusterShape = {
   CLUSTER: id('synod'),
   NODES: nodeList(),
-  /** Raft: the voters of the initial configuration, a subset of NODES (default: all of them); the rest are spares to add at runtime. */
+  /**
+   * The initial configuration, a subset of NODES (default: all of them); the rest are spares to add
+   * at runtime. Raft: its voters. PBFT: its replicas (n = 3f+1), epoch 0 of the reconfiguration chain.
+   */
   VOTERS: nodeList(),
   PROTOCOL: protocol(),
   /** The key files (libs/wire/src/keys.ts): the bus's frame keys, and PBFT's signing keys. */
@@ -45,7 +51,7 @@ export function clusterNodes(v: ClusterVars): string[] {
   return v.NODES ?? (v.PROTOCOL === 'pbft' ? ['n1', 'n2', 'n3', 'n4'] : ['n1', 'n2', 'n3']);
 }
 
-/** Raft: the initial voters (VOTERS, default every node). */
+/** The initial configuration: Raft's voters, PBFT's replicas (VOTERS, default every node). */
 export function clusterVoters(v: ClusterVars): string[] {
   return v.VOTERS ?? clusterNodes(v);
 }
@@ -56,9 +62,14 @@ export function checkCluster(v: ClusterVars, bad: Report): void {
   if (v.VOTERS !== undefined) {
     const strangers = v.VOTERS.filter((id) => !clusterNodes(v).includes(id));
     if (strangers.length > 0) bad(`VOTERS names ${strangers.join(', ')}, not in NODES (${clusterNodes(v).join(',')})`);
-    if (v.PROTOCOL !== 'raft') bad('VOTERS is for Raft clusters (every PBFT replica of NODES takes part)');
   }
-  if (v.PROTOCOL === 'pbft' && (n < 4 || (n - 1) % 3 !== 0)) bad(`PBFT needs n = 3f+1 replicas (4, 7, ...), NODES has ${n}`);
+  const reserved = clusterNodes(v).filter((id) => (RESERVED_PRINCIPALS as readonly string[]).includes(id));
+  if (reserved.length > 0) bad(`NODES names ${reserved.join(', ')}: reserved for the ${RESERVED_PRINCIPALS.join(' and ')} principals' keys`);
+  // PBFT: the initial configuration is n = 3f+1; NODES may hold any number of spares beyond it
+  // (reconfiguration keeps every later configuration at 3f+1 too).
+  const voters = clusterVoters(v).length;
+  const where = v.VOTERS !== undefined ? `VOTERS has ${voters}` : `NODES has ${n}`;
+  if (v.PROTOCOL === 'pbft' && (voters < 4 || (voters - 1) % 3 !== 0)) bad(`PBFT needs n = 3f+1 replicas (4, 7, ...), ${where}`);
   if (!v.KEYS_DIR) bad("KEYS_DIR is required: every bus frame is authenticated with the keys there (the launcher and compose's keys job create them)");
   if (v.BUS_AUTH !== 'on' && v.NODE_ENV !== 'test')
     bad(`BUS_AUTH=${v.BUS_AUTH} switches frame authentication off and exists for the test suite only (NODE_ENV=test)`);

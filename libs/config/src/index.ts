@@ -5,6 +5,6 @@ export { redisOptions } from './redis-url';
 export { parseSize } from './size';
 export * as pieces from './pieces';
 export { check } from './pieces';
-export { loadNodeConfig, type NodeConfig } from './node';
+export { loadNodeConfig, type NodeConfig, type PbftTrustedConfiguration } from './node';
 export { isLoopback, loadGatewayConfig, type GatewayConfig } from './gateway';
 export { loadLauncherEnv } from './launcher';

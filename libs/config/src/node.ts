@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Protocol } from '@app/wire';
 import { busRoutes, busShape, checkCluster, clusterNodes, clusterShape, clusterVoters, ignore } from './cluster';
 import { parseEnv } from './config-error';
-import { host, int, oneOf, port, redisUrl, requiredId, type Report } from './pieces';
+import { host, int, oneOf, port, redisUrl, requiredId, variable, type Report } from './pieces';
 
 /** Everything a replica is told at start, validated once; each bad value gets its own message. */
 export interface NodeConfig {
@@ -13,10 +13,19 @@ export interface NodeConfig {
    * where its inbox is. The Raft membership is a subset of it, replicated in the log.
    */
   nodes: string[];
-  /** Raft: the voters of the initial configuration (VOTERS, default NODES). */
+  /** The initial configuration: Raft's voters, PBFT's replicas (VOTERS, default NODES). */
   voters: string[];
-  /** Raft: started to join a running cluster: no initial configuration, learn it from the leader (JOIN=true). */
+  /**
+   * Started to join a running cluster (JOIN=true). Raft: no initial configuration, learn it from the
+   * leader. PBFT: start empty, trusting `pbftConfiguration`, and catch up by certified state transfer.
+   */
   join: boolean;
+  /**
+   * PBFT, JOIN only: the configuration in force when this replica was added (PBFT_CONFIGURATION), the
+   * one it trusts at start; null: the initial one (VOTERS, epoch 0), whose certified chain of
+   * changes leads to the present as long as one of its replicas still serves state transfer.
+   */
+  pbftConfiguration: PbftTrustedConfiguration | null;
   protocol: Protocol;
   /** Every node's bus home (its inbox's Redis), by node id. */
   busRoutes: Record<string, string>;
@@ -52,11 +61,38 @@ export interface NodeConfig {
   leaseTtlFactor: number;
 }
 
+/** A PBFT configuration as the core takes it (PbftConfig.configuration). */
+export interface PbftTrustedConfiguration {
+  epoch: number;
+  replicas: string[];
+  since: number;
+}
+
+/** PBFT_CONFIGURATION: `{"epoch":E,"replicas":[...],"since":S}`, as GET /v1/members shows it. */
+const pbftConfiguration = () =>
+  variable((t, bad): PbftTrustedConfiguration | null => {
+    if (t === undefined) return null;
+    let v: Partial<PbftTrustedConfiguration> | null = null;
+    try {
+      v = JSON.parse(t) as Partial<PbftTrustedConfiguration>;
+    } catch {
+      // reported below
+    }
+    const count = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+    const ids = v?.replicas;
+    if (v === null || typeof v !== 'object' || !count(v.epoch) || !count(v.since) || !Array.isArray(ids) || !ids.every((id) => typeof id === 'string')) {
+      bad(`must be JSON {"epoch":E,"replicas":["n1",...],"since":S} (the configuration GET /v1/members shows), got ${JSON.stringify(t)}`);
+      return null;
+    }
+    return { epoch: v.epoch as number, replicas: [...ids], since: v.since as number };
+  });
+
 const nodeVars = z.object({
   ...clusterShape,
   ...busShape,
   NODE_ID: requiredId("this replica's id, one of NODES"),
   JOIN: oneOf(['false', 'true'], 'false'),
+  PBFT_CONFIGURATION: pbftConfiguration(),
   STORAGE_URL: redisUrl(),
   HTTP_HOST: host('127.0.0.1'),
   HTTP_PORT: port(0),
@@ -84,7 +120,14 @@ function derive(v: NodeVars, bad: Report) {
   const nodes = clusterNodes(v);
   if (v.NODE_ID && !nodes.includes(v.NODE_ID)) bad(`NODE_ID ${v.NODE_ID} is not in NODES (${nodes.join(',')})`);
   const voters = clusterVoters(v);
-  if (v.JOIN === 'true' && v.PROTOCOL !== 'raft') bad('JOIN is for Raft clusters (PBFT replicas are every node of NODES)');
+  const conf = v.PBFT_CONFIGURATION;
+  if (conf !== null) {
+    if (v.PROTOCOL !== 'pbft' || v.JOIN !== 'true') bad('PBFT_CONFIGURATION is for a PBFT replica started to join (JOIN=true)');
+    const strangers = conf.replicas.filter((id) => !nodes.includes(id));
+    if (strangers.length > 0) bad(`PBFT_CONFIGURATION names ${strangers.join(', ')}, not in NODES (${nodes.join(',')})`);
+    const n = conf.replicas.length;
+    if (n < 4 || (n - 1) % 3 !== 0 || new Set(conf.replicas).size !== n) bad(`PBFT_CONFIGURATION needs n = 3f+1 distinct replicas (4, 7, ...), has ${n}`);
+  }
   const bus = busRoutes(v, nodes, bad);
   const storageUrl = v.STORAGE_URL ?? v.REDIS_URL;
   if (storageUrl === undefined) bad("STORAGE_URL is required (the Redis of this replica's log); REDIS_URL is used when it is unset");
@@ -109,6 +152,7 @@ export const nodeEnvSchema = nodeVars
       nodes: d.nodes,
       voters: d.voters,
       join: v.JOIN === 'true',
+      pbftConfiguration: v.PBFT_CONFIGURATION,
       protocol: v.PROTOCOL,
       busRoutes: d.busRoutes,
       storageUrl: d.storageUrl,

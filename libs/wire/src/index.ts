@@ -119,7 +119,10 @@ export interface Beacon {
   digest?: string;
   /** The verifiable ledger's head at the replica's applied index (null: its state predates the ledger). */
   ledger?: import('./ledger').BeaconLedger;
-  /** Raft: this replica's latest configuration (discovery: gateways learn the replica set from it). */
+  /**
+   * This replica's configuration (discovery: gateways learn the replica set from it). Raft: its
+   * latest one. PBFT: the one in force here (voters = its replicas, learners = []), with `pbft`.
+   */
   members?: import('./members').BeaconMembers;
   pid: number;
 }
@@ -131,9 +134,19 @@ export function pbftReplyTopic(client: string): string {
 }
 /** The PBFT client identity of gateways (their key is `<KEYS_DIR>/gateway.key`). */
 export const PBFT_CLIENT_ID = 'gateway';
+/**
+ * The admin principal (`<KEYS_DIR>/admin.key`): the only signer whose PBFT requests may change the
+ * replica set (PbftConfig.admin). Gateways hold it as the admin API's signer (ADMIN_TOKEN guards
+ * the routes); replicas know its public key only.
+ */
+export const PBFT_ADMIN_ID = 'admin';
 /** The PBFT client id of one gateway process: its own timestamps and replies, the gateways' key. */
 export function pbftClientFor(endpoint: string): string {
   return `${PBFT_CLIENT_ID}/${endpoint}`;
+}
+/** The admin's PBFT client id in one gateway process: its own timestamps and replies, the admin key. */
+export function pbftAdminClientFor(endpoint: string): string {
+  return `${PBFT_ADMIN_ID}/${endpoint}`;
 }
 export const BROADCAST_TOPIC = 'broadcast';
 
@@ -189,6 +202,12 @@ export function controlPattern(cluster: string, node: string): string {
  */
 export const SUPERVISOR_ACTIONS = ['hard-kill', 'respawn', 'storage-kill', 'storage-restart', 'join', 'retire'] as const;
 export type SupervisorAction = (typeof SUPERVISOR_ACTIONS)[number];
+
+/** The body of a supervisor action, where it needs one. */
+export interface SupervisorActionOptions {
+  /** `join` of a PBFT replica: the configuration in force, which the new replica trusts at start (PBFT_CONFIGURATION). */
+  pbftConfiguration?: { epoch: number; replicas: string[]; since: number };
+}
 
 export interface SupervisorStatus {
   id: string;

@@ -2,10 +2,15 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** PBFT_ADMIN_ID (index.ts), here without importing the barrel: a signer, not a bus principal. */
+const ADMIN_SIGNER = 'admin';
+
 /**
  * Key files, two pairs per principal (each replica, and `gateway` for every gateway and client):
  * - `<id>.key` / `<id>.pub`: Ed25519, PBFT's signatures;
  * - `<id>.bus.key` / `<id>.bus.pub`: X25519, the bus's frame MACs (libs/bus/src/auth.ts).
+ * `admin` (PBFT's reconfiguration signer) has the Ed25519 pair only: it never speaks on the bus, its
+ * signed requests travel in a gateway's frames.
  * Private keys are PKCS#8 PEM (mode 0600), public keys SPKI PEM. The launcher (or compose's key
  * job) creates them once; every process loads its own private keys and everyone's public keys.
  */
@@ -19,7 +24,7 @@ export function ensureKeys(dir: string, ids: string[]): void {
   };
   for (const id of ids) {
     pair(id, '', 'ed25519');
-    pair(id, '.bus', 'x25519');
+    if (id !== ADMIN_SIGNER) pair(id, '.bus', 'x25519');
   }
 }
 

@@ -37,4 +37,16 @@ export interface BeaconMembers {
   committed: boolean;
   /** The leader's matchIndex of each other member. */
   match?: Record<string, number>;
+  /** PBFT: `index` is the configuration's epoch, `committed` false while a decided change waits for its boundary. */
+  pbft?: BeaconPbftConfiguration;
+}
+
+/** PBFT's reconfiguration state at one replica (its PbftStatus), for gateways and the admin API. */
+export interface BeaconPbftConfiguration {
+  /** The checkpoint boundary after which the configuration in force governs. */
+  since: number;
+  /** A configuration decided (executed) that takes over once checkpoint `since` is stable; null: none. */
+  next: { epoch: number; replicas: string[]; since: number } | null;
+  /** Whether this replica is in the configuration in force (false: joining, or removed). */
+  member: boolean;
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { SupervisorAction, SupervisorStatus } from '@app/wire';
+import type { SupervisorAction, SupervisorActionOptions, SupervisorStatus } from '@app/wire';
 import { GATEWAY_CONFIG } from '../config/config.module';
 import type { GatewayConfig } from '../config/config';
 
@@ -31,17 +31,19 @@ export class SupervisorClient {
     return this.call<SupervisorStatus[]>('GET', '/v1/nodes', timeoutMs);
   }
 
-  act(node: string, action: SupervisorAction, timeoutMs: number): Promise<SupervisorStatus | null> {
-    return this.call<SupervisorStatus>('POST', `/v1/nodes/${encodeURIComponent(node)}/${action}`, timeoutMs);
+  /** `options`: what the action needs beyond the node (`join` of a PBFT replica: the configuration it trusts). */
+  act(node: string, action: SupervisorAction, timeoutMs: number, options?: SupervisorActionOptions): Promise<SupervisorStatus | null> {
+    return this.call<SupervisorStatus>('POST', `/v1/nodes/${encodeURIComponent(node)}/${action}`, timeoutMs, options);
   }
 
-  private async call<T>(method: string, path: string, timeoutMs: number): Promise<T | null> {
+  private async call<T>(method: string, path: string, timeoutMs: number, payload?: unknown): Promise<T | null> {
     if (this.config.supervisorUrl === null) return null;
     let res: Response;
     try {
       res = await fetch(this.config.supervisorUrl + path, {
         method,
-        headers: { authorization: `Bearer ${this.config.supervisorToken ?? ''}` },
+        headers: { authorization: `Bearer ${this.config.supervisorToken ?? ''}`, ...(payload !== undefined ? { 'content-type': 'application/json' } : {}) },
+        ...(payload !== undefined ? { body: JSON.stringify(payload) } : {}),
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Bus, BusCounters, CLIENT_PRINCIPAL, FrameAuth, Frame } from '@app/bus';
 import { redisOptions } from '@app/config';
-import { BEACON_TOPIC, loadBusKeys, METRICS_TOPIC, pbftClientFor, pbftReplyTopic } from '@app/wire';
+import { BEACON_TOPIC, loadBusKeys, METRICS_TOPIC, pbftAdminClientFor, pbftClientFor, pbftReplyTopic } from '@app/wire';
 import { GATEWAY_CONFIG } from '../config/config.module';
 import { GatewayConfig, redact } from '../config/config';
 
@@ -28,9 +28,10 @@ export class GatewayBus implements FramePort, OnModuleInit, OnApplicationShutdow
   private readonly metricsHandlers: Array<(from: string, body: unknown) => void> = [];
 
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {
-    // A PBFT gateway also hears the replies addressed to its client identity.
-    // Replicas' metrics snapshots too, re-exposed on /metrics with a node label.
-    const topics = config.protocol === 'pbft' ? [BEACON_TOPIC, METRICS_TOPIC, pbftReplyTopic(pbftClientFor(this.self))] : [BEACON_TOPIC, METRICS_TOPIC];
+    // A PBFT gateway also hears the replies addressed to its client identities (its own, and the
+    // admin's it signs reconfigurations as). Replicas' metrics snapshots too, re-exposed on /metrics with a node label.
+    const replies = [pbftReplyTopic(pbftClientFor(this.self)), pbftReplyTopic(pbftAdminClientFor(this.self))];
+    const topics = config.protocol === 'pbft' ? [BEACON_TOPIC, METRICS_TOPIC, ...replies] : [BEACON_TOPIC, METRICS_TOPIC];
     // No home of its own: it listens on every replica's home Redis and reaches each replica through it.
     // Every frame is authenticated (libs/bus/src/auth.ts): the gateway speaks as the client principal.
     this.bus = new Bus({

@@ -1,4 +1,4 @@
-import type { Beacon, BeaconMembers } from '@app/wire';
+import type { Beacon, BeaconMembers, BeaconPbftConfiguration } from '@app/wire';
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -13,7 +13,22 @@ function parseMembers(v: unknown): BeaconMembers | null {
   if (!isRecord(v) || !ids(v.voters) || !ids(v.learners) || typeof v.index !== 'number' || !Number.isInteger(v.index)) return null;
   const members: BeaconMembers = { voters: v.voters, learners: v.learners, index: v.index, committed: v.committed === true };
   if (isRecord(v.match)) members.match = Object.fromEntries(Object.entries(v.match).filter((e): e is [string, number] => typeof e[1] === 'number'));
+  const pbft = parsePbft(v.pbft);
+  if (pbft !== null) members.pbft = pbft;
   return members;
+}
+
+const seqNo = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+function parsePbft(v: unknown): BeaconPbftConfiguration | null {
+  if (!isRecord(v) || !seqNo(v.since) || typeof v.member !== 'boolean') return null;
+  let next: BeaconPbftConfiguration['next'] = null;
+  if (v.next !== null) {
+    const n = v.next;
+    if (!isRecord(n) || !seqNo(n.epoch) || !seqNo(n.since) || !ids(n.replicas)) return null;
+    next = { epoch: n.epoch, replicas: n.replicas, since: n.since };
+  }
+  return { since: v.since, next, member: v.member };
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Beacon, Protocol } from '@app/wire';
+import { type PbftConfigurations, PbftConfigurationTracker } from './pbft-configurations';
 
 export interface NodeView {
   id: string;
@@ -30,7 +31,7 @@ export interface ClusterSnapshot {
 export interface ClusterViewOptions {
   /** Every replica identity (NODES): beacons are taken from these. */
   nodes: string[];
-  /** Raft: the voters of the initial configuration (VOTERS, default NODES), until a leader says otherwise. */
+  /** The initial configuration (VOTERS, default NODES): Raft's voters until a leader says otherwise, PBFT's epoch 0. */
   voters?: string[];
   protocol: Protocol;
   /** A node not heard for longer than this is not alive. */
@@ -65,14 +66,17 @@ export class ClusterView {
 
   /**
    * Discovery: the membership the current leader's beacon announces (its latest configuration,
-   * which commits or dies with its leadership); PBFT: every node. The cluster's nodes, quorum and
-   * health follow it, not NODES.
+   * which commits or dies with its leadership); PBFT: the configuration in force that f+1 replicas
+   * vouch for (pbft-configurations.ts). The cluster's nodes, quorum and health follow it, not NODES.
    */
   private membership: { voters: string[]; learners: string[]; index: number; committed: boolean };
+  /** PBFT only: the configurations as the beacons confirm them. */
+  private readonly pbft: PbftConfigurationTracker | null;
 
   constructor(private readonly opts: ClusterViewOptions) {
     this.directory = new Set(opts.nodes);
     this.membership = { voters: opts.voters ?? opts.nodes, learners: [], index: 0, committed: true };
+    this.pbft = opts.protocol === 'pbft' ? new PbftConfigurationTracker(this.membership.voters) : null;
     this.now = opts.now ?? Date.now;
     this.reachable = opts.reachable ?? (() => true);
     this.startedAt = this.now();
@@ -85,6 +89,18 @@ export class ClusterView {
   /** The members (voters, then learners): the replicas the cluster is made of now. */
   get nodeIds(): readonly string[] {
     return [...this.membership.voters, ...this.membership.learners];
+  }
+
+  /** PBFT: the configuration in force, the one before it (replies to older requests) and the one decided next. */
+  pbftConfigurations(): PbftConfigurations {
+    if (this.pbft === null) throw new Error('pbftConfigurations: this cluster runs Raft');
+    return this.pbft.configurations;
+  }
+
+  /** PBFT: a change f+1 replicas confirmed deciding (the admin's request), ahead of their beacons. */
+  pbftDecided(next: { epoch: number; replicas: string[]; since: number }): void {
+    this.pbft?.decided(next);
+    this.followPbft();
   }
 
   /** A configuration the leader just confirmed (a change's answer), ahead of its next beacon. */
@@ -108,6 +124,12 @@ export class ClusterView {
     if (!this.directory.has(beacon.id)) return;
     const before = this.leader();
     this.last.set(beacon.id, { beacon, at: this.now() });
+    if (this.pbft !== null) {
+      if (this.pbft.observe(beacon.id, beacon.members)) this.followPbft();
+      const after = this.leader();
+      if (after !== null && after !== before) for (const l of this.leaderListeners) l(after);
+      return;
+    }
     const after = this.leader();
     const announced = after !== null ? this.last.get(after)!.beacon.members : undefined;
     // A beacon older than what a change's answer told us is ignored; a lower index is taken only
@@ -117,6 +139,11 @@ export class ClusterView {
       this.membership = { voters: announced.voters, learners: announced.learners, index: announced.index, committed: announced.committed };
     }
     if (after !== null && after !== before) for (const l of this.leaderListeners) l(after);
+  }
+
+  private followPbft(): void {
+    const { current, next } = this.pbft!.configurations;
+    this.membership = { voters: [...current.replicas], learners: [], index: current.epoch, committed: next === null };
   }
 
   /** Called when a (new) leader becomes known, so waiting requests can go at once. */
@@ -130,6 +157,8 @@ export class ClusterView {
     let best: { id: string; term: number; at: number } | null = null;
     for (const [id, { beacon, at }] of this.last) {
       if (!this.isAlive(beacon, at, now) || !LEADING_ROLES.has(beacon.role)) continue;
+      // PBFT: the primary is replicas[v mod n] of the configuration in force; a replica outside it does not lead.
+      if (this.pbft !== null && !this.membership.voters.includes(id)) continue;
       if (best === null || beacon.term > best.term || (beacon.term === best.term && at > best.at)) best = { id, term: beacon.term, at };
     }
     return best?.id ?? null;
@@ -238,6 +267,11 @@ export class ClusterView {
     if (b.stableCheckpoint !== undefined) view.stableCheckpoint = b.stableCheckpoint;
     if (b.digest !== undefined) view.digest = b.digest;
     return view;
+  }
+
+  /** The last beacon of a node of NODES, as it came (null: never heard). */
+  lastBeacon(id: string): Beacon | null {
+    return this.last.get(id)?.beacon ?? null;
   }
 
   snapshot(): ClusterSnapshot {

@@ -26,7 +26,8 @@ export function createConsensusClient(config: GatewayConfig, bus: GatewayBus, vi
     case 'pbft': {
       const keys = loadKeys(config.keysDir, PBFT_CLIENT_ID, [...config.nodes, PBFT_CLIENT_ID]);
       const client = new PbftClient(bus, view, {
-        replicas: config.nodes,
+        replicas: config.voters,
+        configurations: () => view.pbftConfigurations(),
         crypto: ed25519Crypto(keys.privateKeyPem, keys.publicKeys),
         requestTimeoutMs: config.requestTimeoutMs,
         attemptTimeoutMs: config.attemptTimeoutMs,

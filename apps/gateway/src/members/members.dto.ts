@@ -26,8 +26,14 @@ export class MemberDto extends createZodDto(
     leader: z.boolean().meta({ description: 'Whether it leads now' }),
     appliedIndex: z.number().int(),
     matchIndex: z.number().int().nullable().meta({ description: "The leader's matchIndex of it (null: not known, or it is the leader)" }),
+    next: z
+      .enum(['join', 'leave'])
+      .optional()
+      .meta({ description: 'PBFT: what the next reconfiguration does with it (a staged voter joins, a staged removal leaves)' }),
   }),
 ) {}
+
+const pbftConfiguration = z.object({ epoch: z.number().int(), replicas: z.array(z.string()), since: z.number().int() });
 
 export class MembersDto extends createZodDto(
   z.object({
@@ -35,5 +41,19 @@ export class MembersDto extends createZodDto(
     leader: z.string().nullable(),
     configIndex: z.number().int().meta({ description: 'Log index of the configuration entry (0: the initial configuration)' }),
     committed: z.boolean().meta({ description: 'false while a change is in flight' }),
+    configuration: pbftConfiguration
+      .optional()
+      .meta({ description: 'PBFT: the configuration in force (configIndex is its epoch); a replica added by hand trusts it (PBFT_CONFIGURATION)' }),
+    nextConfiguration: pbftConfiguration.nullable().optional().meta({ description: 'PBFT: a decided change, in force after checkpoint `since`' }),
+    pending: z
+      .object({
+        join: z.array(z.string()),
+        leave: z.array(z.string()),
+        learners: z.array(z.string()),
+        replicas: z.array(z.string()),
+        rule: z.string().optional(),
+      })
+      .optional()
+      .meta({ description: "PBFT: this gateway's staged plan (the next set is sent once it is 3f+1)" }),
   }),
 ) {}

@@ -7,6 +7,7 @@ import { ClusterView } from '../cluster/cluster-view';
 import { ApiError } from '../http/api-error';
 import { ControlFailedError, ControlPlane, ControlTimeoutError } from '../admin/control-plane';
 import { SupervisorClient } from '../admin/supervisor-client';
+import { PbftMembers } from './pbft-members';
 
 export interface Member {
   id: string;
@@ -41,15 +42,18 @@ export class MembersService {
     private readonly view: ClusterView,
     private readonly plane: ControlPlane,
     private readonly processes: SupervisorClient,
+    private readonly pbft: PbftMembers,
   ) {}
 
   list(): { members: Member[]; leader: string | null; configIndex: number; committed: boolean } {
+    if (this.isPbft) return this.pbft.list();
     const m = this.view.members();
     const leader = this.view.leader();
     return { members: this.view.nodeIds.map((id) => this.member(id)), leader, configIndex: m.index, committed: m.committed };
   }
 
   member(id: string): Member {
+    if (this.isPbft) return this.pbft.member(id);
     const m = this.view.members();
     const n = this.view.node(id);
     return {
@@ -63,6 +67,7 @@ export class MembersService {
   }
 
   async add(id: string, role: 'learner' | 'voter'): Promise<Member> {
+    if (this.isPbft) return this.pbft.add(id, role);
     this.checkRaft();
     if (!this.config.nodes.includes(id)) {
       throw ApiError.notFound(`unknown node ${JSON.stringify(id)}: not a provisioned replica identity (NODES; the launcher's --spares)`, {
@@ -79,18 +84,21 @@ export class MembersService {
   }
 
   async promote(id: string): Promise<Member> {
+    if (this.isPbft) return this.pbft.promote(id);
     this.checkMember(id);
     await this.change([{ type: 'promote', id }]);
     return this.member(id);
   }
 
   async demote(id: string): Promise<Member> {
+    if (this.isPbft) return this.pbft.demote(id);
     this.checkMember(id);
     await this.change([{ type: 'demote', id }]);
     return this.member(id);
   }
 
   async remove(id: string): Promise<Member> {
+    if (this.isPbft) return this.pbft.remove(id);
     this.checkMember(id);
     const before = this.member(id);
     await this.change([{ type: 'remove', id }]);
@@ -100,6 +108,7 @@ export class MembersService {
   }
 
   async transfer(to: string): Promise<{ leader: string | null; from: string | null }> {
+    if (this.isPbft) this.pbft.transfer();
     this.checkMember(to);
     const from = this.view.leader();
     if (from === to) return { leader: to, from };
@@ -173,6 +182,11 @@ export class MembersService {
         throw new ApiError(409, { error: `the change was refused: ${reason}`, reason });
       }
     }
+  }
+
+  /** PBFT's membership is its reconfiguration, a module of its own (pbft-members.ts). */
+  private get isPbft(): boolean {
+    return this.config.protocol === 'pbft';
   }
 
   private checkRaft(): void {

@@ -24,6 +24,7 @@ describe('replica configuration', () => {
       nodes: ['n1', 'n2', 'n3'],
       voters: ['n1', 'n2', 'n3'],
       join: false,
+      pbftConfiguration: null,
       protocol: 'raft',
       busRoutes: { n1: 'redis://127.0.0.1:7000', n2: 'redis://127.0.0.1:7000', n3: 'redis://127.0.0.1:7000' },
       storageUrl: 'redis://127.0.0.1:7001',
@@ -54,6 +55,31 @@ describe('replica configuration', () => {
     expect(cfg.join).toBe(true);
     expect(() => loadNodeConfig({ ...base, VOTERS: 'n1,n9' })).toThrow(/VOTERS names n9, not in NODES/);
     expect(() => loadNodeConfig({ ...base, JOIN: 'maybe' })).toThrow(/JOIN/);
+  });
+
+  it('PBFT: VOTERS is the initial configuration (3f+1), NODES may hold spares, and a joiner may be given the configuration it trusts', () => {
+    const pbft = { ...base, PROTOCOL: 'pbft', NODES: 'n1,n2,n3,n4,n5,n6' };
+    expect(loadNodeConfig({ ...pbft, VOTERS: 'n1,n2,n3,n4' }).voters).toEqual(['n1', 'n2', 'n3', 'n4']);
+    expect(problems({ ...pbft, VOTERS: 'n1,n2,n3' })).toEqual(['PBFT needs n = 3f+1 replicas (4, 7, ...), VOTERS has 3']);
+    expect(problems(pbft)).toEqual(['PBFT needs n = 3f+1 replicas (4, 7, ...), NODES has 6']);
+    const conf = { epoch: 2, replicas: ['n2', 'n3', 'n4', 'n5'], since: 64 };
+    const joiner = loadNodeConfig({ ...pbft, NODE_ID: 'n6', VOTERS: 'n1,n2,n3,n4', JOIN: 'true', PBFT_CONFIGURATION: JSON.stringify(conf) });
+    expect(joiner).toMatchObject({ join: true, pbftConfiguration: conf });
+    expect(loadNodeConfig({ ...pbft, NODE_ID: 'n6', VOTERS: 'n1,n2,n3,n4', JOIN: 'true' }).pbftConfiguration).toBeNull();
+    expect(problems({ ...pbft, VOTERS: 'n1,n2,n3,n4', PBFT_CONFIGURATION: JSON.stringify(conf) })).toEqual([
+      'PBFT_CONFIGURATION is for a PBFT replica started to join (JOIN=true)',
+    ]);
+    expect(problems({ ...pbft, VOTERS: 'n1,n2,n3,n4', JOIN: 'true', PBFT_CONFIGURATION: '{"epoch":1,"replicas":["n1","n2","n9"],"since":3}' })).toEqual([
+      'PBFT_CONFIGURATION names n9, not in NODES (n1,n2,n3,n4,n5,n6)',
+      'PBFT_CONFIGURATION needs n = 3f+1 distinct replicas (4, 7, ...), has 3',
+    ]);
+    expect(problems({ ...pbft, VOTERS: 'n1,n2,n3,n4', JOIN: 'true', PBFT_CONFIGURATION: 'n1,n2' })).toEqual([
+      expect.stringMatching(/^PBFT_CONFIGURATION must be JSON/),
+    ]);
+  });
+
+  it('refuses a replica named after a non-replica principal (gateway, admin)', () => {
+    expect(problems({ ...base, NODES: 'n1,n2,admin' })).toEqual(["NODES names admin: reserved for the gateway and admin principals' keys"]);
   });
 
   it('reads every variable', () => {

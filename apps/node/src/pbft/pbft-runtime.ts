@@ -15,7 +15,7 @@ import {
   wellFormed,
 } from '@app/consensus/pbft';
 import type { DurableStore } from '@app/storage';
-import { GatewayRequest, loadKeys, PBFT_CLIENT_ID, PbftRequestBody, pbftReplyTopic } from '@app/wire';
+import { BeaconMembers, GatewayRequest, PBFT_CLIENT_ID, PbftRequestBody, pbftReplyTopic } from '@app/wire';
 import type { NodeConfig } from '../config/node-config';
 import type { ReplicaRuntime, RuntimeIo, RuntimeStatus } from '../replica/runtime';
 import { PbftCodec } from './codec';
@@ -24,6 +24,7 @@ import { LeaseClock } from '../replica/lease-clock';
 import { DigestCache } from '../replica/digest-cache';
 import { ReadyLoop } from '../replica/ready-loop';
 import { PbftLedger } from '../ledger/pbft-ledger';
+import { loadPbftSigners, pbftConfigurationOf } from './reconfiguration';
 
 /**
  * Drives a PBFT replica with real time, the Redis store and the bus. Each Ready: the stable
@@ -65,11 +66,14 @@ export class PbftRuntime implements ReplicaRuntime {
   }
 
   async start(): Promise<void> {
-    const keys = loadKeys(this.cfg.keysDir, this.cfg.nodeId, [...this.cfg.nodes, PBFT_CLIENT_ID]);
+    const { keys, admin } = loadPbftSigners(this.cfg.keysDir, this.cfg.nodeId, [...this.cfg.nodes, PBFT_CLIENT_ID]);
     this.crypto = ed25519Crypto(keys.privateKeyPem, keys.publicKeys);
+    if (admin === undefined) this.io.log('pbft: no admin.pub in KEYS_DIR: the replica set cannot be reconfigured');
     const persisted = this.codec.load(await this.store.load());
     if (this.loop.isStopped) return;
     this.ledger.start(persisted.stableCheckpoint);
+    // f+1 lease-expiry votes of NODES's f: every configuration is a subset of NODES, so its f is no
+    // larger and f+1 votes include a correct replica whichever configuration is in force.
     const f = Math.floor((this.cfg.nodes.length - 1) / 3);
     this.app = new KvApp({
       sessionWindow: this.cfg.sessionWindow,
@@ -81,7 +85,7 @@ export class PbftRuntime implements ReplicaRuntime {
     this.replica = new PbftReplica(
       {
         id: this.cfg.nodeId,
-        replicas: this.cfg.nodes,
+        ...pbftConfigurationOf(this.cfg, admin),
         app: this.app,
         crypto: this.crypto,
         maxBatch: this.cfg.pbftMaxBatch,
@@ -96,7 +100,10 @@ export class PbftRuntime implements ReplicaRuntime {
       persisted,
     );
     const st = this.replica.status();
-    this.io.log(`pbft: started in view ${st.view}, stable checkpoint ${st.stableCheckpoint}, executed ${st.lastExecuted}`);
+    const conf = st.configuration;
+    this.io.log(
+      `pbft: started in view ${st.view}, stable checkpoint ${st.stableCheckpoint}, executed ${st.lastExecuted}, configuration ${conf.epoch} [${conf.replicas.join(',')}]${st.member ? '' : ' (not a member: catching up by state transfer)'}`,
+    );
     this.loop.startTicking(this.cfg.tickMs, () => {
       this.replica.tick();
       this.voteLeaseExpiry();
@@ -165,16 +172,19 @@ export class PbftRuntime implements ReplicaRuntime {
   status(): RuntimeStatus {
     if (!this.replica) return { role: 'starting', term: 0, leader: null, commitIndex: 0, appliedIndex: 0, counters: this.counters };
     const s = this.replica.status();
+    // A replica outside the configuration in force (joining, or removed) neither orders nor leads.
+    const role = !s.member ? 'non-member' : s.viewChanging ? 'view-changing' : s.primary === this.cfg.nodeId ? 'primary' : 'backup';
     return {
-      role: s.viewChanging ? 'view-changing' : s.primary === this.cfg.nodeId ? 'primary' : 'backup',
+      role,
       term: s.view,
-      leader: s.viewChanging ? null : s.primary,
+      leader: s.viewChanging || !s.member ? null : s.primary,
       commitIndex: s.lastExecuted,
       appliedIndex: s.lastExecuted,
       stableCheckpoint: s.stableCheckpoint,
       lowWaterMark: s.lowWaterMark,
       digest: this.digests.get(s.lastExecuted, this.app?.kv),
       ledger: this.ledger.head(),
+      members: this.members(),
       ...(this.fatal !== undefined ? { fatal: this.fatal } : {}),
       counters: {
         ...this.counters,
@@ -182,6 +192,27 @@ export class PbftRuntime implements ReplicaRuntime {
         pendingRequests: s.pendingRequests,
         logSize: s.logSize,
         ...Object.fromEntries(Object.entries(s.dropped).map(([k, v]) => [`dropped_${k.replace(/-/g, '_')}`, v])),
+      },
+    };
+  }
+
+  /**
+   * Discovery: the configuration in force here, in the Raft shape (voters = its replicas, no
+   * learners, index = epoch), with what only PBFT has. Gateways take a configuration once f+1
+   * replicas vouch for it (apps/gateway/src/cluster/pbft-configurations.ts).
+   */
+  private members(): BeaconMembers {
+    const s = this.replica.status();
+    const next = s.nextConfiguration;
+    return {
+      voters: [...s.configuration.replicas],
+      learners: [],
+      index: s.configuration.epoch,
+      committed: next === null,
+      pbft: {
+        since: s.configuration.since,
+        next: next === null ? null : { epoch: next.epoch, replicas: [...next.replicas], since: next.since },
+        member: s.member,
       },
     };
   }

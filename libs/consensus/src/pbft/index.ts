@@ -20,3 +20,4 @@ export { signRequest, verifyReply, ReplyQuorum, acceptReplies, type AcceptedRepl
 export { BYZANTINE_BEHAVIORS, createByzantine, isByzantineBehavior, type ByzantineBehavior, type ByzantineContext, type ByzantineFilter } from './byzantine';
 export { quorums, type Quorums } from './quorum';
 export { wellFormed, wellFormedRequest } from './validate';
+export { encodeReconfiguration, replicaSetProblem, isReconfiguration } from './reconfiguration';

@@ -1,15 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { packr } from '@app/consensus/kv/msgpack';
 import type { KvRequest, KvResult } from '@app/consensus/kv';
-import { ClientRequest, PbftCrypto, Reply, ReplyQuorum, signRequest, STALE_REQUEST, verifyReply } from '@app/consensus/pbft';
+import { ClientRequest, PbftCrypto, Reply, signRequest, STALE_REQUEST, verifyReply } from '@app/consensus/pbft';
 import { Consistency, pbftClientFor, PbftOp, PbftOpResult, PbftRequestBody, Protocol, ReadQuery } from '@app/wire';
 import type { FramePort } from '../../bus/gateway-bus';
 import type { ConsensusClient, ConsensusClientStats, ReadAnswer } from '../consensus-client';
 import { ConsensusClosedError, ConsensusTimeoutError, ConsensusUnavailableError } from '../errors';
 import type { LeaderSource } from '../raft/leader-source';
+import type { PbftConfigurations } from '../../cluster/pbft-configurations';
+import { replyRule, ReplyTally } from './reply-tally';
 
 export interface PbftClientOptions {
+  /** The replica set when `configurations` is not given (a fixed cluster). */
   replicas: string[];
+  /** The configurations in force as the gateway trusts them (ClusterView): requests and reply quorums follow them. */
+  configurations?: () => PbftConfigurations;
   crypto: PbftCrypto;
   requestTimeoutMs: number;
   /** Unanswered this long at the primary, a request is multicast to every replica (and again after as long). */
@@ -30,6 +35,9 @@ interface Call {
 interface Outstanding {
   request: ClientRequest;
   calls: Call[];
+  /** The configuration in force when it was sent: replies count from it and every later one. */
+  epoch: number;
+  replies: ReplyTally;
   timer: NodeJS.Timeout;
   deadline: NodeJS.Timeout;
 }
@@ -42,12 +50,10 @@ interface Outstanding {
  */
 export class PbftClient implements ConsensusClient {
   readonly protocol: Protocol = 'pbft';
-  private readonly quorum: ReplyQuorum;
   private readonly outstanding = new Map<string, Outstanding>();
   private queue: Call[] = [];
   private flushScheduled = false;
   private closed = false;
-  private readonly f: number;
   /** This gateway's PBFT client id; its requests carry strictly increasing timestamps. */
   private readonly client: string;
   private lastTs = 0;
@@ -67,9 +73,17 @@ export class PbftClient implements ConsensusClient {
     private readonly view: LeaderSource,
     private readonly o: PbftClientOptions,
   ) {
-    this.f = Math.floor((o.replicas.length - 1) / 3);
     this.client = pbftClientFor(bus.self);
-    this.quorum = new ReplyQuorum(o.replicas, this.client, (r) => verifyReply(o.crypto, r));
+  }
+
+  private configurations(): PbftConfigurations {
+    return this.o.configurations?.() ?? { prev: null, current: { epoch: 0, replicas: this.o.replicas, since: 0 }, next: null };
+  }
+
+  /** Where requests go: every replica of the configuration in force and of the one decided next. */
+  private targets(): string[] {
+    const c = this.configurations();
+    return [...new Set([...c.current.replicas, ...(c.next?.replicas ?? [])])];
   }
 
   submit(request: KvRequest): Promise<KvResult> {
@@ -92,16 +106,18 @@ export class PbftClient implements ConsensusClient {
 
   onReply(body: unknown): void {
     const reply = (body as { reply?: Reply } | null)?.reply;
-    if (!reply || typeof reply.id !== 'string') return;
+    // Replies to this gateway's other identities (the admin's) are not ours.
+    if (!reply || typeof reply.id !== 'string' || reply.to !== this.client) return;
     const out = this.outstanding.get(reply.id);
     if (!out) {
       this.counters.lateReplies++;
       return;
     }
-    const accepted = this.quorum.add(reply);
-    if (!accepted) return;
+    const rule = replyRule(this.configurations(), out.epoch);
+    if (!rule.members.has(reply.from) || out.replies.has(reply.from) || !verifyReply(this.o.crypto, reply)) return;
+    if (out.replies.add(reply, rule) === null) return;
     this.finish(out);
-    if (Buffer.from(accepted.result).equals(STALE_REQUEST)) {
+    if (Buffer.from(reply.result).equals(STALE_REQUEST)) {
       // Executed so long ago (or overtaken by this gateway's later requests so far) that the
       // replicas' client table dropped its answer: it may have been applied; the REST retry with
       // the same Idempotency-Key goes in under a new timestamp and the KV session decides.
@@ -112,7 +128,7 @@ export class PbftClient implements ConsensusClient {
     }
     let results: PbftOpResult[];
     try {
-      results = packr.unpack(accepted.result) as PbftOpResult[];
+      results = packr.unpack(reply.result) as PbftOpResult[];
     } catch {
       results = [];
     }
@@ -176,6 +192,8 @@ export class PbftClient implements ConsensusClient {
     const out: Outstanding = {
       request,
       calls,
+      epoch: this.configurations().current.epoch,
+      replies: new ReplyTally(),
       timer: setTimeout(() => this.retransmit(out), this.o.attemptTimeoutMs),
       deadline: setTimeout(() => this.expire(out), this.o.requestTimeoutMs),
     };
@@ -184,13 +202,13 @@ export class PbftClient implements ConsensusClient {
     // To every replica at once (as BFT-SMaRt's clients do): each backup starts its timer now, so a
     // dead primary is replaced one request timeout after the request, whether or not this gateway
     // has noticed yet. The primary has it, so backups need not relay it.
-    this.sendTo(this.o.replicas, request, false);
+    this.sendTo(this.targets(), request, false);
   }
 
   private retransmit(out: Outstanding): void {
     if (!this.outstanding.has(out.request.id)) return;
     this.counters.retries++;
-    this.sendTo(this.o.replicas, out.request, true);
+    this.sendTo(this.targets(), out.request, true);
     out.timer = setTimeout(() => this.retransmit(out), this.o.attemptTimeoutMs);
   }
 
@@ -208,12 +226,13 @@ export class PbftClient implements ConsensusClient {
     clearTimeout(out.timer);
     clearTimeout(out.deadline);
     this.outstanding.delete(out.request.id);
-    this.quorum.forget(out.request.id);
   }
 
   /** Requests whose replies are still tracked (bounded by the requests outstanding). */
   trackedReplies(): number {
-    return this.quorum.size();
+    let n = 0;
+    for (const out of this.outstanding.values()) if (out.replies.size > 0) n++;
+    return n;
   }
 
   private sendTo(targets: string[], request: ClientRequest, relay: boolean): void {
