@@ -3,14 +3,14 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@
 import { ApiProblem } from '../http/api-docs';
 import { AdminTokenGuard } from '../admin/admin-token.guard';
 import { AddMemberDto, MemberDto, MembersDto, TransferDto } from './members.dto';
-import { MembersService } from './members.service';
+import { Members } from './members';
 
 const MEMBER = { name: 'id', description: 'A member id', example: 'n4' };
 
 @ApiTags('cluster')
 @Controller('v1/members')
 export class MembersController {
-  constructor(private readonly members: MembersService) {}
+  constructor(private readonly members: Members) {}
 
   @Get()
   @ApiOperation({
@@ -33,7 +33,7 @@ export class MembersController {
 @ApiProblem(504, 'The leader (PBFT: f+1 replicas) did not confirm in time; the change may still take effect (GET /v1/members)')
 @Controller('v1/admin')
 export class MembersAdminController {
-  constructor(private readonly members: MembersService) {}
+  constructor(private readonly members: Members) {}
 
   @Post('members')
   @HttpCode(200)

@@ -8,16 +8,13 @@ import { ClusterView } from '../cluster/cluster-view';
 import { faultsOf, type PbftConfigurationView } from '../cluster/pbft-configurations';
 import { ApiError } from '../http/api-error';
 import { SupervisorClient, SupervisorRefusedError } from '../admin/supervisor-client';
+import { Members, type Member } from './members';
 import { PbftAdminClient, ReconfigurationTimeoutError } from './pbft-admin-client';
 
 /** A PBFT member entry: the Raft entry's fields, and what the next reconfiguration does with it. */
-export interface PbftMember {
-  id: string;
+export interface PbftMember extends Member {
   /** voter: in the configuration in force; learner: started outside it (staged), not voting. */
   role: 'voter' | 'learner';
-  alive: boolean;
-  leader: boolean;
-  appliedIndex: number;
   matchIndex: null;
   /** join: a staged voter, in the next replica set; leave: a member staged for removal. */
   next?: 'join' | 'leave';
@@ -70,7 +67,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * of a second pending change is a 409.
  */
 @Injectable()
-export class PbftMembers {
+export class PbftMembers extends Members {
   private readonly logger = new Logger('PbftMembers');
   /** Replicas started outside the configuration in force, and whether the next set counts them. */
   private readonly staged = new Map<string, 'learner' | 'voter'>();
@@ -86,6 +83,7 @@ export class PbftMembers {
     private readonly bus: GatewayBus,
     private readonly processes: SupervisorClient,
   ) {
+    super();
     if (config.protocol === 'pbft') bus.onReply((_from, body) => this.admin?.onReply(body));
   }
 
@@ -183,11 +181,13 @@ export class PbftMembers {
     });
   }
 
-  transfer(): never {
-    throw new ApiError(501, {
-      error: 'PBFT has no leadership transfer: the primary of view v is replicas[v mod n] of the configuration in force, and changes by view change only',
-      reason: 'pbft-no-transfer',
-    });
+  transfer(): Promise<never> {
+    return Promise.reject(
+      new ApiError(501, {
+        error: 'PBFT has no leadership transfer: the primary of view v is replicas[v mod n] of the configuration in force, and changes by view change only',
+        reason: 'pbft-no-transfer',
+      }),
+    );
   }
 
   // ---------------------------------------------------------------- the plan

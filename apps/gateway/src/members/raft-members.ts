@@ -7,16 +7,7 @@ import { ClusterView } from '../cluster/cluster-view';
 import { ApiError } from '../http/api-error';
 import { ControlFailedError, ControlPlane, ControlTimeoutError } from '../admin/control-plane';
 import { SupervisorClient } from '../admin/supervisor-client';
-import { PbftMembers } from './pbft-members';
-
-export interface Member {
-  id: string;
-  role: 'voter' | 'learner';
-  alive: boolean;
-  leader: boolean;
-  appliedIndex: number;
-  matchIndex: number | null;
-}
+import { Members, type Member, type MembersList } from './members';
 
 /** A learner is promoted once its matchIndex is within this many entries of the leader's commit (the core checks it too). */
 const CATCH_UP_SLACK = 256;
@@ -36,24 +27,23 @@ const TRANSIENT = new Set(['not-leader', 'leader-not-ready', 'transferring']);
  * that a blank voter never costs the cluster its quorum.
  */
 @Injectable()
-export class MembersService {
+export class RaftMembers extends Members {
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly view: ClusterView,
     private readonly plane: ControlPlane,
     private readonly processes: SupervisorClient,
-    private readonly pbft: PbftMembers,
-  ) {}
+  ) {
+    super();
+  }
 
-  list(): { members: Member[]; leader: string | null; configIndex: number; committed: boolean } {
-    if (this.isPbft) return this.pbft.list();
+  list(): MembersList {
     const m = this.view.members();
     const leader = this.view.leader();
     return { members: this.view.nodeIds.map((id) => this.member(id)), leader, configIndex: m.index, committed: m.committed };
   }
 
   member(id: string): Member {
-    if (this.isPbft) return this.pbft.member(id);
     const m = this.view.members();
     const n = this.view.node(id);
     return {
@@ -67,8 +57,6 @@ export class MembersService {
   }
 
   async add(id: string, role: 'learner' | 'voter'): Promise<Member> {
-    if (this.isPbft) return this.pbft.add(id, role);
-    this.checkRaft();
     if (!this.config.nodes.includes(id)) {
       throw ApiError.notFound(`unknown node ${JSON.stringify(id)}: not a provisioned replica identity (NODES; the launcher's --spares)`, {
         node: id,
@@ -84,21 +72,18 @@ export class MembersService {
   }
 
   async promote(id: string): Promise<Member> {
-    if (this.isPbft) return this.pbft.promote(id);
     this.checkMember(id);
     await this.change([{ type: 'promote', id }]);
     return this.member(id);
   }
 
   async demote(id: string): Promise<Member> {
-    if (this.isPbft) return this.pbft.demote(id);
     this.checkMember(id);
     await this.change([{ type: 'demote', id }]);
     return this.member(id);
   }
 
   async remove(id: string): Promise<Member> {
-    if (this.isPbft) return this.pbft.remove(id);
     this.checkMember(id);
     const before = this.member(id);
     await this.change([{ type: 'remove', id }]);
@@ -108,7 +93,6 @@ export class MembersService {
   }
 
   async transfer(to: string): Promise<{ leader: string | null; from: string | null }> {
-    if (this.isPbft) this.pbft.transfer();
     this.checkMember(to);
     const from = this.view.leader();
     if (from === to) return { leader: to, from };
@@ -184,19 +168,7 @@ export class MembersService {
     }
   }
 
-  /** PBFT's membership is its reconfiguration, a module of its own (pbft-members.ts). */
-  private get isPbft(): boolean {
-    return this.config.protocol === 'pbft';
-  }
-
-  private checkRaft(): void {
-    if (this.config.protocol !== 'raft') {
-      throw new ApiError(501, { error: `membership changes at runtime are implemented for Raft clusters; this cluster runs ${this.config.protocol}` });
-    }
-  }
-
   private checkMember(id: string): void {
-    this.checkRaft();
     if (!this.view.nodeIds.includes(id)) throw ApiError.notFound(`unknown member ${JSON.stringify(id)}`, { node: id, members: this.view.nodeIds });
   }
 }
