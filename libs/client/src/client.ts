@@ -104,6 +104,8 @@ export interface Member {
   leader: boolean;
   appliedIndex: number;
   matchIndex: number | null;
+  /** Its inbox channel on the bus and its home Redis (credentials hidden). */
+  address: { channel: string; home: string | null };
 }
 
 export interface MembersAnswer {

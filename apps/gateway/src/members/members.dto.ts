@@ -26,6 +26,12 @@ export class MemberDto extends createZodDto(
     leader: z.boolean().meta({ description: 'Whether it leads now' }),
     appliedIndex: z.number().int(),
     matchIndex: z.number().int().nullable().meta({ description: "The leader's matchIndex of it (null: not known, or it is the leader)" }),
+    address: z
+      .object({
+        channel: z.string().meta({ example: 'synod:synod:n:n4', description: 'Its inbox channel on the bus' }),
+        home: z.string().nullable().meta({ example: 'redis://bus:***@127.0.0.1:6380', description: 'The Redis its inbox is on (credentials hidden)' }),
+      })
+      .meta({ description: 'Where it is reached, from the identity directory (NODES, BUS_URLS)' }),
     next: z
       .enum(['join', 'leave'])
       .optional()

@@ -1,3 +1,12 @@
+import { channelFor } from '@app/bus';
+import { redact } from '@app/config';
+
+/** Where a member is reached: its inbox channel on the bus, on its home Redis (credentials hidden). */
+export interface MemberAddress {
+  channel: string;
+  home: string | null;
+}
+
 /** One member as GET /v1/members and the admin member routes answer it. */
 export interface Member {
   id: string;
@@ -6,6 +15,13 @@ export interface Member {
   leader: boolean;
   appliedIndex: number;
   matchIndex: number | null;
+  address: MemberAddress;
+}
+
+/** A member's address, from the identity directory (NODES and BUS_URLS: provisioned with its keys). */
+export function addressOf(cluster: string, busRoutes: Record<string, string>, id: string): MemberAddress {
+  const home = busRoutes[id];
+  return { channel: channelFor(cluster, id), home: home === undefined ? null : redact(home) };
 }
 
 export interface MembersList {

@@ -8,7 +8,7 @@ import { ClusterView } from '../cluster/cluster-view';
 import { faultsOf, type PbftConfigurationView } from '../cluster/pbft-configurations';
 import { ApiError } from '../http/api-error';
 import { SupervisorClient, SupervisorRefusedError } from '../admin/supervisor-client';
-import { Members, type Member } from './members';
+import { addressOf, Members, type Member } from './members';
 import { PbftAdminClient, ReconfigurationTimeoutError } from './pbft-admin-client';
 
 /** A PBFT member entry: the Raft entry's fields, and what the next reconfiguration does with it. */
@@ -121,6 +121,7 @@ export class PbftMembers extends Members {
       leader: this.view.leader() === id,
       appliedIndex: n.appliedIndex,
       matchIndex: null,
+      address: addressOf(this.config.cluster, this.config.busRoutes, id),
       ...(next !== undefined ? { next } : {}),
     };
   }

@@ -7,7 +7,7 @@ import { ClusterView } from '../cluster/cluster-view';
 import { ApiError } from '../http/api-error';
 import { ControlFailedError, ControlPlane, ControlTimeoutError } from '../admin/control-plane';
 import { SupervisorClient } from '../admin/supervisor-client';
-import { Members, type Member, type MembersList } from './members';
+import { addressOf, Members, type Member, type MembersList } from './members';
 
 /** A learner is promoted once its matchIndex is within this many entries of the leader's commit (the core checks it too). */
 const CATCH_UP_SLACK = 256;
@@ -53,6 +53,7 @@ export class RaftMembers extends Members {
       leader: this.view.leader() === id,
       appliedIndex: n.appliedIndex,
       matchIndex: m.match[id] ?? null,
+      address: addressOf(this.config.cluster, this.config.busRoutes, id),
     };
   }
 
