@@ -147,7 +147,18 @@ async function replayAttacks(c: TestCluster, attacker: BusAttacker, acked: Acked
     'the replays and flipped frames counted',
   );
   expect((await c.admin(victim, 'kill', '?mode=hard')).status).toBe(200);
-  expect((await c.admin(victim, 'revive')).status).toBe(200);
+  const revived = await c.admin(victim, 'revive');
+  expect(revived.status).toBe(200);
+  // The new process's own beacon (its pid), not the last one of the killed process, still fresh:
+  // only then is it listening, and only then can it refuse the old frames.
+  await waitFor(
+    async () =>
+      (await c.clusterState()).nodes.some((n: { id: string; pid: number; alive: boolean }) => n.id === victim && n.alive && n.pid === revived.body.pid)
+        ? true
+        : null,
+    30_000,
+    'the restarted process up',
+  );
   await c.waitForConvergence(30_000, [victim]);
   await write(c, acked, `${tag}-restarted`, 'ok');
   for (const f of frames) await attacker.publish(victim, channel, f);
