@@ -1,6 +1,6 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
-import { jsonObject } from '../http/validation';
+import { jsonObject, orNull } from '../http/validation';
 
 const memberId = z
   .string({ error: 'must be a node id (a string)' })
@@ -25,11 +25,11 @@ export class MemberDto extends createZodDto(
     alive: z.boolean(),
     leader: z.boolean().meta({ description: 'Whether it leads now' }),
     appliedIndex: z.number().int(),
-    matchIndex: z.number().int().nullable().meta({ description: "The leader's matchIndex of it (null: not known, or it is the leader)" }),
+    matchIndex: orNull(z.number().int(), 'integer').meta({ description: "The leader's matchIndex of it (null: not known, or it is the leader)" }),
     address: z
       .object({
         channel: z.string().meta({ example: 'synod:synod:n:n4', description: 'Its inbox channel on the bus' }),
-        home: z.string().nullable().meta({ example: 'redis://bus:***@127.0.0.1:6380', description: 'The Redis its inbox is on (credentials hidden)' }),
+        home: orNull(z.string(), 'string').meta({ example: 'redis://bus:***@127.0.0.1:6380', description: 'The Redis its inbox is on (credentials hidden)' }),
       })
       .meta({ description: 'Where it is reached, from the identity directory (NODES, BUS_URLS)' }),
     next: z
@@ -44,7 +44,7 @@ const pbftConfiguration = z.object({ epoch: z.number().int(), replicas: z.array(
 export class MembersDto extends createZodDto(
   z.object({
     members: z.array(MemberDto.schema),
-    leader: z.string().nullable(),
+    leader: orNull(z.string(), 'string').meta({ description: 'The leader (PBFT: the primary) now, null when none is known' }),
     configIndex: z.number().int().meta({ description: 'Log index of the configuration entry (0: the initial configuration)' }),
     committed: z.boolean().meta({ description: 'false while a change is in flight' }),
     configuration: pbftConfiguration
