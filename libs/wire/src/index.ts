@@ -26,7 +26,11 @@ export type ReadQuery =
   | { op: 'get'; key: string; revision?: number }
   | { op: 'list'; prefix: string; limit: number; after?: string }
   | { op: 'changes'; key?: string; prefix?: string; after: number; limit: number }
-  | { op: 'lease'; id: string };
+  | { op: 'lease'; id: string }
+  /** A topic's offsets and groups (QueryAnswer.topic). */
+  | { op: 'topic'; topic: string }
+  /** Up to `limit` messages of a topic from `from` on, nothing leased (QueryAnswer.messages): tails. */
+  | { op: 'topic-read'; topic: string; from: number; limit: number };
 
 /** What a query gives (answered by libs/consensus/src/kv/query.ts). */
 export type { QueryAnswer } from '@app/consensus/kv';

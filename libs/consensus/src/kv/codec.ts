@@ -12,6 +12,9 @@ import { KvValidationError, validateRequest } from './validate';
  *   put with a lease [id, ts, 5, key, value, lease, fingerprint?]
  *   lease-grant [id, ts, 6, ttlSeconds, fp?]; lease-keepalive / lease-revoke [id, ts, 7 / 8, lease, fp?]
  *   lease-expire [id, ts, 9, lease, renewedAt, voter, fp?]
+ *   topic-publish [id, ts, 10, topic, key | nil, value, [name, value, ...] | nil, now, fp?] (headers sorted by name)
+ *   topic-fetch [id, ts, 11, topic, group, consumer, max, visibilityMs, now, fp?]
+ *   topic-ack [id, ts, 12, topic, group, [id, ...], fp?]; topic-nack [id, ts, 13, topic, group, [id, ...], delayMs, now, fp?]
  * The fingerprint is one more element only when the request has one, so entries written before it
  * existed still decode (as requests without one).
  */
@@ -25,6 +28,10 @@ const OP_LEASE_GRANT = 6;
 const OP_LEASE_KEEPALIVE = 7;
 const OP_LEASE_REVOKE = 8;
 const OP_LEASE_EXPIRE = 9;
+const OP_TOPIC_PUBLISH = 10;
+const OP_TOPIC_FETCH = 11;
+const OP_TOPIC_ACK = 12;
+const OP_TOPIC_NACK = 13;
 /** Fields of each op's command proper, by op code; one more is the fingerprint. */
 const WIDTH: Record<number, number> = {
   [OP_PUT]: 5,
@@ -37,7 +44,30 @@ const WIDTH: Record<number, number> = {
   [OP_LEASE_KEEPALIVE]: 4,
   [OP_LEASE_REVOKE]: 4,
   [OP_LEASE_EXPIRE]: 6,
+  [OP_TOPIC_PUBLISH]: 8,
+  [OP_TOPIC_FETCH]: 9,
+  [OP_TOPIC_ACK]: 6,
+  [OP_TOPIC_NACK]: 8,
 };
+
+/** Headers as a flat [name, value, ...] array in name order (a map's order would be the sender's); nil for none. */
+function flatHeaders(h: Record<string, string> | null): string[] | null {
+  if (h === null) return null;
+  return Object.keys(h)
+    .sort()
+    .flatMap((k) => [k, h[k]]);
+}
+
+function headersOf(v: unknown): unknown {
+  if (v === null || v === undefined) return null;
+  if (!Array.isArray(v) || v.length % 2 !== 0) throw new KvValidationError('cmd.headers', 'must be a flat array of name, value pairs');
+  const h: Record<string, unknown> = {};
+  for (let i = 0; i < v.length; i += 2) {
+    if (typeof v[i] !== 'string' || Object.prototype.hasOwnProperty.call(h, v[i])) throw new KvValidationError('cmd.headers', 'names must be distinct strings');
+    h[v[i] as string] = v[i + 1];
+  }
+  return h;
+}
 
 /** Validates first: a malformed command must never reach the log, where every replica would trip on it. */
 export function encodeRequest(req: KvRequest): Uint8Array {
@@ -63,6 +93,14 @@ export function encodeRequest(req: KvRequest): Uint8Array {
       return packr.pack([id, ts, OP_LEASE_REVOKE, cmd.id, ...fp]);
     case 'lease-expire':
       return packr.pack([id, ts, OP_LEASE_EXPIRE, cmd.id, cmd.renewedAt, cmd.voter, ...fp]);
+    case 'topic-publish':
+      return packr.pack([id, ts, OP_TOPIC_PUBLISH, cmd.topic, cmd.key, cmd.value, flatHeaders(cmd.headers), cmd.now, ...fp]);
+    case 'topic-fetch':
+      return packr.pack([id, ts, OP_TOPIC_FETCH, cmd.topic, cmd.group, cmd.consumer, cmd.max, cmd.visibilityMs, cmd.now, ...fp]);
+    case 'topic-ack':
+      return packr.pack([id, ts, OP_TOPIC_ACK, cmd.topic, cmd.group, cmd.ids, ...fp]);
+    case 'topic-nack':
+      return packr.pack([id, ts, OP_TOPIC_NACK, cmd.topic, cmd.group, cmd.ids, cmd.delayMs, cmd.now, ...fp]);
   }
 }
 
@@ -90,7 +128,11 @@ export function decodeRequest(data: Uint8Array): KvRequest {
   else if (op === OP_LEASE_GRANT) cmd = { op: 'lease-grant', ttlSeconds: t[3] };
   else if (op === OP_LEASE_KEEPALIVE) cmd = { op: 'lease-keepalive', id: t[3] };
   else if (op === OP_LEASE_REVOKE) cmd = { op: 'lease-revoke', id: t[3] };
-  else cmd = { op: 'lease-expire', id: t[3], renewedAt: t[4], voter: t[5] };
+  else if (op === OP_LEASE_EXPIRE) cmd = { op: 'lease-expire', id: t[3], renewedAt: t[4], voter: t[5] };
+  else if (op === OP_TOPIC_PUBLISH) cmd = { op: 'topic-publish', topic: t[3], key: t[4], value: t[5], headers: headersOf(t[6]), now: t[7] };
+  else if (op === OP_TOPIC_FETCH) cmd = { op: 'topic-fetch', topic: t[3], group: t[4], consumer: t[5], max: t[6], visibilityMs: t[7], now: t[8] };
+  else if (op === OP_TOPIC_ACK) cmd = { op: 'topic-ack', topic: t[3], group: t[4], ids: t[5] };
+  else cmd = { op: 'topic-nack', topic: t[3], group: t[4], ids: t[5], delayMs: t[6], now: t[7] };
   // A fingerprint element is never nil (encodeRequest leaves it out instead).
   if (t.length === width + 1 && (t[width] === null || t[width] === undefined)) throw new KvValidationError('fingerprint', 'must be a string, got nil');
   return validateRequest({ id, ts, cmd, fingerprint: t.length === width + 1 ? t[width] : undefined });

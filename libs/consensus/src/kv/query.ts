@@ -13,6 +13,10 @@ export interface QueryAnswer {
   future?: true;
   /** lease: the lease, null when there is none; `remainingMs` only from the replica that decides expiry. */
   lease?: { id: string; ttlSeconds: number; renewedAt: number; keys: string[]; remainingMs?: number } | null;
+  /** topic: the topic's offsets and groups (null: no such topic yet). */
+  topic?: import('./types').TopicInfo | null;
+  /** topic-read: messages from an offset, nothing leased (a tail). */
+  messages?: import('./types').TopicMessage[];
 }
 
 /** Most keys a list, and about most changes a changes query, returns. */
@@ -25,7 +29,8 @@ function bounded(limit: unknown): number {
 /**
  * A read query off the wire (a ReadQuery of libs/wire), answered from `kv` the same way by both runtimes (PBFT matches the
  * answers of f+1 replicas byte for byte): a get (now or at a past revision), a bounded list, or
- * the changes after a revision, or a lease; null for anything else.
+ * the changes after a revision, a lease, a topic's offsets and groups, or a topic's messages from an
+ * offset (topic-read: `from` an integer >= 0, `limit` >= 1, at most 1000 returned); null for anything else.
  */
 export function answerQuery(kv: KvStateMachine, q: unknown): QueryAnswer | null {
   const query = (typeof q === 'object' && q !== null ? q : {}) as Record<string, unknown>;
@@ -45,6 +50,11 @@ export function answerQuery(kv: KvStateMachine, q: unknown): QueryAnswer | null 
     return { items: kv.list(String(query.prefix ?? ''), bounded(query.limit), typeof query.after === 'string' ? query.after : undefined) };
   }
   if (query.op === 'lease') return { items: [], lease: kv.lease(String(query.id)) };
+  if (query.op === 'topic') return { items: [], topic: kv.topicInfo(String(query.topic)) };
+  if (query.op === 'topic-read') {
+    if (!Number.isSafeInteger(query.from) || (query.from as number) < 0 || !Number.isSafeInteger(query.limit) || (query.limit as number) < 1) return null;
+    return { items: [], messages: kv.topicRead(String(query.topic), query.from as number, query.limit as number) };
+  }
   if (query.op === 'changes' && Number.isSafeInteger(query.after) && bounded(query.limit) >= 1) {
     const key = typeof query.key === 'string' ? query.key : null;
     const prefix = String(query.prefix ?? '');

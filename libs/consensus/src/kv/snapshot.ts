@@ -1,6 +1,7 @@
 import { packr } from './msgpack';
 import { parseRequestId } from './sessions';
 import type { LeaseRecord } from './leases';
+import { decodeTopicResult, decodeTopics, encodeTopics, topicResultTuple, type TopicRecord } from './topic-snapshot';
 import type { KvEffect, KvEvent, KvItem, TxnOpResult } from './types';
 
 /** One client's session: its highest executed seq and the results it still remembers, by ascending seq. */
@@ -22,26 +23,28 @@ export interface KvSnapshotState {
   history: KvEvent[];
   /** Sorted by id. */
   leases: LeaseRecord[];
+  /** Sorted by name (topics.ts). */
+  topics: TopicRecord[];
 }
 
 /**
- * MessagePack array: [MAGIC, 5, appliedRevision, [key, value, revision, createRevision, version,
+ * MessagePack array: [MAGIC, 6, appliedRevision, [key, value, revision, createRevision, version,
  * lease | nil, ...], [client, maxSeq, [seq, result, fingerprint | nil, ...], ...], tombstones,
  * compactRevision, [key, revision, value | nil, createRevision, version, prevValue | nil,
  * prevModRevision, prevCreateRevision, prevVersion, ...], [leaseId, ttlSeconds, renewedAt, [voter,
- * ...], ...]] with result = [0, key, value, rev] | [1, key, deleted, rev] | [2, key, succeeded, value
+ * ...], ...], topics (topic-snapshot.ts)] with result = [0, key, value, rev] | [1, key, deleted, rev] | [2, key, succeeded, value
  * | nil, rev] | [3, succeeded, [txn op result maps], rev] | [4, compactRevision, rev] | [5, op,
- * leaseId, ttlSeconds | deletedKeys | nil, found | expired | nil, rev] (lease ops), tombstones the 8-byte hashes concatenated in sort order, and a history
+ * leaseId, ttlSeconds | deletedKeys | nil, found | expired | nil, rev] (lease ops) | [6, op, ...] (topic ops, topic-snapshot.ts), tombstones the 8-byte hashes concatenated in sort order, and a history
  * event without a previous state having nil and zeros for it. Flat arrays keep it compact. The
  * encoding is canonical (a function of the state alone), so its hash is the state's digest.
- * Version 4 (no history: compactRevision = appliedRevision, so reads in the past before it say
+ * Version 5 (no topics) is read as having none. Version 4 (no history: compactRevision = appliedRevision, so reads in the past before it say
  * compacted), version 3 (data as [key, value, revision, ...]) and versions 1 and 2 (per-request sessions
  * expired by proposer time: [MAGIC, v, appliedRevision, latestTs, data, [id, ts, result,
  * (fingerprint | nil)?, ...]]) are still read, never written: their keys get createRevision =
  * revision and version 1 (what they did not record is not invented).
  */
 const MAGIC = 'synod-kv';
-const VERSION = 5;
+const VERSION = 6;
 const EVENT_WIDTH = 9;
 const LEASE_WIDTH = 4;
 const TOMBSTONE_BYTES = 8;
@@ -68,6 +71,11 @@ function resultTuple(r: KvEffect): unknown[] {
       return [5, r.op, r.id, r.deleted, r.expired, r.revision];
     case 'no-lease':
       return [5, r.op, r.id, null, null, r.revision];
+    case 'topic-publish':
+    case 'topic-fetch':
+    case 'topic-ack':
+    case 'topic-nack':
+      return topicResultTuple(r);
   }
 }
 
@@ -113,7 +121,7 @@ export function encodeSnapshot(s: KvSnapshotState): Uint8Array {
     out[i + 2] = l.renewedAt;
     out[i + 3] = l.votes;
   });
-  return packr.pack([MAGIC, VERSION, s.appliedRevision, data, sessions, tombstones, s.compactRevision, history, leases]);
+  return packr.pack([MAGIC, VERSION, s.appliedRevision, data, sessions, tombstones, s.compactRevision, history, leases, encodeTopics(s.topics)]);
 }
 
 function fail(what: string): never {
@@ -131,6 +139,7 @@ function decodeResult(t: unknown, appliedRevision: number): KvEffect {
   }
   if (t[0] === 4 && t.length === 3 && isRevision(t[1]) && t[1] < rev) return { op: 'compact', compactRevision: t[1], revision: rev };
   if (t[0] === 5 && t.length === 6 && typeof t[2] === 'string') return decodeLeaseResult(t, rev);
+  if (t[0] === 6) return decodeTopicResult(t, rev);
   const key = t[1];
   if (typeof key !== 'string') fail('session result key is not a string');
   if (t[0] === 0 && t.length === 4 && typeof t[2] === 'string') {
@@ -204,7 +213,11 @@ export function decodeSnapshot(bytes: Uint8Array): KvSnapshotState {
     fail(`not MessagePack (${(e as Error).message})`);
   }
   if (!Array.isArray(root) || root[0] !== MAGIC) fail('not a KV snapshot');
-  if (root[1] === VERSION && root.length === 9) return { ...decodeV3(root, 6), ...decodeHistory(root[6], root[7], root[2]), leases: decodeLeases(root[8]) };
+  if (root[1] === VERSION && root.length === 10) {
+    const s = { ...decodeV3(root, 6), ...decodeHistory(root[6], root[7], root[2]), leases: decodeLeases(root[8]) };
+    return { ...s, topics: decodeTopics(root[9]) };
+  }
+  if (root[1] === 5 && root.length === 9) return { ...decodeV3(root, 6), ...decodeHistory(root[6], root[7], root[2]), leases: decodeLeases(root[8]) };
   if ((root[1] === 4 || root[1] === 3) && root.length === 6) return decodeV3(root, root[1] === 4 ? 5 : 3);
   if ((root[1] === 1 || root[1] === 2) && root.length === 6) return decodeLegacy(root, root[1] === 1 ? 3 : 4);
   return fail(`unsupported version ${String(root[1])}`);
@@ -292,7 +305,7 @@ function decodeV3(root: unknown[], dataWidth: 3 | 5 | 6): KvSnapshotState {
     tombstones.push(t);
   }
   // Before version 5 there was no history: it starts at the snapshot (reads before it are compacted).
-  return { appliedRevision, data, sessions, tombstones, compactRevision: appliedRevision, history: [], leases: [] };
+  return { appliedRevision, data, sessions, tombstones, compactRevision: appliedRevision, history: [], leases: [], topics: [] };
 }
 
 /** Versions 1 and 2: one session per request id, in applied order; regrouped by client (sessions.ts). */
@@ -322,5 +335,5 @@ function decodeLegacy(root: unknown[], width: number): KvSnapshotState {
     s.results.push({ seq, result, ...(fingerprint === undefined ? {} : { fingerprint }) });
   }
   for (const s of byClient.values()) s.results.sort((a, b) => a.seq - b.seq);
-  return { appliedRevision, data, sessions: [...byClient.values()], tombstones: [], compactRevision: appliedRevision, history: [], leases: [] };
+  return { appliedRevision, data, sessions: [...byClient.values()], tombstones: [], compactRevision: appliedRevision, history: [], leases: [], topics: [] };
 }

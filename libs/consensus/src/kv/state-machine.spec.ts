@@ -440,13 +440,13 @@ describe('KvStateMachine: determinism, snapshot, digest', () => {
     expect(a.digest()).not.toBe(b.digest());
   });
 
-  it('reads a version 1 snapshot (sessions without fingerprints) and writes version 5', () => {
+  it('reads a version 1 snapshot (sessions without fingerprints) and writes version 6', () => {
     const v1 = packr.pack(['synod-kv', 1, 3, 1000, ['a', '1', 2], ['X', 1000, [0, 'a', '1', 2]]]);
     const r = KvStateMachine.restore(v1);
     expect(r.get('a')).toMatchObject({ key: 'a', value: '1', revision: 2 });
     expect(r.apply(4, req(put('a', 'again'), 1000, 'X'))).toEqual({ op: 'put', key: 'a', value: '1', revision: 2 });
     expect(r.apply(5, { ...req(put('a', 'again'), 1000, 'X'), fingerprint: 'fp' })).toMatchObject({ op: 'conflict' });
-    expect(packr.unpack(r.snapshot())[1]).toBe(5);
+    expect(packr.unpack(r.snapshot())[1]).toBe(6);
   });
 
   it('reads a version 2 snapshot: per-request sessions regrouped by client, most recently applied last', () => {

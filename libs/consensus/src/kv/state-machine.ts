@@ -3,6 +3,7 @@ import { KvHistory, type Compacted } from './history';
 import { KvLeases, type Lease } from './leases';
 import { ClientSessions, type Remembered } from './sessions';
 import { decodeSnapshot, encodeSnapshot, type KvSnapshotState } from './snapshot';
+import { DEFAULT_TOPIC_MAX_ATTEMPTS, DEFAULT_TOPIC_RETAIN_MESSAGES, DEFAULT_TOPIC_RETAIN_MS, KvTopics, TOPIC_MAX_BATCH } from './topics';
 import { runTxn } from './txn';
 import {
   DEFAULT_HISTORY_BYTES,
@@ -15,6 +16,8 @@ import {
   type KvOptions,
   type KvRequest,
   type KvResult,
+  type TopicInfo,
+  type TopicMessage,
 } from './types';
 
 interface Stored {
@@ -55,6 +58,7 @@ export class KvStateMachine {
   private readonly sessions: ClientSessions;
   private history: KvHistory;
   private readonly leases = new KvLeases();
+  private readonly topics: KvTopics;
   private readonly leaseExpireQuorum: number;
   private _appliedRevision = 0;
   /** The changes of the command being applied, recorded in the history when it ends. */
@@ -67,6 +71,22 @@ export class KvStateMachine {
     this.sessions = new ClientSessions(opts?.sessionWindow ?? DEFAULT_SESSION_WINDOW, opts?.maxSessions ?? DEFAULT_MAX_SESSIONS);
     this.history = new KvHistory(opts?.historyEvents ?? DEFAULT_HISTORY_EVENTS, opts?.historyBytes ?? DEFAULT_HISTORY_BYTES);
     this.leaseExpireQuorum = opts?.leaseExpireQuorum ?? 1;
+    this.topics = new KvTopics({
+      // At least the message just published is kept, and one attempt is made.
+      retainMessages: Math.max(1, opts?.topicRetainMessages ?? DEFAULT_TOPIC_RETAIN_MESSAGES),
+      retainMs: Math.max(0, opts?.topicRetainMs ?? DEFAULT_TOPIC_RETAIN_MS),
+      maxAttempts: Math.max(1, opts?.topicMaxAttempts ?? DEFAULT_TOPIC_MAX_ATTEMPTS),
+    });
+  }
+
+  /** A topic's offsets and groups; null for a topic never published to (topics.ts). */
+  topicInfo(topic: string): TopicInfo | null {
+    return this.topics.info(topic);
+  }
+
+  /** Up to min(limit, 1000) messages of a topic from offset `from` (clamped to the oldest kept), leasing nothing. */
+  topicRead(topic: string, from: number, limit: number): TopicMessage[] {
+    return this.topics.read(topic, from, Math.min(limit, TOPIC_MAX_BATCH));
   }
 
   /** A lease by id: its TTL, the revision of its last renewal, its keys (sorted). */
@@ -94,6 +114,11 @@ export class KvStateMachine {
     return this.data.size;
   }
 
+  /** Topic messages kept, every topic together: state the digest covers besides the keys. */
+  get topicMessageCount(): number {
+    return this.topics.messageCount;
+  }
+
   /** Remembered request results, every client together. */
   get sessionCount(): number {
     return this.sessions.size;
@@ -118,7 +143,8 @@ export class KvStateMachine {
       throw new Error(`KvStateMachine.apply: unknown op ${JSON.stringify((cmd as { op: unknown }).op)}`);
     }
     this._appliedRevision = revision;
-    const key = 'key' in cmd ? cmd.key : '';
+    // Topic commands have a message key, not a store key: '' as for the other commands without one.
+    const key = 'key' in cmd && !cmd.op.startsWith('topic-') ? (cmd.key ?? '') : '';
     const verdict = this.sessions.check(req.id);
     if (verdict.kind === 'refused') return { op: 'refused', key, reason: verdict.reason, revision };
     if (verdict.kind === 'retry') {
@@ -178,6 +204,18 @@ export class KvStateMachine {
         result = { op: 'lease-expire', id: cmd.id, expired, deleted, revision };
         break;
       }
+      case 'topic-publish':
+        result = { op: cmd.op, topic: cmd.topic, ...this.topics.publish(cmd), revision };
+        break;
+      case 'topic-fetch':
+        result = { op: cmd.op, topic: cmd.topic, group: cmd.group, messages: this.topics.fetch(cmd), revision };
+        break;
+      case 'topic-ack':
+        result = { op: cmd.op, topic: cmd.topic, group: cmd.group, ...this.topics.ack(cmd), revision };
+        break;
+      case 'topic-nack':
+        result = { op: cmd.op, topic: cmd.topic, group: cmd.group, ...this.topics.nack(cmd), revision };
+        break;
       case 'compact':
         // Never past the revision before this one: the point is a revision whose state is known.
         this.history.compact(Math.min(cmd.revision, revision - 1));
@@ -249,6 +287,7 @@ export class KvStateMachine {
     sm._appliedRevision = s.appliedRevision;
     sm.history = KvHistory.from(s.compactRevision, s.history, sm.history.maxEvents, sm.history.maxBytes);
     sm.leases.load(s.leases);
+    sm.topics.load(s.topics);
     for (const d of s.data) {
       sm.data.set(d.key, {
         value: d.value,
@@ -301,6 +340,7 @@ export class KvStateMachine {
       compactRevision: this.history.compactRevision,
       history: this.history.all(),
       leases: this.leases.all().map((l) => ({ id: l.id, ttlSeconds: l.ttlSeconds, renewedAt: l.renewedAt, votes: l.votes })),
+      topics: this.topics.records(),
     };
   }
 
@@ -369,11 +409,27 @@ export class KvStateMachine {
   }
 }
 
-const KNOWN_OPS = new Set(['put', 'delete', 'cas', 'txn', 'compact', 'lease-grant', 'lease-keepalive', 'lease-revoke', 'lease-expire']);
+const KNOWN_OPS = new Set([
+  'put',
+  'delete',
+  'cas',
+  'txn',
+  'compact',
+  'lease-grant',
+  'lease-keepalive',
+  'lease-revoke',
+  'lease-expire',
+  'topic-publish',
+  'topic-fetch',
+  'topic-ack',
+  'topic-nack',
+]);
 
-/** Results nest only in a transaction or a lease's end (its deleted keys): everything else is copied flat (the hot path). */
+/** Results that hold arrays or objects; everything else is copied flat (the hot path). */
+const NESTED_RESULTS = new Set(['txn', 'lease-revoke', 'lease-expire', 'topic-fetch', 'topic-ack', 'topic-nack']);
+
 function copy(r: KvEffect): KvEffect {
-  return r.op === 'txn' || r.op === 'lease-revoke' || r.op === 'lease-expire' ? structuredClone(r) : { ...r };
+  return NESTED_RESULTS.has(r.op) ? structuredClone(r) : { ...r };
 }
 
 function compareKeys(a: string, b: string): number {

@@ -56,7 +56,22 @@ export type LeaseCommand =
   | { op: 'lease-revoke'; id: string }
   | { op: 'lease-expire'; id: string; renewedAt: number; voter: string };
 
-export type KvCommand = KeyCommand | TxnCommand | CompactCommand | LeaseCommand;
+/**
+ * Topics and consumer groups (topics.ts): an append-only log per topic with offsets from 0, and per
+ * group a committed offset, the acknowledged offsets above it and the deliveries in flight — all
+ * replicated. `now` is the proposing gateway's clock (ms): it only times visibility timeouts,
+ * redelivery delays and retention by age. A skewed clock redelivers early or late (at-least-once
+ * holds either way); it never loses a message nor acknowledges one.
+ */
+export type TopicCommand =
+  | { op: 'topic-publish'; topic: string; key: string | null; value: string; headers: Record<string, string> | null; now: number }
+  /** Leases up to `max` deliverable messages to `consumer` for `visibilityMs` (the group is created at the topic's start on first use). */
+  | { op: 'topic-fetch'; topic: string; group: string; consumer: string; max: number; visibilityMs: number; now: number }
+  | { op: 'topic-ack'; topic: string; group: string; ids: string[] }
+  /** The deliveries go back to the group, to be delivered again after `delayMs` (the attempt counts). */
+  | { op: 'topic-nack'; topic: string; group: string; ids: string[]; delayMs: number; now: number };
+
+export type KvCommand = KeyCommand | TxnCommand | CompactCommand | LeaseCommand | TopicCommand;
 
 export type KvOp = KvCommand['op'];
 
@@ -107,6 +122,12 @@ export type KvResult =
   /** `deleted`: the keys it took with it, in one revision. */
   | { op: 'lease-revoke'; id: string; found: boolean; deleted: string[]; revision: number }
   | { op: 'lease-expire'; id: string; expired: boolean; deleted: string[]; revision: number }
+  /** `id` = `<topic>/<offset>`: the message id, and the idempotency key of what handling it does. */
+  | { op: 'topic-publish'; topic: string; id: string; offset: number; revision: number }
+  | { op: 'topic-fetch'; topic: string; group: string; messages: TopicDelivery[]; revision: number }
+  /** `unknown`: ids that name no message of this topic this group still has (never published, or retained no more). Acking twice is not unknown. */
+  | { op: 'topic-ack'; topic: string; group: string; acked: string[]; unknown: string[]; revision: number }
+  | { op: 'topic-nack'; topic: string; group: string; nacked: string[]; unknown: string[]; revision: number }
   /** A put (or a transaction's put) named a lease that does not exist: nothing was applied. */
   | { op: 'no-lease'; id: string; revision: number }
   /**
@@ -157,6 +178,33 @@ export interface KvEvent {
   prev: { value: string; modRevision: number; createRevision: number; version: number } | null;
 }
 
+/** One message as a fetch delivers it; `attempt` is 1 on first delivery. */
+export interface TopicDelivery {
+  id: string;
+  offset: number;
+  key: string | null;
+  value: string;
+  headers: Record<string, string>;
+  attempt: number;
+}
+
+/** A topic as GET /v1/topics/{topic} shows it: `lag` = messages after `committed` not yet acknowledged. */
+export interface TopicInfo {
+  topic: string;
+  startOffset: number;
+  endOffset: number;
+  groups: Array<{ group: string; committed: number; lag: number; inFlight: number }>;
+}
+
+/** A message as a tail (no group, nothing leased) reads it. */
+export interface TopicMessage {
+  id: string;
+  offset: number;
+  key: string | null;
+  value: string;
+  headers: Record<string, string>;
+}
+
 export interface KvOptions {
   /** Results each client keeps: its this many most recent request seqs. Default 1000. */
   sessionWindow?: number;
@@ -168,6 +216,12 @@ export interface KvOptions {
   historyBytes?: number;
   /** `lease-expire` votes of distinct replicas that expire a lease: 1 under Raft (the leader's), f+1 under PBFT. Default 1. */
   leaseExpireQuorum?: number;
+  /** Messages a topic keeps at most; the oldest go first. Default 100 000. */
+  topicRetainMessages?: number;
+  /** Messages older than this (by their publisher's `now`) go at the next publish to the topic; 0 = kept by count only. Default 0. */
+  topicRetainMs?: number;
+  /** Deliveries of one message to one group at most; the next is a copy to `<topic>.dlq` instead (dead letter). Default 5. */
+  topicMaxAttempts?: number;
 }
 
 export const DEFAULT_SESSION_WINDOW = 1000;

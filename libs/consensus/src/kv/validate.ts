@@ -1,4 +1,4 @@
-import { MAX_FINGERPRINT_LENGTH, type KvCommand, type KvRequest, type TxnCommand, type TxnCompare, type TxnOp } from './types';
+import { MAX_FINGERPRINT_LENGTH, type TopicCommand, type KvCommand, type KvRequest, type TxnCommand, type TxnCompare, type TxnOp } from './types';
 
 /**
  * Most compares, and ops per branch, a transaction may hold in the log. The gateway's own limit
@@ -9,6 +9,22 @@ export const MAX_TXN_OPS_HARD = 10_000;
 export const MAX_RANGE_LIMIT = 10_000;
 /** A year: a longer lease is a key without one. */
 export const MAX_LEASE_TTL_SECONDS = 365 * 24 * 3600;
+
+/** A topic or group name: what a URL path segment and a message id (`<topic>/<offset>`) can carry unescaped. */
+export const TOPIC_NAME = /^[A-Za-z0-9._-]{1,200}$/;
+/** Dead letter topics (`<topic>.dlq`, `<topic>.dlq.dlq`, ...) may run this long past TOPIC_NAME's 200. */
+export const MAX_TOPIC_NAME_LENGTH = 256;
+export const MAX_CONSUMER_LENGTH = 200;
+/** A message key's hard bound (UTF-16 units); the gateway applies its MAX_KEY_BYTES below it. */
+export const MAX_MESSAGE_KEY_LENGTH = 64 * 1024;
+export const MAX_HEADERS = 32;
+export const MAX_HEADER_NAME_LENGTH = 256;
+export const MAX_HEADER_VALUE_LENGTH = 4096;
+export const MAX_TOPIC_FETCH = 1000;
+export const MIN_VISIBILITY_MS = 100;
+export const MAX_VISIBILITY_MS = 3_600_000;
+export const MAX_NACK_DELAY_MS = 3_600_000;
+export const MAX_TOPIC_IDS = 1000;
 
 const TXN_TARGETS = ['value', 'version', 'createRevision', 'modRevision'];
 const TXN_COMPARE_OPS = ['=', '!=', '<', '>'];
@@ -76,8 +92,105 @@ function validateCommand(c: unknown): KvCommand {
       return { op, id: str(c.id, 'cmd.id', false) };
     case 'lease-expire':
       return { op, id: str(c.id, 'cmd.id', false), renewedAt: revisionOf(c.renewedAt, 'cmd.renewedAt'), voter: str(c.voter, 'cmd.voter', false) };
+    case 'topic-publish':
+    case 'topic-fetch':
+    case 'topic-ack':
+    case 'topic-nack':
+      return validateTopicCommand(c);
     default:
-      throw new KvValidationError('cmd.op', `must be 'put', 'delete', 'cas', 'txn', 'compact' or a lease op, got ${JSON.stringify(op) ?? 'undefined'}`);
+      throw new KvValidationError(
+        'cmd.op',
+        `must be 'put', 'delete', 'cas', 'txn', 'compact', a lease op or a topic op, got ${JSON.stringify(op) ?? 'undefined'}`,
+      );
+  }
+}
+
+/** A topic name: TOPIC_NAME, or a dead letter topic of one (consumers read those like any other). */
+export function isTopicName(v: unknown): v is string {
+  if (typeof v !== 'string' || v.length > MAX_TOPIC_NAME_LENGTH) return false;
+  let name = v;
+  while (name.length > 200 && name.endsWith('.dlq')) name = name.slice(0, -4);
+  return TOPIC_NAME.test(name);
+}
+
+function topicName(v: unknown, field: string): string {
+  if (!isTopicName(v))
+    throw new KvValidationError(
+      field,
+      `must match ${TOPIC_NAME.source} (a dead letter topic may add .dlq), got ${describe(v)} ${JSON.stringify(v)?.slice(0, 80)}`,
+    );
+  return v;
+}
+
+function groupName(v: unknown): string {
+  if (typeof v !== 'string' || !TOPIC_NAME.test(v)) throw new KvValidationError('cmd.group', `must match ${TOPIC_NAME.source}`);
+  return v;
+}
+
+function intIn(v: unknown, field: string, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max)
+    throw new KvValidationError(field, `must be an integer from ${min} to ${max}, got ${describe(v)} ${String(v)}`);
+  return v;
+}
+
+function bounded(v: unknown, field: string, max: number, allowEmpty: boolean): string {
+  const s = str(v, field, allowEmpty);
+  if (s.length > max) throw new KvValidationError(field, `must be at most ${max} characters, got ${s.length}`);
+  return s;
+}
+
+/** Headers: at most MAX_HEADERS short strings, kept in name order (the same headers, the same bytes); null for none. */
+function headersOf(v: unknown): Record<string, string> | null {
+  if (v === null || v === undefined) return null;
+  if (!isRecord(v)) throw new KvValidationError('cmd.headers', `must be an object or null, got ${describe(v)}`);
+  const names = Object.keys(v).sort();
+  if (names.length > MAX_HEADERS) throw new KvValidationError('cmd.headers', `must hold at most ${MAX_HEADERS} entries, got ${names.length}`);
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    bounded(name, 'cmd.headers', MAX_HEADER_NAME_LENGTH, false);
+    // Assigning it would set the object's prototype, not a header.
+    if (name === '__proto__') throw new KvValidationError('cmd.headers', 'must not name a header __proto__');
+    out[name] = bounded(v[name], `cmd.headers.${name}`, MAX_HEADER_VALUE_LENGTH, true);
+  }
+  return out;
+}
+
+function messageIds(v: unknown): string[] {
+  if (!Array.isArray(v)) throw new KvValidationError('cmd.ids', `must be an array, got ${describe(v)}`);
+  if (v.length > MAX_TOPIC_IDS) throw new KvValidationError('cmd.ids', `must hold at most ${MAX_TOPIC_IDS} ids, got ${v.length}`);
+  // An id is `<topic>/<offset>`; anything longer cannot name a message.
+  return v.map((id, i) => bounded(id, `cmd.ids[${i}]`, MAX_TOPIC_NAME_LENGTH + 17, false));
+}
+
+function validateTopicCommand(c: Record<string, unknown>): TopicCommand {
+  const topic = topicName(c.topic, 'cmd.topic');
+  const now = (): number => revisionOf(c.now, 'cmd.now');
+  switch (c.op) {
+    case 'topic-publish': {
+      const key = c.key === null || c.key === undefined ? null : bounded(c.key, 'cmd.key', MAX_MESSAGE_KEY_LENGTH, false);
+      return { op: 'topic-publish', topic, key, value: str(c.value, 'cmd.value', true), headers: headersOf(c.headers), now: now() };
+    }
+    case 'topic-fetch':
+      return {
+        op: 'topic-fetch',
+        topic,
+        group: groupName(c.group),
+        consumer: bounded(c.consumer, 'cmd.consumer', MAX_CONSUMER_LENGTH, false),
+        max: intIn(c.max, 'cmd.max', 1, MAX_TOPIC_FETCH),
+        visibilityMs: intIn(c.visibilityMs, 'cmd.visibilityMs', MIN_VISIBILITY_MS, MAX_VISIBILITY_MS),
+        now: now(),
+      };
+    case 'topic-ack':
+      return { op: 'topic-ack', topic, group: groupName(c.group), ids: messageIds(c.ids) };
+    default:
+      return {
+        op: 'topic-nack',
+        topic,
+        group: groupName(c.group),
+        ids: messageIds(c.ids),
+        delayMs: intIn(c.delayMs, 'cmd.delayMs', 0, MAX_NACK_DELAY_MS),
+        now: now(),
+      };
   }
 }
 

@@ -32,6 +32,14 @@ export function parseReply(body: unknown): Reply | null {
         if (body.lease !== null && !isLease(body.lease)) return null;
         answer.lease = body.lease;
       }
+      if (body.topic !== undefined) {
+        if (body.topic !== null && !isTopicInfo(body.topic)) return null;
+        answer.topic = body.topic;
+      }
+      if (body.messages !== undefined) {
+        if (!Array.isArray(body.messages) || !body.messages.every(isTopicMessage)) return null;
+        answer.messages = body.messages as NonNullable<QueryAnswer['messages']>;
+      }
       return answer;
     }
     case 'redirect':
@@ -66,9 +74,46 @@ export function isResult(v: unknown): v is KvResult {
     case 'lease-expire':
     case 'no-lease':
       return typeof v.id === 'string';
+    case 'topic-publish':
+      return typeof v.topic === 'string' && typeof v.id === 'string' && isRevision(v.offset);
+    case 'topic-fetch':
+      return typeof v.topic === 'string' && typeof v.group === 'string' && Array.isArray(v.messages) && v.messages.every(isTopicMessage);
+    case 'topic-ack':
+      return typeof v.topic === 'string' && typeof v.group === 'string' && isStrings(v.acked) && isStrings(v.unknown);
+    case 'topic-nack':
+      return typeof v.topic === 'string' && typeof v.group === 'string' && isStrings(v.nacked) && isStrings(v.unknown);
     default:
       return false;
   }
+}
+
+function isStrings(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((s) => typeof s === 'string');
+}
+
+/** A topic's message as read or delivered (a delivery also has `attempt`). */
+function isTopicMessage(v: unknown): boolean {
+  return (
+    isRecord(v) &&
+    typeof v.id === 'string' &&
+    isRevision(v.offset) &&
+    (v.key === null || typeof v.key === 'string') &&
+    typeof v.value === 'string' &&
+    isRecord(v.headers) &&
+    Object.values(v.headers).every((h) => typeof h === 'string') &&
+    (v.attempt === undefined || isRevision(v.attempt))
+  );
+}
+
+function isTopicInfo(v: unknown): v is NonNullable<QueryAnswer['topic']> {
+  return (
+    isRecord(v) &&
+    typeof v.topic === 'string' &&
+    isRevision(v.startOffset) &&
+    isRevision(v.endOffset) &&
+    Array.isArray(v.groups) &&
+    v.groups.every((g) => isRecord(g) && typeof g.group === 'string' && isRevision(g.committed) && isRevision(g.lag) && isRevision(g.inFlight))
+  );
 }
 
 function isLease(v: unknown): v is NonNullable<QueryAnswer['lease']> {
