@@ -15,6 +15,7 @@ import { LedgerModule } from './ledger/ledger.module';
 import { LoggingModule } from './logging/logging.module';
 import { MembersModule } from './members/members.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { TopicsModule } from './topics/topics.module';
 import { TxnModule } from './txn/txn.module';
 
 @Module({})
@@ -32,6 +33,7 @@ export class AppModule {
         TxnModule,
         HistoryModule,
         LeasesModule,
+        TopicsModule,
         LedgerModule,
         MembersModule,
         AdminModule,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { campaign, leader, observe, type CampaignOptions, type Leader, type Leadership, type ObserveOptions } from './election';
 import { grantKept, LeaseApi, type LeaseHandle, type LeaseOptions } from './lease';
 import { lock, type Lock, type LockOptions } from './lock';
+import { SynodTopics } from './topics';
 import { Transport, type TransportOptions } from './transport';
 import { TxnBuilder, type TxnRequest, type TxnResult } from './txn';
 import { watch, type WatchEvent, type WatchOptions, type WatchSettings, type WatchTarget } from './watch';
@@ -130,12 +131,15 @@ export class SynodClient {
   private seq = 0;
   /** The lease calls as the REST API has them (grant, keepalive, revoke, get); `lease()` keeps one alive for you. */
   readonly leases: LeaseApi;
+  /** Topics and consumer groups: publish, fetch (long poll), ack, nack, info (topics.ts). */
+  readonly topics: SynodTopics;
 
   constructor(opts: SynodClientOptions) {
     this.http = new Transport(opts);
     this.watchSettings = { endpoints: opts.endpoints, token: opts.token, attemptTimeoutMs: this.http.attemptTimeoutMs, deadlineMs: this.http.deadlineMs };
     this.clientId = opts.clientId ?? `sdk-${randomUUID()}`;
     this.leases = new LeaseApi(this.http, () => this.nextIdempotencyKey());
+    this.topics = new SynodTopics(this.http, () => this.nextIdempotencyKey(), this.clientId);
   }
 
   /**

@@ -18,6 +18,8 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Retries stop after this long, instead of the client's deadlineMs (a keepalive is useless after its lease's TTL). */
   deadlineMs?: number;
+  /** One attempt at most this long, instead of the client's attemptTimeoutMs (a long poll waits on the server). */
+  attemptTimeoutMs?: number;
 }
 
 export interface Answer<T> {
@@ -59,6 +61,7 @@ export class Transport {
     const deadlineMs = opts.deadlineMs ?? this.deadlineMs;
     const deadline = Date.now() + deadlineMs;
     const signal = opts.signal;
+    const attemptTimeoutMs = opts.attemptTimeoutMs ?? this.attemptTimeoutMs;
     let unknownOutcome = false;
     let lastStatus: number | null = null;
     let lastError = 'no attempt made';
@@ -75,7 +78,7 @@ export class Transport {
             ...headers,
           },
           body: body === undefined ? undefined : JSON.stringify(body),
-          signal: withTimeout(signal, Math.min(this.attemptTimeoutMs, Math.max(1, deadline - Date.now()))),
+          signal: withTimeout(signal, Math.min(attemptTimeoutMs, Math.max(1, deadline - Date.now()))),
         });
       } catch (err) {
         signal?.throwIfAborted();

@@ -120,6 +120,7 @@ function refusal(key: string, reason: RefusalReason): ApiError {
  */
 function answers(result: KvEffect, cmd: KvCommand): boolean {
   if (result.op !== cmd.op) return false;
+  if ('topic' in cmd) return 'topic' in result && result.topic === cmd.topic; // a publish's key is a message key, not a store key
   if (!('key' in cmd)) return true; // txn, compact: the fingerprint tells them apart
   if (!('key' in result) || result.key !== cmd.key) return false;
   if (cmd.op === 'put' || (cmd.op === 'cas' && result.op === 'cas' && result.succeeded)) return (result as { value: string | null }).value === cmd.value;
