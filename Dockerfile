@@ -7,6 +7,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY apps ./apps
 COPY libs ./libs
+COPY examples ./examples
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-slim

@@ -9,11 +9,13 @@ import { progressLines } from '../progress';
 import { cpuSampler } from './cpu';
 import { etcdAvailable, etcdGetRequest, etcdPutRequest, startEtcd } from './etcd';
 import { getRequest, putRequest, runLoad, summarize } from './http-load';
+import { benchTopics } from './topics';
 
 /**
  * `npm run bench -- [--protocol raft|pbft|both] [--connections 64] [--duration 10] [--failovers 10] [--vs etcd]`
  * Starts a fresh local cluster per protocol, drives the gateway with concurrent HTTP clients and
- * prints writes/s, reads/s, latency percentiles and failover times after leader/primary kills.
+ * prints writes/s, reads/s, latency percentiles, topic produce/consume throughput with end-to-end
+ * latency (tools/bench/topics.ts) and failover times after leader/primary kills.
  * Results go to stdout; progress (every 5 s of a long phase) to stderr.
  */
 interface BenchOptions {
@@ -24,6 +26,8 @@ interface BenchOptions {
   /** Also measure a 3-member etcd in the same run and print the ratios. */
   vsEtcd: boolean;
   gatewayWorkers: number;
+  /** The message bus's phases (tools/bench/topics.ts). */
+  topics: boolean;
 }
 
 /** ok/s of one measured phase, by phase name. */
@@ -39,12 +43,13 @@ const USAGE = `usage: npm run bench -- [--protocol raft|pbft|both] [--connection
   --duration S               seconds per load phase (default 10; the 1-connection phase at most 5)
   --failovers N              leader/primary kills to time (default 10; 0 skips them)
   --gateway-workers N        gateway processes (default 1; the launcher's --gateway-workers)
+  --topics on|off            the message bus's phases: produce, consume, end to end (default on)
   --vs etcd                  also run a 3-member etcd (etcd on PATH; Debian: etcd-server) with the
                              same client and workloads, and print Synod/etcd ratios
   -h, --help                 this text`;
 
 function parse(argv: string[]): BenchOptions {
-  const v = parseFlags(argv, ['protocol', 'connections', 'duration', 'failovers', 'vs', 'gateway-workers']);
+  const v = parseFlags(argv, ['protocol', 'connections', 'duration', 'failovers', 'vs', 'gateway-workers', 'topics']);
   const protocol = choiceFlag(v, 'protocol', ['raft', 'pbft', 'both'] as const, 'raft');
   return {
     protocols: protocol === 'both' ? ['raft', 'pbft'] : [protocol],
@@ -53,6 +58,7 @@ function parse(argv: string[]): BenchOptions {
     failovers: intFlag(v, 'failovers', 10, 0),
     vsEtcd: choiceFlag(v, 'vs', ['etcd', 'none'] as const, 'none') === 'etcd',
     gatewayWorkers: intFlag(v, 'gateway-workers', 1, 1),
+    topics: choiceFlag(v, 'topics', ['on', 'off'] as const, 'on') === 'on',
   };
 }
 
@@ -181,6 +187,7 @@ async function benchProtocol(protocol: 'raft' | 'pbft', o: BenchOptions): Promis
     await phase(WRITES_ONE, 1, put);
     await phase(READS_MANY, o.connections, (c, s) => getRequest(`bench-${(c * 7919 + s) % KEYS}`));
     await phase('stale reads, many', o.connections, (c, s) => getRequest(`bench-${(c * 7919 + s) % KEYS}`, 'stale'));
+    if (o.topics) out.push(...(await benchTopics(protocol, base, o.connections, o.duration)));
     if (o.failovers > 0) {
       const times: number[] = [];
       const stop = progressLines('bench', `${protocol} failovers`, null, () => `${times.length}/${o.failovers} done`);

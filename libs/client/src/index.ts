@@ -20,3 +20,4 @@ export type { Lock, LockOptions } from './lock';
 export type { CampaignOptions, Leader, Leadership, ObserveOptions } from './election';
 export { SynodModule, type SynodModuleAsyncOptions } from './nest';
 export type { RequestOptions, TransportOptions } from './transport';
+export * from './transport/index';
