@@ -148,6 +148,18 @@ export class TestCluster {
     );
   }
 
+  /** GET /v1/ledger/verify until every replica's chain checks out and the heads agree; its answer. */
+  async ledgerVerified(timeoutMs = 30_000): Promise<any> {
+    return waitFor(
+      async () => {
+        const v = await this.http('GET', '/v1/ledger/verify');
+        return v.body.ok ? v.body : null;
+      },
+      timeoutMs,
+      'the ledger verified on every replica',
+    );
+  }
+
   /** Wait until every alive node has applied the same index (convergence). */
   /** Every live replica at one applied index; `include` names replicas that must be live and in it
    *  (a replica just healed or revived is not "alive" until its next beacon reaches the gateway). */
