@@ -12,10 +12,10 @@ import { LONE_SURROGATE, storableProblem, storeValue, type JsonValue } from './j
 export const DEFAULT_LIST_LIMIT = 100;
 export const MAX_LIST_LIMIT = 1000;
 
-const wellFormed = [(s: string) => !LONE_SURROGATE.test(s), { error: 'must be well-formed UTF-16 (lone surrogate)' }] as const;
+export const wellFormed = [(s: string) => !LONE_SURROGATE.test(s), { error: 'must be well-formed UTF-16 (lone surrogate)' }] as const;
 
 /** `?x=` counts as absent, as it always has. */
-const emptyAsAbsent = (v: unknown): unknown => (v === '' ? undefined : v);
+export const emptyAsAbsent = (v: unknown): unknown => (v === '' ? undefined : v);
 
 export const KeySchema = z
   .string({ error: mustBe('a string', 'is required') })
@@ -75,7 +75,10 @@ const LimitSchema = z
   .meta({ description: `1 to ${MAX_LIST_LIMIT}, default ${DEFAULT_LIST_LIMIT}`, example: '10' });
 
 /** A revision in a query string: digits only, a safe integer. */
-export const revisionParam = (description: string) =>
+export const revisionParam = (description: string) => wholeNumberParam(description, '42');
+
+/** An optional integer >= 0 in a query string (a revision, an offset): digits only, a safe integer. */
+export const wholeNumberParam = (description: string, example: string) =>
   z
     .preprocess(
       emptyAsAbsent,
@@ -85,7 +88,7 @@ export const revisionParam = (description: string) =>
         .optional(),
     )
     .transform((s) => (s === undefined ? undefined : Number(s)))
-    .meta({ description, example: '42' });
+    .meta({ description, example });
 
 // ---- requests
 

@@ -1,7 +1,7 @@
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
 import { jsonObject, mustBe, orNull } from '../http/validation';
-import { LONE_SURROGATE } from '../kv/json-value';
+import { emptyAsAbsent, wellFormed, wholeNumberParam } from '../kv/kv.dto';
 
 /**
  * The topic request and response shapes (issue 14; DESIGN.md fixes the answers' members). Values
@@ -32,11 +32,6 @@ export const MAX_HEADERS = 64;
 export const MAX_IDS = 1000;
 export const MAX_ID_CHARS = 256;
 export const MAX_CONSUMER_CHARS = 200;
-
-const wellFormed = [(s: string) => !LONE_SURROGATE.test(s), { error: 'must be well-formed UTF-16 (lone surrogate)' }] as const;
-
-/** `?x=` counts as absent. */
-const emptyAsAbsent = (v: unknown): unknown => (v === '' ? undefined : v);
 
 /** An integer query parameter from `min` to `max`, `dflt` when absent. */
 const intParam = (min: number, max: number, dflt: number, description: string) => {
@@ -135,16 +130,10 @@ export class NackBodyDto extends createZodDto(
 
 export class TailQueryDto extends createZodDto(
   z.object({
-    fromOffset: z
-      .preprocess(
-        emptyAsAbsent,
-        z
-          .string({ error: 'must be given once, as an integer >= 0' })
-          .regex(/^\d{1,15}$/, { error: (iss) => `must be an integer >= 0, got ${JSON.stringify(iss.input)}` })
-          .optional(),
-      )
-      .transform((s) => (s === undefined ? undefined : Number(s)))
-      .meta({ description: 'First offset to send (default: from the end, new messages only). A Last-Event-ID header wins: the stream resumes after it' }),
+    fromOffset: wholeNumberParam(
+      'First offset to send (default: from the end, new messages only). A Last-Event-ID header wins: the stream resumes after it',
+      '0',
+    ),
   }),
 ) {}
 

@@ -1,4 +1,4 @@
-import type { ConfChange, ConfChangeType, Entry, RaftNode } from '@app/consensus/raft';
+import type { ConfChange, ConfChangeType, Entry, RaftNode, RaftStatus } from '@app/consensus/raft';
 import { type BeaconMembers, MEMBERSHIP_REFUSED, type MembershipReply, type MembershipRequest } from '@app/wire';
 
 const CHANGE_TYPES: ReadonlySet<ConfChangeType> = new Set(['add-learner', 'promote', 'demote', 'remove']);
@@ -60,9 +60,8 @@ export class RaftMembership {
     this.waiters.clear();
   }
 
-  /** What the beacon says: this replica's latest configuration, and the leader's view of each member. */
-  beacon(): BeaconMembers {
-    const s = this.node().status();
+  /** What the beacon says, from the status the runtime just read: its latest configuration, and the leader's view of each member. */
+  beacon(s: RaftStatus): BeaconMembers {
     const members: BeaconMembers = {
       voters: s.configuration.voters,
       learners: s.configuration.learners,

@@ -192,7 +192,7 @@ export class RaftRuntime implements ReplicaRuntime {
       appliedIndex: this.appliedIndex,
       digest: this.digests.get(this.appliedIndex, this.kv),
       ledger: this.ledger.head(),
-      members: this.node ? this.members.beacon() : undefined,
+      members: s ? this.members.beacon(s) : undefined,
       ...(this.fatal !== undefined ? { fatal: this.fatal } : {}),
       counters: { ...this.counters, pendingProposals: this.pendingCount, snapshotIndex: this.snapshotIndex },
     };

@@ -29,6 +29,11 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+/** The replies, one per replica, whose result is `reply`'s, among those `counts` lets count. */
+export function matchingReplies(byReplica: ReadonlyMap<ReplicaId, Reply>, reply: Reply, counts: (from: ReplicaId) => boolean = () => true): Reply[] {
+  return [...byReplica.values()].filter((r) => counts(r.from) && sameBytes(r.result, reply.result));
+}
+
 /**
  * The client side of PBFT: a result is accepted only when f+1 distinct replicas sent the same
  * result for the same request id (at least one of them is correct). Replies from non-members,
@@ -63,7 +68,7 @@ export class ReplyQuorum {
     }
     if (byReplica.has(reply.from)) return null;
     byReplica.set(reply.from, reply);
-    const matching = [...byReplica.values()].filter((r) => sameBytes(r.result, reply.result));
+    const matching = matchingReplies(byReplica, reply);
     if (matching.length < this.need) return null;
     const accepted: AcceptedReply = {
       id: reply.id,

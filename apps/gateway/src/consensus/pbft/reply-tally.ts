@@ -1,4 +1,4 @@
-import type { Reply } from '@app/consensus/pbft';
+import { matchingReplies, type Reply } from '@app/consensus/pbft';
 import { faultsOf, type PbftConfigurations } from '../../cluster/pbft-configurations';
 
 /** Who may answer a request, and how many matching answers make it accepted. */
@@ -23,10 +23,6 @@ export function replyRule(c: PbftConfigurations, sentEpoch: number): ReplyRule {
   };
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
 /**
  * The replies to one request, the first per replica (checked by the caller), judged by the rule in
  * force when each one arrives: the configuration may change while the request is outstanding.
@@ -45,7 +41,7 @@ export class ReplyTally {
   /** Records `reply`; returns the replicas whose results match it once they are `need` members, else null. */
   add(reply: Reply, rule: ReplyRule): string[] | null {
     if (!this.byReplica.has(reply.from)) this.byReplica.set(reply.from, reply);
-    const matching = [...this.byReplica.values()].filter((r) => rule.members.has(r.from) && sameBytes(r.result, reply.result));
+    const matching = matchingReplies(this.byReplica, reply, (from) => rule.members.has(from));
     return matching.length >= rule.need ? matching.map((r) => r.from) : null;
   }
 }
