@@ -12,6 +12,8 @@ import { addressOf, Members, type Member, type MembersList } from './members';
 /** A learner is promoted once its matchIndex is within this many entries of the leader's commit (the core checks it too). */
 const CATCH_UP_SLACK = 256;
 const POLL_MS = 100;
+/** Longer than the replicas' election timeout, after which the core abandons a transfer. */
+const TRANSFER_REASK_MS = 1500;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -97,12 +99,18 @@ export class RaftMembers extends Members {
     this.checkMember(to);
     const from = this.view.leader();
     if (from === to) return { leader: to, from };
-    await this.send({ action: 'transfer', to });
-    // The transfer finishes within an election timeout or is abandoned: watch the beacons.
+    // The core abandons a transfer that does not finish within an election timeout (the target
+    // was still catching up, or its TimeoutNow was lost): watch the beacons, and ask again — of
+    // whoever leads now — each time it may have been abandoned. Asking during a transfer in
+    // progress changes nothing in the core.
     const deadline = Date.now() + this.config.requestTimeoutMs;
     while (Date.now() < deadline) {
-      if (this.view.leader() === to) return { leader: to, from };
-      await sleep(POLL_MS);
+      await this.send({ action: 'transfer', to });
+      const askAgain = Math.min(deadline, Date.now() + TRANSFER_REASK_MS);
+      while (Date.now() < askAgain) {
+        if (this.view.leader() === to) return { leader: to, from };
+        await sleep(POLL_MS);
+      }
     }
     throw new ApiError(504, { error: `leadership did not move to ${to} within ${this.config.requestTimeoutMs} ms`, leader: this.view.leader() });
   }
