@@ -6,7 +6,7 @@ import { ClusterModule } from './cluster/cluster.module';
 import { CommandsModule } from './commands/commands.module';
 import type { GatewayConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
-import { DashboardModule } from './dashboard/dashboard.module';
+import { LabModule } from './lab/lab.module';
 import { HealthModule } from './health/health.module';
 import { HistoryModule } from './history/history.module';
 import { KvModule } from './kv/kv.module';
@@ -15,6 +15,7 @@ import { LedgerModule } from './ledger/ledger.module';
 import { LoggingModule } from './logging/logging.module';
 import { MembersModule } from './members/members.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { ScenariosModule } from './scenarios/scenarios.module';
 import { TopicsModule } from './topics/topics.module';
 import { TxnModule } from './txn/txn.module';
 
@@ -38,8 +39,9 @@ export class AppModule {
         MembersModule,
         AdminModule,
         CommandsModule,
+        ScenariosModule,
         HealthModule,
-        DashboardModule,
+        LabModule,
       ],
     };
   }

@@ -128,6 +128,8 @@ export interface Beacon {
    * latest one. PBFT: the one in force here (voters = its replicas, learners = []), with `pbft`.
    */
   members?: import('./members').BeaconMembers;
+  /** The fault lab's figures (lab.ts). */
+  lab?: import('./lab').BeaconLab;
   pid: number;
 }
 
@@ -156,11 +158,13 @@ export const BROADCAST_TOPIC = 'broadcast';
 
 // ---- control plane (@nestjs/microservices, Redis transport)
 
-export type ControlAction = 'kill' | 'revive' | 'isolate' | 'heal' | 'status' | 'byzantine';
+export type ControlAction = 'kill' | 'revive' | 'isolate' | 'heal' | 'status' | 'byzantine' | 'cut' | 'mend';
 
 export interface ControlRequest {
   action: ControlAction;
   behavior?: string;
+  /** cut/mend: the peer at the other end of the link. */
+  peer?: string;
 }
 
 export interface ControlStatus {
@@ -173,6 +177,8 @@ export interface ControlStatus {
   leader: string | null;
   commitIndex: number;
   appliedIndex: number;
+  /** Peers whose link to this replica the admin cut. */
+  cut?: string[];
   pid: number;
 }
 
@@ -231,3 +237,4 @@ export * from './keys';
 export * from './metrics';
 export * from './ledger';
 export * from './members';
+export * from './lab';

@@ -95,3 +95,34 @@ export class AdminController {
     return this.admin.byzantine(id, body.behavior);
   }
 }
+
+const LINK_END = { description: 'A node id from NODES, one end of the link', example: 'n1' };
+
+@ApiTags('admin')
+@ApiBearerAuth()
+@UseGuards(AdminTokenGuard)
+@AdminErrors()
+@Controller('v1/admin/links/:a/:b')
+export class AdminLinksController {
+  constructor(private readonly admin: AdminService) {}
+
+  @Post('cut')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Cut the link between two replicas (a partition between them, both ways); each keeps its other links' })
+  @ApiParam({ name: 'a', ...LINK_END })
+  @ApiParam({ name: 'b', ...LINK_END, example: 'n2' })
+  @ApiProblem(400, 'Both ends are the same replica')
+  cut(@Param('a') a: string, @Param('b') b: string): Promise<object> {
+    return this.admin.cutLink(a, b);
+  }
+
+  @Post('heal')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Undo cut for the link between two replicas' })
+  @ApiParam({ name: 'a', ...LINK_END })
+  @ApiParam({ name: 'b', ...LINK_END, example: 'n2' })
+  @ApiProblem(400, 'Both ends are the same replica')
+  heal(@Param('a') a: string, @Param('b') b: string): Promise<object> {
+    return this.admin.healLink(a, b);
+  }
+}

@@ -5,6 +5,7 @@ import type { GatewayConfig } from '../config/config';
 import { ApiError } from '../http/api-error';
 import { ControlFailedError, ControlPlane, ControlTimeoutError } from './control-plane';
 import { SupervisorClient, SupervisorRefusedError } from './supervisor-client';
+import { LabEvents } from '../lab/lab-events';
 
 export type KillMode = 'soft' | 'hard';
 
@@ -23,9 +24,14 @@ export class AdminService {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly plane: ControlPlane,
     private readonly processes: SupervisorClient,
+    private readonly events: LabEvents,
   ) {}
 
-  async kill(id: string, mode: KillMode): Promise<object> {
+  kill(id: string, mode: KillMode): Promise<object> {
+    return this.audited(mode === 'hard' ? 'hard kill' : 'kill', id, () => this.killNow(id, mode));
+  }
+
+  private async killNow(id: string, mode: KillMode): Promise<object> {
     this.checkNode(id);
     if (mode === 'soft') return this.control(id, { action: 'kill' });
     const status = await this.supervisor(id, 'hard-kill');
@@ -38,7 +44,11 @@ export class AdminService {
     return { ...status, alive: false, mode: 'hard' };
   }
 
-  async revive(id: string): Promise<object> {
+  revive(id: string): Promise<object> {
+    return this.audited('revive', id, () => this.reviveNow(id));
+  }
+
+  private async reviveNow(id: string): Promise<object> {
     this.checkNode(id);
     // A process that is gone cannot revive itself: the supervisor starts a new one.
     const processes = await this.processes.list(this.config.supervisorTimeoutMs).catch(() => null);
@@ -53,7 +63,11 @@ export class AdminService {
   }
 
   /** SIGKILL of the replica's own Redis (its storage and bus inbox): a disk and a NIC lost at once. */
-  async storage(id: string, action: 'kill' | 'restart'): Promise<SupervisorStatus> {
+  storage(id: string, action: 'kill' | 'restart'): Promise<SupervisorStatus> {
+    return this.audited(`storage ${action}`, id, () => this.storageNow(id, action));
+  }
+
+  private async storageNow(id: string, action: 'kill' | 'restart'): Promise<SupervisorStatus> {
     this.checkNode(id);
     const status = await this.supervisor(id, action === 'kill' ? 'storage-kill' : 'storage-restart');
     if (status === null) {
@@ -66,22 +80,75 @@ export class AdminService {
   }
 
   isolate(id: string): Promise<ControlStatus> {
-    this.checkNode(id);
-    return this.control(id, { action: 'isolate' });
+    return this.audited('isolate', id, () => {
+      this.checkNode(id);
+      return this.control(id, { action: 'isolate' });
+    });
   }
 
   heal(id: string): Promise<ControlStatus> {
-    this.checkNode(id);
-    return this.control(id, { action: 'heal' });
+    return this.audited('heal', id, () => {
+      this.checkNode(id);
+      return this.control(id, { action: 'heal' });
+    });
+  }
+
+  /**
+   * A partition between two replicas: both ends are told, so frames are dropped both ways (and a
+   * cut holds while one end is down). The answer is both ends' status.
+   */
+  cutLink(a: string, b: string): Promise<{ link: [string, string]; cut: boolean; nodes: ControlStatus[] }> {
+    return this.audited('cut link', `${a}|${b}`, () => this.link(a, b, 'cut'));
+  }
+
+  healLink(a: string, b: string): Promise<{ link: [string, string]; cut: boolean; nodes: ControlStatus[] }> {
+    return this.audited('heal link', `${a}|${b}`, () => this.link(a, b, 'mend'));
+  }
+
+  private async link(a: string, b: string, action: 'cut' | 'mend'): Promise<{ link: [string, string]; cut: boolean; nodes: ControlStatus[] }> {
+    this.checkNode(a);
+    this.checkNode(b);
+    if (a === b) throw new ApiError(400, { error: `a link joins two different replicas, got ${a} twice`, field: 'b' });
+    const nodes = await Promise.all([this.control(a, { action, peer: b }), this.control(b, { action, peer: a })]);
+    return { link: [a, b], cut: action === 'cut', nodes };
   }
 
   /** `behavior` was checked against BYZANTINE_BEHAVIORS by ByzantineBodyDto's schema. */
   byzantine(id: string, behavior: ByzantineBehavior): Promise<ControlStatus> {
-    this.checkNode(id);
-    if (this.config.protocol !== 'pbft') {
-      throw new ApiError(400, { error: `byzantine behaviours exist only in PBFT clusters; this cluster runs ${this.config.protocol}` });
+    return this.audited(`byzantine ${behavior}`, id, () => {
+      this.checkNode(id);
+      if (this.config.protocol !== 'pbft') {
+        throw new ApiError(400, { error: `byzantine behaviours exist only in PBFT clusters; this cluster runs ${this.config.protocol}` });
+      }
+      return this.control(id, { action: 'byzantine', behavior });
+    });
+  }
+
+  /** Every action goes on the fault lab's timeline with its outcome, whoever asked (the page, a script, a scenario). */
+  private async audited<T>(action: string, target: string, run: () => Promise<T>): Promise<T> {
+    const node = target.includes('|') ? undefined : target;
+    try {
+      const result = await run();
+      this.events.record({
+        kind: 'admin',
+        source: 'admin',
+        node,
+        text: `admin: ${action} ${target.replace('|', ' - ')}`,
+        data: { action, target, status: 200 },
+      });
+      return result;
+    } catch (err) {
+      const status = err instanceof ApiError ? err.status : 500;
+      const detail = err instanceof Error ? err.message : String(err);
+      this.events.record({
+        kind: 'admin',
+        source: 'admin',
+        node,
+        text: `admin: ${action} ${target.replace('|', ' - ')} failed (${status}): ${detail}`,
+        data: { action, target, status },
+      });
+      throw err;
     }
-    return this.control(id, { action: 'byzantine', behavior });
   }
 
   private checkNode(id: string): void {

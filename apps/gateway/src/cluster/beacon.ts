@@ -1,4 +1,5 @@
 import type { Beacon, BeaconMembers, BeaconPbftConfiguration } from '@app/wire';
+import { parseBeaconLab } from './beacon-lab';
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -57,5 +58,7 @@ export function parseBeacon(body: unknown): Beacon | null {
   if (typeof body.digest === 'string') beacon.digest = body.digest;
   const members = parseMembers(body.members);
   if (members !== null) beacon.members = members;
+  const lab = parseBeaconLab(body.lab);
+  if (lab !== null) beacon.lab = lab;
   return beacon;
 }

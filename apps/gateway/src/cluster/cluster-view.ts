@@ -59,6 +59,7 @@ export class ClusterView {
   private readonly directory: ReadonlySet<string>;
   private readonly last = new Map<string, { beacon: Beacon; at: number }>();
   private readonly leaderListeners: Array<(leader: string) => void> = [];
+  private readonly beaconListeners: Array<(beacon: Beacon, before: Beacon | null) => void> = [];
   private readonly now: () => number;
   private readonly reachable: (id: string) => boolean;
   /** Until one beacon period has passed, a node never heard from is unknown rather than dead. */
@@ -123,7 +124,9 @@ export class ClusterView {
   observe(beacon: Beacon): void {
     if (!this.directory.has(beacon.id)) return;
     const before = this.leader();
+    const previous = this.last.get(beacon.id)?.beacon ?? null;
     this.last.set(beacon.id, { beacon, at: this.now() });
+    for (const l of this.beaconListeners) l(beacon, previous);
     if (this.pbft !== null) {
       if (this.pbft.observe(beacon.id, beacon.members)) this.followPbft();
       const after = this.leader();
@@ -144,6 +147,11 @@ export class ClusterView {
   private followPbft(): void {
     const { current, next } = this.pbft!.configurations;
     this.membership = { voters: [...current.replicas], learners: [], index: current.epoch, committed: next === null };
+  }
+
+  /** Every beacon taken, with the one it replaces (the fault lab derives its events from the pair). */
+  onBeacon(listener: (beacon: Beacon, before: Beacon | null) => void): void {
+    this.beaconListeners.push(listener);
   }
 
   /** Called when a (new) leader becomes known, so waiting requests can go at once. */

@@ -17,7 +17,7 @@ import {
 import type { DurableStore } from '@app/storage';
 import { BeaconMembers, GatewayRequest, PBFT_CLIENT_ID, PbftRequestBody, pbftReplyTopic } from '@app/wire';
 import type { NodeConfig } from '../config/node-config';
-import type { ReplicaRuntime, RuntimeIo, RuntimeStatus } from '../replica/runtime';
+import type { ReplicaRuntime, RuntimeIo, RuntimeLab, RuntimeStatus } from '../replica/runtime';
 import { PbftCodec } from './codec';
 import { KvApp } from './kv-app';
 import { LeaseClock } from '../replica/lease-clock';
@@ -25,6 +25,9 @@ import { DigestCache } from '../replica/digest-cache';
 import { ReadyLoop } from '../replica/ready-loop';
 import { PbftLedger } from '../ledger/pbft-ledger';
 import { loadPbftSigners, pbftConfigurationOf } from './reconfiguration';
+
+/** Sequence numbers the fault lab shows with their vote counts (the latest ones). */
+const LAB_SLOTS = 12;
 
 /**
  * Drives a PBFT replica with real time, the Redis store and the bus. Each Ready: the stable
@@ -142,22 +145,49 @@ export class PbftRuntime implements ReplicaRuntime {
     });
   }
 
-  onPeerFrame(_from: string, body: unknown): void {
-    if (this.loop.isStopped || !this.replica) return;
+  onPeerFrame(_from: string, body: unknown): number {
+    if (this.loop.isStopped || !this.replica) return 0;
     const ms = (body as { ms?: unknown }).ms;
     if (!Array.isArray(ms)) {
       this.counters.malformedPeerFrames++;
-      return;
+      return 1;
     }
+    let dropped = 0;
+    const coreDroppedBefore = this.replica.droppedTotal;
     for (const m of ms) {
       if (!wellFormed(m)) {
         this.counters.malformedPeerFrames++;
+        dropped++;
         continue;
       }
       this.byzantine?.observe?.(m as PbftMessage);
       this.replica.step(m as PbftMessage); // signatures are checked (and bad ones counted) by the core
     }
     this.loop.kick();
+    return dropped + this.replica.droppedTotal - coreDroppedBefore;
+  }
+
+  lab(): RuntimeLab {
+    if (!this.replica) return { log: { last: 0, commit: 0, applied: 0, snapshot: 0 }, dropped: { malformed: this.counters.malformedPeerFrames } };
+    const s = this.replica.status();
+    const { slots, viewChange } = this.replica.inspect(LAB_SLOTS);
+    return {
+      log: {
+        last: slots.length > 0 ? slots[slots.length - 1][0] : s.lastExecuted,
+        commit: s.lastExecuted,
+        applied: s.lastExecuted,
+        snapshot: s.stableCheckpoint,
+      },
+      pbft: {
+        primary: s.viewChanging ? null : s.primary,
+        viewChanging: s.viewChanging,
+        low: s.lowWaterMark,
+        high: s.highWaterMark,
+        slots,
+        ...(viewChange !== undefined ? { viewChange } : {}),
+      },
+      dropped: { ...s.dropped, malformed: this.counters.malformedPeerFrames },
+    };
   }
 
   onClientRequest(_from: string, body: GatewayRequest | PbftRequestBody): void {

@@ -1,9 +1,9 @@
 import { answerQuery, decodeRequest, encodeRequest, KvOptions, KvRequest, KvResult, KvStateMachine, validateRequest } from '@app/consensus/kv';
 import { HardState, MAX_TERM, RaftFatal, RaftNode, Ready, SoftState, splitForPersist } from '@app/consensus/raft';
 import type { DurableStore } from '@app/storage';
-import type { GatewayRequest, MembershipReply, MembershipRequest, ProposeBody, ReadBody, RedirectBody } from '@app/wire';
+import type { BeaconRaftLab, GatewayRequest, MembershipReply, MembershipRequest, ProposeBody, ReadBody, RedirectBody } from '@app/wire';
 import type { NodeConfig } from '../config/node-config';
-import type { ReplicaRuntime, RuntimeIo, RuntimeStatus } from '../replica/runtime';
+import type { ReplicaRuntime, RuntimeIo, RuntimeLab, RuntimeStatus } from '../replica/runtime';
 import { encodeSnapshot, fromStoredState, toPersistBatch } from './codec';
 import { raftMessageProblem } from './validate-message';
 import { DigestCache } from '../replica/digest-cache';
@@ -152,22 +152,44 @@ export class RaftRuntime implements ReplicaRuntime {
     this.readsAwaitingApply = [];
   }
 
-  onPeerFrame(from: string, body: unknown): void {
-    if (this.loop.isStopped || !this.node) return;
+  onPeerFrame(from: string, body: unknown): number {
+    if (this.loop.isStopped || !this.node) return 0;
     const ms = (body as { ms?: unknown }).ms;
     if (!Array.isArray(ms)) {
       this.counters.malformedPeerFrames++;
-      return;
+      return 1;
     }
+    let dropped = 0;
     for (const m of ms) {
       const problem = raftMessageProblem(m);
       if (problem === 'malformed') this.counters.malformedPeerFrames++;
       else if (problem === 'term-beyond-ceiling') this.counters.dropped_term_beyond_ceiling++;
       // The frame's sender is authenticated; a message must speak for that sender, to this replica.
       else if (m.from !== from || m.to !== this.cfg.nodeId) this.counters.dropped_misaddressed++;
-      else this.node.step(m);
+      else {
+        this.node.step(m);
+        continue;
+      }
+      dropped++;
     }
     this.loop.kick();
+    return dropped;
+  }
+
+  lab(): RuntimeLab {
+    if (!this.node) return { log: { last: 0, commit: 0, applied: 0, snapshot: 0 }, dropped: {} };
+    const s = this.node.status();
+    const progress: BeaconRaftLab['progress'] = {};
+    for (const [id, pr] of Object.entries(s.progress)) progress[id] = { match: pr.matchIndex, next: pr.nextIndex, state: pr.state };
+    return {
+      log: { last: s.lastIndex, commit: s.commitIndex, applied: this.appliedIndex, snapshot: s.snapshotIndex },
+      raft: { votedFor: s.votedFor, votes: s.votes, progress },
+      dropped: {
+        malformed: this.counters.malformedPeerFrames,
+        'term-beyond-ceiling': this.counters.dropped_term_beyond_ceiling,
+        misaddressed: this.counters.dropped_misaddressed,
+      },
+    };
   }
 
   membership(req: MembershipRequest): Promise<MembershipReply> {

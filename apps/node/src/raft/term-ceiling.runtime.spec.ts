@@ -105,7 +105,8 @@ describe('Raft runtime at the term ceiling', () => {
   it('drops and counts a forged vote beyond the ceiling; the stored term does not move', async () => {
     const store = await storeWith(3);
     const h = await runtimeOn(store);
-    h.runtime.onPeerFrame('n3', { ms: [vote(Number.MAX_SAFE_INTEGER), vote(2 ** 53), { ...vote(4), term: 'x' }] });
+    // The replica counts these three against the link from n3 (the fault lab's per-link drops).
+    expect(h.runtime.onPeerFrame('n3', { ms: [vote(Number.MAX_SAFE_INTEGER), vote(2 ** 53), { ...vote(4), term: 'x' }] })).toBe(3);
     await sleep(50);
     h.runtime.stop();
     expect(h.runtime.status().counters).toMatchObject({ dropped_term_beyond_ceiling: 2, malformedPeerFrames: 1 });
@@ -118,8 +119,8 @@ describe('Raft runtime at the term ceiling', () => {
     const store = await storeWith(3);
     const h = await runtimeOn(store);
     // The bus authenticated the frame as n2's: a message in it claiming to be n3's is not taken.
-    h.runtime.onPeerFrame('n2', { ms: [vote(4)] });
-    h.runtime.onPeerFrame('n3', { ms: [{ ...vote(5), to: 'n2' }] });
+    expect(h.runtime.onPeerFrame('n2', { ms: [vote(4)] })).toBe(1);
+    expect(h.runtime.onPeerFrame('n3', { ms: [{ ...vote(5), to: 'n2' }] })).toBe(1);
     await sleep(50);
     h.runtime.stop();
     expect(h.runtime.status().counters).toMatchObject({ dropped_misaddressed: 2, malformedPeerFrames: 0 });

@@ -6,6 +6,7 @@ import { RedisStore } from '@app/storage';
 import { isByzantineBehavior } from '@app/consensus/pbft';
 import {
   Beacon,
+  BeaconLab,
   BEACON_TOPIC,
   BROADCAST_TOPIC,
   ControlRequest,
@@ -20,6 +21,7 @@ import { NODE_CONFIG } from '../config/config.module';
 import type { NodeConfig } from '../config/node-config';
 import { RaftRuntime } from '../raft/raft-runtime';
 import type { ReplicaRuntime, RuntimeIo } from './runtime';
+import { LinkStats } from './link-stats';
 import { PbftRuntime } from '../pbft/pbft-runtime';
 
 /** Peers hear this replica's incarnation about once a second (see hello()). */
@@ -42,6 +44,8 @@ export class ReplicaService implements OnApplicationShutdown {
   private readonly storageRedis: Redis;
   private readonly store: RedisStore;
   readonly counters = { peerFramesDroppedIsolated: 0, framesWhileKilled: 0, unknownFrames: 0, controlRefused: 0 };
+  /** What the fault lab draws of this replica's links, and the links the admin cut. */
+  private readonly links: LinkStats;
 
   constructor(@Inject(NODE_CONFIG) private readonly cfg: NodeConfig) {
     // Peers reach this replica through its home Redis only; it reaches each peer through the peer's.
@@ -54,6 +58,7 @@ export class ReplicaService implements OnApplicationShutdown {
       topics: [BROADCAST_TOPIC],
       auth: { keys: loadBusKeys(cfg.keysDir, cfg.nodeId, [...cfg.nodes, CLIENT_PRINCIPAL]), replicas: cfg.nodes, verify: cfg.busVerify },
     });
+    this.links = new LinkStats(cfg.nodes.filter((id) => id !== cfg.nodeId));
     this.bus.onFrame((f) => this.onFrame(f));
     // Commands fail fast while the storage Redis is away; the runtime retries them.
     // A dead socket is given up on quickly (disconnectTimeout) so a Sentinel failover is followed fast.
@@ -117,6 +122,17 @@ export class ReplicaService implements OnApplicationShutdown {
       case 'heal':
         this.isolated = false;
         break;
+      // One link of a partition: the gateway tells both ends, so frames are dropped both ways.
+      case 'cut':
+      case 'mend': {
+        const peer = req.peer;
+        if (typeof peer !== 'string' || peer === this.cfg.nodeId || !this.cfg.nodes.includes(peer)) {
+          throw new Error(`${req.action} needs a peer among ${this.cfg.nodes.filter((id) => id !== this.cfg.nodeId).join(', ')}`);
+        }
+        if (req.action === 'cut') this.links.cut.add(peer);
+        else this.links.cut.delete(peer);
+        break;
+      }
       case 'byzantine': {
         if (this.cfg.protocol !== 'pbft') throw new Error('byzantine behaviours exist only in PBFT mode');
         const behavior = String(req.behavior ?? 'none');
@@ -146,6 +162,7 @@ export class ReplicaService implements OnApplicationShutdown {
       leader: s?.leader ?? null,
       commitIndex: s?.commitIndex ?? 0,
       appliedIndex: s?.appliedIndex ?? 0,
+      cut: [...this.links.cut],
       pid: process.pid,
     };
   }
@@ -209,18 +226,25 @@ export class ReplicaService implements OnApplicationShutdown {
   /** One frame per peer (and one broadcast for `to: null`), all in one pipeline; nothing while isolated. */
   private sendToPeers(frame: 'raft' | 'pbft', messages: Array<{ to: string | null }>): void {
     if (messages.length === 0) return;
-    if (this.isolated) {
-      this.counters.peerFramesDroppedIsolated += messages.length;
-      return;
-    }
-    const byPeer = new Map<string | null, unknown[]>();
+    const byPeer = new Map<string | null, Array<{ to: string | null }>>();
     for (const m of messages) {
       const list = byPeer.get(m.to);
       if (list) list.push(m);
       else byPeer.set(m.to, [m]);
     }
+    if (this.isolated) {
+      this.counters.peerFramesDroppedIsolated += messages.length;
+      for (const [to, ms] of byPeer) this.links.drop(to, 'isolated', ms.length);
+      return;
+    }
     this.bus.batch(() => {
       for (const [to, ms] of byPeer) {
+        // A broadcast still reaches a cut peer's inbox: that end drops it (onFrame).
+        if (to !== null && this.links.cut.has(to)) {
+          this.links.drop(to, 'link-cut', ms.length);
+          continue;
+        }
+        this.links.sent(to, ms);
         if (to === null) this.bus.broadcast(BROADCAST_TOPIC, { t: frame, ms });
         else this.bus.send(to, { t: frame, ms });
       }
@@ -248,10 +272,23 @@ export class ReplicaService implements OnApplicationShutdown {
     }
     if (t === 'hello') return; // authenticated: its sender's incarnation is learnt, nothing more to do
     if (t === 'raft' || t === 'pbft') {
-      if (this.isolated) return void this.counters.peerFramesDroppedIsolated++;
-      if (!this.runtime) return void this.counters.framesWhileKilled++;
-      if (!this.cfg.nodes.includes(f.from)) return void this.counters.unknownFrames++;
-      this.runtime.onPeerFrame(f.from, body);
+      const ms = (body as { ms?: unknown }).ms;
+      const messages = Array.isArray(ms) ? (ms as Array<{ type?: unknown }>) : [];
+      if (!this.cfg.nodes.includes(f.from)) {
+        this.counters.unknownFrames++;
+        return this.links.drop(null, 'not-a-peer', 1);
+      }
+      if (this.isolated) {
+        this.counters.peerFramesDroppedIsolated++;
+        return this.links.drop(f.from, 'isolated', messages.length);
+      }
+      if (this.links.cut.has(f.from)) return this.links.drop(f.from, 'link-cut', messages.length);
+      if (!this.runtime) {
+        this.counters.framesWhileKilled++;
+        return this.links.drop(f.from, 'killed', messages.length);
+      }
+      this.links.received(f.from, messages);
+      this.links.drop(f.from, 'rejected', this.runtime.onPeerFrame(f.from, body));
       return;
     }
     this.counters.unknownFrames++;
@@ -284,9 +321,28 @@ export class ReplicaService implements OnApplicationShutdown {
       digest: s?.digest,
       ledger: s?.ledger,
       members: s?.members,
+      lab: this.lab(),
       pid: process.pid,
     };
     this.bus.publish(BEACON_TOPIC, beacon);
+  }
+
+  private lab(): BeaconLab {
+    const runtime = this.runtime?.lab();
+    const { links, dropped } = this.links.snapshot();
+    // Frames the bus refused (forged, altered, replayed, stale) never reached a link: counted here by their reason.
+    const bus = this.bus.counters;
+    for (const [reason, n] of Object.entries(bus.rejected)) if (n > 0) dropped[`bus-${reason}`] = n;
+    if (bus.malformed > 0) dropped['bus-malformed'] = bus.malformed;
+    for (const [reason, n] of Object.entries(runtime?.dropped ?? {})) if (n > 0) dropped[reason] = (dropped[reason] ?? 0) + n;
+    return {
+      log: runtime?.log ?? { last: 0, commit: 0, applied: 0, snapshot: 0 },
+      ...(runtime?.raft ? { raft: runtime.raft } : {}),
+      ...(runtime?.pbft ? { pbft: runtime.pbft } : {}),
+      links,
+      dropped,
+      cut: [...this.links.cut],
+    };
   }
 
   private async waitForStorage(): Promise<void> {

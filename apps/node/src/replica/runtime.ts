@@ -1,5 +1,5 @@
 import type { LedgerHead } from '@app/consensus/ledger';
-import type { BeaconMembers, GatewayRequest, MembershipReply, MembershipRequest, PbftRequestBody } from '@app/wire';
+import type { BeaconLab, BeaconMembers, BeaconPbftLab, BeaconRaftLab, GatewayRequest, MembershipReply, MembershipRequest, PbftRequestBody } from '@app/wire';
 import type { LedgerReader } from '../ledger/ledger-reader';
 
 /** What a replica reports about itself (beacons, control status, /metrics). */
@@ -28,6 +28,13 @@ export interface RuntimeStatus {
   counters: Record<string, number>;
 }
 
+export interface RuntimeLab {
+  log: BeaconLab['log'];
+  raft?: BeaconRaftLab;
+  pbft?: BeaconPbftLab;
+  dropped: Record<string, number>;
+}
+
 /**
  * One protocol driven with real time, storage and bus. A runtime lives from start() to stop():
  * killing a replica throws the runtime away; reviving builds a new one from storage.
@@ -36,11 +43,13 @@ export interface ReplicaRuntime {
   start(): Promise<void>;
   /** Drop all volatile state; no more messages in or out. */
   stop(): void;
-  /** A consensus frame from a peer (already filtered for isolation). */
-  onPeerFrame(from: string, body: unknown): void;
+  /** A consensus frame from a peer (already filtered for isolation): how many of its messages were dropped. */
+  onPeerFrame(from: string, body: unknown): number;
   /** A command or read from a gateway. */
   onClientRequest(from: string, body: GatewayRequest | PbftRequestBody): void;
   status(): RuntimeStatus;
+  /** What the fault lab draws (its periodic beacons only): the log as a bar, the protocol's state, its drops by reason. */
+  lab(): RuntimeLab;
   /** The verifiable ledger: blocks and the storage recheck (apps/node/src/ledger). */
   readonly ledger?: LedgerReader;
   /** Raft only: a membership change or a leadership transfer at this replica (it must lead); rejects with a refusal. */

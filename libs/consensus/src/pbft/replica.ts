@@ -38,6 +38,7 @@ import type {
   PbftPersistentState,
   PbftReady,
   PbftStableCheckpoint,
+  PbftInspection,
   PbftStatus,
   PreparedCertificate,
   PrePrepare,
@@ -239,6 +240,7 @@ export class PbftReplica {
   private readonly lastServed = new Map<ReplicaId, number>();
 
   private readonly dropped: Record<string, number> = {};
+  private droppedSum = 0;
   /** The condition, once it arose (kept for status; the Outbox hands it out once). */
   private fatal: PbftFatal | null = null;
   private readonly out: Outbox = {
@@ -430,6 +432,22 @@ export class PbftReplica {
       member: this.members.has(this.id),
       reconfigurations: { ...this.reconfigurations },
     };
+  }
+
+  /** Messages dropped so far, all reasons: a runtime tells from it which incoming message was dropped. */
+  get droppedTotal(): number {
+    return this.droppedSum;
+  }
+
+  /** The fault lab's closer look (PbftInspection): read-only, for display. */
+  inspect(limit: number): PbftInspection {
+    const seqs = [...this.slots.keys()].sort((a, b) => a - b).slice(-limit);
+    const slots = seqs.map((seq): [number, number, number, number] => {
+      const slot = this.slots.get(seq)!;
+      return [seq, slot.prepares.size, slot.commits.size, slot.committed !== null ? 1 : 0];
+    });
+    if (this.active) return { slots };
+    return { slots, viewChange: { to: this.view, from: [...(this.viewChanges.get(this.view)?.keys() ?? [])] } };
   }
 
   primaryOf(view: number): ReplicaId {
@@ -1725,6 +1743,7 @@ export class PbftReplica {
 
   private drop(reason: string): void {
     this.dropped[reason] = (this.dropped[reason] ?? 0) + 1;
+    this.droppedSum++;
   }
 }
 

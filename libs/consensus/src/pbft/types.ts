@@ -446,3 +446,11 @@ export type ProposeResult = { ok: true; primary: ReplicaId } | { ok: false; reas
 export function emptyPbftState(): PbftPersistentState {
   return { hardState: { view: 0, active: true, lowWaterMark: { seq: 0, proof: [] } }, newView: null, stableCheckpoint: null, entries: [] };
 }
+
+/** A closer look for the fault lab (Replica.inspect): vote counts of the latest sequence numbers, and a view change under way. */
+export interface PbftInspection {
+  /** [seq, prepares held, commits held, committed-local 1|0], ascending, the latest `limit` seqs of the log. */
+  slots: Array<[number, number, number, number]>;
+  /** While view-changing: the view being changed to and the replicas whose VIEW-CHANGE for it this replica holds. */
+  viewChange?: { to: number; from: ReplicaId[] };
+}

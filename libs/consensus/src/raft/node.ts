@@ -58,6 +58,8 @@ export interface RaftStatus {
   term: number;
   leader: NodeId | null;
   votedFor: NodeId | null;
+  /** The votes granted to this node in its current term (a candidate's count; a leader's election), itself included. */
+  votes: NodeId[];
   commitIndex: number;
   /**
    * The leader's commitIndex as the current leader last told this node (AppendEntries'
@@ -113,6 +115,8 @@ export class RaftNode {
   private heartbeatElapsed = 0;
   private randomizedElectionTimeout = 0;
   private votes = new Map<NodeId, boolean>();
+  /** Who granted this leader its term (status only: reset() forgets the votes themselves). */
+  private electedBy: NodeId[] = [];
   private progress = new Map<NodeId, Progress>();
   private leadTransferee: NodeId | null = null;
   private transferElapsed = 0;
@@ -385,6 +389,7 @@ export class RaftNode {
       term: this.currentTerm,
       leader: this.leader,
       votedFor: this.votedFor,
+      votes: this.role === 'leader' ? this.electedBy : this.role === 'follower' ? [] : this.granted(),
       commitIndex: this.log.commitIndex,
       leaderCommit: this.leaderCommit(),
       appliedIndex: this.log.lastApplied,
@@ -436,6 +441,7 @@ export class RaftNode {
   private becomeLeader(): void {
     this.role = 'leader';
     this.leader = this.id;
+    this.electedBy = this.granted();
     this.reset();
     const next = this.log.lastIndex() + 1;
     for (const id of this.members()) {
@@ -444,6 +450,10 @@ export class RaftNode {
     }
     // A no-op of the new term lets the leader commit (and learn its commit index) at once (§5.4.2).
     this.appendEntries([{ index: next, term: this.currentTerm, type: 'noop', data: null }]);
+  }
+
+  private granted(): NodeId[] {
+    return [...this.votes].filter(([, granted]) => granted).map(([id]) => id);
   }
 
   private reset(): void {
