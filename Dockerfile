@@ -8,6 +8,8 @@ COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY apps ./apps
 COPY libs ./libs
 COPY examples ./examples
+# The build's last step copies the fault lab's page next to the compiled gateway.
+COPY scripts/copy-assets.js ./scripts/
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-slim
