@@ -3,8 +3,30 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'data/**', '.devbench/**', 'coverage/**', '**/*.js', '**/*.mjs'] },
+  { ignores: ['dist/**', 'node_modules/**', 'data/**', '.devbench/**', 'coverage/**', '**/*.js', '**/*.mjs', '!apps/gateway/src/lab/page/*.js'] },
   js.configs.recommended,
+  // The fault lab's page: plain browser JavaScript, shipped as written (no build step for users).
+  {
+    files: ['apps/gateway/src/lab/page/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: Object.fromEntries(
+        [
+          'window',
+          'document',
+          'console',
+          'fetch',
+          'EventSource',
+          'sessionStorage',
+          'performance',
+          'requestAnimationFrame',
+          'cancelAnimationFrame',
+          'setTimeout',
+          'clearTimeout',
+        ].map((g) => [g, 'readonly']),
+      ),
+    },
+  },
   ...tseslint.configs.recommended,
   {
     rules: {

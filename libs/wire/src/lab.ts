@@ -6,6 +6,8 @@
 export interface BeaconLab {
   /** The log as a bar. Raft: last index, commitIndex, lastApplied, snapshot index. PBFT: the highest sequence number holding a pre-prepare, last executed (twice), stable checkpoint. */
   log: { last: number; commit: number; applied: number; snapshot: number };
+  /** States this replica took from a peer since its process started (Raft: snapshots installed from the leader; PBFT: state transfers, and its own state at start). */
+  stateTransfers: number;
   raft?: BeaconRaftLab;
   pbft?: BeaconPbftLab;
   /** Per peer: frames by message type, sent and received, and frames dropped on this link by reason. */

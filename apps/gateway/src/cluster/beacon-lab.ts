@@ -20,7 +20,8 @@ const id = (v: unknown): v is string => typeof v === 'string' && v !== '' && v.l
 function counts(v: unknown): Record<string, number> | null {
   if (!isRecord(v)) return null;
   const entries = Object.entries(v);
-  if (entries.length > MAX_KEYS || !entries.every(([k, n]) => k.length <= 64 && count(n))) return null;
+  // A name of Object.prototype's ("constructor", "__proto__") would read as something else than a count later.
+  if (entries.length > MAX_KEYS || !entries.every(([k, n]) => k.length <= 64 && !(k in Object.prototype) && count(n))) return null;
   return Object.fromEntries(entries) as Record<string, number>;
 }
 
@@ -73,14 +74,14 @@ function parsePbft(v: unknown): BeaconPbftLab | null {
 }
 
 export function parseBeaconLab(v: unknown): BeaconLab | null {
-  if (!isRecord(v) || !isRecord(v.log)) return null;
+  if (!isRecord(v) || !isRecord(v.log) || !count(v.stateTransfers)) return null;
   const { last, commit, applied, snapshot } = v.log;
   if (!count(last) || !count(commit) || !count(applied) || !count(snapshot)) return null;
   const links = parseLinks(v.links);
   const dropped = counts(v.dropped);
   const cut = ids(v.cut);
   if (links === null || dropped === null || cut === null) return null;
-  const lab: BeaconLab = { log: { last, commit, applied, snapshot }, links, dropped, cut };
+  const lab: BeaconLab = { log: { last, commit, applied, snapshot }, stateTransfers: v.stateTransfers, links, dropped, cut };
   if (v.raft !== undefined) {
     const raft = parseRaft(v.raft);
     if (raft === null) return null;

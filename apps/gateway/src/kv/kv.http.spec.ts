@@ -252,8 +252,8 @@ describe('KV over REST', () => {
     const page = await http(gw.base, 'GET', '/');
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
-    expect(page.text).toContain('/v1/cluster');
-    expect(page.text).not.toMatch(/<(script|link)[^>]+(src|href)=/); // no external assets
+    expect(page.text).toContain('/lab/lab.js');
+    expect(page.text).not.toMatch(/<(script|link)[^>]+(src|href)="?(https?:)?\/\//); // no external assets: the page's own files only
   });
 });
 

@@ -60,10 +60,9 @@ export function beaconEvents(protocol: Protocol, b: Beacon, before: Beacon | nul
       if (b.role === 'primary' && !wasLeading) out.push({ kind: 'elected', node, term, text: `${node} is the primary of view ${term}` });
     }
     const snap = lab?.log.snapshot ?? 0;
-    const snapBefore = labBefore?.log.snapshot ?? 0;
-    if (labBefore !== null && snap > snapBefore) {
-      // Past what it had applied: the state came from a peer (InstallSnapshot, PBFT state transfer), not from its own log.
-      if (snap > labBefore.log.applied) {
+    if (lab !== undefined && labBefore !== null) {
+      // The replica counts the states it took from a peer (InstallSnapshot, PBFT state transfer); its own compaction is not one.
+      if (lab.stateTransfers > labBefore.stateTransfers) {
         out.push({
           kind: 'state-transfer',
           node,
@@ -71,8 +70,10 @@ export function beaconEvents(protocol: Protocol, b: Beacon, before: Beacon | nul
           text: `${node} took the state at ${snap} from a peer (it had applied ${labBefore.log.applied})`,
           data: { index: snap },
         });
-      } else if (protocol === 'raft') out.push({ kind: 'snapshot', node, term, text: `${node} compacted its log at ${snap}`, data: { index: snap } });
-      else out.push({ kind: 'checkpoint', node, term, text: `${node}: checkpoint ${snap} stable`, data: { seq: snap } });
+      } else if (snap > labBefore.log.snapshot) {
+        if (protocol === 'raft') out.push({ kind: 'snapshot', node, term, text: `${node} compacted its log at ${snap}`, data: { index: snap } });
+        else out.push({ kind: 'checkpoint', node, term, text: `${node}: checkpoint ${snap} stable`, data: { seq: snap } });
+      }
     }
   }
   if (before !== null && b.isolated !== before.isolated) {

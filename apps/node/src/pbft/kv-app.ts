@@ -80,7 +80,11 @@ export class KvApp implements PbftApp {
     return packr.pack({ next: this.nextRevision, kv: this.kv.snapshot() });
   }
 
+  /** States restored (a replica's own at start, then any taken from peers by state transfer). */
+  restores = 0;
+
   restore(data: Uint8Array): void {
+    this.restores++;
     const s = packr.unpack(data) as { next: number; kv: Uint8Array };
     this.kv = KvStateMachine.restore(s.kv, this.options);
     this.nextRevision = s.next;

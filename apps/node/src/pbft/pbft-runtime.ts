@@ -168,7 +168,8 @@ export class PbftRuntime implements ReplicaRuntime {
   }
 
   lab(): RuntimeLab {
-    if (!this.replica) return { log: { last: 0, commit: 0, applied: 0, snapshot: 0 }, dropped: { malformed: this.counters.malformedPeerFrames } };
+    if (!this.replica)
+      return { log: { last: 0, commit: 0, applied: 0, snapshot: 0 }, stateTransfers: 0, dropped: { malformed: this.counters.malformedPeerFrames } };
     const s = this.replica.status();
     const { slots, viewChange } = this.replica.inspect(LAB_SLOTS);
     return {
@@ -178,6 +179,7 @@ export class PbftRuntime implements ReplicaRuntime {
         applied: s.lastExecuted,
         snapshot: s.stableCheckpoint,
       },
+      stateTransfers: this.app.restores,
       pbft: {
         primary: s.viewChanging ? null : s.primary,
         viewChanging: s.viewChanging,

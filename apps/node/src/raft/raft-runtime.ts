@@ -177,12 +177,13 @@ export class RaftRuntime implements ReplicaRuntime {
   }
 
   lab(): RuntimeLab {
-    if (!this.node) return { log: { last: 0, commit: 0, applied: 0, snapshot: 0 }, dropped: {} };
+    if (!this.node) return { log: { last: 0, commit: 0, applied: 0, snapshot: 0 }, stateTransfers: 0, dropped: {} };
     const s = this.node.status();
     const progress: BeaconRaftLab['progress'] = {};
     for (const [id, pr] of Object.entries(s.progress)) progress[id] = { match: pr.matchIndex, next: pr.nextIndex, state: pr.state };
     return {
       log: { last: s.lastIndex, commit: s.commitIndex, applied: this.appliedIndex, snapshot: s.snapshotIndex },
+      stateTransfers: this.counters.snapshots,
       raft: { votedFor: s.votedFor, votes: s.votes, progress },
       dropped: {
         malformed: this.counters.malformedPeerFrames,

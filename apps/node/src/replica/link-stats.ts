@@ -7,6 +7,7 @@ type Typed = { type?: unknown };
 
 /** Message types counted by name per link: a Byzantine peer's invented types must not grow the counters without bound. */
 const MAX_TYPES = 24;
+const TYPE_NAME = /^[A-Za-z][A-Za-z0-9-]{0,39}$/;
 
 /**
  * The fault lab's link figures at one replica: messages sent to and received from each peer, by
@@ -22,9 +23,10 @@ export class LinkStats {
 
   constructor(private readonly peers: readonly string[]) {}
 
+  /** A broadcast counts for every peer but the cut ones: their end drops it (and counts that). */
   sent(to: string | null, messages: readonly object[]): void {
     if (to !== null) return this.count(this.link(to).sent, messages);
-    for (const peer of this.peers) this.count(this.link(peer).sent, messages);
+    for (const peer of this.peers) if (!this.cut.has(peer)) this.count(this.link(peer).sent, messages);
   }
 
   received(from: string, messages: readonly object[]): void {
@@ -59,7 +61,8 @@ export class LinkStats {
   private count(into: Record<string, number>, messages: readonly object[]): void {
     for (const m of messages) {
       const named = (m as Typed).type;
-      let type = typeof named === 'string' ? named : 'other';
+      // Only plain names: a peer naming its messages "constructor" or "__proto__" must not reach Object.prototype.
+      let type = typeof named === 'string' && TYPE_NAME.test(named) && !(named in Object.prototype) ? named : 'other';
       if (into[type] === undefined && Object.keys(into).length >= MAX_TYPES) type = 'other';
       into[type] = (into[type] ?? 0) + 1;
     }

@@ -337,6 +337,7 @@ export class ReplicaService implements OnApplicationShutdown {
     for (const [reason, n] of Object.entries(runtime?.dropped ?? {})) if (n > 0) dropped[reason] = (dropped[reason] ?? 0) + n;
     return {
       log: runtime?.log ?? { last: 0, commit: 0, applied: 0, snapshot: 0 },
+      stateTransfers: runtime?.stateTransfers ?? 0,
       ...(runtime?.raft ? { raft: runtime.raft } : {}),
       ...(runtime?.pbft ? { pbft: runtime.pbft } : {}),
       links,

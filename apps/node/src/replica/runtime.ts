@@ -30,6 +30,7 @@ export interface RuntimeStatus {
 
 export interface RuntimeLab {
   log: BeaconLab['log'];
+  stateTransfers: number;
   raft?: BeaconRaftLab;
   pbft?: BeaconPbftLab;
   dropped: Record<string, number>;
