@@ -359,7 +359,9 @@ describe('fault lab on PBFT (4 replicas)', () => {
       })();
       await sse.state((s) => linkOf(s, x, y).dropRate > 0, 5_000, 'drops on the cut link', from);
       await writes;
-      // Once two beacons after the cut were compared, nothing that was dropped should show as flowing.
+      // Once two beacons after the cut were compared (beacons every 200 ms), nothing that was dropped
+      // should show as flowing; PBFT's periodic STATUS broadcasts keep trying the link meanwhile.
+      await new Promise((r) => setTimeout(r, 1500));
       const late = sse.states(from).slice(-3);
       expect(late.map((s) => linkOf(s, x, y).rate)).toEqual([{}, {}, {}]);
     } finally {

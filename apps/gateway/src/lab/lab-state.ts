@@ -27,6 +27,8 @@ interface Tracked {
   /** What it last reported while alive: a dead replica keeps its term and log bar on the page. */
   lastAlive: { term: number; log: BeaconLab['log'] } | null;
   alive: boolean;
+  /** Whether it was ever alive since this gateway heard of it: only then is coming alive a revival. */
+  wasAlive: boolean;
   pid: number;
 }
 
@@ -167,6 +169,7 @@ export class LabState implements OnModuleDestroy {
         dropRate: 0,
         lastAlive: null,
         alive: beacon.alive,
+        wasAlive: beacon.alive,
         pid: beacon.pid,
       };
       this.tracked.set(beacon.id, t);
@@ -228,8 +231,10 @@ export class LabState implements OnModuleDestroy {
       const alive = this.isAlive(t);
       if (alive !== t.alive) {
         const how = alive ? (t.pid !== t.beacon.pid ? 'revived (new process)' : 'revived') : t.beacon.alive ? 'fell silent (no beacon)' : 'killed';
-        this.emit({ kind: alive ? 'revived' : 'killed', node: id, term: t.lastAlive?.term, text: `${id} ${how}` });
+        // A replica still starting when first heard (its runtime not up yet) comes alive without having died.
+        if (!alive || t.wasAlive) this.emit({ kind: alive ? 'revived' : 'killed', node: id, term: t.lastAlive?.term, text: `${id} ${how}` });
         t.alive = alive;
+        t.wasAlive ||= alive;
       }
       t.pid = t.beacon.pid;
     }

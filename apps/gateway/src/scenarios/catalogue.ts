@@ -24,7 +24,7 @@ export const SCENARIOS: readonly Scenario[] = [
     name: 'isolate-primary-byzantine',
     title: 'Isolate the primary, then turn a backup Byzantine',
     description:
-      'The primary is cut off from its peers for 5 s (a view change elects another), then rejoins; a second later the backup with the lowest id starts equivocating for 10 s, then behaves again. With 4 replicas PBFT tolerates one fault at a time (f = 1), so the two faults come one after the other.',
+      'The primary is cut off from its peers for 5 s (while requests are waiting — under writes — the backups change view and another replica becomes primary), then rejoins; a second later the backup with the lowest id starts equivocating for 10 s, then behaves again. With 4 replicas PBFT tolerates one fault at a time (f = 1), so the two faults come one after the other.',
     protocols: ['pbft'],
     requires: [],
     steps: [
