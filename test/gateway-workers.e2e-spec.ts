@@ -51,4 +51,24 @@ describe('gateway workers', () => {
     );
     expect(after.filter((p) => before.includes(p))).toHaveLength(2);
   }, 60_000);
+
+  it("puts every admin action on every gateway process's fault-lab timeline, once", async () => {
+    // The calls land on whichever process takes each connection; so does each read of the timeline.
+    // Were admin events kept only where they happened, most reads below would miss some of them.
+    const actions = ['isolate', 'heal', 'isolate', 'heal'];
+    for (const a of actions) expect((await c.http('POST', `/v1/admin/nodes/n3/${a}`)).status).toBe(200);
+    for (let read = 0; read < 6; read++) {
+      const timeline = await waitFor(
+        async () => {
+          const events = ((await c.http('GET', '/v1/lab/state')).body.timeline as Array<{ kind: string; node?: string }>).filter(
+            (e) => e.kind === 'admin' && e.node === 'n3',
+          );
+          return events.length >= actions.length ? events : null;
+        },
+        5_000,
+        'the four admin events on this process',
+      );
+      expect(timeline).toHaveLength(actions.length);
+    }
+  }, 60_000);
 });

@@ -36,7 +36,9 @@ export class TestCluster {
   }
 
   private async boot(): Promise<void> {
-    this.child = spawn(process.execPath, [LAUNCHER, '--port', '0', '--data', this.dataDir, '--cluster', `e2e${process.pid}`, ...this.args], {
+    // One gateway process unless a test asks for more: the default (auto) follows the machine's cores.
+    const workers = this.args.includes('--gateway-workers') ? [] : ['--gateway-workers', '1'];
+    this.child = spawn(process.execPath, [LAUNCHER, '--port', '0', '--data', this.dataDir, '--cluster', `e2e${process.pid}`, ...workers, ...this.args], {
       env: { ...process.env, REDIS_URL: '', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -30,6 +30,12 @@ describe('launcher command line', () => {
     expect(parseArgs(['--protocol', 'pbft'], {}).nodes).toBe(4);
   });
 
+  it('passes --gateway-workers to the gateway: a count, or auto (the gateway resolves it from its cores)', () => {
+    expect(parseArgs(['--gateway-workers', '3'], {}).gatewayEnv).toEqual({ GATEWAY_WORKERS: '3' });
+    expect(parseArgs(['--gateway-workers', 'auto'], {}).gatewayEnv).toEqual({ GATEWAY_WORKERS: 'auto' });
+    expect(() => parseArgs(['--gateway-workers', 'many'], {})).toThrow(/--gateway-workers/);
+  });
+
   it('provisions spares for runtime membership changes, within the 31 ids', () => {
     expect(parseArgs(['--spares', '3'], {}).spares).toBe(3);
     expect(() => parseArgs(['--nodes', '30', '--spares', '2'], {})).toThrow(/--nodes plus --spares is at most 31/);

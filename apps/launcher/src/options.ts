@@ -37,8 +37,9 @@ export const USAGE = `usage: npm start -- [options]
   --session-window N       request results each client keeps, 1-100000 (1000): a retry of an
                            older one is refused (409), never applied twice (env SESSION_WINDOW
                            of every replica)
-  --gateway-workers N      gateway processes sharing the port, 1-64 (1; env GATEWAY_WORKERS of
-                           the gateway): the HTTP side on more than one core
+  --gateway-workers N|auto gateway processes sharing the port, 1-64 (auto: a quarter of the
+                           cores, at most 4, for raft; 1 for pbft; env GATEWAY_WORKERS of the
+                           gateway): the HTTP side on more than one core
   --appendfsync always|everysec|no
                            the Redis servers' fsync policy (always)
   --node-env KEY=VALUE     extra environment for every replica (repeatable)
@@ -90,6 +91,8 @@ const APPENDFSYNC = pieces.oneOf(['always', 'everysec', 'no'], 'always');
 const HOST = pieces.host('127.0.0.1');
 const SESSION_WINDOW = pieces.int(1000, 1, 100_000);
 const GATEWAY_WORKERS = pieces.int(1, 1, 64);
+/** `auto` passes through: the gateway resolves it (libs/config/src/gateway.ts, autoWorkers). */
+const gatewayWorkers = (text: string): string | undefined => (text.trim() === 'auto' ? 'auto' : undefined);
 
 /**
  * The launcher's command line over its environment. Throws HelpRequested for -h/--help, and
@@ -140,7 +143,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv): LauncherOptio
   }
   const gatewayEnv = pairs(values['gateway-env'], '--gateway-env', problems);
   if (values['gateway-workers'] !== undefined) {
-    const workers = check(GATEWAY_WORKERS, values['gateway-workers'], '--gateway-workers', problems);
+    const workers = gatewayWorkers(values['gateway-workers']) ?? check(GATEWAY_WORKERS, values['gateway-workers'], '--gateway-workers', problems);
     if (workers !== undefined) gatewayEnv.GATEWAY_WORKERS = String(workers);
   }
   if (problems.length > 0) throw new UsageError(problems);

@@ -6,5 +6,5 @@ export { parseSize } from './size';
 export * as pieces from './pieces';
 export { check } from './pieces';
 export { loadNodeConfig, type NodeConfig, type PbftTrustedConfiguration } from './node';
-export { isLoopback, loadGatewayConfig, type GatewayConfig } from './gateway';
+export { autoWorkers, isLoopback, loadGatewayConfig, type GatewayConfig } from './gateway';
 export { loadLauncherEnv } from './launcher';

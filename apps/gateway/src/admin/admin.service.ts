@@ -5,7 +5,7 @@ import type { GatewayConfig } from '../config/config';
 import { ApiError } from '../http/api-error';
 import { ControlFailedError, ControlPlane, ControlTimeoutError } from './control-plane';
 import { SupervisorClient, SupervisorRefusedError } from './supervisor-client';
-import { LabEvents } from '../lab/lab-events';
+import { SharedTimeline } from '../lab/shared-timeline';
 
 export type KillMode = 'soft' | 'hard';
 
@@ -24,7 +24,7 @@ export class AdminService {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly plane: ControlPlane,
     private readonly processes: SupervisorClient,
-    private readonly events: LabEvents,
+    private readonly timeline: SharedTimeline,
   ) {}
 
   kill(id: string, mode: KillMode): Promise<object> {
@@ -129,7 +129,7 @@ export class AdminService {
     const node = target.includes('|') ? undefined : target;
     try {
       const result = await run();
-      this.events.record({
+      this.timeline.share({
         kind: 'admin',
         source: 'admin',
         node,
@@ -140,7 +140,7 @@ export class AdminService {
     } catch (err) {
       const status = err instanceof ApiError ? err.status : 500;
       const detail = err instanceof Error ? err.message : String(err);
-      this.events.record({
+      this.timeline.share({
         kind: 'admin',
         source: 'admin',
         node,

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { autoWorkers } from '@app/config';
 import { ConfigError, loadConfig, redact } from './config';
 
 /** The least a gateway needs: a bus, and the key files every bus frame is authenticated with. */
@@ -49,7 +50,7 @@ describe('loadConfig', () => {
       commandAttempts: 10,
       commandBackoffMs: 250,
       keysDir: '/keys',
-      workers: 1,
+      workers: autoWorkers('raft', availableParallelism()),
       busVerify: true,
     });
     expect(loadConfig({ ...BUS, PROTOCOL: 'pbft' }).nodes).toEqual(['n1', 'n2', 'n3', 'n4']);
@@ -265,5 +266,18 @@ describe('loadConfig', () => {
     expect(found).toHaveLength(3);
     expect(found.join('\n')).not.toContain('hunter2');
     expect(redact('redis://:hunter2@h:1/0')).toBe('redis://:***@h:1/0');
+  });
+});
+
+describe('GATEWAY_WORKERS', () => {
+  it('auto (the default): a quarter of the cores, at most four, for Raft; one for PBFT', () => {
+    expect([1, 2, 3, 4, 7, 8, 15, 16, 64].map((cores) => autoWorkers('raft', cores))).toEqual([1, 1, 1, 1, 1, 2, 3, 4, 4]);
+    expect([1, 2, 16, 64].map((cores) => autoWorkers('pbft', cores))).toEqual([1, 1, 1, 1]);
+    expect(loadConfig({ ...BUS, GATEWAY_WORKERS: 'auto', PROTOCOL: 'pbft' }).workers).toBe(1);
+  });
+
+  it('takes a count in [1, 64], and names the variable otherwise', () => {
+    expect(loadConfig({ ...BUS, GATEWAY_WORKERS: '6' }).workers).toBe(6);
+    for (const bad of ['0', '65', 'many', '2.5']) expect(problems({ ...BUS, GATEWAY_WORKERS: bad }).join()).toMatch(/GATEWAY_WORKERS/);
   });
 });

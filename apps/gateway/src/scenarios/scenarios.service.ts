@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { redisOptions } from '@app/config';
@@ -10,13 +10,12 @@ import { GATEWAY_CONFIG } from '../config/config.module';
 import { type GatewayConfig, redact } from '../config/config';
 import { ApiError } from '../http/api-error';
 import type { LabScenarioInfo } from '../lab/lab-contract';
-import { LabEvents } from '../lab/lab-events';
+import { SharedTimeline } from '../lab/shared-timeline';
 import { SCENARIOS } from './catalogue';
 import type { ReplicaState } from './heal';
 import { describeScheduled, planRun } from './plan';
 import { RunStore, type RunView } from './run-store';
 import { inapplicable, ScenarioRunner } from './runner';
-import { ScenarioTimeline } from './scenario-timeline';
 import { SCENARIOS_QUEUE, type ScenarioJobData } from './scenarios.queue';
 import type { ClusterPicture } from './targets';
 
@@ -29,14 +28,12 @@ export interface ScenarioInfo extends LabScenarioInfo {
 
 /** The scenario catalogue and runs of this cluster, for the REST routes and the fault lab. */
 @Injectable()
-export class ScenariosService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class ScenariosService implements OnApplicationShutdown {
   private readonly logger = new Logger('ScenariosService');
   readonly runner: ScenarioRunner;
   /** Run state and the queue; ours, as CommandsService's: no offline queue, so Redis away is a 503 now. */
   private readonly redis: Redis;
-  private readonly subscriber: Redis;
   private readonly queue: Queue<ScenarioJobData>;
-  private readonly timeline: ScenarioTimeline;
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
@@ -46,16 +43,13 @@ export class ScenariosService implements OnApplicationBootstrap, OnApplicationSh
     // put on the timeline the same way.
     admin: AdminService,
     // Global (LabModule); a gateway without the lab still runs scenarios, their events on no timeline.
-    @Optional() private readonly events?: LabEvents,
+    @Optional() timeline?: SharedTimeline,
   ) {
     const options = { ...redisOptions(config.queueUrl).options, disconnectTimeout: 100 };
     this.redis = new Redis({ ...options, enableOfflineQueue: false });
     this.redis.on('error', () => undefined); // reported through the queue's own 'error'
-    this.subscriber = new Redis(options);
-    this.subscriber.on('error', () => undefined);
     this.queue = new Queue<ScenarioJobData>(SCENARIOS_QUEUE, { connection: this.redis, prefix: queuePrefix(config) });
     this.queue.on('error', (err) => this.logger.warn(`queue Redis ${redact(config.queueUrl)}: ${err.message}`));
-    this.timeline = new ScenarioTimeline(this.redis, this.subscriber, `synod:${config.cluster}:scenarios:events`);
     this.runner = new ScenarioRunner({
       store: new RunStore(this.redis, config.cluster),
       queue: this.queue,
@@ -63,23 +57,15 @@ export class ScenariosService implements OnApplicationBootstrap, OnApplicationSh
       cluster: () => this.cluster(),
       protocol: config.protocol,
       supervisor: processes.present,
-      timeline: (e) => this.timeline.emit(e),
+      timeline: (e) => timeline?.share(e),
     });
-  }
-
-  async onApplicationBootstrap(): Promise<void> {
-    const events = this.events;
-    if (events === undefined) return;
-    await this.timeline.attach((e) => events.record(e)).catch((err: Error) => this.logger.warn(`scenario events: ${err.message}`));
   }
 
   async onApplicationShutdown(): Promise<void> {
     await settledBeforeClose(this.queue);
     await this.queue.close().catch(() => undefined);
-    for (const r of [this.redis, this.subscriber]) {
-      if (r.status === 'ready') await r.quit().catch(() => r.disconnect());
-      else r.disconnect();
-    }
+    if (this.redis.status === 'ready') await this.redis.quit().catch(() => this.redis.disconnect());
+    else this.redis.disconnect();
   }
 
   /** Every scenario, with whether it can run here and its steps for people. */
