@@ -167,6 +167,10 @@ describe('fault lab on Raft (3 replicas)', () => {
 
   it('starts with hello: the protocol, the replicas, a link for every pair and the first election; GET /v1/lab/state answers the same shape', async () => {
     await waitFor(async () => sse.frames.length > 0, 5_000, 'the first frame');
+    // The page's own files, and nothing else under /lab (not even names Object.prototype has).
+    expect((await c.http('GET', '/lab/lab.js')).status).toBe(200);
+    for (const name of ['constructor', '__proto__', 'toString', 'index.html', '..%2Fpackage.json'])
+      expect((await c.http('GET', `/lab/${name}`)).status).toBe(404);
     const [hello] = sse.frames;
     expect(hello.event).toBe('hello');
     expectHelloShape(hello.data, 'raft', 3);

@@ -1,7 +1,8 @@
 /**
- * What a replica tells the fault lab (issue 15) in every beacon: its log as a bar, the protocol's own state, and what it sent,
- * received and dropped per peer. Counters are cumulative since the replica's process started; the
- * gateway turns their differences into rates.
+ * What a replica tells the fault lab (issue 15) in every beacon: its log as a bar, the protocol's
+ * own state, and what it sent, received and dropped per peer. Link counters, bus drops and state
+ * transfers are cumulative since the replica's process started; the protocol core's own drop
+ * counts start again when it is revived (a new runtime). The gateway turns differences into rates.
  */
 export interface BeaconLab {
   /** The log as a bar. Raft: last index, commitIndex, lastApplied, snapshot index. PBFT: the highest sequence number holding a pre-prepare, last executed (twice), stable checkpoint. */

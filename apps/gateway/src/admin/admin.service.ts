@@ -94,8 +94,10 @@ export class AdminService {
   }
 
   /**
-   * A partition between two replicas: both ends are told, so frames are dropped both ways (and a
-   * cut holds while one end is down). The answer is both ends' status.
+   * A partition between two replicas: both ends are told, so frames are dropped both ways. The cut
+   * lives in each replica process: one killed and revived keeps it, one whose process is replaced
+   * (hard kill, crash) forgets its end, and the link stays cut one way until healed. The answer is
+   * both ends' status; when only one end could be told, the error says which.
    */
   cutLink(a: string, b: string): Promise<{ link: [string, string]; cut: boolean; nodes: ControlStatus[] }> {
     return this.audited('cut link', `${a}|${b}`, () => this.link(a, b, 'cut'));
@@ -109,8 +111,15 @@ export class AdminService {
     this.checkNode(a);
     this.checkNode(b);
     if (a === b) throw new ApiError(400, { error: `a link joins two different replicas, got ${a} twice`, field: 'b' });
-    const nodes = await Promise.all([this.control(a, { action, peer: b }), this.control(b, { action, peer: a })]);
-    return { link: [a, b], cut: action === 'cut', nodes };
+    const ends = await Promise.allSettled([this.control(a, { action, peer: b }), this.control(b, { action, peer: a })]);
+    const failed = ends.flatMap((e, i) => (e.status === 'rejected' ? [{ node: [a, b][i], reason: e.reason as unknown }] : []));
+    if (failed.length === 1 && failed[0].reason instanceof ApiError) {
+      const other = failed[0].node === a ? b : a;
+      const err = failed[0].reason;
+      throw new ApiError(err.status, { error: `${action} reached ${other} only: ${err.message}`, node: failed[0].node, applied: [other] });
+    }
+    if (failed.length > 0) throw failed[0].reason;
+    return { link: [a, b], cut: action === 'cut', nodes: ends.map((e) => (e as PromiseFulfilledResult<ControlStatus>).value) };
   }
 
   /** `behavior` was checked against BYZANTINE_BEHAVIORS by ByzantineBodyDto's schema. */

@@ -1,5 +1,5 @@
 import { parseBeacon } from './beacon';
-import { parseBeaconLab } from './beacon-lab';
+import { parseBeaconLab, scopeLab } from './beacon-lab';
 
 /** A well-formed lab part (Raft and PBFT parts both, as a parser must take either). */
 function goodLab(): any {
@@ -187,5 +187,26 @@ describe('parseBeaconLab', () => {
     lab.links.n2.sent.AppendEntries = 999;
     expect(parsed.dropped['link-cut']).toBe(2);
     expect(parsed.links.n2.sent.AppendEntries).toBe(40);
+  });
+});
+
+describe('scopeLab', () => {
+  it('keeps only replicas of the directory (and never the sender itself as its own peer)', () => {
+    const lab = parseBeaconLab({
+      ...goodLab(),
+      links: { n2: { sent: { Prepare: 1 }, recv: {}, dropped: {} }, n1: { sent: {}, recv: {}, dropped: {} }, 'ghost|x': { sent: {}, recv: {}, dropped: {} } },
+      cut: ['n2', 'ghost|x', '<b>evil</b>', 'n1'],
+      raft: {
+        votedFor: 'ghost',
+        votes: ['n1', 'ghost'],
+        progress: { n2: { match: 1, next: 2, state: 'probe' }, ghost: { match: 1, next: 2, state: 'probe' } },
+      },
+      pbft: { ...goodLab().pbft, primary: 'ghost', viewChange: { to: 3, from: ['n2', 'ghost'] } },
+    })!;
+    const scoped = scopeLab(lab, 'n1', new Set(['n1', 'n2', 'n3']));
+    expect(Object.keys(scoped.links)).toEqual(['n2']);
+    expect(scoped.cut).toEqual(['n2']);
+    expect(scoped.raft).toEqual({ votedFor: null, votes: ['n1'], progress: { n2: { match: 1, next: 2, state: 'probe' } } });
+    expect(scoped.pbft).toMatchObject({ primary: null, viewChange: { to: 3, from: ['n2'] } });
   });
 });

@@ -9,7 +9,7 @@ import type { BeaconLab, BeaconPbftLab, BeaconRaftLab, LinkCounters } from '@app
 const MAX_KEYS = 64;
 const MAX_SLOTS = 64;
 
-function isRecord(v: unknown): v is Record<string, unknown> {
+export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
@@ -93,4 +93,30 @@ export function parseBeaconLab(v: unknown): BeaconLab | null {
     lab.pbft = pbft;
   }
   return lab;
+}
+
+/**
+ * The lab part as far as it names replicas of this cluster: a replica can only have links to, cut,
+ * follow or hear from the replicas of `directory` other than itself, so names outside it (a
+ * Byzantine replica inventing peers) are left out rather than drawn, healed or turned into events.
+ */
+export function scopeLab(lab: BeaconLab, self: string, directory: ReadonlySet<string>): BeaconLab {
+  const peer = (id: string): boolean => id !== self && directory.has(id);
+  const scoped: BeaconLab = {
+    ...lab,
+    links: Object.fromEntries(Object.entries(lab.links).filter(([id]) => peer(id))),
+    cut: lab.cut.filter(peer),
+  };
+  if (lab.raft) {
+    scoped.raft = {
+      votedFor: lab.raft.votedFor !== null && directory.has(lab.raft.votedFor) ? lab.raft.votedFor : null,
+      votes: lab.raft.votes.filter((id) => directory.has(id)),
+      progress: Object.fromEntries(Object.entries(lab.raft.progress).filter(([id]) => peer(id))),
+    };
+  }
+  if (lab.pbft) {
+    scoped.pbft = { ...lab.pbft, primary: lab.pbft.primary !== null && directory.has(lab.pbft.primary) ? lab.pbft.primary : null };
+    if (lab.pbft.viewChange) scoped.pbft.viewChange = { to: lab.pbft.viewChange.to, from: lab.pbft.viewChange.from.filter((id) => directory.has(id)) };
+  }
+  return scoped;
 }

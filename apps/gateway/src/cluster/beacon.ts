@@ -1,12 +1,9 @@
-import type { Beacon, BeaconMembers, BeaconPbftConfiguration } from '@app/wire';
-import { parseBeaconLab } from './beacon-lab';
+import { BYZANTINE_BEHAVIORS, type Beacon, type BeaconMembers, type BeaconPbftConfiguration } from '@app/wire';
+import { isRecord, parseBeaconLab } from './beacon-lab';
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+const BEHAVIORS: ReadonlySet<string> = new Set(BYZANTINE_BEHAVIORS);
 
 const num = (v: unknown, d: number): number => (typeof v === 'number' && Number.isFinite(v) ? v : d);
-const str = (v: unknown, d: string): string => (typeof v === 'string' ? v : d);
 
 const ids = (v: unknown): v is string[] => Array.isArray(v) && v.length <= 64 && v.every((id) => typeof id === 'string' && id !== '');
 
@@ -51,7 +48,8 @@ export function parseBeacon(body: unknown): Beacon | null {
     appliedIndex: num(body.appliedIndex, 0),
     alive: body.alive !== false,
     isolated: body.isolated === true,
-    byzantine: str(body.byzantine, 'none'),
+    // One of the behaviours there are: a made-up name is shown (and keyed) as one value, not each its own.
+    byzantine: typeof body.byzantine === 'string' && BEHAVIORS.has(body.byzantine) ? body.byzantine : body.byzantine === undefined ? 'none' : 'unknown',
     pid: num(body.pid, 0),
   };
   if (typeof body.stableCheckpoint === 'number') beacon.stableCheckpoint = body.stableCheckpoint;

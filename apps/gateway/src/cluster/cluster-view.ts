@@ -1,4 +1,5 @@
 import type { Beacon, Protocol } from '@app/wire';
+import { scopeLab } from './beacon-lab';
 import { type PbftConfigurations, PbftConfigurationTracker } from './pbft-configurations';
 
 export interface NodeView {
@@ -123,15 +124,15 @@ export class ClusterView {
   /** Beacons from nodes not in NODES are ignored: the gateway forwards only to its configured cluster. */
   observe(beacon: Beacon): void {
     if (!this.directory.has(beacon.id)) return;
+    if (beacon.lab !== undefined) beacon.lab = scopeLab(beacon.lab, beacon.id, this.directory);
     const before = this.leader();
     const previous = this.last.get(beacon.id)?.beacon ?? null;
     this.last.set(beacon.id, { beacon, at: this.now() });
-    for (const l of this.beaconListeners) l(beacon, previous);
     if (this.pbft !== null) {
       if (this.pbft.observe(beacon.id, beacon.members)) this.followPbft();
       const after = this.leader();
       if (after !== null && after !== before) for (const l of this.leaderListeners) l(after);
-      return;
+      return this.tellBeaconListeners(beacon, previous);
     }
     const after = this.leader();
     const announced = after !== null ? this.last.get(after)!.beacon.members : undefined;
@@ -142,6 +143,18 @@ export class ClusterView {
       this.membership = { voters: announced.voters, learners: announced.learners, index: announced.index, committed: announced.committed };
     }
     if (after !== null && after !== before) for (const l of this.leaderListeners) l(after);
+    this.tellBeaconListeners(beacon, previous);
+  }
+
+  /** Last, after the view's own bookkeeping, and isolated: a listener's failure must not cost the gateway its leader tracking. */
+  private tellBeaconListeners(beacon: Beacon, previous: Beacon | null): void {
+    for (const l of this.beaconListeners) {
+      try {
+        l(beacon, previous);
+      } catch {
+        /* the lab's picture misses this beacon; the next one comes within BEACON_MS */
+      }
+    }
   }
 
   private followPbft(): void {

@@ -1,3 +1,5 @@
+import type { BeaconLab, BeaconPbftLab, BeaconRaftLab } from '@app/wire';
+
 /**
  * The fault lab's wire contract (issue 15): what the gateway streams to the page.
  *
@@ -60,13 +62,8 @@ export interface LabEvent {
   data?: Record<string, unknown>;
 }
 
-export interface LabLog {
-  last: number;
-  commit: number;
-  applied: number;
-  /** Raft: snapshot index; PBFT: stable checkpoint. */
-  snapshot: number;
-}
+/** Raft: last index, commitIndex, lastApplied, snapshot index; PBFT: the stable checkpoint as the snapshot. */
+export type LabLog = BeaconLab['log'];
 
 export interface LabNode {
   id: string;
@@ -82,16 +79,8 @@ export interface LabNode {
   /** ms since its last beacon; null: never heard. */
   lastSeenMs: number | null;
   log: LabLog;
-  raft?: { votedFor: string | null; votes: string[]; progress: Record<string, { match: number; next: number; state: string }> };
-  pbft?: {
-    primary: string | null;
-    viewChanging: boolean;
-    low: number;
-    high: number;
-    /** [seq, prepares, commits, committed-local 1|0], latest sequence numbers. */
-    slots: Array<[number, number, number, number]>;
-    viewChange?: { to: number; from: string[] };
-  };
+  raft?: BeaconRaftLab;
+  pbft?: BeaconPbftLab;
   /** Drops since its process started, by reason, and their rate (per second) now. */
   dropped: Record<string, number>;
   droppedTotal: number;

@@ -11,15 +11,31 @@ import { beaconEvents, linkKey, type LabEventDraft } from './beacon-events';
 
 /** Client requests the latency chart counts: the KV, transaction and command routes (not streams, which last as long as their client). */
 const CHARTED_ROUTE = /^\/v1\/(kv|txn|commands)/;
-/** Snapshot/checkpoint and drop events per replica at most this often: at thousands of writes/s they would flood the timeline. */
-const QUIET_MS: Partial<Record<LabEventDraft['kind'], number>> = { snapshot: 5000, checkpoint: 5000, drops: 2000 };
+/**
+ * Events of a kind per replica (or link) at most this often: snapshots, checkpoints and drops come
+ * by the thousand at thousands of writes/s; the others are claims a Byzantine replica could flip
+ * on every beacon to push everything else off the timeline.
+ */
+const QUIET_MS: Partial<Record<LabEventDraft['kind'], number>> = {
+  snapshot: 5000,
+  checkpoint: 5000,
+  drops: 2000,
+  isolated: 500,
+  healed: 500,
+  byzantine: 500,
+  'link-cut': 500,
+  'link-healed': 500,
+};
+/** Rates are differences over at least this long: a beacon sent on a change comes milliseconds after the last one. */
+const RATE_WINDOW_MS = 1000;
 
 interface Tracked {
   beacon: Beacon;
   at: number;
-  /** The last lab figures, and when they came (rates are differences between two of them). */
+  /** The last lab figures. */
   lab: BeaconLab | null;
-  labAt: number;
+  /** The figures rates are measured from, and when they came. */
+  rateBase: { lab: BeaconLab; at: number } | null;
   /** Per peer: messages per second by type this replica sent, and frames per second dropped on the link at its end. */
   sentRate: Map<string, Record<string, number>>;
   dropRateByPeer: Map<string, number>;
@@ -163,7 +179,7 @@ export class LabState implements OnModuleDestroy {
         beacon,
         at: now,
         lab: null,
-        labAt: now,
+        rateBase: null,
         sentRate: new Map(),
         dropRateByPeer: new Map(),
         dropRate: 0,
@@ -176,9 +192,12 @@ export class LabState implements OnModuleDestroy {
     }
     const previousLab = t.lab;
     if (beacon.lab !== undefined) {
-      if (previousLab !== null && now > t.labAt) this.rates(t, previousLab, beacon.lab, (now - t.labAt) / 1000);
       t.lab = beacon.lab;
-      t.labAt = now;
+      if (t.rateBase === null) t.rateBase = { lab: beacon.lab, at: now };
+      else if (now - t.rateBase.at >= RATE_WINDOW_MS) {
+        this.rates(t, t.rateBase.lab, beacon.lab, (now - t.rateBase.at) / 1000);
+        t.rateBase = { lab: beacon.lab, at: now };
+      }
     }
     t.beacon = beacon;
     t.at = now;
@@ -215,8 +234,10 @@ export class LabState implements OnModuleDestroy {
 
   private emit(e: LabEventDraft): void {
     const quiet = QUIET_MS[e.kind];
-    if (quiet !== undefined && e.node !== undefined) {
-      const key = `${e.kind}|${e.node}`;
+    const about = e.node ?? (e.data?.link as string | undefined);
+    if (quiet !== undefined && about !== undefined) {
+      // Per value too: a switch to a behaviour and back within the quiet time are two events, both shown.
+      const key = `${e.kind}|${about}|${String(e.data?.behavior ?? '')}`;
       const now = Date.now();
       if (now - (this.lastEventAt.get(key) ?? 0) < quiet) return;
       this.lastEventAt.set(key, now);

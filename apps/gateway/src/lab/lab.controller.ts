@@ -13,6 +13,17 @@ const CUT_OFF_BYTES = 8 << 20;
 const KEEPALIVE_MS = 15_000;
 
 const PAGE_DIR = join(__dirname, 'page');
+
+/** A state frame or an event goes to every open stream: encoded once, whatever the number of pages. */
+const encoded = new WeakMap<object, string>();
+function json(data: object): string {
+  let text = encoded.get(data);
+  if (text === undefined) {
+    text = JSON.stringify(data);
+    encoded.set(data, text);
+  }
+  return text;
+}
 const ASSETS: Record<string, string> = { 'lab.js': 'text/javascript; charset=utf-8', 'lab.css': 'text/css; charset=utf-8' };
 
 /**
@@ -40,9 +51,8 @@ export class LabController {
   @Header('Cache-Control', 'no-cache')
   @ApiExcludeEndpoint()
   asset(@Param('file') file: string, @Res({ passthrough: true }) res: ServerResponse): string {
-    const type = ASSETS[file];
-    if (type === undefined) throw new NotFoundException();
-    res.setHeader('Content-Type', type);
+    if (!Object.hasOwn(ASSETS, file)) throw new NotFoundException();
+    res.setHeader('Content-Type', ASSETS[file]);
     return this.file(file);
   }
 
@@ -57,9 +67,9 @@ export class LabController {
   @ApiProduces('text/event-stream')
   events(@Req() req: IncomingMessage, @Res() res: ServerResponse): void {
     res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
-    const send = (event: string, data: unknown): void => {
+    const send = (event: string, data: object): void => {
       if (res.writableLength > CUT_OFF_BYTES) return void res.destroy();
-      res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      res.write(`event: ${event}\ndata: ${json(data)}\n\n`);
     };
     send('hello', this.lab.hello());
     const stop = this.lab.stream(
@@ -75,6 +85,8 @@ export class LabController {
     };
     req.once('close', close);
     res.once('close', close);
+    // Gone before we listened: no close event will come.
+    if (req.destroyed || res.destroyed) close();
   }
 
   /** Read once: the files do not change while the gateway runs. */

@@ -37,6 +37,7 @@ const LAB_SLOTS = 12;
  */
 export class PbftRuntime implements ReplicaRuntime {
   private replica!: PbftReplica;
+  private restoresAtStart = 0;
   private app!: KvApp;
   private crypto!: PbftCrypto;
   private readonly codec = new PbftCodec();
@@ -102,6 +103,8 @@ export class PbftRuntime implements ReplicaRuntime {
       },
       persisted,
     );
+    // Its own stable state, restored at start, was not taken from a peer.
+    this.restoresAtStart = this.app.restores;
     const st = this.replica.status();
     const conf = st.configuration;
     this.io.log(
@@ -179,7 +182,7 @@ export class PbftRuntime implements ReplicaRuntime {
         applied: s.lastExecuted,
         snapshot: s.stableCheckpoint,
       },
-      stateTransfers: this.app.restores,
+      stateTransfers: this.app.restores - this.restoresAtStart,
       pbft: {
         primary: s.viewChanging ? null : s.primary,
         viewChanging: s.viewChanging,
@@ -188,7 +191,7 @@ export class PbftRuntime implements ReplicaRuntime {
         slots,
         ...(viewChange !== undefined ? { viewChange } : {}),
       },
-      dropped: { ...s.dropped, malformed: this.counters.malformedPeerFrames },
+      dropped: { ...s.dropped, malformed: (s.dropped.malformed ?? 0) + this.counters.malformedPeerFrames },
     };
   }
 

@@ -103,4 +103,23 @@ describe('LinkStats', () => {
     for (const [type, n] of Object.entries(recv)) expect({ type, n, isCount: Number.isSafeInteger(n) && n >= 0 }).toEqual({ type, n, isCount: true });
     expect(Object.values(recv).reduce((a, b) => a + b, 0)).toBe(5);
   });
+
+  it('takes a frame whatever its messages are (null, numbers): counted as other, the rest of the frame still counted', () => {
+    const s = new LinkStats(peers);
+    expect(() => s.received('n2', [msg('Prepare'), null, 5, 'x', [], msg('Commit')])).not.toThrow();
+    expect(s.snapshot().links.n2.recv).toEqual({ Prepare: 1, Commit: 1, other: 4 });
+  });
+
+  it('a broadcast is not counted as sent to a cut peer (its end drops it), and counts again once mended', () => {
+    const s = new LinkStats(peers);
+    s.cut('n3');
+    expect(s.isCut('n3')).toBe(true);
+    expect(s.cutList()).toEqual(['n3']);
+    s.sent(null, [msg('Prepare')]);
+    expect(s.snapshot().links.n3).toBeUndefined();
+    s.mend('n3');
+    s.sent(null, [msg('Prepare')]);
+    expect(s.snapshot().links.n3.sent).toEqual({ Prepare: 1 });
+    expect(s.cutList()).toEqual([]);
+  });
 });

@@ -19,17 +19,35 @@ export class LinkStats {
   /** Drops by reason, all links together. */
   private readonly dropped: Record<string, number> = {};
   /** Peers the admin cut this replica off from, one link each (a partition between two replicas). */
-  readonly cut = new Set<string>();
+  private readonly cutPeers = new Set<string>();
+  /** Message type names already found plain (TYPE_NAME), so the check runs once per name. */
+  private readonly plainNames = new Set<string>();
 
   constructor(private readonly peers: readonly string[]) {}
 
-  /** A broadcast counts for every peer but the cut ones: their end drops it (and counts that). */
-  sent(to: string | null, messages: readonly object[]): void {
-    if (to !== null) return this.count(this.link(to).sent, messages);
-    for (const peer of this.peers) if (!this.cut.has(peer)) this.count(this.link(peer).sent, messages);
+  cut(peer: string): void {
+    this.cutPeers.add(peer);
   }
 
-  received(from: string, messages: readonly object[]): void {
+  mend(peer: string): void {
+    this.cutPeers.delete(peer);
+  }
+
+  isCut(peer: string): boolean {
+    return this.cutPeers.has(peer);
+  }
+
+  cutList(): string[] {
+    return [...this.cutPeers];
+  }
+
+  /** A broadcast counts for every peer but the cut ones: their end drops it (and counts that). */
+  sent(to: string | null, messages: readonly unknown[]): void {
+    if (to !== null) return this.count(this.link(to).sent, messages);
+    for (const peer of this.peers) if (!this.cutPeers.has(peer)) this.count(this.link(peer).sent, messages);
+  }
+
+  received(from: string, messages: readonly unknown[]): void {
     this.count(this.link(from).recv, messages);
   }
 
@@ -58,13 +76,21 @@ export class LinkStats {
     return c;
   }
 
-  private count(into: Record<string, number>, messages: readonly object[]): void {
+  /** Counted before the runtime checks anything: a message may be anything at all (null included). */
+  private count(into: Record<string, number>, messages: readonly unknown[]): void {
     for (const m of messages) {
-      const named = (m as Typed).type;
-      // Only plain names: a peer naming its messages "constructor" or "__proto__" must not reach Object.prototype.
-      let type = typeof named === 'string' && TYPE_NAME.test(named) && !(named in Object.prototype) ? named : 'other';
+      let type = this.typeName(typeof m === 'object' && m !== null ? (m as Typed).type : undefined);
       if (into[type] === undefined && Object.keys(into).length >= MAX_TYPES) type = 'other';
       into[type] = (into[type] ?? 0) + 1;
     }
+  }
+
+  /** Only plain names: a peer naming its messages "constructor" or "__proto__" must not reach Object.prototype. */
+  private typeName(named: unknown): string {
+    if (typeof named !== 'string') return 'other';
+    if (this.plainNames.has(named)) return named;
+    if (!TYPE_NAME.test(named) || named in Object.prototype) return 'other';
+    if (this.plainNames.size < MAX_TYPES * 2) this.plainNames.add(named);
+    return named;
   }
 }

@@ -44,6 +44,8 @@ export class ReplicaService implements OnApplicationShutdown {
   private readonly storageRedis: Redis;
   private readonly store: RedisStore;
   readonly counters = { peerFramesDroppedIsolated: 0, framesWhileKilled: 0, unknownFrames: 0, controlRefused: 0 };
+  /** States taken from peers by the runtimes killed since the process started (the lab counts them all). */
+  private pastStateTransfers = 0;
   /** What the fault lab draws of this replica's links, and the links the admin cut. */
   private readonly links: LinkStats;
 
@@ -109,8 +111,7 @@ export class ReplicaService implements OnApplicationShutdown {
   async control(req: ControlRequest): Promise<ControlStatus> {
     switch (req?.action) {
       case 'kill':
-        this.runtime?.stop();
-        this.runtime = null;
+        this.retireRuntime();
         this.log('killed: volatile state dropped');
         break;
       case 'revive':
@@ -129,8 +130,8 @@ export class ReplicaService implements OnApplicationShutdown {
         if (typeof peer !== 'string' || peer === this.cfg.nodeId || !this.cfg.nodes.includes(peer)) {
           throw new Error(`${req.action} needs a peer among ${this.cfg.nodes.filter((id) => id !== this.cfg.nodeId).join(', ')}`);
         }
-        if (req.action === 'cut') this.links.cut.add(peer);
-        else this.links.cut.delete(peer);
+        if (req.action === 'cut') this.links.cut(peer);
+        else this.links.mend(peer);
         break;
       }
       case 'byzantine': {
@@ -162,7 +163,7 @@ export class ReplicaService implements OnApplicationShutdown {
       leader: s?.leader ?? null,
       commitIndex: s?.commitIndex ?? 0,
       appliedIndex: s?.appliedIndex ?? 0,
-      cut: [...this.links.cut],
+      cut: this.links.cutList(),
       pid: process.pid,
     };
   }
@@ -214,9 +215,8 @@ export class ReplicaService implements OnApplicationShutdown {
   /** The runtime broke (see ReadyLoop): throw it away and start again from storage, as a revive does. */
   private restartAfterFatal(runtime: ReplicaRuntime, err: Error): void {
     this.log(`FATAL: ${err.stack ?? err.message}; restarting from storage`);
-    runtime.stop();
-    if (this.runtime !== runtime) return;
-    this.runtime = null;
+    if (this.runtime !== runtime) return void runtime.stop();
+    this.retireRuntime();
     this.publishBeacon();
     setTimeout(() => {
       if (this.runtime === null && !this.shuttingDown) this.startRuntime().catch((e: Error) => this.log(`restart failed: ${e.message}`));
@@ -240,7 +240,7 @@ export class ReplicaService implements OnApplicationShutdown {
     this.bus.batch(() => {
       for (const [to, ms] of byPeer) {
         // A broadcast still reaches a cut peer's inbox: that end drops it (onFrame).
-        if (to !== null && this.links.cut.has(to)) {
+        if (to !== null && this.links.isCut(to)) {
           this.links.drop(to, 'link-cut', ms.length);
           continue;
         }
@@ -282,7 +282,7 @@ export class ReplicaService implements OnApplicationShutdown {
         this.counters.peerFramesDroppedIsolated++;
         return this.links.drop(f.from, 'isolated', messages.length);
       }
-      if (this.links.cut.has(f.from)) return this.links.drop(f.from, 'link-cut', messages.length);
+      if (this.links.isCut(f.from)) return this.links.drop(f.from, 'link-cut', messages.length);
       if (!this.runtime) {
         this.counters.framesWhileKilled++;
         return this.links.drop(f.from, 'killed', messages.length);
@@ -327,6 +327,14 @@ export class ReplicaService implements OnApplicationShutdown {
     this.bus.publish(BEACON_TOPIC, beacon);
   }
 
+  /** Stops the runtime and drops it with all volatile state: a kill, or a restart after a fatal condition. */
+  private retireRuntime(): void {
+    if (this.runtime === null) return;
+    this.pastStateTransfers += this.runtime.lab().stateTransfers;
+    this.runtime.stop();
+    this.runtime = null;
+  }
+
   private lab(): BeaconLab {
     const runtime = this.runtime?.lab();
     const { links, dropped } = this.links.snapshot();
@@ -337,12 +345,12 @@ export class ReplicaService implements OnApplicationShutdown {
     for (const [reason, n] of Object.entries(runtime?.dropped ?? {})) if (n > 0) dropped[reason] = (dropped[reason] ?? 0) + n;
     return {
       log: runtime?.log ?? { last: 0, commit: 0, applied: 0, snapshot: 0 },
-      stateTransfers: runtime?.stateTransfers ?? 0,
+      stateTransfers: this.pastStateTransfers + (runtime?.stateTransfers ?? 0),
       ...(runtime?.raft ? { raft: runtime.raft } : {}),
       ...(runtime?.pbft ? { pbft: runtime.pbft } : {}),
       links,
       dropped,
-      cut: [...this.links.cut],
+      cut: this.links.cutList(),
     };
   }
 

@@ -49,7 +49,7 @@ export interface ReplicaRuntime {
   /** A command or read from a gateway. */
   onClientRequest(from: string, body: GatewayRequest | PbftRequestBody): void;
   status(): RuntimeStatus;
-  /** What the fault lab draws (its periodic beacons only): the log as a bar, the protocol's state, its drops by reason. */
+  /** What the fault lab draws (every beacon): the log as a bar, the protocol's state, its drops by reason, the states taken from peers. */
   lab(): RuntimeLab;
   /** The verifiable ledger: blocks and the storage recheck (apps/node/src/ledger). */
   readonly ledger?: LedgerReader;

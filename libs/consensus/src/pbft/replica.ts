@@ -441,7 +441,12 @@ export class PbftReplica {
 
   /** The fault lab's closer look (PbftInspection): read-only, for display. */
   inspect(limit: number): PbftInspection {
-    const seqs = [...this.slots.keys()].sort((a, b) => a - b).slice(-limit);
+    // Slots with a pre-prepare: votes alone (a Byzantine peer's near H, say) make a slot but no proposal.
+    const seqs = [...this.slots.values()]
+      .filter((s) => s.prePrepare !== null)
+      .map((s) => s.seq)
+      .sort((a, b) => a - b)
+      .slice(-limit);
     const slots = seqs.map((seq): [number, number, number, number] => {
       const slot = this.slots.get(seq)!;
       return [seq, slot.prepares.size, slot.commits.size, slot.committed !== null ? 1 : 0];

@@ -389,7 +389,7 @@ export class RaftNode {
       term: this.currentTerm,
       leader: this.leader,
       votedFor: this.votedFor,
-      votes: this.role === 'leader' ? this.electedBy : this.role === 'follower' ? [] : this.granted(),
+      votes: this.role === 'leader' ? [...this.electedBy] : this.role === 'follower' ? [] : this.granted(),
       commitIndex: this.log.commitIndex,
       leaderCommit: this.leaderCommit(),
       appliedIndex: this.log.lastApplied,

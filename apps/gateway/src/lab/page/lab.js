@@ -1198,7 +1198,7 @@
       const body = el('tbody');
       for (const it of json.items) {
         const tr = el('tr');
-        const full = typeof it.value === 'string' ? it.value : JSON.stringify(it.value);
+        const full = typeof it.value === 'string' ? it.value : (JSON.stringify(it.value) ?? '');
         const shown = full.length > 120 ? full.slice(0, 120) + '\u2026' : full;
         const v = el('td', { class: 'v' }, shown);
         if (shown !== full) v.title = full.slice(0, 2000);
