@@ -6,9 +6,10 @@ import type { Browser, Page } from 'puppeteer-core';
 import { Launcher } from '../../apps/launcher/src/launcher';
 import { parseArgs as launcherOptions } from '../../apps/launcher/src/options';
 import { launchChromium } from '../chromium';
-import { choiceFlag, intFlag, numberFlag, parseFlags, usageExitCode } from '../cli';
+import { choiceFlag, intFlag, numberFlag, parseFlags, usageExitCode, UsageError } from '../cli';
 import { cpuSampler } from './cpu';
 import { percentile, putRequest, runLoad, summarize, type LoadResult } from './http-load';
+import { startSyntheticLab } from './lab-synthetic';
 
 /**
  * `npm run bench:lab -- [--nodes 7] [--protocol raft|pbft] [--connections 64] [--duration 20]`
@@ -18,6 +19,11 @@ import { percentile, putRequest, runLoad, summarize, type LoadResult } from './h
  * meanwhile. Reports frames (requestAnimationFrame: rate, p50/p99/longest frame time), long tasks
  * (PerformanceObserver 'longtask') and the page's own render times (window.synodLab), with the
  * writes/s actually reached. A report, not a test: nothing here passes or fails on speed.
+ *
+ * `--synthetic [--writes 5000] [--events 50]`: no cluster and no load; the page is served by a
+ * stand-in gateway (tools/bench/lab-synthetic.ts) whose event stream simulates that many writes/s
+ * and timeline events/s with the same contract, for machines too small for the real thing. The
+ * browser side (opening the page, what is measured, the report) is the same code either way.
  */
 interface Options {
   protocol: 'raft' | 'pbft';
@@ -29,6 +35,12 @@ interface Options {
   path: string;
   /** Open the page (off: the same load without a browser, to see what the page costs the cluster). */
   page: boolean;
+  /** A stand-in gateway with a synthetic stream instead of a cluster and load (lab-synthetic.ts). */
+  synthetic: boolean;
+  /** Synthetic only: writes/s simulated, timeline events/s, Raft entries per AppendEntries / PBFT requests per batch. */
+  writes: number;
+  events: number;
+  batch: number;
 }
 
 const TARGET_WRITES = 5000;
@@ -45,12 +57,23 @@ const USAGE = `usage: npm run bench:lab -- [--nodes 7] [--protocol raft|pbft] [-
   --warmup S         seconds of load before measuring (default 3)
   --path P           where the gateway serves the fault lab (default /)
   --page on|off      open the page (default on); off: the same load with no browser, for comparison
+  --synthetic        no cluster, no load: a stand-in gateway (tools/bench/lab-synthetic.ts) serves the
+                     page and a synthetic event stream (same contract) simulating:
+    --writes N       writes/s (default ${TARGET_WRITES})
+    --events N       timeline events/s (default 50)
+    --batch N        Raft entries per AppendEntries, PBFT requests per batch (default 16)
   -h, --help         this text
   env: CHROMIUM_PATH (else /usr/bin/chromium, chromium-browser, google-chrome), LOG_LEVEL of the
        cluster's processes (warn)`;
 
 function parse(argv: string[]): Options {
-  const v = parseFlags(argv, ['nodes', 'protocol', 'connections', 'duration', 'warmup', 'path', 'page']);
+  // The one switch (cli.ts's flags all take a value): --synthetic, alone.
+  const synthetic = argv.includes('--synthetic');
+  const v = parseFlags(
+    argv.filter((a) => a !== '--synthetic'),
+    ['nodes', 'protocol', 'connections', 'duration', 'warmup', 'path', 'page', 'writes', 'events', 'batch'],
+  );
+  if (!synthetic) for (const f of ['writes', 'events', 'batch']) if (v[f] !== undefined) throw new UsageError(`--${f} goes with --synthetic`);
   return {
     protocol: choiceFlag(v, 'protocol', ['raft', 'pbft'] as const, 'raft'),
     nodes: intFlag(v, 'nodes', 7, 1, 31),
@@ -59,6 +82,10 @@ function parse(argv: string[]): Options {
     warmup: numberFlag(v, 'warmup', 3, 0),
     path: v.path ?? '/',
     page: choiceFlag(v, 'page', ['on', 'off'] as const, 'on') === 'on',
+    synthetic,
+    writes: intFlag(v, 'writes', TARGET_WRITES, 0),
+    events: intFlag(v, 'events', 50, 0),
+    batch: intFlag(v, 'batch', 16, 1),
   };
 }
 
@@ -161,15 +188,22 @@ async function openLab(browser: Browser, url: string): Promise<{ page: Page; err
   return { page, errors };
 }
 
-async function main(): Promise<void> {
-  let o: Options;
-  try {
-    o = parse(process.argv.slice(2));
-  } catch (err) {
-    const code = usageExitCode(err, 'bench:lab', USAGE);
-    if (code === null) throw err;
-    process.exit(code);
-  }
+type Rows = Array<[string, string]>;
+
+/** What the page is measured against: a fresh cluster under write load, or the stand-in's synthetic stream. */
+interface Subject {
+  /** Where the gateway (or the stand-in) listens. */
+  base: string;
+  /** Starts what runs through warm-up and the measured window (the write load). */
+  begin(): void;
+  /** The measured window starts. */
+  mark(): Promise<void>;
+  /** It ended: the subject's own figures (JSON fields, table rows, lines after the table). */
+  report(windowS: number): Promise<{ result: Record<string, unknown>; rows: Rows; after: string[] }>;
+  stop(): Promise<void>;
+}
+
+async function clusterSubject(o: Options): Promise<Subject> {
   const dir = mkdtempSync(join(tmpdir(), 'synod-bench-lab-'));
   // The processes' info lines (one per replica event) would bury the report: warnings and errors only, unless LOG_LEVEL says otherwise.
   const level = `LOG_LEVEL=${process.env.LOG_LEVEL ?? 'warn'}`;
@@ -194,55 +228,141 @@ async function main(): Promise<void> {
       { ...process.env, REDIS_URL: '' },
     ),
   );
-  let browser: Browser | null = null;
+  const stop = async () => {
+    await launcher.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  let base: string;
   try {
     progress(`${o.protocol}, ${o.nodes} replicas: starting a fresh cluster`);
     await launcher.start();
-    const base = launcher.gatewayUrl;
-    const port = Number(new URL(base).port);
+    base = launcher.gatewayUrl;
     for (let end = Date.now() + 30_000; !(await clusterState(base))?.leader; await sleep(50)) if (Date.now() > end) throw new Error('no leader in 30 s');
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const port = Number(new URL(base).port);
+  const commitIndex = async () => (await clusterState(base))?.nodes?.reduce((m: number, n: any) => Math.max(m, n.commitIndex ?? 0), 0) ?? 0;
+  let load: Promise<LoadResult> | null = null;
+  let commit0 = 0;
+  return {
+    base,
+    begin() {
+      progress(`writing with ${o.connections} connections: ${o.warmup} s warm-up, then ${o.duration} s measured`);
+      const put = (c: number, s: number) => putRequest(`lab-${(c * 7919 + s) % KEYS}`, `v${s}`);
+      load = runLoad(port, o.connections, o.warmup + o.duration + 0.5, put, 'writes');
+    },
+    async mark() {
+      commit0 = await commitIndex();
+    },
+    async report(windowS) {
+      const commit1 = await commitIndex();
+      const writes = await load!;
+      return {
+        result: {
+          connections: o.connections,
+          writesPerSecond: {
+            target: TARGET_WRITES,
+            acknowledged: Math.round(writes.ok / writes.seconds),
+            failed: writes.failed,
+            committedEntriesPerSecond: Math.round((commit1 - commit0) / windowS),
+          },
+        },
+        rows: [
+          ['cluster', `${o.protocol}, ${o.nodes} replicas, ${o.connections} connections, page ${o.page ? 'open' : 'not open'}`],
+          ['writes/s acknowledged', `${Math.round(writes.ok / writes.seconds)} (whole run; target ${TARGET_WRITES}; ${writes.failed} failed)`],
+          ['log entries committed/s', `${Math.round((commit1 - commit0) / windowS)} (measured window; PBFT: batches)`],
+        ],
+        after: [summarize('load (whole run)', writes)],
+      };
+    },
+    stop,
+  };
+}
 
+/** No cluster: the stand-in gateway (lab-synthetic.ts) in this process, its stream simulating `--writes` and `--events`. */
+async function syntheticSubject(o: Options): Promise<Subject> {
+  const lab = await startSyntheticLab({ protocol: o.protocol, nodes: o.nodes, writes: o.writes, events: o.events, batch: o.batch });
+  progress(`SYNTHETIC: no cluster, no writes; ${lab.describe()}`);
+  let c0 = lab.counters();
+  let t0 = Date.now();
+  return {
+    base: lab.url,
+    begin() {
+      progress(`${o.warmup} s warm-up, then ${o.duration} s measured`);
+    },
+    async mark() {
+      c0 = lab.counters();
+      t0 = Date.now();
+    },
+    async report() {
+      const c1 = lab.counters();
+      const s = (Date.now() - t0) / 1000;
+      const per = (k: 'events' | 'stateFrames' | 'bytes' | 'commit') => Math.round((c1[k] - c0[k]) / s);
+      const frames = c1.stateFrames - c0.stateFrames;
+      const frameBytes = frames > 0 ? Math.round((c1.stateBytes - c0.stateBytes) / frames) : 0;
+      return {
+        result: {
+          synthetic: true,
+          stream: lab.describe(),
+          writesPerSecond: { target: TARGET_WRITES, simulated: o.writes, committedEntriesPerSecond: per('commit') },
+          timelineEventsPerSecond: { target: o.events, sent: per('events') },
+          stateFrames: { perSecond: round((c1.stateFrames - c0.stateFrames) / s), bytes: frameBytes, skipped: c1.statesSkipped - c0.statesSkipped },
+          streamBytesPerSecond: per('bytes'),
+          faults: c1.faults - c0.faults,
+        },
+        rows: [
+          ['stream', 'SYNTHETIC (tools/bench/lab-synthetic.ts): no cluster, no writes; the page is real, its input simulated'],
+          ['cluster', `${o.protocol}, ${o.nodes} replicas (simulated), page ${o.page ? 'open' : 'not open'}`],
+          ['writes/s simulated', `${o.writes} (target ${TARGET_WRITES}); log entries committed/s ${per('commit')} (PBFT: batches of ${o.batch})`],
+          ['timeline events/s sent', `${per('events')} (asked ${o.events}; scripted faults: ${c1.faults - c0.faults} in the window)`],
+          [
+            'state frames',
+            `${round((c1.stateFrames - c0.stateFrames) / s)}/s, ${frameBytes} bytes each, ${c1.statesSkipped - c0.statesSkipped} skipped (slow page)`,
+          ],
+          ['stream bytes/s', String(per('bytes'))],
+        ],
+        after: ['CPU: the stand-in gateway runs in the bench process ("bench" below)'],
+      };
+    },
+    stop: () => lab.stop(),
+  };
+}
+
+async function main(): Promise<void> {
+  let o: Options;
+  try {
+    o = parse(process.argv.slice(2));
+  } catch (err) {
+    const code = usageExitCode(err, 'bench:lab', USAGE);
+    if (code === null) throw err;
+    process.exit(code);
+  }
+  const subject = o.synthetic ? await syntheticSubject(o) : await clusterSubject(o);
+  let browser: Browser | null = null;
+  try {
     let lab: { page: Page; errors: string[] } | null = null;
     if (o.page) {
       progress('opening the fault lab in headless Chromium');
       browser = await launchChromium();
-      lab = await openLab(browser, base + o.path);
+      lab = await openLab(browser, subject.base + o.path);
     }
 
-    progress(`writing with ${o.connections} connections: ${o.warmup} s warm-up, then ${o.duration} s measured`);
-    const put = (c: number, s: number) => putRequest(`lab-${(c * 7919 + s) % KEYS}`, `v${s}`);
-    const load: Promise<LoadResult> = runLoad(port, o.connections, o.warmup + o.duration + 0.5, put, 'writes');
+    subject.begin();
     await sleep(o.warmup * 1000);
-    const commitIndex = async () => (await clusterState(base))?.nodes?.reduce((m: number, n: any) => Math.max(m, n.commitIndex ?? 0), 0) ?? 0;
-    const commit0 = await commitIndex();
+    await subject.mark();
     const t0 = Date.now();
     const cpu = cpuSampler();
     if (lab) await startMeasuring(lab.page);
     await sleep(o.duration * 1000);
     const figures = lab ? await stopMeasuring(lab.page) : null;
     const cpuLines = cpu();
-    const commit1 = await commitIndex();
     const windowS = (Date.now() - t0) / 1000;
-    const writes = await load;
+    const own = await subject.report(windowS);
 
-    const result: Record<string, unknown> = {
-      protocol: o.protocol,
-      replicas: o.nodes,
-      connections: o.connections,
-      page: o.page,
-      seconds: round(windowS),
-      writesPerSecond: {
-        target: TARGET_WRITES,
-        acknowledged: Math.round(writes.ok / writes.seconds),
-        failed: writes.failed,
-        committedEntriesPerSecond: Math.round((commit1 - commit0) / windowS),
-      },
-    };
-    const rows: Array<[string, string]> = [
-      ['cluster', `${o.protocol}, ${o.nodes} replicas, ${o.connections} connections, page ${o.page ? 'open' : 'not open'}`],
-      ['writes/s acknowledged', `${Math.round(writes.ok / writes.seconds)} (whole run; target ${TARGET_WRITES}; ${writes.failed} failed)`],
-      ['log entries committed/s', `${Math.round((commit1 - commit0) / windowS)} (measured window; PBFT: batches)`],
-    ];
+    const result: Record<string, unknown> = { protocol: o.protocol, replicas: o.nodes, page: o.page, seconds: round(windowS), ...own.result };
+    const rows: Rows = own.rows;
     if (figures && lab) {
       const frames = stats(figures.frames);
       const render = stats(figures.renderMs);
@@ -269,16 +389,15 @@ async function main(): Promise<void> {
       );
     }
     const w = Math.max(...rows.map(([k]) => k.length));
-    process.stdout.write(`\nfault lab frames (${new Date().toISOString()}, ${round(windowS)} s measured)\n`);
+    process.stdout.write(`\nfault lab frames (${new Date().toISOString()}, ${round(windowS)} s measured${o.synthetic ? ', SYNTHETIC stream' : ''})\n`);
     for (const [k, v] of rows) process.stdout.write(`  ${k.padEnd(w)}  ${v}\n`);
-    process.stdout.write(`  ${summarize('load (whole run)', writes)}\n`);
+    for (const line of own.after) process.stdout.write(`  ${line}\n`);
     if (cpuLines.length) process.stdout.write(`  CPU during the measured window:\n${cpuLines.map((l) => `  ${l}`).join('\n')}\n`);
     process.stdout.write(`${JSON.stringify(result)}\n`);
     if (lab?.errors.length) process.stderr.write(`page errors:\n${lab.errors.join('\n')}\n`);
   } finally {
     await browser?.close().catch(() => undefined);
-    await launcher.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await subject.stop();
   }
   process.exit(0);
 }
