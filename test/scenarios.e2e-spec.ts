@@ -143,9 +143,12 @@ describe('scenario runner (raft)', () => {
     expect(kills.filter((s: any) => s.status === 'done').length).toBeGreaterThanOrEqual(4);
     expect(new Set(kills.flatMap((s: any) => s.nodes ?? [])).size).toBeGreaterThanOrEqual(2);
     for (const s of run.steps.filter((x: any) => x.status === 'done')) expect(s.outcomes.every((o: any) => o.status === 200)).toBe(true);
+    // Each revive acted on its own kill's victim (bound when planned, waited for when the kill was slow).
+    for (const r of run.steps.filter((s: any) => s.action === 'revive' && s.status === 'done')) expect(r.nodes).toEqual(run.steps[r.reads.victim].nodes);
     expect(leaders.length - 1).toBeGreaterThanOrEqual(2); // the leader changed at least twice
     expect(run.summary).toMatchObject({ steps: 12, healFailed: 0 });
     await healed(c);
+    expect((await scenarios(c, 'DELETE', `/runs/${run.id}`)).status).toBe(409); // over: nothing to cancel
     await writer.expectAllReadable();
     // The run is on the fault lab's timeline: its start, each step with its outcome, its end; and in its catalogue.
     const lab = (await c.http('GET', '/v1/lab/state')).body;

@@ -5,7 +5,6 @@ import type { ScenarioAction } from './scenario';
 /**
  * The part of AdminService a scenario uses: every fault goes through the admin API's own code, so
  * a scenario can do nothing a person at the admin API could not, and is checked the same way.
- * cutLink/healLink are optional until every AdminService has them.
  */
 export interface ScenarioAdmin {
   kill(id: string, mode: 'soft' | 'hard'): Promise<unknown>;
@@ -14,8 +13,8 @@ export interface ScenarioAdmin {
   heal(id: string): Promise<unknown>;
   byzantine(id: string, behavior: ByzantineBehavior): Promise<unknown>;
   storage(id: string, action: 'kill' | 'restart'): Promise<unknown>;
-  cutLink?(a: string, b: string): Promise<unknown>;
-  healLink?(a: string, b: string): Promise<unknown>;
+  cutLink(a: string, b: string): Promise<unknown>;
+  healLink(a: string, b: string): Promise<unknown>;
 }
 
 /** One admin call's outcome, as the admin route would have answered it. */
@@ -51,12 +50,9 @@ function call(admin: ScenarioAdmin, action: Exclude<ScenarioAction, 'heal-all'>,
     case 'storage-restart':
       return admin.storage(node, 'restart');
     case 'cut-link':
-    case 'heal-link': {
-      const fn = action === 'cut-link' ? admin.cutLink : admin.healLink;
-      if (fn === undefined) return Promise.reject(new ApiError(501, { error: `this gateway's admin API has no ${action}` }));
+    case 'heal-link':
       if (peer === undefined) return Promise.reject(new ApiError(400, { error: `${action} needs a peer` }));
-      return fn.call(admin, node, peer);
-    }
+      return action === 'cut-link' ? admin.cutLink(node, peer) : admin.healLink(node, peer);
   }
 }
 

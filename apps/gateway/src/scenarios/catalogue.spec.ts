@@ -43,10 +43,28 @@ describe('the scenario catalogue', () => {
       [55000, 'revive', '$victim'],
     ]);
     expect(steps.map((st) => st.index)).toEqual(steps.map((_, i) => i));
+    // Each revive reads the victim of its own kill (the one just before it), not the latest remembered.
+    expect(steps.filter((st) => st.action === 'revive').map((st) => st.reads)).toEqual([0, 2, 4, 6, 8, 10].map((i) => ({ victim: i })));
+    expect(steps.filter((st) => st.action === 'kill').every((st) => st.reads === undefined)).toBe(true);
     expect(end).toBe(60_000);
     const fast = planRun(s, 10, 3);
     expect(fast.steps.map((st) => st.at)).toEqual(steps.map((st) => st.at / 10));
     expect(fast.end).toBe(6000);
+  });
+
+  it('flap-follower and partition-leader: every $name read binds to the one step that wrote it', () => {
+    const flap = planRun(
+      SCENARIOS.find((x) => x.name === 'flap-follower')!,
+      1,
+      3,
+    ).steps;
+    expect(flap.slice(1).map((st) => st.reads)).toEqual(flap.slice(1).map(() => ({ flapper: 0 })));
+    const part = planRun(
+      SCENARIOS.find((x) => x.name === 'partition-leader')!,
+      1,
+      5,
+    ).steps;
+    expect(part[1].reads).toEqual({ leader: 0, cut: 0 });
   });
 
   it('rolling-restart: once per member, `each` takes the k-th', () => {

@@ -1,4 +1,5 @@
-import { damageOf, healPlan, linkKey, type DamageKind } from './heal';
+import { linkKey } from '../lab/beacon-events';
+import { damageOf, healPlan, replicaStates, type DamageKind } from './heal';
 
 const healthy = (id: string) => ({ id, alive: true, isolated: false, byzantine: 'none' });
 
@@ -34,6 +35,17 @@ describe('heal-all', () => {
       { action: 'heal-link', node: 'n1', peer: 'n3' },
     ]);
     expect(healPlan(['n1', 'n2', 'n3'].map(healthy), new Map(), 'raft')).toEqual([]);
+  });
+
+  it("reads beacons' cut lists keeping only configured replicas, never the replica itself (a Byzantine beacon may name anything)", () => {
+    const cuts: Record<string, string[]> = { n1: ['n2', 'ghost|x', 'n1', 'n9', 'n2'], n2: ['n1'] };
+    const replicas = replicaStates([healthy('n1'), healthy('n2'), healthy('n3')], (id) => cuts[id], ['n1', 'n2', 'n3']);
+    expect(replicas).toEqual([
+      { ...healthy('n1'), cut: ['n2'] },
+      { ...healthy('n2'), cut: ['n1'] },
+      healthy('n3'), // no lab section in its beacon: no cut list
+    ]);
+    expect(healPlan(replicas, new Map(), 'pbft')).toEqual([{ action: 'heal-link', node: 'n1', peer: 'n2' }]);
   });
 
   it('the ledger: faults recorded, their undoing clears them', () => {

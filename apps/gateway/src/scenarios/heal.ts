@@ -1,3 +1,4 @@
+import { linkKey } from '../lab/beacon-events';
 import type { ScenarioAction } from './scenario';
 
 /**
@@ -6,10 +7,6 @@ import type { ScenarioAction } from './scenario';
  * any beacon). Keyed `<kind>:<node>`, a link as `link:<a>|<b>` with a < b.
  */
 export type DamageKind = 'dead' | 'isolated' | 'byzantine' | 'storage' | 'link';
-
-export function linkKey(a: string, b: string): string {
-  return a < b ? `${a}|${b}` : `${b}|${a}`;
-}
 
 /** The damage an action does or undoes (runner.ts: performTracked says when it counts). */
 export function damageOf(action: ScenarioAction, node: string, peer?: string, behavior?: string): { kind: DamageKind; key: string; adds: boolean } | null {
@@ -45,6 +42,24 @@ export interface ReplicaState {
   isolated: boolean;
   byzantine: string;
   cut?: readonly string[];
+}
+
+/**
+ * The replicas as the runner heals from them: a beacon's `cut` list keeps only known replicas
+ * (`known`: the configured nodes) and never the replica itself. A Byzantine replica's beacon may
+ * name anything, and an invented peer would become a heal-link call that fails (404) and fails
+ * every run.
+ */
+export function replicaStates(
+  nodes: ReadonlyArray<{ id: string; alive: boolean; isolated: boolean; byzantine: string }>,
+  cutOf: (id: string) => readonly string[] | undefined,
+  known: readonly string[],
+): ReplicaState[] {
+  const configured = new Set(known);
+  return nodes.map(({ id, alive, isolated, byzantine }) => {
+    const cut = cutOf(id);
+    return { id, alive, isolated, byzantine, ...(cut !== undefined && { cut: [...new Set(cut)].filter((p) => p !== id && configured.has(p)) }) };
+  });
 }
 
 export interface HealAction {

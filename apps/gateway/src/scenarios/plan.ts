@@ -74,7 +74,21 @@ export function planRun(scenario: Scenario, speed: number, memberCount: number):
     }
   });
   occurrences.sort((a, b) => a.at - b.at || a.order - b.order || a.repetition - b.repetition);
-  const steps = occurrences.map(({ order: _order, ...s }, index) => ({ index, ...s }));
+  const steps: PlannedStep[] = occurrences.map(({ order: _order, ...s }, index) => ({ index, ...s }));
+  // Each `$name` is bound now to the occurrence that writes it, not to whatever was remembered last
+  // when the reader runs (a writer waiting for a leader would otherwise be overtaken).
+  const writers = new Map<string, number>();
+  for (const s of steps) {
+    const reads: Record<string, number> = {};
+    for (const ref of [s.target, s.peer]) {
+      if (ref === undefined || !ref.startsWith('$')) continue;
+      const w = writers.get(ref.slice(1));
+      if (w !== undefined) reads[ref.slice(1)] = w;
+    }
+    if (Object.keys(reads).length > 0) s.reads = reads;
+    if (s.remember !== undefined) writers.set(s.remember, s.index);
+    if (s.rememberPeers !== undefined) writers.set(s.rememberPeers, s.index);
+  }
   const last = Math.max(0, ...steps.map((s) => s.at));
   return { steps, end: last + scaled(scenario.tailMs, speed) };
 }

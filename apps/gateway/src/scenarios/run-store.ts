@@ -10,7 +10,7 @@ import type { PlannedStep } from './scenario';
  *   meta             RunMeta (JSON)
  *   status:<i>       pending | running | done | failed | cancelled   (apart, for the atomic claim)
  *   step:<i>         StepRecord without status (JSON)
- *   var:<name>       the nodes a step remembered (JSON array)
+ *   var:<name>@<i>   the nodes step i remembered as $name (JSON array)
  *   damage:<kind>:<key>  what the run broke and has not undone (heal.ts)
  *   heal, summary, finishedAt   written once, at the end
  * One run at a time per cluster: `active` holds the running one's id.
@@ -169,15 +169,25 @@ export class RunStore {
       .map(([, v]) => v as StepStatus);
   }
 
-  async vars(id: string): Promise<Record<string, string[]>> {
-    const all = await this.redis.hgetall(this.key(id));
+  async stepStatus(id: string, index: number): Promise<StepStatus | null> {
+    return (await this.redis.hget(this.key(id), `status:${index}`)) as StepStatus | null;
+  }
+
+  /** What the steps named in `reads` (PlannedStep.reads) remembered, by name. */
+  async vars(id: string, reads: Record<string, number> | undefined): Promise<Record<string, string[]>> {
+    const names = Object.entries(reads ?? {});
+    if (names.length === 0) return {};
+    const raw = await this.redis.hmget(this.key(id), ...names.map(([name, index]) => `var:${name}@${index}`));
     const vars: Record<string, string[]> = {};
-    for (const [k, v] of Object.entries(all)) if (k.startsWith('var:')) vars[k.slice(4)] = JSON.parse(v) as string[];
+    names.forEach(([name], i) => {
+      if (raw[i] !== null) vars[name] = JSON.parse(raw[i]!) as string[];
+    });
     return vars;
   }
 
-  async remember(id: string, name: string, nodes: string[]): Promise<void> {
-    await this.redis.hset(this.key(id), `var:${name}`, JSON.stringify(nodes));
+  /** Step `index` remembers `nodes` as `$name` (for the steps whose `reads` name it). */
+  async remember(id: string, name: string, index: number, nodes: string[]): Promise<void> {
+    await this.redis.hset(this.key(id), `var:${name}@${index}`, JSON.stringify(nodes));
   }
 
   async markDamage(id: string, kind: DamageKind, key: string, adds: boolean): Promise<void> {

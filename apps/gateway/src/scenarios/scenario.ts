@@ -68,18 +68,17 @@ export interface Scenario {
 }
 
 /** One occurrence of a step in a run: repeats expanded, the offset scaled by the run's speed. */
-export interface PlannedStep {
+export type PlannedStep = Omit<ScenarioStep, 'repeat'> & {
   index: number;
-  /** ms from the run's start, as scheduled (scaled). */
-  at: number;
-  action: ScenarioAction;
-  target?: TargetSpec;
-  peer?: PeerSpec;
-  behavior?: ByzantineBehavior;
-  remember?: string;
-  rememberPeers?: string;
   /** Which repetition of its step this is (0-based): what `each` resolves with. */
   repetition: number;
   /** For people: "kill the leader (as $victim)". */
   text: string;
-}
+  /**
+   * For each `$name` it reads, the index of the step (occurrence) whose resolved nodes it acts on:
+   * the latest occurrence writing that name scheduled before it, so the revive of the k-th kill
+   * reads the k-th kill's victim however late that kill resolved its target. The step waits until
+   * that step has settled.
+   */
+  reads?: Record<string, number>;
+};

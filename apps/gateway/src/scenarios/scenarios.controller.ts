@@ -53,7 +53,10 @@ export class ScenariosController {
 
   @Delete('runs/:id')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Cancel a run: steps not yet due are removed, a step under way is waited for, then everything is healed' })
+  @ApiOperation({
+    summary:
+      'Cancel a run: steps not yet due are removed and its end is queued now: a step under way is waited for, then everything is healed. The answer waits for that (seconds at most) and shows the run `cancelled`, or still `cancelling` if the heal takes longer; cancelling a `cancelling` run queues its end again and answers the same way',
+  })
   @ApiParam(RUN)
   @ApiOkResponse({ type: RunDto })
   @ApiProblem(404, 'Unknown run')

@@ -53,7 +53,8 @@ export class RunDto extends createZodDto(
     protocol: z.enum(['raft', 'pbft']),
     speed: z.number(),
     state: z.enum(['running', 'cancelling', 'healing', 'done', 'failed', 'cancelled']).meta({
-      description: 'failed: the closing heal-all could not undo everything (see heal); steps that failed do not fail the run',
+      description:
+        'cancelling: cancelled, its end (heal-all) queued or under way; failed: the closing heal-all could not undo everything (see heal); steps that failed do not fail the run',
     }),
     startedAt: z.number().int().meta({ description: 'ms since the epoch' }),
     endsAt: z.number().int().meta({ description: 'When the closing heal-all is due' }),
@@ -68,6 +69,10 @@ export class RunDto extends createZodDto(
         peer: z.string().optional(),
         behavior: z.string().optional(),
         text: z.string(),
+        reads: z
+          .record(z.string(), z.number().int())
+          .optional()
+          .meta({ description: 'For each $name it reads, the index of the step whose choice it acts on (it waits for that step to settle)' }),
         status: z.enum(['pending', 'running', 'done', 'failed', 'cancelled']),
         startedAt: z.number().int().optional(),
         finishedAt: z.number().int().optional(),

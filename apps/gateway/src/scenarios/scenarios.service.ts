@@ -12,8 +12,9 @@ import { ApiError } from '../http/api-error';
 import type { LabScenarioInfo } from '../lab/lab-contract';
 import { SharedTimeline } from '../lab/shared-timeline';
 import { SCENARIOS } from './catalogue';
-import type { ReplicaState } from './heal';
+import { replicaStates, type ReplicaState } from './heal';
 import { describeScheduled, planRun } from './plan';
+import { isRedisUnavailable } from './redis-errors';
 import { RunStore, type RunView } from './run-store';
 import { inapplicable, ScenarioRunner } from './runner';
 import { SCENARIOS_QUEUE, type ScenarioJobData } from './scenarios.queue';
@@ -112,18 +113,17 @@ export class ScenariosService implements OnApplicationShutdown {
   private cluster(): { picture: ClusterPicture; replicas: ReplicaState[] } {
     const snap = this.view.snapshot();
     const picture: ClusterPicture = { leader: snap.leader, members: [...this.view.nodeIds], usable: this.view.reachableNodes() };
-    const replicas = snap.nodes.map((n) => {
-      const cut = this.view.lastBeacon(n.id)?.lab?.cut;
-      return { id: n.id, alive: n.alive, isolated: n.isolated, byzantine: n.byzantine, ...(cut !== undefined && { cut }) };
-    });
+    // Beacons' `cut` lists keep only configured replicas, never the replica itself (heal.ts: replicaStates).
+    const replicas = replicaStates(snap.nodes, (id) => this.view.lastBeacon(id)?.lab?.cut, this.config.nodes);
     return { picture, replicas };
   }
 
+  /** A Redis that cannot be reached is a 503 with Retry-After; anything else (a bug included) surfaces as it is. */
   private async unavailableOnError<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (err) {
-      if (err instanceof ApiError) throw err;
+      if (err instanceof ApiError || !isRedisUnavailable(err)) throw err;
       this.logger.warn(`scenarios: ${(err as Error).message}`);
       throw new ApiError(503, { error: 'the scenario runner is unavailable (its Redis cannot be reached); retry later' }, { 'Retry-After': '1' });
     }
