@@ -152,6 +152,12 @@ function expectHelloShape(hello: any, protocol: string, nodes: number): void {
   for (const l of hello.state.links) expect(l).toEqual({ a: l.a, b: l.b, cut: false, rate: expect.any(Object), dropRate: expect.any(Number) });
 }
 
+/** The lab's stream on `c`, once the gateway's picture holds every replica alive (it may have heard them only just now). */
+async function openLab(c: TestCluster): Promise<Sse> {
+  await waitFor(async () => (await c.http('GET', '/v1/lab/state')).body.state?.nodes?.every((n: any) => n.alive), 15_000, 'every replica alive in the lab');
+  return Sse.open(c.url);
+}
+
 describe('fault lab on Raft (3 replicas)', () => {
   const cluster = clusterForSuite(['--protocol', 'raft', '--nodes', '3', '--node-env', 'TICK_MS=20']);
   let c: TestCluster;
@@ -159,9 +165,7 @@ describe('fault lab on Raft (3 replicas)', () => {
 
   beforeAll(async () => {
     c = cluster();
-    // The gateway may have heard the replicas only just now: wait for its picture to hold every one.
-    await waitFor(async () => (await c.http('GET', '/v1/lab/state')).body.state?.nodes?.every((n: any) => n.alive), 15_000, 'every replica alive in the lab');
-    sse = await Sse.open(c.url);
+    sse = await openLab(c);
   });
   afterAll(() => sse?.close());
 
@@ -303,8 +307,7 @@ describe('fault lab on PBFT (4 replicas)', () => {
 
   beforeAll(async () => {
     c = cluster();
-    await waitFor(async () => (await c.http('GET', '/v1/lab/state')).body.state?.nodes?.every((n: any) => n.alive), 15_000, 'every replica alive in the lab');
-    sse = await Sse.open(c.url);
+    sse = await openLab(c);
   });
   afterAll(() => sse?.close());
 

@@ -1,3 +1,4 @@
+import { seededRng } from '@app/consensus/util/rng';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -99,18 +100,6 @@ export function pageDir(): string {
   return found;
 }
 
-/** A small seeded generator: the same options give the same stream. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Replica {
   id: string;
   alive: boolean;
@@ -140,7 +129,8 @@ export async function startSyntheticLab(o: SyntheticOptions): Promise<SyntheticL
   const n = o.nodes;
   const batch = Math.max(1, o.batch ?? 16);
   const faultEveryMs = o.faultEveryMs ?? 2500;
-  const rnd = mulberry32(o.seed ?? 15);
+  // Seeded: the same options give the same stream.
+  const rnd = seededRng(o.seed ?? 15).next;
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
   const ids = Array.from({ length: n }, (_, i) => `n${i + 1}`);
   const f = Math.floor((n - 1) / 3);

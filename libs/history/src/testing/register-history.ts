@@ -1,3 +1,4 @@
+import { seededRng } from '@app/consensus/util/rng';
 import type { HistoryOp, OpKind } from '../types';
 
 /**
@@ -21,7 +22,7 @@ export interface RegisterHistoryOptions {
 }
 
 export function registerHistory(o: RegisterHistoryOptions): HistoryOp[] {
-  const rand = mulberry32(o.seed);
+  const rand = seededRng(o.seed).next;
   const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
   const maxLatency = o.maxLatency ?? 20;
   const infoRate = o.infoRate ?? 0;
@@ -103,7 +104,7 @@ export function registerHistory(o: RegisterHistoryOptions): HistoryOp[] {
  * corrupted op.
  */
 export function corruptOneRead(history: HistoryOp[], seed: number): HistoryOp {
-  const rand = mulberry32(seed);
+  const rand = seededRng(seed).next;
   const reads = history.filter((o) => o.kind === 'get' && o.status === 'ok');
   const writes = history.filter((o) => o.kind === 'put' && o.status === 'ok');
   const start = Math.floor(rand() * reads.length);
@@ -121,15 +122,4 @@ export function corruptOneRead(history: HistoryOp[], seed: number): HistoryOp {
   const read = reads[start];
   read.result = { value: 'never-written' };
   return read;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
