@@ -5,7 +5,7 @@
  * connection, then `state` frames (<= 4/s) and `event` frames (timeline). Frames only update the
  * model and mark it dirty; one render per animation frame writes the DOM, touching only what changed
  * (attributes and texts are compared before they are written), so a busy cluster costs the page
- * the same as an idle one.
+ * the same as an idle one. New timeline rows are drawn at most every TIMELINE_EVERY_MS, together.
  */
 (function () {
   'use strict';
@@ -14,6 +14,10 @@
   const TIMELINE_MAX = 5000; // events kept in memory
   const DOM_ROWS = 500; // timeline rows in the DOM (more with "show older")
   const CHART_EVERY_MS = 1000;
+  // New timeline rows go in at most this often: a row that comes alone is drawn in the next frame,
+  // a busy stream's rows are drawn together (each insert moves every row below it, which costs the
+  // same for one row as for forty).
+  const TIMELINE_EVERY_MS = 100;
   const SVGNS = 'http://www.w3.org/2000/svg';
 
   const GROUP_OF = {
@@ -217,7 +221,7 @@
       renderLinkControls();
       renderDetail();
     }
-    renderTimeline();
+    maybeRenderTimeline();
     renderScenarioControls();
     maybeDrawCharts();
   }
@@ -245,7 +249,7 @@
     source.addEventListener('event', (m) => {
       const e = parse(m);
       if (e) addEvent(e);
-      schedule();
+      timelineChanged();
     });
   }
   function parse(m) {
@@ -784,7 +788,27 @@
     return li;
   }
 
+  let lastTimelineAt = -Infinity;
+  let timelineTimer = 0;
+  const timelineWait = () => TIMELINE_EVERY_MS - (performance.now() - lastTimelineAt);
+  /** The timeline has something new: a render now, or when TIMELINE_EVERY_MS has passed since the last. */
+  function timelineChanged() {
+    const wait = timelineWait();
+    if (wait <= 0) schedule();
+    else if (!timelineTimer)
+      timelineTimer = setTimeout(() => {
+        timelineTimer = 0;
+        schedule();
+      }, wait);
+  }
+  function maybeRenderTimeline() {
+    if (!timelineRebuild && !pendingOverflow && !pendingEvents.length) return;
+    if (!timelineRebuild && timelineWait() > 0) return timelineChanged();
+    renderTimeline();
+  }
+
   function renderTimeline() {
+    lastTimelineAt = performance.now();
     const ol = E.timeline;
     // Someone scrolled back to read older rows: leave the DOM alone so nothing moves under them,
     // and say how much is waiting (a filter change or "show older" still rebuilds).
@@ -834,7 +858,7 @@
   E.timeline.addEventListener(
     'scroll',
     () => {
-      if (E.timeline.scrollTop <= 2 && (pendingEvents.length || pendingOverflow)) schedule();
+      if (E.timeline.scrollTop <= 2 && (pendingEvents.length || pendingOverflow)) timelineChanged();
     },
     { passive: true },
   );
