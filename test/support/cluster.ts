@@ -22,6 +22,11 @@ export class TestCluster {
   info!: ClusterInfo;
   private child!: ChildProcess;
   private output = '';
+
+  /** The launcher's and its children's latest output: what a failure message needs when the cluster misbehaves. */
+  outputTail(chars = 6_000): string {
+    return this.output.slice(-chars);
+  }
   private dataDir = mkdtempSync(join(tmpdir(), 'synod-e2e-'));
 
   constructor(
@@ -188,7 +193,10 @@ export function clusterForSuite(args: string[], env: Record<string, string> = {}
   let c: TestCluster | undefined;
   beforeAll(async () => {
     c = await TestCluster.start(args, env);
-    await c.waitForLeader();
+    const started = c;
+    await started.waitForLeader().catch((err: Error) => {
+      throw new Error(`${err.message}\n--- the cluster's output (tail):\n${started.outputTail()}`);
+    });
   }, 90_000);
   afterAll(async () => {
     await c?.stop();
