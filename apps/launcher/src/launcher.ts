@@ -132,12 +132,14 @@ export class Launcher {
     };
     // BUS_URL / REDIS_URL from the caller's shell would contradict BUS_URLS: the launcher decides.
     const inherited = { ...process.env, BUS_URL: undefined, REDIS_URL: undefined };
-    const nodeEnvs = this.nodes.map((n) => ({
+    // Health ports chosen here, like every port the launcher hands out (freePort: none is taken twice).
+    const httpPorts = await Promise.all(this.nodes.map(() => freePort()));
+    const nodeEnvs = this.nodes.map((n, i) => ({
       ...inherited,
       ...common,
       NODE_ID: n.id,
       STORAGE_URL: n.storageUrl,
-      HTTP_PORT: '0',
+      HTTP_PORT: String(httpPorts[i]),
       ...(n.spare ? { JOIN: 'true' } : {}),
       ...this.o.nodeEnv,
     }));

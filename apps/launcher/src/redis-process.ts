@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { ManagedProcess } from './managed-process';
 import { aclArgs, type RedisUser } from './redis-secrets';
@@ -132,14 +132,41 @@ export function assertPortFree(port: number, host: string, what: string): Promis
   });
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A port the kernel will not hand to anyone else meanwhile: below its ephemeral range (where a port
+ * asked for as 0, or an outgoing connection's local port, comes from), so that between choosing it
+ * and the child's listen, no other process — a replica's health server on port 0, say — can take it
+ * (CI once saw the gateway's port taken so). Never the same twice in this process.
+ */
+export async function freePort(): Promise<number> {
+  const [low] = ephemeralRange();
+  const floor = Math.min(10_000, low - 1_000);
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = floor + Math.floor(Math.random() * (low - floor));
+    if (handedOut.has(port)) continue;
+    handedOut.add(port); // before the check: two calls at once must not pick the same port
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port in [${floor}, ${low}) after 200 tries`);
+}
+
+const handedOut = new Set<number>();
+
+/** The kernel's ephemeral port range (Linux); the usual one elsewhere. */
+function ephemeralRange(): [number, number] {
+  try {
+    const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (Number.isInteger(lo) && Number.isInteger(hi) && lo > 11_000) return [lo, hi];
+  } catch {
+    /* not Linux */
+  }
+  return [32_768, 60_999];
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
 }
