@@ -7,7 +7,7 @@ import type { TestCluster } from './cluster';
 /**
  * Real-browser tests (issue 15): the system's Chromium, headless, driven by puppeteer-core (which
  * downloads no browser). CI installs Debian's `chromium` (.ci/run) and sets CHROMIUM_PATH; without
- * a browser the suites fail under CI and are skipped, loudly, elsewhere.
+ * a browser the suites fail, naming what to install.
  */
 
 const ROOT = join(__dirname, '..', '..');
@@ -17,9 +17,9 @@ export const SCREENSHOTS = join(ROOT, 'docs', 'screenshots');
 export const LAB_PATH = process.env.LAB_PATH ?? '/';
 
 /**
- * `describe` when there is a browser. Without one: under CI (CI set), or when CHROMIUM_PATH names a
- * browser that is not there, a suite whose one test fails saying so; elsewhere `describe.skip` and a
- * console line saying why (never a silent pass).
+ * `describe` when there is a browser. Without one, a suite whose one test fails saying what to
+ * install: a test that cannot run is a failure, never a skip or a silent pass (`.ci/run` installs
+ * Debian's `chromium`; on another machine, install it or set CHROMIUM_PATH).
  */
 export function describeWithBrowser(name: string, body: () => void): void {
   const chromium = findChromium();
@@ -28,16 +28,11 @@ export function describeWithBrowser(name: string, body: () => void): void {
     return;
   }
   const why = `${chromium.missing} (Debian: apt-get install chromium, or set CHROMIUM_PATH)`;
-  if (process.env.CI || process.env.CHROMIUM_PATH) {
-    describe(name, () => {
-      it('needs Chromium', () => {
-        throw new Error(`the browser tests cannot run: ${why}`);
-      });
+  describe(name, () => {
+    it('needs Chromium', () => {
+      throw new Error(`the browser tests cannot run: ${why}`);
     });
-    return;
-  }
-  console.warn(`SKIPPED browser suite "${name}": ${why}`);
-  describe.skip(name, body);
+  });
 }
 
 /** The system's Chromium, headless (tools/chromium.ts). */

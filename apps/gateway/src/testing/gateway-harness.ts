@@ -2,7 +2,11 @@ import type { INestApplication } from '@nestjs/common';
 import { createGatewayApp, type GatewayAppOptions } from '../app';
 import { GatewayBus } from '../bus/gateway-bus';
 import { loadConfig, type GatewayConfig } from '../config/config';
+import { startRedis, type TestRedis } from '../../../../test/support/redis-server';
+import { startFakeCluster } from './fake-replica';
 import { testKeysDir } from './test-keys';
+
+type FakeCluster = Awaited<ReturnType<typeof startFakeCluster>>;
 
 export interface RunningGateway {
   app: INestApplication;
@@ -80,4 +84,32 @@ export async function waitUntil(what: string, cond: () => boolean | Promise<bool
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+export interface FakeClusterGateway {
+  redis: TestRedis;
+  cluster: FakeCluster;
+  gw: RunningGateway;
+  stop(): Promise<void>;
+}
+
+/**
+ * The http specs' common fixture: a Redis of their own, a fake three-replica cluster on it running
+ * the real state machine, and a real gateway that knows n1 leads. `env` adds to the gateway's.
+ */
+export async function startFakeClusterGateway(cluster: string, env: Record<string, string>): Promise<FakeClusterGateway> {
+  const redis = await startRedis({ appendfsync: 'no' });
+  const fake = await startFakeCluster(redis.url, cluster, ['n1', 'n2', 'n3']);
+  const gw = await startGateway({ BUS_URL: redis.url, CLUSTER: cluster, NODES: 'n1,n2,n3', ...env }, { requestTimeoutMs: 2000, attemptTimeoutMs: 400 });
+  await waitUntil('leader known', async () => (await http(gw.base, 'GET', '/health')).body.leader === 'n1');
+  return {
+    redis,
+    cluster: fake,
+    gw,
+    stop: async () => {
+      await gw.close();
+      await fake.stop();
+      await redis.stop();
+    },
+  };
 }

@@ -1,6 +1,5 @@
-import { startRedis, type TestRedis } from '../../../../test/support/redis-server';
-import { FakeReplica, startFakeCluster } from '../testing/fake-replica';
-import { http, startGateway, waitUntil, type HttpAnswer, type RunningGateway } from '../testing/gateway-harness';
+import type { FakeReplica } from '../testing/fake-replica';
+import { http, startFakeClusterGateway, type FakeClusterGateway, type HttpAnswer, type RunningGateway } from '../testing/gateway-harness';
 
 /**
  * /v1/topics over HTTP: a real gateway, fake replicas running the real KvStateMachine (so offsets,
@@ -12,25 +11,16 @@ jest.setTimeout(30_000);
 const CLUSTER = 'topicshttp';
 const MAX_KEY_BYTES = 16;
 const MAX_VALUE_BYTES = 64;
-let redis: TestRedis;
+let fx: FakeClusterGateway;
 let gw: RunningGateway;
-let cluster: Awaited<ReturnType<typeof startFakeCluster>>;
+let cluster: FakeClusterGateway['cluster'];
 
 beforeAll(async () => {
-  redis = await startRedis({ appendfsync: 'no' });
-  cluster = await startFakeCluster(redis.url, CLUSTER, ['n1', 'n2', 'n3']);
-  gw = await startGateway(
-    { BUS_URL: redis.url, CLUSTER, NODES: 'n1,n2,n3', MAX_KEY_BYTES: String(MAX_KEY_BYTES), MAX_VALUE_BYTES: String(MAX_VALUE_BYTES) },
-    { requestTimeoutMs: 2000, attemptTimeoutMs: 400 },
-  );
-  await waitUntil('leader known', async () => (await http(gw.base, 'GET', '/health')).body.leader === 'n1');
+  fx = await startFakeClusterGateway(CLUSTER, { MAX_KEY_BYTES: String(MAX_KEY_BYTES), MAX_VALUE_BYTES: String(MAX_VALUE_BYTES) });
+  ({ gw, cluster } = fx);
 });
 
-afterAll(async () => {
-  await gw?.close();
-  await cluster?.stop();
-  await redis?.stop();
-});
+afterAll(() => fx?.stop());
 
 const leader = (): FakeReplica => cluster.replicas.get('n1') as FakeReplica;
 const storeRevision = (): number => cluster.store.sm.appliedRevision;

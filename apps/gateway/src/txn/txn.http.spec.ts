@@ -1,6 +1,13 @@
-import { startRedis, type TestRedis } from '../../../../test/support/redis-server';
-import { FakeReplica, startFakeCluster } from '../testing/fake-replica';
-import { http, startGateway, waitUntil, type HttpAnswer, type RunningGateway } from '../testing/gateway-harness';
+import type { FakeReplica } from '../testing/fake-replica';
+import {
+  http,
+  startFakeClusterGateway,
+  startGateway,
+  waitUntil,
+  type FakeClusterGateway,
+  type HttpAnswer,
+  type RunningGateway,
+} from '../testing/gateway-harness';
 
 /**
  * POST /v1/txn over HTTP: a real gateway, fake replicas running the real KvStateMachine (so the
@@ -12,26 +19,17 @@ jest.setTimeout(30_000);
 const CLUSTER = 'txnhttp';
 const MAX_KEY_BYTES = 16;
 const MAX_VALUE_BYTES = 32;
-let redis: TestRedis;
+let fx: FakeClusterGateway;
 let gw: RunningGateway;
-let cluster: Awaited<ReturnType<typeof startFakeCluster>>;
+let cluster: FakeClusterGateway['cluster'];
 
 beforeAll(async () => {
-  redis = await startRedis({ appendfsync: 'no' });
-  cluster = await startFakeCluster(redis.url, CLUSTER, ['n1', 'n2', 'n3']);
   // MAX_TXN_OPS is left at its default (128).
-  gw = await startGateway(
-    { BUS_URL: redis.url, CLUSTER, NODES: 'n1,n2,n3', MAX_KEY_BYTES: String(MAX_KEY_BYTES), MAX_VALUE_BYTES: String(MAX_VALUE_BYTES) },
-    { requestTimeoutMs: 2000, attemptTimeoutMs: 400 },
-  );
-  await waitUntil('leader known', async () => (await http(gw.base, 'GET', '/health')).body.leader === 'n1');
+  fx = await startFakeClusterGateway(CLUSTER, { MAX_KEY_BYTES: String(MAX_KEY_BYTES), MAX_VALUE_BYTES: String(MAX_VALUE_BYTES) });
+  ({ gw, cluster } = fx);
 });
 
-afterAll(async () => {
-  await gw?.close();
-  await cluster?.stop();
-  await redis?.stop();
-});
+afterAll(() => fx?.stop());
 
 const leader = (): FakeReplica => cluster.replicas.get('n1') as FakeReplica;
 /** The store's revision now (every replica of the fake cluster applies to the one store). */
@@ -347,7 +345,10 @@ describe('POST /v1/txn', () => {
     });
 
     it('MAX_TXN_OPS is configuration', async () => {
-      const small = await startGateway({ BUS_URL: redis.url, CLUSTER, NODES: 'n1,n2,n3', MAX_TXN_OPS: '3' }, { requestTimeoutMs: 2000, attemptTimeoutMs: 400 });
+      const small = await startGateway(
+        { BUS_URL: fx.redis.url, CLUSTER, NODES: 'n1,n2,n3', MAX_TXN_OPS: '3' },
+        { requestTimeoutMs: 2000, attemptTimeoutMs: 400 },
+      );
       try {
         await waitUntil('leader known', async () => (await http(small.base, 'GET', '/health')).body.leader === 'n1');
         const res = await expectRefused(() => txn({ compare: compares(1), success: gets(2), failure: gets(1) }, {}, small.base), 413, null, 'body');
