@@ -849,16 +849,18 @@ export class PbftReplica {
   }
 
   private takeCheckpoint(seq: number): void {
-    const digest = this.stateDigest(this.position);
+    // The app's digest is O(state): taken once here for the signed digest, the part and the ledger.
+    const part = this.statePart();
+    const appDigest = checkpointDigest(this.position, withConfiguration(part, this.stateConfs));
+    const digest = checkpointLedgerDigest(appDigest, this.ledgerHead);
     const msg = this.sign<Checkpoint>({ type: 'Checkpoint', from: this.id, to: null, seq, digest });
     const own: OwnCheckpoint = {
       msg,
       position: this.position,
       snapshot: packState(this.cfg.app.snapshot(), this.clientTable, this.ledgerHead, this.stateConfs),
-      part: this.statePart(),
+      part,
     };
-    const ledger = this.ledgerOf(this.position);
-    if (ledger !== undefined) own.ledger = ledger;
+    if (this.ledgerHead !== null) own.ledger = { stateDigest: appDigest, head: this.ledgerHead };
     this.ownCheckpoints.set(seq, own);
     this.broadcast(msg);
     this.recordCheckpoint(msg);
