@@ -60,24 +60,38 @@ function tree(): Map<number, Proc> {
   return out;
 }
 
-/** Starts a measurement; the returned function ends it and gives "label: N% of a core" lines, busiest first. */
-export function cpuSampler(): () => string[] {
-  if (process.platform !== 'linux') return () => [];
+/** One process's CPU over a measurement: `cpu` in cores (1 = one core busy all the time). */
+export interface CpuRow {
+  label: string;
+  pid: number;
+  cpu: number;
+}
+
+export interface CpuUse {
+  rows: CpuRow[];
+  /** "label: N% of a core" lines, busiest first, and the total. */
+  lines: string[];
+}
+
+/** Starts a measurement; the returned function ends it and says which process used how much CPU. */
+export function cpuSampler(): () => CpuUse {
+  if (process.platform !== 'linux') return () => ({ rows: [], lines: [] });
   const t0 = Date.now();
   const before = tree();
   return () => {
     const seconds = (Date.now() - t0) / 1000;
     const after = tree();
-    const rows: Array<[string, number]> = [];
+    const rows: CpuRow[] = [];
     for (const [pid, p] of after) {
       const used = p.ticks - (before.get(pid)?.ticks ?? 0);
-      if (used > 0) rows.push([p.label, (100 * used) / TICKS_PER_SECOND / seconds]);
+      if (used > 0) rows.push({ label: p.label, pid, cpu: used / TICKS_PER_SECOND / seconds });
     }
-    rows.sort((a, b) => b[1] - a[1]);
-    const total = rows.reduce((s, [, v]) => s + v, 0);
-    return [
-      ...rows.map(([l, v]) => `  ${l}: ${v.toFixed(0)}% of a core`),
-      `  all: ${total.toFixed(0)}% (of ${100 * readdirSync('/sys/devices/system/cpu').filter((d) => /^cpu\d+$/.test(d)).length}%)`,
-    ];
+    rows.sort((a, b) => b.cpu - a.cpu);
+    const total = rows.reduce((s, r) => s + r.cpu, 0);
+    const cores = readdirSync('/sys/devices/system/cpu').filter((d) => /^cpu\d+$/.test(d)).length;
+    return {
+      rows,
+      lines: [...rows.map((r) => `  ${r.label}: ${(100 * r.cpu).toFixed(0)}% of a core`), `  all: ${(100 * total).toFixed(0)}% (of ${100 * cores}%)`],
+    };
   };
 }

@@ -357,7 +357,7 @@ async function main(): Promise<void> {
     if (lab) await startMeasuring(lab.page);
     await sleep(o.duration * 1000);
     const figures = lab ? await stopMeasuring(lab.page) : null;
-    const cpuLines = cpu();
+    const cpuLines = cpu().lines;
     const windowS = (Date.now() - t0) / 1000;
     const own = await subject.report(windowS);
 

@@ -9,10 +9,11 @@ import { progressLines } from '../progress';
 import { cpuSampler } from './cpu';
 import { etcdAvailable, etcdGetRequest, etcdPutRequest, startEtcd } from './etcd';
 import { getRequest, putRequest, runLoad, summarize } from './http-load';
+import { PhaseProfiler } from './profile';
 import { benchTopics } from './topics';
 
 /**
- * `npm run bench -- [--protocol raft|pbft|both] [--connections 64] [--duration 10] [--failovers 10] [--vs etcd]`
+ * `npm run bench -- [--protocol raft|pbft|both] [--connections 64] [--duration 10] [--failovers 10] [--vs etcd] [--profile DIR]`
  * Starts a fresh local cluster per protocol, drives the gateway with concurrent HTTP clients and
  * prints writes/s, reads/s, latency percentiles, topic produce/consume throughput with end-to-end
  * latency (tools/bench/topics.ts) and failover times after leader/primary kills.
@@ -28,6 +29,8 @@ interface BenchOptions {
   gatewayWorkers: number;
   /** The message bus's phases (tools/bench/topics.ts). */
   topics: boolean;
+  /** Where to write CPU profiles of the many-connection write phase (tools/bench/profile.ts), if at all. */
+  profileDir: string | null;
 }
 
 /** ok/s of one measured phase, by phase name. */
@@ -46,10 +49,14 @@ const USAGE = `usage: npm run bench -- [--protocol raft|pbft|both] [--connection
   --topics on|off            the message bus's phases: produce, consume, end to end (default on)
   --vs etcd                  also run a 3-member etcd (etcd on PATH; Debian: etcd-server) with the
                              same client and workloads, and print Synod/etcd ratios
+  --profile DIR              CPU-profile every replica and gateway during the many-connection writes
+                             (from its second second on): DIR/<protocol>-writes-<process>.cpuprofile
+                             (a flame graph in Chrome DevTools or speedscope) and a summary per process
+                             of where its CPU went; the profiler slows that phase down
   -h, --help                 this text`;
 
 function parse(argv: string[]): BenchOptions {
-  const v = parseFlags(argv, ['protocol', 'connections', 'duration', 'failovers', 'vs', 'gateway-workers', 'topics']);
+  const v = parseFlags(argv, ['protocol', 'connections', 'duration', 'failovers', 'vs', 'gateway-workers', 'topics', 'profile']);
   const protocol = choiceFlag(v, 'protocol', ['raft', 'pbft', 'both'] as const, 'raft');
   return {
     protocols: protocol === 'both' ? ['raft', 'pbft'] : [protocol],
@@ -59,6 +66,7 @@ function parse(argv: string[]): BenchOptions {
     vsEtcd: choiceFlag(v, 'vs', ['etcd', 'none'] as const, 'none') === 'etcd',
     gatewayWorkers: intFlag(v, 'gateway-workers', 1, 1),
     topics: choiceFlag(v, 'topics', ['on', 'off'] as const, 'on') === 'on',
+    profileDir: typeof v.profile === 'string' && v.profile !== '' ? v.profile : null,
   };
 }
 
@@ -114,18 +122,34 @@ const median = (xs: number[]) => {
 
 const KEYS = 1000;
 
-/** One measured phase: a line when it starts, progress while it runs, its summary and rate kept. */
-function measure(who: string, port: number, o: BenchOptions, out: string[], rates: Rates) {
+/**
+ * One measured phase: a line when it starts, progress while it runs, its summary and rate kept.
+ * During the main write phase, where the cores went process by process and, with a profiler, where
+ * each process's CPU went inside it.
+ */
+function measure(who: string, port: number, o: BenchOptions, out: string[], rates: Rates, profiler: PhaseProfiler | null = null) {
   return async (name: string, connections: number, make: Parameters<typeof runLoad>[3]): Promise<void> => {
     const seconds = connections === 1 ? Math.min(o.duration, 5) : o.duration;
     const label = name.replace('many', `${connections} connections`);
     progress(`${who} ${label}: ${seconds} s`);
-    // Where the cores went during the main write phase, process by process.
-    const cpu = name === WRITES_MANY ? cpuSampler() : null;
+    const main = name === WRITES_MANY;
+    const cpu = main ? cpuSampler() : null;
+    const profiled = main && profiler !== null ? `${who}-writes` : null;
+    // From the second second: the first is JIT warm-up and connection set-up.
+    const starting = profiled !== null ? setTimeout(() => profiler?.start(profiled), 1000) : null;
     const r = await runLoad(port, connections, seconds, make, `${who} ${label}`);
     rates[name] = r.ok / r.seconds;
     out.push(`${who} ${summarize(label, r)}`);
-    if (cpu) out.push(`${who} CPU during ${label}:`, ...cpu());
+    if (!cpu) return;
+    const used = cpu();
+    out.push(`${who} CPU during ${label}:`, ...used.lines);
+    if (profiled === null || profiler === null) return;
+    clearTimeout(starting ?? undefined);
+    const files = await profiler.stop(profiled);
+    out.push(
+      `${who} CPU profiles during ${label} (${profiler.dir}; shares of each process's busy time):`,
+      ...PhaseProfiler.report(files, used.rows, rates[name]),
+    );
   };
 }
 
@@ -162,7 +186,7 @@ function ratios(etcd: Rates, synod: Partial<Record<'raft' | 'pbft', Rates>>): st
   return lines;
 }
 
-async function benchProtocol(protocol: 'raft' | 'pbft', o: BenchOptions): Promise<{ lines: string[]; rates: Rates }> {
+async function benchProtocol(protocol: 'raft' | 'pbft', o: BenchOptions, profiler: PhaseProfiler | null): Promise<{ lines: string[]; rates: Rates }> {
   const dir = mkdtempSync(join(tmpdir(), 'synod-bench-'));
   const launcher = new Launcher(
     launcherOptions(['--protocol', protocol, '--port', '0', '--data', dir, '--cluster', `bench${process.pid}`, '--gateway-workers', String(o.gatewayWorkers)], {
@@ -179,7 +203,7 @@ async function benchProtocol(protocol: 'raft' | 'pbft', o: BenchOptions): Promis
     const port = Number(new URL(base).port);
     await waitFor(async () => (await http(base, 'GET', '/v1/cluster')).body?.leader ?? null, 30_000);
     /** One measured phase: a line when it starts, progress while it runs, its summary kept for stdout. */
-    const phase = measure(protocol, port, o, out, rates);
+    const phase = measure(protocol, port, o, out, rates, profiler);
     const put = (c: number, s: number) => putRequest(`bench-${(c * 7919 + s) % KEYS}`, `v${s}`);
     progress(`${protocol}: warm-up, 2 s`);
     await runLoad(port, 16, 2, put); // warm-up (JIT, connections)
@@ -232,8 +256,9 @@ async function main(): Promise<void> {
     }
   }
   const synod: Partial<Record<'raft' | 'pbft', Rates>> = {};
+  const profiler = o.profileDir !== null ? new PhaseProfiler(o.profileDir) : null;
   for (const p of o.protocols) {
-    const b = await benchProtocol(p, o);
+    const b = await benchProtocol(p, o, profiler);
     all.push(...b.lines);
     synod[p] = b.rates;
   }

@@ -193,7 +193,8 @@ export async function runPbftRuntimeSim(o: PbftRuntimeSimOptions): Promise<PbftR
   for (const id of correct) runtimes.get(id)!.status();
   await o.advance(1100);
   const digests = new Set(correct.map((id) => runtimes.get(id)!.status().digest));
-  if (problems.length === 0 && (digests.size !== 1 || digests.has(undefined))) problems.push(`correct replicas ended in different states: ${[...digests].join(' / ')}`);
+  if (problems.length === 0 && (digests.size !== 1 || digests.has(undefined)))
+    problems.push(`correct replicas ended in different states: ${[...digests].join(' / ')}`);
   const linearizability = history.violation();
   if (linearizability !== null) problems.push(`linearizable: ${linearizability}`);
   for (const id of ids) crash(id);
