@@ -29,7 +29,7 @@ interface BenchOptions {
   gatewayWorkers: number;
   /** The message bus's phases (tools/bench/topics.ts). */
   topics: boolean;
-  /** Where to write CPU profiles of the many-connection write phase (tools/bench/profile.ts), if at all. */
+  /** Where to write CPU profiles of each phase (tools/bench/profile.ts), if at all. */
   profileDir: string | null;
 }
 
@@ -49,10 +49,10 @@ const USAGE = `usage: npm run bench -- [--protocol raft|pbft|both] [--connection
   --topics on|off            the message bus's phases: produce, consume, end to end (default on)
   --vs etcd                  also run a 3-member etcd (etcd on PATH; Debian: etcd-server) with the
                              same client and workloads, and print Synod/etcd ratios
-  --profile DIR              CPU-profile every replica and gateway during the many-connection writes
-                             (from its second second on): DIR/<protocol>-writes-<process>.cpuprofile
-                             (a flame graph in Chrome DevTools or speedscope) and a summary per process
-                             of where its CPU went; the profiler slows that phase down
+  --profile DIR              CPU-profile every replica and gateway during each phase (from its
+                             second second on): DIR/<protocol>-<phase>-<process>.cpuprofile (a flame
+                             graph in Chrome DevTools or speedscope) and a summary per process of
+                             where its CPU went; the profiler slows the phases down
   -h, --help                 this text`;
 
 function parse(argv: string[]): BenchOptions {
@@ -124,17 +124,22 @@ const KEYS = 1000;
 
 /**
  * One measured phase: a line when it starts, progress while it runs, its summary and rate kept.
- * During the main write phase, where the cores went process by process and, with a profiler, where
- * each process's CPU went inside it.
+ * During the main write phase (every phase with a profiler), where the cores went process by
+ * process and, with a profiler, where each process's CPU went inside it.
  */
 function measure(who: string, port: number, o: BenchOptions, out: string[], rates: Rates, profiler: PhaseProfiler | null = null) {
   return async (name: string, connections: number, make: Parameters<typeof runLoad>[3]): Promise<void> => {
     const seconds = connections === 1 ? Math.min(o.duration, 5) : o.duration;
     const label = name.replace('many', `${connections} connections`);
     progress(`${who} ${label}: ${seconds} s`);
-    const main = name === WRITES_MANY;
-    const cpu = main ? cpuSampler() : null;
-    const profiled = main && profiler !== null ? `${who}-writes` : null;
+    const cpu = name === WRITES_MANY || profiler !== null ? cpuSampler() : null;
+    const profiled =
+      profiler !== null
+        ? `${who}-${name
+            .replace(/, many$/, '')
+            .replace(', 1 connection', '-1conn')
+            .replace(/\W+/g, '-')}`
+        : null;
     // From the second second: the first is JIT warm-up and connection set-up.
     const starting = profiled !== null ? setTimeout(() => profiler?.start(profiled), 1000) : null;
     const r = await runLoad(port, connections, seconds, make, `${who} ${label}`);

@@ -41,7 +41,7 @@ describe('replica configuration', () => {
       keysDir: '/keys',
       busVerify: true,
       pbftMaxBatch: 64,
-      pbftInflightBatches: 2,
+      pbftInflightBatches: 1,
       pbftCheckpointInterval: 32,
       sessionWindow: 1000,
       historyEvents: 10_000,

@@ -72,7 +72,7 @@ const SIGNATURE_MUTANT: Partial<Record<PbftMessage['type'], PbftMutant>> = {
 const REPLY_CACHE = 10_000;
 const VERIFIED_REQUESTS = 10_000;
 /** PbftConfig.maxInflightBatches when not given. */
-const DEFAULT_INFLIGHT_BATCHES = 2;
+const DEFAULT_INFLIGHT_BATCHES = 1;
 
 /** Unordered waiting requests re-forwarded per status period, at most (in batches of maxBatch). */
 const REFORWARD_BATCHES = 8;

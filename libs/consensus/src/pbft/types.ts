@@ -259,7 +259,7 @@ export interface PbftConfig {
   /** A partial batch waits at most this many ticks at the primary (0 = cut at once). */
   batchTicks: number;
   /**
-   * Batches the primary keeps ordered but not yet executed, at most (default 2). Requests that
+   * Batches the primary keeps ordered but not yet executed, at most (default 1). Requests that
    * arrive while the pipeline is full wait and leave together in the next batch, so batches grow
    * with the load and the per-batch work (a pre-prepare, prepares, commits and their signatures)
    * is shared by more requests, while a lone request still goes at once (BFT-SMaRt orders one

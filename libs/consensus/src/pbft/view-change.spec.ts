@@ -53,7 +53,8 @@ describe('PBFT view change', () => {
   });
 
   it('fills a gap in the prepared sequence numbers with a null request', () => {
-    const h = new PbftHarness({ maxBatch: 1, requestTimeoutTicks: 20 });
+    // Two batches in flight, so that seq 2 is ordered while seq 1 is not executed.
+    const h = new PbftHarness({ maxBatch: 1, maxInflightBatches: 2, requestTimeoutTicks: 20 });
     // Seq 1's pre-prepare reaches r1 only, so it never prepares; seq 2 prepares everywhere.
     h.filter = (m) => !(m.msg.type === 'PrePrepare' && m.msg.seq === 1 && m.to !== 'r1') && m.msg.type !== 'Commit';
     const g1 = h.request('client', 'g1', 'x', 1);

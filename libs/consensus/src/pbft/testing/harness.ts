@@ -12,6 +12,8 @@ export interface HarnessOptions {
   checkpointInterval?: number;
   logWindow?: number;
   maxBatch?: number;
+  /** PbftConfig.maxInflightBatches (the replica's default when not given). */
+  maxInflightBatches?: number;
   batchTicks?: number;
   requestTimeoutTicks?: number;
   statusTicks?: number;
@@ -49,7 +51,11 @@ export class PbftHarness {
   /** Return false to lose a message. */
   filter: ((m: InFlight) => boolean) | null = null;
   private rngState: number;
-  private readonly opts: Required<Omit<HarnessOptions, 'faults' | 'byzantine' | 'n' | 'clients' | 'seed' | 'admin'>> & { faults?: PbftFaults; admin?: string };
+  private readonly opts: Required<Omit<HarnessOptions, 'faults' | 'byzantine' | 'n' | 'clients' | 'seed' | 'admin' | 'maxInflightBatches'>> & {
+    faults?: PbftFaults;
+    admin?: string;
+    maxInflightBatches?: number;
+  };
 
   constructor(o: HarnessOptions = {}) {
     const n = o.n ?? 4;
@@ -61,6 +67,7 @@ export class PbftHarness {
       checkpointInterval: o.checkpointInterval ?? 4,
       logWindow: o.logWindow ?? 8,
       maxBatch: o.maxBatch ?? 4,
+      ...(o.maxInflightBatches !== undefined ? { maxInflightBatches: o.maxInflightBatches } : {}),
       batchTicks: o.batchTicks ?? 0,
       requestTimeoutTicks: o.requestTimeoutTicks ?? 20,
       statusTicks: o.statusTicks ?? 5,
