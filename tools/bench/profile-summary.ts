@@ -33,7 +33,8 @@ const RULES: Array<[RegExp, string]> = [
   [/^node:/, 'Node internals (events, timers, buffers)'],
 ];
 
-function componentOf(url: string, fn: string): string | null {
+/** The component a frame belongs to; null for a native frame (it belongs to its caller's). */
+export function componentOf(url: string, fn: string): string | null {
   if (fn === '(garbage collector)') return 'garbage collector';
   if (fn === '(program)') return 'V8 and natives (unattributed)';
   if (url === '') return null; // a native frame: the caller's
@@ -41,6 +42,12 @@ function componentOf(url: string, fn: string): string | null {
   if (pkg) return `npm ${pkg[1]}`;
   for (const [rx, name] of RULES) if (rx.test(url)) return name;
   return 'other';
+}
+
+/** "function file:line", the file relative to node_modules or to the build's dist/. */
+export function frameName(cf: { functionName: string; url: string; lineNumber: number }): string {
+  const file = cf.url.includes('node_modules/') ? cf.url.split('node_modules/').pop() : cf.url.replace(/^.*\/dist\//, '');
+  return `${cf.functionName || '(anonymous)'}${cf.url ? ` ${file}:${cf.lineNumber + 1}` : ''}`;
 }
 
 function sorted(m: Map<string, number>, total: number): Array<{ name: string; share: number }> {
@@ -67,9 +74,7 @@ export function summarizeProfile(p: CpuProfile): ProfileSummary {
     }
     component ??= 'V8 and natives (unattributed)';
     components.set(component, (components.get(component) ?? 0) + count);
-    const cf = node.callFrame;
-    const where = cf.url ? ` ${cf.url.replace(/^.*\/(node_modules|dist)\//, '')}:${cf.lineNumber + 1}` : '';
-    const fn = `${cf.functionName || '(anonymous)'}${where}`;
+    const fn = frameName(node.callFrame);
     functions.set(fn, (functions.get(fn) ?? 0) + count);
   }
   return {

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { flameGraphSvg } from './flame-graph';
 import { profileLines, summarizeProfile, type CpuProfile } from './profile-summary';
 
 function frame(id: number, functionName: string, url: string, children: number[] = []) {
@@ -95,4 +96,25 @@ describe('the profiler preload (a real process)', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 20_000);
+});
+
+describe('flameGraphSvg', () => {
+  it('draws one box per call path with its share, leaves idle out, and names each component in the legend', () => {
+    const p: CpuProfile = {
+      nodes: [
+        frame(1, '(root)', '', [2, 4]),
+        frame(2, 'step', 'file:///srv/dist/libs/consensus/src/raft/node.js', [3]),
+        frame(3, 'pack', 'file:///srv/node_modules/msgpackr/dist/node.cjs'),
+        frame(4, '(idle)', ''),
+      ],
+      samples: [2, 3, 3, 3, 4, 4],
+    };
+    const svg = flameGraphSvg(p, 'raft-writes-replica-n1');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('raft-writes-replica-n1');
+    expect(svg).toContain('<title>step libs/consensus/src/raft/node.js:1 — consensus core, 100.0% of busy</title>');
+    expect(svg).toContain('<title>pack msgpackr/dist/node.cjs:1 — npm msgpackr, 75.0% of busy</title>');
+    expect(svg).not.toContain('(idle)');
+    expect(svg).toContain('>consensus core</text>');
+  });
 });

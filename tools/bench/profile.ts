@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { CpuRow } from './cpu';
+import { flameGraphSvg } from './flame-graph';
 import { profileLines, summarizeProfile, type CpuProfile } from './profile-summary';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -41,15 +42,20 @@ export class PhaseProfiler {
     return files().map((f) => join(this.dir, f));
   }
 
-  /** A summary per process, with CPU per operation where the phase's CPU sampler saw the process. */
+  /**
+   * A summary per process, with CPU per operation where the phase's CPU sampler saw the process,
+   * and a flame graph of each beside its profile (<name>.svg).
+   */
   static report(files: string[], cpu: CpuRow[], ratePerSecond: number): string[] {
     const lines: string[] = [];
     for (const file of files.sort()) {
       const name = /-(replica-[^/]+|gateway-\d+|process-\d+)\.cpuprofile$/.exec(file)?.[1] ?? file;
       const row = cpu.find((r) => r.label === name.replace('-', ' '));
       if (!existsSync(file)) continue;
-      const summary = summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile);
-      lines.push(...profileLines(name, summary, row?.cpu ?? null, ratePerSecond));
+      const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+      lines.push(...profileLines(name, summarizeProfile(profile), row?.cpu ?? null, ratePerSecond));
+      const title = `${basename(file, '.cpuprofile')}: ${ratePerSecond.toFixed(0)} ops/s${row ? `, ${(row.cpu * 100).toFixed(0)}% of a core` : ''}`;
+      writeFileSync(file.replace(/\.cpuprofile$/, '.svg'), flameGraphSvg(profile, title));
     }
     return lines;
   }
