@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Bus, CLIENT_PRINCIPAL } from '@app/bus';
-import { loadBusKeys, type ReadBody, type ReplicaReply } from '@app/wire';
+import { bodiesOf, loadBusKeys, type ReadBody, type ReplicaReply } from '@app/wire';
 import type { ClusterInfo } from '../../apps/launcher/src/launcher';
 
 /**
@@ -15,8 +15,7 @@ export class WireClient {
   constructor(info: ClusterInfo) {
     this.bus = new Bus({ homes: info.homes, cluster: info.cluster, self: `test-${randomUUID().slice(0, 8)}`, auth: clientAuth(info) });
     this.bus.onFrame((f) => {
-      const body = f.body as ReplicaReply;
-      this.waiting.get(body.corr)?.(body);
+      for (const body of (bodiesOf(f.body) ?? []) as ReplicaReply[]) this.waiting.get(body.corr)?.(body);
     });
   }
 

@@ -237,4 +237,5 @@ export * from './keys';
 export * from './metrics';
 export * from './ledger';
 export * from './members';
+export * from './many';
 export * from './lab';

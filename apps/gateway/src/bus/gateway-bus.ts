@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Bus, BusCounters, CLIENT_PRINCIPAL, FrameAuth, Frame } from '@app/bus';
 import { redisOptions } from '@app/config';
-import { BEACON_TOPIC, loadBusKeys, METRICS_TOPIC, pbftAdminClientFor, pbftClientFor, pbftReplyTopic } from '@app/wire';
+import { BEACON_TOPIC, bodiesOf, loadBusKeys, METRICS_TOPIC, pbftAdminClientFor, pbftClientFor, pbftReplyTopic } from '@app/wire';
 import { GATEWAY_CONFIG } from '../config/config.module';
 import { GatewayConfig, redact } from '../config/config';
 
@@ -105,6 +105,11 @@ export class GatewayBus implements FramePort, OnModuleInit, OnApplicationShutdow
       if ((frame.body as { id?: unknown } | null)?.id !== frame.from) return void this.counters.rejected.unknownSender++;
       for (const h of this.beaconHandlers) h(frame.body);
     } else if (frame.topic === METRICS_TOPIC) for (const h of this.metricsHandlers) h(frame.from, frame.body);
-    else for (const h of this.replyHandlers) h(frame.from, frame.body);
+    else {
+      // A replica's answers of one turn may share a frame (ManyBody): each is handed on alone.
+      const bodies = bodiesOf(frame.body);
+      if (bodies === null) return void this.bus.counters.malformed++;
+      for (const body of bodies) for (const h of this.replyHandlers) h(frame.from, body);
+    }
   }
 }

@@ -2,6 +2,7 @@ import { Bus, CLIENT_PRINCIPAL, type FrameAuth, type Frame } from '@app/bus';
 import { answerQuery, KvStateMachine, validateRequest, type KvResult } from '@app/consensus/kv';
 import {
   BEACON_TOPIC,
+  bodiesOf,
   loadBusKeys,
   type Beacon,
   type ProposeBody,
@@ -138,7 +139,11 @@ export class FakeReplica {
 
   private onFrame(frame: Frame): void {
     if (frame.topic !== 'direct') return;
-    const body = frame.body as ProposeBody | ReadBody;
+    // As a replica does: the gateway's requests of one turn may share a frame.
+    for (const body of bodiesOf(frame.body) ?? []) this.onBody(frame.from, body as ProposeBody | ReadBody);
+  }
+
+  private onBody(from: string, body: ProposeBody | ReadBody): void {
     if (body.t === 'propose') this.proposals.push(body);
     else if (body.t === 'read') this.reads.push(body);
     else return;
@@ -146,17 +151,17 @@ export class FakeReplica {
     if (mode.kind === 'silent') return;
     if (mode.kind === 'redirect') {
       const r: RedirectBody = { t: 'redirect', corr: body.corr, leader: mode.leader, reason: mode.reason };
-      this.bus.send(frame.from, r);
+      this.bus.send(from, r);
       return;
     }
     if (body.t === 'propose') {
       const r: ResultBody = { t: 'result', corr: body.corr, results: this.opts.store.apply(body.requests) };
-      this.bus.send(frame.from, r);
+      this.bus.send(from, r);
       return;
     }
     const sm = this.opts.store.sm;
     const r: ReadResultBody = { t: 'read-result', corr: body.corr, ...(answerQuery(sm, body.query) ?? { items: [] }), appliedIndex: sm.appliedRevision };
-    this.bus.send(frame.from, r);
+    this.bus.send(from, r);
   }
 }
 

@@ -8,9 +8,11 @@ import {
   Beacon,
   BeaconLab,
   BEACON_TOPIC,
+  bodiesOf,
   BROADCAST_TOPIC,
   ControlRequest,
   ControlStatus,
+  FrameCoalescer,
   GatewayRequest,
   loadBusKeys,
   MembershipReply,
@@ -48,6 +50,8 @@ export class ReplicaService implements OnApplicationShutdown {
   private pastStateTransfers = 0;
   /** What the fault lab draws of this replica's links, and the links the admin cut. */
   private readonly links: LinkStats;
+  /** Answers to gateways leave once per event-loop turn, all of one gateway's in as few frames as possible. */
+  private readonly replies: FrameCoalescer;
 
   constructor(@Inject(NODE_CONFIG) private readonly cfg: NodeConfig) {
     // Peers reach this replica through its home Redis only; it reaches each peer through the peer's.
@@ -61,6 +65,7 @@ export class ReplicaService implements OnApplicationShutdown {
       auth: { keys: loadBusKeys(cfg.keysDir, cfg.nodeId, [...cfg.nodes, CLIENT_PRINCIPAL]), replicas: cfg.nodes, verify: cfg.busVerify },
     });
     this.links = new LinkStats(cfg.nodes.filter((id) => id !== cfg.nodeId));
+    this.replies = new FrameCoalescer(this.bus);
     this.bus.onFrame((f) => this.onFrame(f));
     // Commands fail fast while the storage Redis is away; the runtime retries them.
     // A dead socket is given up on quickly (disconnectTimeout) so a Sentinel failover is followed fast.
@@ -192,7 +197,7 @@ export class ReplicaService implements OnApplicationShutdown {
   private async startRuntime(): Promise<void> {
     const io: RuntimeIo = {
       sendToPeers: (frame, messages) => this.sendToPeers(frame, messages),
-      reply: (to, body) => this.bus.send(to, body),
+      reply: (to, body) => this.replies.send(to, body),
       publish: (topic, body) => this.bus.publish(topic, body),
       changed: () => this.beaconNow(),
       log: (msg) => this.log(msg),
@@ -252,6 +257,13 @@ export class ReplicaService implements OnApplicationShutdown {
   }
 
   private onFrame(f: Frame): void {
+    // A gateway's requests of one turn may share a frame (ManyBody): each is taken as if alone.
+    const bodies = bodiesOf(f.body);
+    if (bodies === null) return void this.counters.unknownFrames++;
+    for (const body of bodies) this.onBody({ ...f, body });
+  }
+
+  private onBody(f: Frame): void {
     const body = f.body as { t?: unknown } | null;
     const t = typeof body === 'object' && body !== null ? body.t : undefined;
     if (t === 'pbft-request') {
@@ -264,7 +276,7 @@ export class ReplicaService implements OnApplicationShutdown {
       if (typeof req.corr !== 'string') return void this.counters.unknownFrames++;
       if (!this.runtime) {
         this.counters.framesWhileKilled++;
-        this.bus.send(f.from, { t: 'redirect', corr: req.corr, leader: null, reason: 'killed' });
+        this.replies.send(f.from, { t: 'redirect', corr: req.corr, leader: null, reason: 'killed' });
         return;
       }
       this.runtime.onClientRequest(f.from, req);

@@ -1,5 +1,5 @@
 import type { KvRequest, KvResult } from '@app/consensus/kv';
-import type { ProposeBody, ReadBody } from '@app/wire';
+import { bodiesOf, type ProposeBody, type ReadBody } from '@app/wire';
 import type { FramePort } from '../../bus/gateway-bus';
 import { ConsensusClosedError, ConsensusTimeoutError, ConsensusUnavailableError } from '../errors';
 import type { LeaderSource } from './leader-source';
@@ -9,10 +9,14 @@ type Sent = { to: string; body: ProposeBody | ReadBody };
 
 class FakePort implements FramePort {
   readonly self = 'gw-test';
+  /** Every body sent, those that shared a frame (ManyBody) one by one. */
   readonly sent: Sent[] = [];
+  /** The frames themselves. */
+  readonly frames: Array<{ to: string; body: unknown }> = [];
   batches = 0;
   send(to: string, body: unknown): void {
-    this.sent.push({ to, body: body as ProposeBody | ReadBody });
+    this.frames.push({ to, body });
+    for (const b of bodiesOf(body) ?? []) this.sent.push({ to, body: b as ProposeBody | ReadBody });
   }
   batch(fn: () => void): void {
     this.batches++;
@@ -99,6 +103,22 @@ describe('RaftClient', () => {
     const results = await Promise.all(calls);
     expect(results.map((r) => (r as { key: string }).key)).toEqual(['k0', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6']);
     expect(client.stats()).toMatchObject({ frames: { propose: 3 }, proposedRequests: 7, inFlight: 0 });
+  });
+
+  it('sends what one turn has for one replica — proposals and reads — in one frame', async () => {
+    make({ maxBatchRequests: 3 });
+    const writes = Array.from({ length: 4 }, (_, i) => client.submit(put(`w${i}`, `k${i}`)));
+    const reads = Array.from({ length: 5 }, (_, i) => client.read(`r${i}`, { op: 'get', key: `k${i}` }, 'linearizable'));
+    await turn();
+    expect(port.frames).toHaveLength(1);
+    expect(port.frames[0]).toMatchObject({ to: 'n1', body: { t: 'many' } });
+    expect(port.sent.map((s) => s.body.t)).toEqual(['propose', 'propose', 'read', 'read', 'read', 'read', 'read']);
+    for (const s of port.sent) {
+      if (s.body.t === 'read') client.onReply('n1', { t: 'read-result', corr: s.body.corr, items: [], appliedIndex: 4 });
+    }
+    answerAll();
+    expect(await Promise.all(writes)).toHaveLength(4);
+    expect((await Promise.all(reads)).map((r) => r.revision)).toEqual([4, 4, 4, 4, 4]);
   });
 
   it('holds writes while the leader has maxInflightFrames unanswered, then sends them together', async () => {

@@ -1,5 +1,5 @@
 import type { KvRequest, KvResult } from '@app/consensus/kv';
-import type { Consistency, ProposeBody, Protocol, ReadBody, ReadQuery } from '@app/wire';
+import { framesFor, type Consistency, type ProposeBody, type Protocol, type ReadBody, type ReadQuery } from '@app/wire';
 import type { FramePort } from '../../bus/gateway-bus';
 import type { ConsensusClient, ConsensusClientStats, ReadAnswer } from '../consensus-client';
 import { ConsensusClosedError, ConsensusTimeoutError, ConsensusUnavailableError } from '../errors';
@@ -224,15 +224,23 @@ export class RaftClient implements ConsensusClient {
       } else reads.push([target, call]);
     }
     if (proposals.size > 0 || reads.length > 0) {
-      this.port.batch(() => {
-        for (const [target, calls] of proposals) {
-          let i = 0;
-          for (; i < calls.length && (this.inflight.get(target) ?? 0) < this.maxInflightFrames; i += this.opts.maxBatchRequests) {
-            this.propose(target, calls.slice(i, i + this.opts.maxBatchRequests));
-          }
-          if (i < calls.length) this.hold(target, calls.slice(i));
+      // Everything for one replica leaves in as few frames as possible (framesFor: ManyBody).
+      const out = new Map<string, unknown[]>();
+      const add = (target: string, body: unknown) => {
+        const list = out.get(target);
+        if (list) list.push(body);
+        else out.set(target, [body]);
+      };
+      for (const [target, calls] of proposals) {
+        let i = 0;
+        for (; i < calls.length && (this.inflight.get(target) ?? 0) < this.maxInflightFrames; i += this.opts.maxBatchRequests) {
+          add(target, this.propose(target, calls.slice(i, i + this.opts.maxBatchRequests)));
         }
-        for (const [target, call] of reads) this.sendRead(target, call);
+        if (i < calls.length) this.hold(target, calls.slice(i));
+      }
+      for (const [target, call] of reads) add(target, this.readBody(target, call));
+      this.port.batch(() => {
+        for (const [target, bodies] of out) for (const frame of framesFor(bodies)) this.port.send(target, frame);
       });
     }
     if (this.parked.size > 0 && this.pollTimer === null) this.pollTimer = setInterval(() => this.unpark(), this.leaderPollMs);
@@ -284,22 +292,22 @@ export class RaftClient implements ConsensusClient {
     return pool.length > 0 ? pool[this.seq % pool.length] : null;
   }
 
-  private propose(target: string, calls: Call[]): void {
+  /** Opens the attempt; the caller sends the body. */
+  private propose(target: string, calls: Call[]): ProposeBody {
     const attempt = this.open(target, calls);
     attempt.inflight = true;
     this.inflight.set(target, (this.inflight.get(target) ?? 0) + 1);
-    const body: ProposeBody = { t: 'propose', corr: attempt.corr, requests: calls.map((c) => c.write as KvRequest) };
     this.counters.frames.propose++;
     this.counters.proposedRequests += calls.length;
-    this.port.send(target, body);
+    return { t: 'propose', corr: attempt.corr, requests: calls.map((c) => c.write as KvRequest) };
   }
 
-  private sendRead(target: string, call: Call): void {
+  /** Opens the attempt; the caller sends the body. */
+  private readBody(target: string, call: Call): ReadBody {
     const attempt = this.open(target, [call]);
     const { query, consistency } = call.read as NonNullable<Call['read']>;
-    const body: ReadBody = { t: 'read', corr: attempt.corr, consistency, query };
     this.counters.frames.read++;
-    this.port.send(target, body);
+    return { t: 'read', corr: attempt.corr, consistency, query };
   }
 
   private open(target: string, calls: Call[]): Attempt {
