@@ -171,6 +171,14 @@ describe('Raft cluster: reads, writes and input handling', () => {
         bus.send(n.id, { t: 'raft', ms: 'nope' });
         bus.send(n.id, { t: 'propose', corr: 5, requests: [{ id: 1 }] });
         bus.send(n.id, { t: 'read', corr: 'x', consistency: 'linearizable', query: null });
+        // Bodies sharing a frame (ManyBody): malformed, nested, oversized, and garbage inside one.
+        bus.send(n.id, { t: 'many', bodies: 'nope' });
+        bus.send(n.id, { t: 'many', bodies: [{ t: 'many', bodies: [{ t: 'read', corr: 'y', consistency: 'stale', query: { op: 'get', key: 'k' } }] }] });
+        bus.send(n.id, {
+          t: 'many',
+          bodies: Array.from({ length: 10_000 }, () => ({ t: 'read', corr: 'z', consistency: 'stale', query: { op: 'get', key: 'k' } })),
+        });
+        bus.send(n.id, { t: 'many', bodies: [null, 7, { t: 'raft', ms: 'nope' }, { t: 'propose', corr: 5 }] });
       }
       expect((await c.put('after-garbage', 'ok')).status).toBe(200);
       const s = await c.clusterState();
