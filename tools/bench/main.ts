@@ -10,10 +10,11 @@ import { cpuSampler } from './cpu';
 import { etcdAvailable, etcdGetRequest, etcdPutRequest, startEtcd } from './etcd';
 import { getRequest, putRequest, runLoad, summarize } from './http-load';
 import { PhaseProfiler } from './profile';
+import { median, ratioLines, ratioValues, READS_MANY, WRITES_MANY, WRITES_ONE, type Rates } from './ratios';
 import { benchTopics } from './topics';
 
 /**
- * `npm run bench -- [--protocol raft|pbft|both] [--connections 64] [--duration 10] [--failovers 10] [--vs etcd] [--profile DIR]`
+ * `npm run bench -- [--protocol raft|pbft|both] [--connections 64] [--duration 10] [--failovers 10] [--vs etcd] [--rounds N] [--profile DIR]`
  * Starts a fresh local cluster per protocol, drives the gateway with concurrent HTTP clients and
  * prints writes/s, reads/s, latency percentiles, topic produce/consume throughput with end-to-end
  * latency (tools/bench/topics.ts) and failover times after leader/primary kills.
@@ -31,13 +32,9 @@ interface BenchOptions {
   topics: boolean;
   /** Where to write CPU profiles of each phase (tools/bench/profile.ts), if at all. */
   profileDir: string | null;
+  /** Rounds of etcd-then-Synod phases, fresh clusters each (ratios: the median over rounds). */
+  rounds: number;
 }
-
-/** ok/s of one measured phase, by phase name. */
-type Rates = Record<string, number>;
-const WRITES_MANY = 'writes, many';
-const WRITES_ONE = 'writes, 1 connection';
-const READS_MANY = 'linearizable reads, many';
 
 const USAGE = `usage: npm run bench -- [--protocol raft|pbft|both] [--connections 64] [--duration 10] [--failovers 10] [--vs etcd]
 
@@ -49,6 +46,8 @@ const USAGE = `usage: npm run bench -- [--protocol raft|pbft|both] [--connection
   --topics on|off            the message bus's phases: produce, consume, end to end (default on)
   --vs etcd                  also run a 3-member etcd (etcd on PATH; Debian: etcd-server) with the
                              same client and workloads, and print Synod/etcd ratios
+  --rounds N                 measure N times, fresh clusters each round (etcd, then Synod); the ratios
+                             are the medians of the rounds' (failovers, topics and profiles: last round)
   --profile DIR              CPU-profile every replica and gateway during each phase (from its
                              second second on): DIR/<protocol>-<phase>-<process>.cpuprofile (a flame
                              graph in Chrome DevTools or speedscope) and a summary per process of
@@ -56,7 +55,7 @@ const USAGE = `usage: npm run bench -- [--protocol raft|pbft|both] [--connection
   -h, --help                 this text`;
 
 function parse(argv: string[]): BenchOptions {
-  const v = parseFlags(argv, ['protocol', 'connections', 'duration', 'failovers', 'vs', 'gateway-workers', 'topics', 'profile']);
+  const v = parseFlags(argv, ['protocol', 'connections', 'duration', 'failovers', 'vs', 'gateway-workers', 'topics', 'profile', 'rounds']);
   const protocol = choiceFlag(v, 'protocol', ['raft', 'pbft', 'both'] as const, 'raft');
   return {
     protocols: protocol === 'both' ? ['raft', 'pbft'] : [protocol],
@@ -67,6 +66,7 @@ function parse(argv: string[]): BenchOptions {
     gatewayWorkers: intFlag(v, 'gateway-workers', 1, 1),
     topics: choiceFlag(v, 'topics', ['on', 'off'] as const, 'on') === 'on',
     profileDir: typeof v.profile === 'string' && v.profile !== '' ? v.profile : null,
+    rounds: intFlag(v, 'rounds', 1, 1),
   };
 }
 
@@ -114,11 +114,6 @@ async function failover(base: string, round: number): Promise<number> {
   }, 60_000);
   return ms;
 }
-
-const median = (xs: number[]) => {
-  const s = xs.slice().sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 const KEYS = 1000;
 
@@ -176,19 +171,6 @@ async function benchEtcd(o: BenchOptions): Promise<{ lines: string[]; rates: Rat
   } finally {
     await etcd.stop();
   }
-}
-
-/** The four ratios issue 11 sets goals for (each from this one run). */
-function ratios(etcd: Rates, synod: Partial<Record<'raft' | 'pbft', Rates>>): string[] {
-  const r = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || b === 0 ? 'n/a' : (a / b).toFixed(2));
-  const lines = ['ratios (Synod / etcd, this run):'];
-  if (synod.raft) {
-    lines.push(`  raft writes, many connections: ${r(synod.raft[WRITES_MANY], etcd[WRITES_MANY])} (goal >= 2)`);
-    lines.push(`  raft writes, 1 connection: ${r(synod.raft[WRITES_ONE], etcd[WRITES_ONE])} (goal >= 1)`);
-    lines.push(`  raft linearizable reads, many connections: ${r(synod.raft[READS_MANY], etcd[READS_MANY])} (goal >= 2)`);
-  }
-  if (synod.pbft) lines.push(`  pbft writes vs etcd's raft, many connections: ${r(synod.pbft[WRITES_MANY], etcd[WRITES_MANY])} (goal >= 1)`);
-  return lines;
 }
 
 async function benchProtocol(protocol: 'raft' | 'pbft', o: BenchOptions, profiler: PhaseProfiler | null): Promise<{ lines: string[]; rates: Rates }> {
@@ -250,24 +232,32 @@ async function main(): Promise<void> {
     process.exit(code);
   }
   const all: string[] = [];
-  let etcd: Rates | null = null;
-  if (o.vsEtcd) {
-    if (etcdAvailable()) {
+  const rounds: Array<ReturnType<typeof ratioValues>> = [];
+  const profiler = o.profileDir !== null ? new PhaseProfiler(o.profileDir) : null;
+  if (o.vsEtcd && !etcdAvailable()) all.push('etcd: not on PATH, skipped (Debian: apt-get install etcd-server etcd-client)');
+  for (let round = 1; round <= o.rounds; round++) {
+    const last = round === o.rounds;
+    if (o.rounds > 1) {
+      progress(`round ${round} of ${o.rounds}`);
+      all.push(`round ${round} of ${o.rounds}:`);
+    }
+    let etcd: Rates | null = null;
+    if (o.vsEtcd && etcdAvailable()) {
       const e = await benchEtcd(o);
       all.push(...e.lines);
       etcd = e.rates;
-    } else {
-      all.push('etcd: not on PATH, skipped (Debian: apt-get install etcd-server etcd-client)');
     }
+    const synod: Partial<Record<'raft' | 'pbft', Rates>> = {};
+    // Failovers, topics and profiles once, in the last round: they add nothing to the ratios.
+    const roundOptions = last ? o : { ...o, failovers: 0, topics: false };
+    for (const p of o.protocols) {
+      const b = await benchProtocol(p, roundOptions, last ? profiler : null);
+      all.push(...b.lines);
+      synod[p] = b.rates;
+    }
+    if (etcd) rounds.push(ratioValues(etcd, synod));
   }
-  const synod: Partial<Record<'raft' | 'pbft', Rates>> = {};
-  const profiler = o.profileDir !== null ? new PhaseProfiler(o.profileDir) : null;
-  for (const p of o.protocols) {
-    const b = await benchProtocol(p, o, profiler);
-    all.push(...b.lines);
-    synod[p] = b.rates;
-  }
-  if (etcd) all.push(...ratios(etcd, synod));
+  all.push(...ratioLines(rounds));
   process.stdout.write(`\nsummary (${new Date().toISOString()}, ${o.connections} connections, ${o.duration} s per phase)\n${all.join('\n')}\n`);
   process.exit(0);
 }
