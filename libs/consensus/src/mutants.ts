@@ -20,6 +20,8 @@ export const RAFT_MUTANTS = Object.freeze({
   'raft.vote.grant-twice': 'grant a second vote in the same term (one vote per term, Figure 2)',
   'raft.vote.forget': 'leave votedFor out of the hard state, so a restart forgets the vote',
   'raft.vote.count-non-voter': "count a learner's vote",
+  'raft.vote.joiner-votes': 'let a server that knows no configuration yet (joining, or a wiped machine) grant votes',
+  'raft.conf.allow-retired-id': 'add a removed id again (a wiped machine answering for the server that had it)',
   'raft.pre-vote.accept-stale-grant': 'count a pre-vote grant of an older round (§9.6)',
   'raft.campaign.allow-learner': 'let a learner campaign (on its election timeout or a TimeoutNow)',
   'raft.commit.previous-term-by-count': 'commit an entry of an earlier term by counting replicas (Figure 8, §5.4.2)',

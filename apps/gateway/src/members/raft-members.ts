@@ -69,7 +69,20 @@ export class RaftMembers extends Members {
     if (this.view.nodeIds.includes(id)) throw new ApiError(409, { error: `${id} is already a member`, node: id });
     // With the launcher, start the replica on an empty machine first; elsewhere the operator did.
     if (this.processes.present) await this.processes.act(id, 'join', this.config.controlTimeoutMs);
-    await this.change([{ type: 'add-learner', id }]);
+    try {
+      await this.change([{ type: 'add-learner', id }]);
+    } catch (err) {
+      // Ids are never reused (Configuration.retired): the empty machine started for it goes again.
+      if (err instanceof ApiError && err.problem.reason === 'retired-member') {
+        if (this.processes.present) await this.processes.act(id, 'retire', this.config.controlTimeoutMs).catch(() => null);
+        throw new ApiError(409, {
+          error: `${id} was removed from this cluster, and ids are never reused: a machine added back under it would answer for the server that had it; add it under a new id (NODES, the launcher's --spares)`,
+          reason: 'retired-member',
+          node: id,
+        });
+      }
+      throw err;
+    }
     if (role === 'voter') await this.promoteWhenCaughtUp(id, this.config.requestTimeoutMs * 6);
     return this.member(id);
   }

@@ -34,6 +34,7 @@ export type ConfChangeRefusal =
   | 'learner-behind'
   | 'unknown-member'
   | 'already-member'
+  | 'retired-member'
   | 'not-a-learner'
   | 'not-a-voter'
   | 'last-voter'
@@ -42,16 +43,21 @@ export type ConfChangeRefusal =
 export type ConfChangeResult =
   { ok: true; index: number; term: number; configuration: Configuration } | { ok: false; reason: ConfChangeRefusal; leaderHint: NodeId | null };
 
-/** The configuration after `changes`, applied in order, or why one of them cannot apply. */
-export function changedConfiguration(conf: Configuration, changes: readonly ConfChange[]): Configuration | ConfChangeRefusal {
+/**
+ * The configuration after `changes`, applied in order, or why one of them cannot apply.
+ * `allowRetired`: the mutant that adds a removed id again (mutants.ts).
+ */
+export function changedConfiguration(conf: Configuration, changes: readonly ConfChange[], allowRetired = false): Configuration | ConfChangeRefusal {
   let voters = [...conf.voters];
   let learners = [...conf.learners];
+  let retired = [...(conf.retired ?? [])];
   for (const { type, id } of changes) {
     const isVoter = voters.includes(id);
     const isLearner = learners.includes(id);
     switch (type) {
       case 'add-learner':
         if (isVoter || isLearner) return 'already-member';
+        if (retired.includes(id) && !allowRetired) return 'retired-member';
         learners = [...learners, id];
         break;
       case 'promote':
@@ -72,10 +78,11 @@ export function changedConfiguration(conf: Configuration, changes: readonly Conf
         if (isVoter && voters.length === 1) return 'last-voter';
         voters = voters.filter((x) => x !== id);
         learners = learners.filter((x) => x !== id);
+        retired = [...retired, id];
         break;
     }
   }
-  return { voters, learners };
+  return retired.length > 0 ? { voters, learners, retired } : { voters, learners };
 }
 
 /** How many voters are in one configuration and not in the other (both ways). */
@@ -94,7 +101,8 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 export function encodeConfiguration(conf: Configuration): Uint8Array {
-  return encoder.encode(JSON.stringify({ voters: conf.voters, learners: conf.learners }));
+  const { voters, learners, retired } = conf;
+  return encoder.encode(JSON.stringify(retired !== undefined && retired.length > 0 ? { voters, learners, retired } : { voters, learners }));
 }
 
 /** null for bytes that are not a configuration (a corrupt entry is skipped, deterministically). */
@@ -103,10 +111,11 @@ export function decodeConfiguration(data: Uint8Array | null): Configuration | nu
   try {
     const v = JSON.parse(decoder.decode(data)) as unknown;
     if (typeof v !== 'object' || v === null) return null;
-    const { voters, learners } = v as Record<string, unknown>;
+    const { voters, learners, retired } = v as Record<string, unknown>;
     const ids = (x: unknown): x is string[] => Array.isArray(x) && x.every((id) => typeof id === 'string' && id.length > 0);
     if (!ids(voters) || !ids(learners)) return null;
-    return { voters, learners };
+    if (retired === undefined) return { voters, learners };
+    return ids(retired) ? { voters, learners, retired } : null;
   } catch {
     return null;
   }

@@ -25,7 +25,12 @@ describe('membership changes: configuration values', () => {
     expect(changedConfiguration(conf, [{ type: 'add-learner', id: 'e' }])).toEqual({ voters: ['a', 'b', 'c'], learners: ['d', 'e'] });
     expect(changedConfiguration(conf, [{ type: 'promote', id: 'd' }])).toEqual({ voters: ['a', 'b', 'c', 'd'], learners: [] });
     expect(changedConfiguration(conf, [{ type: 'demote', id: 'a' }])).toEqual({ voters: ['b', 'c'], learners: ['d', 'a'] });
-    expect(changedConfiguration(conf, [{ type: 'remove', id: 'd' }])).toEqual({ voters: ['a', 'b', 'c'], learners: [] });
+    expect(changedConfiguration(conf, [{ type: 'remove', id: 'd' }])).toEqual({ voters: ['a', 'b', 'c'], learners: [], retired: ['d'] });
+    // A removed id is never added again: a wiped machine under it would answer for the old server.
+    const removed = changedConfiguration(conf, [{ type: 'remove', id: 'd' }]) as typeof conf;
+    expect(changedConfiguration(removed, [{ type: 'add-learner', id: 'd' }])).toBe('retired-member');
+    expect(decodeConfiguration(encodeConfiguration(removed))).toEqual(removed);
+    expect(decodeConfiguration(encodeConfiguration(conf))).toEqual(conf);
     expect(changedConfiguration(conf, [{ type: 'add-learner', id: 'a' }])).toBe('already-member');
     expect(changedConfiguration(conf, [{ type: 'promote', id: 'a' }])).toBe('not-a-learner');
     expect(changedConfiguration(conf, [{ type: 'promote', id: 'z' }])).toBe('unknown-member');
@@ -68,6 +73,48 @@ describe('membership changes in the core', () => {
     c.tick('n4', 100);
     expect(c.node('n4').status().role).toBe('follower');
     expect(c.node('n4').status().term).toBe(1);
+  });
+
+  it('a server that knows no configuration (joining, or a wiped machine) grants no vote', () => {
+    // Its id may be a voter in configurations stale servers hold: a blank vote must not count for them.
+    for (const mutant of [false, true]) {
+      const c = new TestCluster(['n1', 'n2', 'n3']);
+      const joiner = c.join('n4');
+      const ask = () => joiner.step({ type: 'RequestVote', from: 'n2', to: 'n4', term: 7, lastLogIndex: 9, lastLogTerm: 3, preVote: false, transfer: false });
+      if (mutant) withMutants(['raft.vote.joiner-votes'], ask);
+      else ask();
+      const answers = joiner.ready().messages.filter((m) => m.type === 'RequestVoteResponse');
+      expect(answers.map((m) => (m as { voteGranted: boolean }).voteGranted)).toEqual([mutant]);
+    }
+  });
+
+  it('refuses to add a removed id again, unless the mutant allows it', () => {
+    const c = led();
+    expect(c.node('n1').proposeConfChange([{ type: 'remove', id: 'n3' }]).ok).toBe(true);
+    settle(c);
+    c.propose('n1', 'x');
+    settle(c);
+    expect(c.node('n1').proposeConfChange([{ type: 'add-learner', id: 'n3' }])).toMatchObject({ ok: false, reason: 'retired-member' });
+    expect(withMutants(['raft.conf.allow-retired-id'], () => c.node('n1').proposeConfChange([{ type: 'add-learner', id: 'n3' }]))).toMatchObject({ ok: true });
+  });
+
+  it('a member ignores a candidate that is not a voter in its configuration (a demoted one campaigning to finish its demotion)', () => {
+    const c = led();
+    c.join('n4');
+    expect(c.node('n1').proposeConfChange([{ type: 'add-learner', id: 'n4' }]).ok).toBe(true);
+    settle(c);
+    const voteRound = (from: string) => {
+      const n2 = c.node('n2');
+      // transfer: so that no check-quorum lease hides the answer; only who asks differs.
+      n2.step({ type: 'RequestVote', from, to: 'n2', term: 50, lastLogIndex: 99, lastLogTerm: 49, preVote: false, transfer: true });
+      if (!n2.hasReady()) return 0;
+      const rd = n2.ready();
+      n2.advance(rd);
+      return rd.messages.filter((m) => m.type === 'RequestVoteResponse').length;
+    };
+    expect(voteRound('n4')).toBe(0); // a learner: ignored, the term unchanged
+    expect(c.node('n2').status().term).toBeLessThan(50);
+    expect(voteRound('n3')).toBe(1); // a voter: answered
   });
 
   it('promotes a learner only once it has caught up, then counts it', () => {
@@ -138,7 +185,7 @@ describe('membership changes in the core', () => {
     // The most up-to-date voter got TimeoutNow and won at once.
     const leader = c.leader();
     expect(leader === 'n2' || leader === 'n3').toBe(true);
-    for (const id of ['n2', 'n3']) expect(c.node(id).status().configuration).toEqual({ voters: ['n2', 'n3'], learners: [] });
+    for (const id of ['n2', 'n3']) expect(c.node(id).status().configuration).toEqual({ voters: ['n2', 'n3'], learners: [], retired: ['n1'] });
     expect(c.propose(leader!, 'b').ok).toBe(true);
     settle(c);
     expect(c.appliedData('n2')).toEqual(['a', 'b']);

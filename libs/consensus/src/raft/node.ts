@@ -185,7 +185,7 @@ export class RaftNode {
     if (this.leadTransferee !== null) return refuse('transferring');
     if (this.log.term(this.log.commitIndex) !== this.currentTerm && !this.off('raft.conf.skip-own-term-commit')) return refuse('leader-not-ready');
     if (this.configIndex > this.log.commitIndex && !this.off('raft.conf.allow-two-in-flight')) return refuse('change-in-flight');
-    const next = changedConfiguration(this.configuration, changes);
+    const next = changedConfiguration(this.configuration, changes, this.off('raft.conf.allow-retired-id'));
     if (typeof next === 'string') return refuse(next);
     if (votersChanged(this.configuration, next) > 1 && !this.off('raft.conf.many-voters-at-once')) return refuse('too-many-voters-changed');
     const slack = this.cfg.learnerCatchUpSlack ?? this.cfg.maxEntriesPerMessage;
@@ -254,13 +254,16 @@ export class RaftNode {
 
   private receive(m: Message): void {
     if (m.to !== this.id || m.from === this.id) return;
-    // Members ignore the votes non-members ask for: a removed server that never heard of its
-    // removal campaigns on and on, and must not disrupt (§4.2.3). Everything else is taken from
+    // Members ignore the votes non-voters ask for: a removed server that never heard of its
+    // removal campaigns on and on, and must not disrupt (§4.2.3); nor may a demoted one that still
+    // campaigns to finish its own uncommitted demotion (promotable) once we hold that demotion — it
+    // cannot win with us, and each vote we gave it would reset our timer so that we, who could win,
+    // never campaigned (seed 8104: no leader for 150 ticks after healing). Everything else is taken from
     // anyone (the bus authenticated the sender; terms order the rest): a leader being removed keeps
     // replicating until its removal commits (§4.2.2), and a member whose configuration is behind
     // must still hear a leader it does not know of yet. A server outside its own configuration —
     // joining with none yet, or removed — never campaigns, so it may answer anyone.
-    if (m.type === 'RequestVote' && !this.isMember(m.from) && this.isMember(this.id) && !this.off('raft.step.skip-member-check')) return;
+    if (m.type === 'RequestVote' && !this.isVoter(m.from) && this.isMember(this.id) && !this.off('raft.step.skip-member-check')) return;
     // Forged or corrupt: adopting it would leave no term to campaign in (the runtime's validator
     // drops and counts these first; this keeps the simulator and any other driver to the same rule).
     if (m.term > MAX_TERM && !this.off('raft.term.skip-ceiling')) return;
@@ -523,7 +526,12 @@ export class RaftNode {
       (m.preVote && m.term > this.currentTerm) ||
       this.off('raft.vote.grant-twice');
     const upToDate = this.off('raft.vote.skip-up-to-date-check') || this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm);
-    const grant = canVote && upToDate;
+    // A server that knows no configuration started empty to join (JOIN, a replaced machine): it has
+    // no vote to give. Its id may be listed in configurations stale servers still hold, as the
+    // voter whose log and vote it does not have; answering for it would let such a server win
+    // without the committed entries that voter held. It votes once the log makes it a member.
+    const joining = this.configuration.voters.length === 0 && this.configuration.learners.length === 0;
+    const grant = canVote && upToDate && (!joining || this.off('raft.vote.joiner-votes'));
     this.send({
       type: 'RequestVoteResponse',
       from: this.id,

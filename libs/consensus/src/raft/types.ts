@@ -43,6 +43,14 @@ export interface HardState {
 export interface Configuration {
   voters: NodeId[];
   learners: NodeId[];
+  /**
+   * Ids removed from the cluster, never to be added again (absent: none). A server's vote and log
+   * are its identity: a machine wiped and added back under a removed id would answer for the
+   * server that had it, in configurations stale servers still hold (the simulator found a leader
+   * elected without a committed entry that way). A replaced machine joins under a new id, as an
+   * etcd member would.
+   */
+  retired?: NodeId[];
 }
 
 export interface Snapshot {
