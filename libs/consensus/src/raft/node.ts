@@ -254,16 +254,13 @@ export class RaftNode {
 
   private receive(m: Message): void {
     if (m.to !== this.id || m.from === this.id) return;
-    // Members ignore the votes non-voters ask for: a removed server that never heard of its
-    // removal campaigns on and on, and must not disrupt (§4.2.3); nor may a demoted one that still
-    // campaigns to finish its own uncommitted demotion (promotable) once we hold that demotion — it
-    // cannot win with us, and each vote we gave it would reset our timer so that we, who could win,
-    // never campaigned (seed 8104: no leader for 150 ticks after healing). Everything else is taken from
+    // Members ignore the votes non-members ask for: a removed server that never heard of its
+    // removal campaigns on and on, and must not disrupt (§4.2.3). Everything else is taken from
     // anyone (the bus authenticated the sender; terms order the rest): a leader being removed keeps
     // replicating until its removal commits (§4.2.2), and a member whose configuration is behind
     // must still hear a leader it does not know of yet. A server outside its own configuration —
     // joining with none yet, or removed — never campaigns, so it may answer anyone.
-    if (m.type === 'RequestVote' && !this.isVoter(m.from) && this.isMember(this.id) && !this.off('raft.step.skip-member-check')) return;
+    if (m.type === 'RequestVote' && !this.isMember(m.from) && this.isMember(this.id) && !this.off('raft.step.skip-member-check')) return;
     // Forged or corrupt: adopting it would leave no term to campaign in (the runtime's validator
     // drops and counts these first; this keeps the simulator and any other driver to the same rule).
     if (m.term > MAX_TERM && !this.off('raft.term.skip-ceiling')) return;
@@ -541,7 +538,10 @@ export class RaftNode {
       voteGranted: grant,
     });
     if (grant && !m.preVote) {
-      this.electionElapsed = 0;
+      // A candidate that is no voter here (a demoted server finishing its own demotion, which our
+      // configuration may lag behind) may win, or may not: it does not hold back our own campaign.
+      // Resetting the timer for it kept a voter that could win from ever campaigning (seed 8104).
+      if (this.isVoter(m.from) || this.off('raft.vote.non-voter-resets-timer')) this.electionElapsed = 0;
       this.votedFor = m.from;
     }
   }

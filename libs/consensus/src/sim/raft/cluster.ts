@@ -73,6 +73,9 @@ export class RaftSim implements NemesisControl {
   private voterCrashP = 0;
   private healed = false;
   private healedAt = Infinity;
+  /** The leader's commit index as last seen after healing, and when it last moved. */
+  private commitSeen = -1;
+  private commitMovedAt = 0;
   private done = false;
   private readonly traceLines: string[] | null;
   readonly stats: RaftSimStats = {
@@ -412,11 +415,19 @@ export class RaftSim implements NemesisControl {
       this.clients.idle() &&
       ls.commitIndex === ls.lastIndex &&
       members.every((h) => h.alive && h.applied === ls.commitIndex && h.core.status().commitIndex === ls.commitIndex);
+    // A leader still committing is catching up a backlog (one entry per round trip at the smallest
+    // flow-control draws): it gets up to four bounds, as long as its commit index keeps moving.
+    const commit = ls?.commitIndex ?? -1;
+    if (commit !== this.commitSeen) {
+      this.commitSeen = commit;
+      this.commitMovedAt = this.now;
+    }
+    const catchingUp = this.now - this.commitMovedAt < 2 * this.params.electionTick && elapsed <= 4 * this.params.livenessBound;
     if (converged) {
       this.stats.convergedAfterHeal = elapsed;
       this.finalChecks(members);
       this.done = true;
-    } else if (elapsed > this.params.livenessBound) {
+    } else if (elapsed > this.params.livenessBound && !catchingUp) {
       const nodes = this.hosts.map((h) => `${h.id}(${h.role} t${h.term} applied ${h.applied})`).join(' ');
       const conf = ls === undefined ? '' : `; voters ${ls.configuration.voters.join(',')} learners ${ls.configuration.learners.join(',') || 'none'}`;
       this.checker.fail(

@@ -59,6 +59,15 @@ describe('Raft simulator', () => {
     expect(found).toMatch(VIOLATION);
   });
 
+  it('keeps the schedules that found membership bugs past seed 1500 (each fails with its mutant)', () => {
+    // 1970: a wiped machine under a removed id elected a stale server (leader completeness): the
+    // nemesis no longer reuses ids and the core refuses them (unit tests kill those mutants).
+    // 8104: votes for a demoted candidate held back the voter that could win (no leader).
+    // 411: the stricter fix first tried for 8104 (ignore non-voter candidates) deadlocked here.
+    for (const seed of [1970, 8104, 411, 8487]) expect(runRaftSchedule(seed, {}).violations).toEqual([]);
+    expect(runRaftSchedule(8104, { canary: 'raft.vote.non-voter-resets-timer' }).violations[0]).toMatch(/^liveness: .*no leader/);
+  });
+
   it('catches a replica that never converges (liveness)', () => {
     // A bound of one tick after healing: no cluster elects and catches up that fast.
     let found: string | undefined;
