@@ -20,7 +20,7 @@ export const RAFT_MUTANTS = Object.freeze({
   'raft.vote.grant-twice': 'grant a second vote in the same term (one vote per term, Figure 2)',
   'raft.vote.forget': 'leave votedFor out of the hard state, so a restart forgets the vote',
   'raft.vote.count-non-voter': "count a learner's vote",
-  'raft.vote.non-voter-resets-timer': 'a vote granted to a candidate that is no voter here resets the election timer (it held back a voter that could win)',
+  'raft.vote.term-resets-timer': "a candidate's higher term alone restarts a follower's election timer (Figure 2 restarts it on granting a vote)",
   'raft.vote.joiner-votes': 'let a server that knows no configuration yet (joining, or a wiped machine) grant votes',
   'raft.conf.allow-retired-id': 'add a removed id again (a wiped machine answering for the server that had it)',
   'raft.pre-vote.accept-stale-grant': 'count a pre-vote grant of an older round (§9.6)',

@@ -269,7 +269,16 @@ export class RaftNode {
         // Check-quorum lease: while we hear from a live leader, ignore candidates (disruptive rejoin).
         const inLease = this.cfg.checkQuorum && this.leader !== null && this.electionElapsed < this.cfg.electionTick;
         if (inLease && !m.transfer && !this.off('raft.vote.skip-lease')) return;
-        if (!m.preVote) this.becomeFollower(m.term, null);
+        if (!m.preVote) {
+          // Figure 2: a follower's timer restarts when it hears the leader or grants a vote, not on
+          // a candidate's higher term alone. Restarting it here let a candidate with a shorter log
+          // (it can never win) keep the one voter that could from ever campaigning first (seed 1314:
+          // two voters, no leader 150 ticks after healing). A leader steps down with a fresh timer.
+          const elapsed = this.electionElapsed;
+          const keep = this.role !== 'leader' && !this.off('raft.vote.term-resets-timer');
+          this.becomeFollower(m.term, null);
+          if (keep) this.electionElapsed = elapsed;
+        }
       } else if (m.type === 'RequestVoteResponse' && m.preVote && m.voteGranted) {
         // A granted pre-vote carries the term we would campaign for; it changes nothing.
       } else {
@@ -538,10 +547,7 @@ export class RaftNode {
       voteGranted: grant,
     });
     if (grant && !m.preVote) {
-      // A candidate that is no voter here (a demoted server finishing its own demotion, which our
-      // configuration may lag behind) may win, or may not: it does not hold back our own campaign.
-      // Resetting the timer for it kept a voter that could win from ever campaigning (seed 8104).
-      if (this.isVoter(m.from) || this.off('raft.vote.non-voter-resets-timer')) this.electionElapsed = 0;
+      this.electionElapsed = 0;
       this.votedFor = m.from;
     }
   }
