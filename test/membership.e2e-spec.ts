@@ -57,6 +57,9 @@ describe('membership changes at runtime (raft)', () => {
       );
       await step('remove n1', 'DELETE', '/members/n1');
       expect((await voters()).sort()).toEqual(['n2', 'n3', 'n4', 'n5', 'n6']);
+      // Ids are never reused: a machine added back as n1 would answer for the n1 that was removed.
+      const again = await admin('POST', '/members', { id: 'n1', role: 'learner' });
+      expect([again.status, again.body.reason]).toEqual([409, 'retired-member']);
 
       // Remove the leader: it hands off once its removal commits.
       const leader = await c.waitForLeader();

@@ -66,6 +66,7 @@ export class RaftRuntime implements ReplicaRuntime {
   /** Linearizable reads gathered in this event-loop turn share one ReadIndex round. */
   private readGroup: PendingRead[] = [];
   private readRounds = new Map<string, PendingRead[]>();
+  private readRoundScheduled = false;
   /** Reads whose ReadIndex is known, waiting for applied >= index. */
   private readsAwaitingApply: Array<{ index: number; reads: PendingRead[] }> = [];
   private readSeq = 0;
@@ -253,14 +254,26 @@ export class RaftRuntime implements ReplicaRuntime {
 
   private read(gateway: string, body: ReadBody): void {
     if (body.consistency === 'stale') return this.serveRead({ gateway, body });
-    if (this.readGroup.length === 0) {
-      setImmediate(() => this.flushReadGroup());
-    }
     this.readGroup.push({ gateway, body });
+    this.scheduleReadRound();
+  }
+
+  /**
+   * One ReadIndex round in flight at a time, as etcd's read loop: the reads that arrive while one
+   * confirms leadership share the next round. A round per event-loop turn made the leader's
+   * heartbeats to confirm them its largest cost under read load (issue 11's profile).
+   */
+  private scheduleReadRound(): void {
+    if (this.readRoundScheduled || this.readRounds.size > 0 || this.readGroup.length === 0) return;
+    this.readRoundScheduled = true;
+    setImmediate(() => {
+      this.readRoundScheduled = false;
+      this.flushReadGroup();
+    });
   }
 
   private flushReadGroup(): void {
-    if (this.loop.isStopped || this.readGroup.length === 0) return;
+    if (this.loop.isStopped || this.readGroup.length === 0 || this.readRounds.size > 0) return;
     const ctx = `${this.cfg.nodeId}:${++this.readSeq}`;
     this.readRounds.set(ctx, this.readGroup);
     this.readGroup = [];
@@ -380,6 +393,8 @@ export class RaftRuntime implements ReplicaRuntime {
       this.readRounds.delete(rf.ctx);
       for (const r of reads) this.redirect(r.gateway, r.body.corr, 'not-leader', rf.leaderHint);
     }
+    // The round in flight is done (confirmed or failed): the reads that waited go in the next.
+    if (rd.readStates.length > 0 || rd.readFailures.length > 0) this.scheduleReadRound();
     if (this.readsAwaitingApply.length > 0) {
       const still: typeof this.readsAwaitingApply = [];
       for (const w of this.readsAwaitingApply) {
