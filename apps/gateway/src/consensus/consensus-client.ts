@@ -10,9 +10,9 @@ export interface ReadAnswer extends QueryAnswer {
 
 /** What a client of one protocol counts, for /metrics. */
 export interface ConsensusClientStats {
-  /** frames sent to replicas, by body type (propose, read) */
+  /** bodies sent to replicas, by type (propose, read); those of one turn for one replica share a frame (ManyBody) */
   frames: Record<string, number>;
-  /** client requests carried by propose frames (requests / frames = mean batch size) */
+  /** client requests carried by propose bodies (requests / propose bodies = mean batch size) */
   proposedRequests: number;
   /** requests sent again after an attempt went unanswered */
   retries: number;

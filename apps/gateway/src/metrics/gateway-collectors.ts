@@ -46,13 +46,13 @@ export class GatewayCollectors {
     const c = () => client.stats();
     scraped(registry, 'counter', {
       name: `${P}_consensus_frames_total`,
-      help: 'Frames sent to replicas, by type.',
+      help: 'Requests sent to replicas, by type (propose bodies, reads); those of one event-loop turn for one replica share a frame.',
       labelNames: ['type'],
       read: () => byLabel('type', c().frames),
     });
     scraped(registry, 'counter', {
       name: `${P}_consensus_proposed_requests_total`,
-      help: 'Client requests carried by propose frames (divide by frames for the batch size).',
+      help: 'Client requests carried by propose bodies (divide by the propose count for the batch size).',
       read: () => c().proposedRequests,
     });
     scraped(registry, 'counter', { name: `${P}_consensus_retries_total`, help: 'Requests sent again after an unanswered attempt.', read: () => c().retries });

@@ -78,6 +78,13 @@ describe('bus input validation for Raft messages', () => {
       }
     });
 
+    it('takes a snapshot configuration with retired ids, and drops one whose retired ids are not ids', () => {
+      const withRetired = (retired: unknown) => ({ ...snap, snapshot: { ...snap.snapshot, configuration: { voters: ['n1'], learners: [], retired } } });
+      expect(isRaftMessage(withRetired(['n4']))).toBe(true);
+      expect(isRaftMessage(withRetired(7))).toBe(false);
+      expect(isRaftMessage(withRetired([null]))).toBe(false);
+    });
+
     it.each(beyond)('drops the forged vote at %d as term-beyond-ceiling (not malformed: it is counted apart)', (term) => {
       expect(raftMessageProblem({ ...rv, term })).toBe('term-beyond-ceiling');
       expect(isRaftMessage({ ...rv, term })).toBe(false);

@@ -74,7 +74,8 @@ function isWellFormed(x: unknown): x is Message {
         isTerm(s.lastIncludedTerm) &&
         s.data instanceof Uint8Array &&
         Array.isArray(c?.voters) &&
-        Array.isArray(c?.learners)
+        Array.isArray(c?.learners) &&
+        (c?.retired === undefined || (Array.isArray(c.retired) && c.retired.every((id) => typeof id === 'string')))
       );
     }
     case 'InstallSnapshotResponse':
