@@ -22,11 +22,6 @@ export class TestCluster {
   info!: ClusterInfo;
   private child!: ChildProcess;
   private output = '';
-
-  /** The launcher's and its children's latest output: what a failure message needs when the cluster misbehaves. */
-  outputTail(chars = 6_000): string {
-    return this.output.slice(-chars);
-  }
   private dataDir = mkdtempSync(join(tmpdir(), 'synod-e2e-'));
 
   constructor(
@@ -38,6 +33,11 @@ export class TestCluster {
     const c = new TestCluster(args, env);
     await c.boot();
     return c;
+  }
+
+  /** The launcher's and its children's latest output: what a failure message needs when the cluster misbehaves. */
+  outputTail(chars = 6_000): string {
+    return this.output.slice(-chars);
   }
 
   private async boot(): Promise<void> {

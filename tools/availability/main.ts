@@ -4,13 +4,9 @@ import { join } from 'node:path';
 import { Launcher } from '../../apps/launcher/src/launcher';
 import { parseArgs as launcherArgs } from '../../apps/launcher/src/options';
 import { usageExitCode } from '../cli';
+import { median } from '../stats';
 import { parseAvailabilityArgs, USAGE, type AvailabilityOptions } from './options';
 import { killTrial, type TrialResult } from './trial';
-
-const median = (xs: number[]): number => {
-  const s = xs.slice().sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 async function main(): Promise<void> {
   let o: AvailabilityOptions;

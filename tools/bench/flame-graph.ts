@@ -1,4 +1,4 @@
-import { componentOf, frameName, type CpuProfile } from './profile-summary';
+import { callTree, type CallNode, type CpuProfile } from './profile-summary';
 
 /**
  * A flame graph of one V8 CPU profile as a standalone SVG (icicle layout: callers above callees),
@@ -32,33 +32,12 @@ const PALETTE = [
   '#99d594',
 ];
 
-interface Box {
-  name: string;
-  component: string;
-  count: number;
-  children: Box[];
-}
-
 function escape(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 export function flameGraphSvg(p: CpuProfile, title: string): string {
-  const byId = new Map(p.nodes.map((n) => [n.id, n]));
-  const self = new Map<number, number>();
-  for (const s of p.samples) self.set(s, (self.get(s) ?? 0) + 1);
-  const root = p.nodes.find((n) => n.callFrame.functionName === '(root)') ?? p.nodes[0];
-  // Inclusive counts, idle left out; a native frame takes its caller's component.
-  const build = (id: number, inherited: string): Box | null => {
-    const n = byId.get(id);
-    if (!n || n.callFrame.functionName === '(idle)') return null;
-    const cf = n.callFrame;
-    const component = componentOf(cf.url, cf.functionName) ?? inherited;
-    const children = (n.children ?? []).map((c) => build(c, component)).filter((b): b is Box => b !== null);
-    const count = (self.get(id) ?? 0) + children.reduce((s, c) => s + c.count, 0);
-    return { name: frameName(cf), component, count, children: children.sort((a, b) => b.count - a.count) };
-  };
-  const tree = build(root.id, 'V8 and natives (unattributed)');
+  const tree = callTree(p);
   const total = tree?.count ?? 0;
   const colours = new Map<string, string>();
   const colour = (c: string) => {
@@ -67,7 +46,7 @@ export function flameGraphSvg(p: CpuProfile, title: string): string {
   };
   const rects: string[] = [];
   let depthUsed = 0;
-  const draw = (b: Box, x: number, depth: number) => {
+  const draw = (b: CallNode, x: number, depth: number) => {
     const w = (b.count / total) * WIDTH;
     if (b.count / total < MIN_SHARE || depth > MAX_DEPTH) return;
     depthUsed = Math.max(depthUsed, depth);

@@ -10,7 +10,8 @@ import { cpuSampler } from './cpu';
 import { etcdAvailable, etcdGetRequest, etcdPutRequest, startEtcd } from './etcd';
 import { getRequest, putRequest, runLoad, summarize } from './http-load';
 import { PhaseProfiler } from './profile';
-import { median, ratioLines, ratioValues, READS_MANY, WRITES_MANY, WRITES_ONE, type Rates } from './ratios';
+import { ratioLines, ratioValues, READS_MANY, WRITES_MANY, WRITES_ONE, type Rates } from './ratios';
+import { median } from '../stats';
 import { benchTopics } from './topics';
 
 /**
@@ -36,7 +37,7 @@ interface BenchOptions {
   rounds: number;
 }
 
-const USAGE = `usage: npm run bench -- [--protocol raft|pbft|both] [--connections 64] [--duration 10] [--failovers 10] [--vs etcd]
+const USAGE = `usage: npm run bench -- [--protocol raft|pbft|both] [--connections 64] [--duration 10] [--failovers 10] [--vs etcd] [--rounds N] [--profile DIR]
 
   --protocol raft|pbft|both  the cluster(s) to measure, one fresh cluster each (default raft)
   --connections N            concurrent keep-alive HTTP connections (default 64)
@@ -234,7 +235,8 @@ async function main(): Promise<void> {
   const all: string[] = [];
   const rounds: Array<ReturnType<typeof ratioValues>> = [];
   const profiler = o.profileDir !== null ? new PhaseProfiler(o.profileDir) : null;
-  if (o.vsEtcd && !etcdAvailable()) all.push('etcd: not on PATH, skipped (Debian: apt-get install etcd-server etcd-client)');
+  const withEtcd = o.vsEtcd && etcdAvailable();
+  if (o.vsEtcd && !withEtcd) all.push('etcd: not on PATH, skipped (Debian: apt-get install etcd-server etcd-client)');
   for (let round = 1; round <= o.rounds; round++) {
     const last = round === o.rounds;
     if (o.rounds > 1) {
@@ -242,7 +244,7 @@ async function main(): Promise<void> {
       all.push(`round ${round} of ${o.rounds}:`);
     }
     let etcd: Rates | null = null;
-    if (o.vsEtcd && etcdAvailable()) {
+    if (withEtcd) {
       const e = await benchEtcd(o);
       all.push(...e.lines);
       etcd = e.rates;

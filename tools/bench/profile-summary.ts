@@ -3,7 +3,7 @@
  * of Synod (consensus core, state machine, bus, storage, runtime, gateway) and by what it calls
  * (Node's sockets and HTTP, crypto, each npm package, the garbage collector). A native frame
  * (a syscall, a crypto job) counts for the nearest JavaScript frame above it, so a socket write
- * counts as sockets and a signature check as crypto.
+ * counts as sockets and a signature check as crypto. The call tree is flame-graph.ts's too.
  */
 export interface CpuProfile {
   nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }>;
@@ -34,7 +34,7 @@ const RULES: Array<[RegExp, string]> = [
 ];
 
 /** The component a frame belongs to; null for a native frame (it belongs to its caller's). */
-export function componentOf(url: string, fn: string): string | null {
+function componentOf(url: string, fn: string): string | null {
   if (fn === '(garbage collector)') return 'garbage collector';
   if (fn === '(program)') return 'V8 and natives (unattributed)';
   if (url === '') return null; // a native frame: the caller's
@@ -45,7 +45,7 @@ export function componentOf(url: string, fn: string): string | null {
 }
 
 /** "function file:line", the file relative to node_modules or to the build's dist/. */
-export function frameName(cf: { functionName: string; url: string; lineNumber: number }): string {
+function frameName(cf: { functionName: string; url: string; lineNumber: number }): string {
   const file = cf.url.includes('node_modules/') ? cf.url.split('node_modules/').pop() : cf.url.replace(/^.*\/dist\//, '');
   return `${cf.functionName || '(anonymous)'}${cf.url ? ` ${file}:${cf.lineNumber + 1}` : ''}`;
 }
@@ -54,29 +54,50 @@ function sorted(m: Map<string, number>, total: number): Array<{ name: string; sh
   return [...m].sort((a, b) => b[1] - a[1]).map(([name, n]) => ({ name, share: total > 0 ? n / total : 0 }));
 }
 
-export function summarizeProfile(p: CpuProfile): ProfileSummary {
+/** One call path of a profile: its samples alone (`self`) and with its callees (`count`). */
+export interface CallNode {
+  name: string;
+  component: string;
+  self: number;
+  count: number;
+  children: CallNode[];
+}
+
+/**
+ * The profile as a tree of call paths, idle left out, children largest first; a native frame takes
+ * its caller's component. null for a profile without a root.
+ */
+export function callTree(p: CpuProfile): CallNode | null {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
-  const parent = new Map<number, number>();
-  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const hits = new Map<number, number>();
-  for (const s of p.samples) hits.set(s, (hits.get(s) ?? 0) + 1);
+  const self = new Map<number, number>();
+  for (const s of p.samples) self.set(s, (self.get(s) ?? 0) + 1);
+  const build = (id: number, inherited: string): CallNode | null => {
+    const n = byId.get(id);
+    if (!n || n.callFrame.functionName === '(idle)') return null;
+    const cf = n.callFrame;
+    const component = componentOf(cf.url, cf.functionName) ?? inherited;
+    const children = (n.children ?? []).map((c) => build(c, component)).filter((c): c is CallNode => c !== null);
+    const own = self.get(id) ?? 0;
+    const count = own + children.reduce((sum, c) => sum + c.count, 0);
+    return { name: frameName(cf), component, self: own, count, children: children.sort((x, y) => y.count - x.count) };
+  };
+  const root = p.nodes.find((n) => n.callFrame.functionName === '(root)') ?? p.nodes[0];
+  return root === undefined ? null : build(root.id, 'V8 and natives (unattributed)');
+}
+
+export function summarizeProfile(p: CpuProfile): ProfileSummary {
   const components = new Map<string, number>();
   const functions = new Map<string, number>();
-  let busy = 0;
-  for (const [id, count] of hits) {
-    const node = byId.get(id);
-    if (!node || node.callFrame.functionName === '(idle)') continue;
-    busy += count;
-    let component: string | null = null;
-    for (let cur: number | undefined = id; cur !== undefined && component === null; cur = parent.get(cur)) {
-      const cf = byId.get(cur)?.callFrame;
-      if (cf) component = componentOf(cf.url, cf.functionName);
+  const add = (n: CallNode) => {
+    if (n.self > 0) {
+      components.set(n.component, (components.get(n.component) ?? 0) + n.self);
+      functions.set(n.name, (functions.get(n.name) ?? 0) + n.self);
     }
-    component ??= 'V8 and natives (unattributed)';
-    components.set(component, (components.get(component) ?? 0) + count);
-    const fn = frameName(node.callFrame);
-    functions.set(fn, (functions.get(fn) ?? 0) + count);
-  }
+    n.children.forEach(add);
+  };
+  const tree = callTree(p);
+  if (tree) add(tree);
+  const busy = tree?.count ?? 0;
   return {
     samples: p.samples.length,
     busy: p.samples.length > 0 ? busy / p.samples.length : 0,

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { CpuRow } from './cpu';
 import { flameGraphSvg } from './flame-graph';
@@ -51,7 +51,6 @@ export class PhaseProfiler {
     for (const file of files.sort()) {
       const name = /-(replica-[^/]+|gateway-\d+|process-\d+)\.cpuprofile$/.exec(file)?.[1] ?? file;
       const row = cpu.find((r) => r.label === name.replace('-', ' '));
-      if (!existsSync(file)) continue;
       const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
       lines.push(...profileLines(name, summarizeProfile(profile), row?.cpu ?? null, ratePerSecond));
       const title = `${basename(file, '.cpuprofile')}: ${ratePerSecond.toFixed(0)} ops/s${row ? `, ${(row.cpu * 100).toFixed(0)}% of a core` : ''}`;

@@ -1,13 +1,10 @@
+import { median } from '../stats';
+
 /** ok/s of one measured phase, by phase name. */
 export type Rates = Record<string, number>;
 export const WRITES_MANY = 'writes, many';
 export const WRITES_ONE = 'writes, 1 connection';
 export const READS_MANY = 'linearizable reads, many';
-
-export const median = (xs: number[]): number => {
-  const s = xs.slice().sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /** The four ratios issue 11 sets goals for, from one round's rates (null where a side was not measured). */
 export function ratioValues(etcd: Rates, synod: Partial<Record<'raft' | 'pbft', Rates>>): Array<{ name: string; goal: number; value: number | null }> {

@@ -34,8 +34,8 @@ export function bodiesOf(body: unknown): unknown[] | null {
 }
 
 /**
- * Collects the bodies sent to each endpoint during one event-loop turn and sends them as few
- * frames (framesFor) at the end of it, in one pipeline.
+ * Collects the bodies for each endpoint and sends them as few frames (framesFor), in one pipeline:
+ * `send` at the end of the event-loop turn, `add` at the caller's own `flush`.
  */
 export class FrameCoalescer {
   private pending = new Map<string, unknown[]>();
@@ -43,16 +43,22 @@ export class FrameCoalescer {
 
   constructor(private readonly port: { send(to: string, body: unknown): void; batch(fn: () => void): void }) {}
 
-  send(to: string, body: unknown): void {
+  /** Queues a body for `to` until the next flush. */
+  add(to: string, body: unknown): void {
     const list = this.pending.get(to);
     if (list) list.push(body);
     else this.pending.set(to, [body]);
+  }
+
+  /** Queues a body and flushes at the end of this event-loop turn. */
+  send(to: string, body: unknown): void {
+    this.add(to, body);
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => this.flush());
   }
 
-  /** Sends what is pending now (also called by the turn's end). */
+  /** Sends what is queued now. */
   flush(): void {
     this.scheduled = false;
     if (this.pending.size === 0) return;

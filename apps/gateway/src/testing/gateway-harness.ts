@@ -100,8 +100,7 @@ export interface FakeClusterGateway {
 export async function startFakeClusterGateway(cluster: string, env: Record<string, string>): Promise<FakeClusterGateway> {
   const redis = await startRedis({ appendfsync: 'no' });
   const fake = await startFakeCluster(redis.url, cluster, ['n1', 'n2', 'n3']);
-  const gw = await startGateway({ BUS_URL: redis.url, CLUSTER: cluster, NODES: 'n1,n2,n3', ...env }, { requestTimeoutMs: 2000, attemptTimeoutMs: 400 });
-  await waitUntil('leader known', async () => (await http(gw.base, 'GET', '/health')).body.leader === 'n1');
+  const gw = await startLedGateway(redis.url, cluster, env);
   return {
     redis,
     cluster: fake,
@@ -112,4 +111,11 @@ export async function startFakeClusterGateway(cluster: string, env: Record<strin
       await redis.stop();
     },
   };
+}
+
+/** A gateway on the fake cluster `cluster` (bus at `busUrl`), started once it knows n1 leads. */
+export async function startLedGateway(busUrl: string, cluster: string, env: Record<string, string>): Promise<RunningGateway> {
+  const gw = await startGateway({ BUS_URL: busUrl, CLUSTER: cluster, NODES: 'n1,n2,n3', ...env }, { requestTimeoutMs: 2000, attemptTimeoutMs: 400 });
+  await waitUntil('leader known', async () => (await http(gw.base, 'GET', '/health')).body.leader === 'n1');
+  return gw;
 }

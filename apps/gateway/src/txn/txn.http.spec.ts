@@ -1,13 +1,5 @@
 import type { FakeReplica } from '../testing/fake-replica';
-import {
-  http,
-  startFakeClusterGateway,
-  startGateway,
-  waitUntil,
-  type FakeClusterGateway,
-  type HttpAnswer,
-  type RunningGateway,
-} from '../testing/gateway-harness';
+import { http, startFakeClusterGateway, startLedGateway, type FakeClusterGateway, type HttpAnswer, type RunningGateway } from '../testing/gateway-harness';
 
 /**
  * POST /v1/txn over HTTP: a real gateway, fake replicas running the real KvStateMachine (so the
@@ -345,12 +337,8 @@ describe('POST /v1/txn', () => {
     });
 
     it('MAX_TXN_OPS is configuration', async () => {
-      const small = await startGateway(
-        { BUS_URL: fx.redis.url, CLUSTER, NODES: 'n1,n2,n3', MAX_TXN_OPS: '3' },
-        { requestTimeoutMs: 2000, attemptTimeoutMs: 400 },
-      );
+      const small = await startLedGateway(fx.redis.url, CLUSTER, { MAX_TXN_OPS: '3' });
       try {
-        await waitUntil('leader known', async () => (await http(small.base, 'GET', '/health')).body.leader === 'n1');
         const res = await expectRefused(() => txn({ compare: compares(1), success: gets(2), failure: gets(1) }, {}, small.base), 413, null, 'body');
         expect(res.body.limit).toBe(3);
         expect((await txn({ compare: compares(1), success: gets(1), failure: gets(1) }, {}, small.base)).status).toBe(200);

@@ -63,7 +63,7 @@ export class RaftRuntime implements ReplicaRuntime {
    */
   private waiting = new Map<string, Array<{ batch: PendingBatch; pos: number }>>();
   private pendingCount = 0;
-  /** Linearizable reads gathered in this event-loop turn share one ReadIndex round. */
+  /** Linearizable reads waiting for the next ReadIndex round (one round in flight at a time). */
   private readGroup: PendingRead[] = [];
   private readRounds = new Map<string, PendingRead[]>();
   private readRoundScheduled = false;
@@ -273,7 +273,7 @@ export class RaftRuntime implements ReplicaRuntime {
   }
 
   private flushReadGroup(): void {
-    if (this.loop.isStopped || this.readGroup.length === 0 || this.readRounds.size > 0) return;
+    if (this.loop.isStopped || this.readGroup.length === 0) return;
     const ctx = `${this.cfg.nodeId}:${++this.readSeq}`;
     this.readRounds.set(ctx, this.readGroup);
     this.readGroup = [];

@@ -260,15 +260,15 @@ export class ReplicaService implements OnApplicationShutdown {
     // A gateway's requests of one turn may share a frame (ManyBody): each is taken as if alone.
     const bodies = bodiesOf(f.body);
     if (bodies === null) return void this.counters.unknownFrames++;
-    for (const body of bodies) this.onBody({ ...f, body });
+    for (const body of bodies) this.onBody(f.from, body);
   }
 
-  private onBody(f: Frame): void {
-    const body = f.body as { t?: unknown } | null;
+  private onBody(from: string, raw: unknown): void {
+    const body = raw as { t?: unknown } | null;
     const t = typeof body === 'object' && body !== null ? body.t : undefined;
     if (t === 'pbft-request') {
       if (!this.runtime) return void this.counters.framesWhileKilled++;
-      this.runtime.onClientRequest(f.from, body as PbftRequestBody);
+      this.runtime.onClientRequest(from, body as PbftRequestBody);
       return;
     }
     if (t === 'propose' || t === 'read') {
@@ -276,31 +276,31 @@ export class ReplicaService implements OnApplicationShutdown {
       if (typeof req.corr !== 'string') return void this.counters.unknownFrames++;
       if (!this.runtime) {
         this.counters.framesWhileKilled++;
-        this.replies.send(f.from, { t: 'redirect', corr: req.corr, leader: null, reason: 'killed' });
+        this.replies.send(from, { t: 'redirect', corr: req.corr, leader: null, reason: 'killed' });
         return;
       }
-      this.runtime.onClientRequest(f.from, req);
+      this.runtime.onClientRequest(from, req);
       return;
     }
     if (t === 'hello') return; // authenticated: its sender's incarnation is learnt, nothing more to do
     if (t === 'raft' || t === 'pbft') {
       const ms = (body as { ms?: unknown }).ms;
       const messages = Array.isArray(ms) ? (ms as Array<{ type?: unknown }>) : [];
-      if (!this.cfg.nodes.includes(f.from)) {
+      if (!this.cfg.nodes.includes(from)) {
         this.counters.unknownFrames++;
         return this.links.drop(null, 'not-a-peer', 1);
       }
       if (this.isolated) {
         this.counters.peerFramesDroppedIsolated++;
-        return this.links.drop(f.from, 'isolated', messages.length);
+        return this.links.drop(from, 'isolated', messages.length);
       }
-      if (this.links.isCut(f.from)) return this.links.drop(f.from, 'link-cut', messages.length);
+      if (this.links.isCut(from)) return this.links.drop(from, 'link-cut', messages.length);
       if (!this.runtime) {
         this.counters.framesWhileKilled++;
-        return this.links.drop(f.from, 'killed', messages.length);
+        return this.links.drop(from, 'killed', messages.length);
       }
-      this.links.received(f.from, messages);
-      this.links.drop(f.from, 'rejected', this.runtime.onPeerFrame(f.from, body));
+      this.links.received(from, messages);
+      this.links.drop(from, 'rejected', this.runtime.onPeerFrame(from, body));
       return;
     }
     this.counters.unknownFrames++;

@@ -823,9 +823,9 @@ export class PbftReplica {
    * The digest of the replicated state at `position`: the app's and the client table's. An empty
    * table adds nothing, so checkpoints stored before the table existed still verify.
    */
-  private appStateDigest(position: number, configs: readonly PbftConfiguration[] = this.stateConfs): string {
+  private appStateDigest(position: number, configs: readonly PbftConfiguration[] = this.stateConfs, part = this.statePart()): string {
     // Once the replica set changed, the configurations too (reconfiguration.ts).
-    return checkpointDigest(position, withConfiguration(this.statePart(), configs));
+    return checkpointDigest(position, withConfiguration(part, configs));
   }
 
   /** The app's and the client table's share of the digest. */
@@ -851,7 +851,7 @@ export class PbftReplica {
   private takeCheckpoint(seq: number): void {
     // The app's digest is O(state): taken once here for the signed digest, the part and the ledger.
     const part = this.statePart();
-    const appDigest = checkpointDigest(this.position, withConfiguration(part, this.stateConfs));
+    const appDigest = this.appStateDigest(this.position, this.stateConfs, part);
     const digest = checkpointLedgerDigest(appDigest, this.ledgerHead);
     const msg = this.sign<Checkpoint>({ type: 'Checkpoint', from: this.id, to: null, seq, digest });
     const own: OwnCheckpoint = {

@@ -1,5 +1,5 @@
 import type { KvRequest, KvResult } from '@app/consensus/kv';
-import { framesFor, type Consistency, type ProposeBody, type Protocol, type ReadBody, type ReadQuery } from '@app/wire';
+import { FrameCoalescer, type Consistency, type ProposeBody, type Protocol, type ReadBody, type ReadQuery } from '@app/wire';
 import type { FramePort } from '../../bus/gateway-bus';
 import type { ConsensusClient, ConsensusClientStats, ReadAnswer } from '../consensus-client';
 import { ConsensusClosedError, ConsensusTimeoutError, ConsensusUnavailableError } from '../errors';
@@ -93,6 +93,8 @@ export class RaftClient implements ConsensusClient {
   private readonly refusalBackoffMs: number;
   private readonly leaderPollMs: number;
   private readonly maxInflightFrames: number;
+  /** What one flush has for each replica, sent as few frames as possible. */
+  private readonly out: FrameCoalescer;
   private readonly quietMs: number;
   private readonly counters = {
     frames: { propose: 0, read: 0 } as Record<string, number>,
@@ -112,6 +114,7 @@ export class RaftClient implements ConsensusClient {
     this.refusalBackoffMs = opts.refusalBackoffMs ?? 50;
     this.leaderPollMs = opts.leaderPollMs ?? 25;
     this.maxInflightFrames = opts.maxInflightFrames ?? 4;
+    this.out = new FrameCoalescer(port);
     // A replica answers in about a millisecond; an attempt begun this close to the deadline would
     // turn a refused request (503, nothing applied) into an unknown one (504) for no gain.
     this.quietMs = Math.min(100, opts.attemptTimeoutMs / 2, opts.requestTimeoutMs / 10);
@@ -224,24 +227,16 @@ export class RaftClient implements ConsensusClient {
       } else reads.push([target, call]);
     }
     if (proposals.size > 0 || reads.length > 0) {
-      // Everything for one replica leaves in as few frames as possible (framesFor: ManyBody).
-      const out = new Map<string, unknown[]>();
-      const add = (target: string, body: unknown) => {
-        const list = out.get(target);
-        if (list) list.push(body);
-        else out.set(target, [body]);
-      };
+      // Everything for one replica leaves in as few frames as possible (ManyBody), in one pipeline.
       for (const [target, calls] of proposals) {
         let i = 0;
         for (; i < calls.length && (this.inflight.get(target) ?? 0) < this.maxInflightFrames; i += this.opts.maxBatchRequests) {
-          add(target, this.propose(target, calls.slice(i, i + this.opts.maxBatchRequests)));
+          this.out.add(target, this.propose(target, calls.slice(i, i + this.opts.maxBatchRequests)));
         }
         if (i < calls.length) this.hold(target, calls.slice(i));
       }
-      for (const [target, call] of reads) add(target, this.readBody(target, call));
-      this.port.batch(() => {
-        for (const [target, bodies] of out) for (const frame of framesFor(bodies)) this.port.send(target, frame);
-      });
+      for (const [target, call] of reads) this.out.add(target, this.readBody(target, call));
+      this.out.flush();
     }
     if (this.parked.size > 0 && this.pollTimer === null) this.pollTimer = setInterval(() => this.unpark(), this.leaderPollMs);
   }
